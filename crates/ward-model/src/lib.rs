@@ -1,0 +1,21 @@
+//! ward's vocabulary, shared by every room.
+//!
+//! An organisation tree owns assets (domains with roles). Probing an asset yields
+//! *observations*: plain data recording exactly what was seen, failures included.
+//! Judging observations yields *findings*. Nothing in this crate does I/O: it is the
+//! language the other crates speak, so that a stored scan can be read and judged again.
+//!
+//! The one rule that runs through every type here is the three states: a fact is
+//! *present*, *absent*, or *could not tell*. See [`observe::DnsOutcome`].
+#![deny(missing_docs)]
+
+pub mod finding;
+pub mod inventory;
+pub mod observe;
+pub mod org;
+pub mod scan;
+
+pub use finding::{CheckId, Finding, Severity, Status};
+pub use observe::{DnsFailure, DnsLookup, DnsOutcome, DnsRecord};
+pub use org::{Asset, OrgKind, Organisation, Role, SizeClass};
+pub use scan::{AssetReport, ScanReport};
