@@ -1,1 +1,90 @@
-//! ward-checks
+//! The check catalogue: observations in, findings out.
+//!
+//! A check is a pure function of what was observed and of the asset's context (its roles
+//! and its organisation's size class). No sockets, no clock, no randomness: that is what
+//! lets a check be tested from a JSON fixture and a stored scan be judged again.
+//!
+//! Each family lives in its own module and exposes `judge(&Context) -> Vec<Finding>`.
+//! [`judge`] runs every family in catalogue order.
+#![deny(missing_docs)]
+
+use ward_model::observe::AssetObservation;
+use ward_model::{Asset, CheckId, Finding, Severity, SizeClass, Status};
+
+pub mod dns;
+
+/// What a check knows about the asset it judges.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The asset.
+    pub asset: &'a Asset,
+    /// Its organisation's size class, which sets severities.
+    pub size: SizeClass,
+    /// Everything probed for it.
+    pub obs: &'a AssetObservation,
+}
+
+/// Severity of a failing check for each size class: the same gap matters more to an
+/// organisation that runs its own servers and is a bigger target.
+#[derive(Debug, Clone, Copy)]
+pub struct Stakes {
+    /// For a small organisation.
+    pub small: Severity,
+    /// For a medium organisation.
+    pub medium: Severity,
+}
+
+impl Stakes {
+    /// The same for both sizes.
+    pub const fn flat(s: Severity) -> Self {
+        Stakes {
+            small: s,
+            medium: s,
+        }
+    }
+    /// The severity for `size`.
+    pub fn for_size(self, size: SizeClass) -> Severity {
+        match size {
+            SizeClass::Small => self.small,
+            SizeClass::Medium => self.medium,
+        }
+    }
+}
+
+/// Builds a finding. `stakes` applies to `fail`; `warn` is one step below it (at least
+/// low); `pass`, `info` and `error` carry no severity of their own, except that `error`
+/// keeps `low` so that "could not tell" is never mistaken for "fine".
+pub fn finding(
+    ctx: &Context<'_>,
+    check: &str,
+    status: Status,
+    stakes: Stakes,
+    summary: impl Into<String>,
+    evidence: serde_json::Value,
+) -> Finding {
+    let fail = stakes.for_size(ctx.size);
+    let severity = match status {
+        Status::Fail => fail,
+        Status::Warn => match fail {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            _ => Severity::Low,
+        },
+        Status::Error => Severity::Low,
+        Status::Pass | Status::Info => Severity::None,
+    };
+    Finding {
+        check: CheckId::new(check),
+        status,
+        severity,
+        summary: summary.into(),
+        evidence,
+    }
+}
+
+/// Runs every check family over one asset's observations.
+pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    out.extend(dns::judge(ctx));
+    out
+}

@@ -11,11 +11,13 @@
 
 pub mod finding;
 pub mod inventory;
+pub mod lookup;
 pub mod observe;
 pub mod org;
 pub mod scan;
 
 pub use finding::{CheckId, Finding, Severity, Status};
+pub use lookup::{DnsSource, Lookup};
 pub use observe::{DnsFailure, DnsLookup, DnsOutcome, DnsRecord};
 pub use org::{Asset, OrgKind, Organisation, Role, SizeClass};
 pub use scan::{AssetReport, ScanReport};
