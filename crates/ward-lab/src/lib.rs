@@ -1,1 +1,217 @@
-//! ward-lab
+//! ward-lab: a simulated organisation on loopback.
+//!
+//! From a [`Fixture`] (zone files, web and mail hosts, nameserver misbehaviour) the lab
+//! starts an authoritative DNS server, and web and mail servers, each host on its own
+//! loopback address (all of 127.0.0.0/8 can be bound without root). Every service uses
+//! one port number on all addresses, chosen at start, so ward reaches the lab with the
+//! same code it uses on the internet plus three lab settings: the resolver address, the
+//! port map, and the lab's CA. [`Lab::scan_args`] prints exactly those.
+//!
+//! `Lab::start` returns once every listener is bound; dropping the [`Lab`] stops it.
+
+pub mod demo;
+mod dns;
+pub mod fixture;
+
+pub use fixture::{DnsBehaviour, Fixture};
+
+use hickory_server::Server;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio_util::sync::CancellationToken;
+
+/// Where the lab's resolver listens. Fixtures must not give a host this address.
+pub const RESOLVER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 53, 1));
+
+/// Why the lab could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    /// The fixture is inconsistent or unreadable.
+    #[error("fixture: {0}")]
+    Fixture(String),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A running lab. Dropping it shuts every server down.
+pub struct Lab {
+    resolver: SocketAddr,
+    ports: BTreeMap<u16, u16>,
+    zones: Vec<String>,
+    queries: BTreeMap<IpAddr, Arc<AtomicU64>>,
+    shutdown: CancellationToken,
+}
+
+/// How many times to look for a port number free on every address of a service.
+const BIND_TRIES: usize = 32;
+
+/// Binds UDP and TCP on the same port on every address (`udp` false: TCP only).
+async fn bind_everywhere(
+    ips: &[IpAddr],
+    udp: bool,
+) -> Result<(u16, Vec<(Option<UdpSocket>, TcpListener)>), LabError> {
+    let mut last = None;
+    'attempt: for _ in 0..BIND_TRIES {
+        let mut port = 0u16;
+        let mut out = Vec::with_capacity(ips.len());
+        for ip in ips {
+            let addr = SocketAddr::new(*ip, port);
+            let socket = if udp {
+                match UdpSocket::bind(addr).await {
+                    Ok(s) => Some(s),
+                    Err(source) => {
+                        last = Some(LabError::Bind { addr, source });
+                        continue 'attempt;
+                    }
+                }
+            } else {
+                None
+            };
+            let tcp_addr = match &socket {
+                Some(s) => s
+                    .local_addr()
+                    .map_err(|source| LabError::Bind { addr, source })?,
+                None => addr,
+            };
+            match TcpListener::bind(tcp_addr).await {
+                Ok(l) => {
+                    if port == 0 {
+                        port = l
+                            .local_addr()
+                            .map_err(|source| LabError::Bind { addr, source })?
+                            .port();
+                    }
+                    out.push((socket, l));
+                }
+                Err(source) => {
+                    last = Some(LabError::Bind {
+                        addr: tcp_addr,
+                        source,
+                    });
+                    continue 'attempt;
+                }
+            }
+        }
+        return Ok((port, out));
+    }
+    Err(last.unwrap_or_else(|| LabError::Fixture("no addresses to listen on".into())))
+}
+
+impl Lab {
+    /// Starts every server of `fixture` and returns once all are listening.
+    pub async fn start(fixture: &Fixture) -> Result<Lab, LabError> {
+        let zones = dns::load(fixture)?;
+        if zones.served_at.contains_key(&RESOLVER_IP) {
+            return Err(LabError::Fixture(format!(
+                "{RESOLVER_IP} is the lab resolver's address; give nameservers another"
+            )));
+        }
+        let shutdown = CancellationToken::new();
+        let mut ips = vec![RESOLVER_IP];
+        ips.extend(zones.served_at.keys().filter(|ip| ip.is_loopback()));
+        let (dns_port, sockets) = bind_everywhere(&ips, true).await?;
+        let origins = Arc::new(zones.origins.clone());
+        let mut queries = BTreeMap::new();
+        for (ip, (udp, tcp)) in ips.iter().zip(sockets) {
+            let counter = Arc::new(AtomicU64::new(0));
+            queries.insert(*ip, counter.clone());
+            let role = if *ip == RESOLVER_IP {
+                dns::Role::Resolver
+            } else {
+                dns::Role::Nameserver(Arc::new(
+                    zones.served_at.get(ip).cloned().unwrap_or_default(),
+                ))
+            };
+            let handler = dns::LabHandler {
+                catalog: zones.catalog.clone(),
+                origins: origins.clone(),
+                behaviour: zones.behaviour.clone(),
+                role,
+                queries: counter,
+            };
+            let mut server = Server::new(handler);
+            if let Some(udp) = udp {
+                server.register_socket(udp);
+            }
+            server.register_listener(tcp, Duration::from_secs(5), 64);
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                stop.cancelled().await;
+                let _ = server.shutdown_gracefully().await;
+            });
+        }
+        let mut ports = BTreeMap::new();
+        ports.insert(53, dns_port);
+        let mut zone_names: Vec<String> = zones
+            .origins
+            .iter()
+            .map(|o| o.to_string().trim_end_matches('.').to_owned())
+            .collect();
+        zone_names.sort();
+        Ok(Lab {
+            resolver: SocketAddr::new(RESOLVER_IP, dns_port),
+            ports,
+            zones: zone_names,
+            queries,
+            shutdown,
+        })
+    }
+
+    /// The address to use as ward's resolver.
+    pub fn resolver(&self) -> SocketAddr {
+        self.resolver
+    }
+
+    /// Well-known port → the lab's port for that service (`53 → 40123`, ...).
+    pub fn ports(&self) -> &BTreeMap<u16, u16> {
+        &self.ports
+    }
+
+    /// The port map as `ward scan --lab-ports` takes it.
+    pub fn ports_arg(&self) -> String {
+        self.ports
+            .iter()
+            .map(|(a, b)| format!("{a}={b}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The zones served, sorted.
+    pub fn zones(&self) -> &[String] {
+        &self.zones
+    }
+
+    /// How many DNS questions arrived at `ip` (any listener of the lab), for tests that
+    /// must show nothing was sent somewhere.
+    pub fn queries_at(&self, ip: IpAddr) -> u64 {
+        self.queries
+            .get(&ip)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// The addresses the lab's DNS listens on.
+    pub fn dns_addresses(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.queries.keys().copied()
+    }
+
+    /// Stops every server.
+    pub fn stop(&self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

@@ -1,1 +1,9 @@
-//! ward-records
+//! ward-records: parsers for every text format ward judges.
+//!
+//! Pure functions from text to typed values, each keeping the original text beside the
+//! parsed form (the evidence a finding quotes) and reporting mistakes with the exact
+//! byte position. No I/O, no async runtime, no panics on any input: everything here reads
+//! text that strangers wrote.
+#![deny(missing_docs)]
+
+pub mod caa;

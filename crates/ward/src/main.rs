@@ -1,1 +1,366 @@
-fn main() {}
+//! The `ward` binary: parses the command line, builds the pieces, wires them together.
+
+mod cli;
+mod scan;
+
+use anyhow::Context as _;
+use clap::Parser;
+use cli::{Cli, Command, Format};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+use ward_model::{Asset, OrgKind, Organisation, Role, ScanReport, Severity, SizeClass};
+use ward_net::{Net, NetConfig, PortMap};
+
+/// Exit statuses scripts can rely on (documented in `ward --help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WardExit {
+    Clean = 0,
+    FindingsAtOrAbove = 1,
+    Usage = 2,
+    Incomplete = 3,
+}
+
+/// An error the user caused (bad flag value, bad input file): exit 2, not 3.
+#[derive(Debug)]
+struct UsageError(String);
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for UsageError {}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+fn main() -> ExitCode {
+    // One crypto provider for every TLS use in the process.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ward: cannot start the async runtime: {e}");
+            return ExitCode::from(WardExit::Incomplete as u8);
+        }
+    };
+    let outcome = runtime.block_on(run(cli));
+    let code = match outcome {
+        Ok(code) => code,
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            WardExit::Clean
+        }
+        Err(e) => {
+            eprintln!("ward: {e:#}");
+            if e.downcast_ref::<UsageError>().is_some() {
+                WardExit::Usage
+            } else {
+                WardExit::Incomplete
+            }
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<WardExit> {
+    match cli.command {
+        Command::Scan(args) => scan_cmd(args).await,
+        Command::Demo(args) => demo_cmd(args).await,
+        Command::Lab(args) => lab_cmd(args).await,
+    }
+}
+
+/// The system's resolver: the first `nameserver` line of /etc/resolv.conf.
+fn system_resolver() -> anyhow::Result<SocketAddr> {
+    let text = std::fs::read_to_string("/etc/resolv.conf").map_err(|e| {
+        usage(format!(
+            "cannot read /etc/resolv.conf ({e}); name a resolver with --resolver IP:PORT"
+        ))
+    })?;
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() == Some("nameserver")
+            && let Some(ip) = words
+                .next()
+                .and_then(|w| w.split('%').next())
+                .and_then(|w| w.parse().ok())
+        {
+            return Ok(SocketAddr::new(ip, 53));
+        }
+    }
+    Err(usage(
+        "no nameserver in /etc/resolv.conf; name a resolver with --resolver IP:PORT",
+    ))
+}
+
+fn net_config(args: &cli::NetArgs) -> anyhow::Result<NetConfig> {
+    let resolver = match args.resolver {
+        Some(r) => r,
+        None => system_resolver()?,
+    };
+    let mut cfg = NetConfig::new(resolver);
+    if !(0.05..=30.0).contains(&args.dns_timeout) {
+        return Err(usage(format!(
+            "--dns-timeout must be between 0.05 and 30 seconds, not {}",
+            args.dns_timeout
+        )));
+    }
+    cfg.dns_timeout = Duration::from_secs_f64(args.dns_timeout);
+    cfg.dns_attempts = args.dns_attempts;
+    cfg.concurrency = args.concurrency;
+    cfg.per_host = args.per_host;
+    if args.allow_private {
+        cfg = cfg.dangerous_allow_private_targets();
+    }
+    if let Some(map) = &args.lab_ports {
+        let ports = PortMap::parse(map).map_err(|e| usage(format!("--lab-ports: {e}")))?;
+        cfg = cfg.dangerous_lab_mode(ports);
+    } else if args.lab_ca.is_some() {
+        cfg = cfg.dangerous_lab_mode(PortMap::default());
+    }
+    if let Some(ca) = &args.lab_ca {
+        // Read now, so a wrong path is reported before any scanning starts.
+        std::fs::read(ca).map_err(|e| usage(format!("--lab-ca {}: {e}", ca.display())))?;
+    }
+    cfg.validate().map_err(|e| usage(e.to_string()))?;
+    Ok(cfg)
+}
+
+fn load_inventory(path: &Path) -> anyhow::Result<Vec<Organisation>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| usage(format!("cannot read inventory {}: {e}", path.display())))?;
+    ward_model::inventory::parse(&path.display().to_string(), &text)
+        .map_err(|e| usage(e.to_string()))
+}
+
+async fn scan_cmd(args: cli::ScanArgs) -> anyhow::Result<WardExit> {
+    let mut orgs = match &args.inventory {
+        Some(p) => load_inventory(p)?,
+        None => Vec::new(),
+    };
+    if !args.domains.is_empty() {
+        let mut assets = Vec::new();
+        for d in &args.domains {
+            let domain = ward_model::inventory::normalise_domain(d).map_err(usage)?;
+            assets.push(Asset {
+                domain,
+                roles: vec![Role::Mail, Role::Web],
+                dkim_selectors: Vec::new(),
+            });
+        }
+        orgs.push(Organisation {
+            id: "cli".into(),
+            name: "Domains named on the command line".into(),
+            kind: OrgKind::Party,
+            size: match args.size {
+                cli::Size::Small => SizeClass::Small,
+                cli::Size::Medium => SizeClass::Medium,
+            },
+            parent: None,
+            assets,
+        });
+    }
+    let targets = scan::targets(&orgs);
+    if targets.is_empty() {
+        return Err(usage(
+            "nothing to scan: name domains, or give --inventory FILE (see ward scan --help)",
+        ));
+    }
+    let cfg = net_config(&args.net)?;
+    let net = Net::new(cfg).map_err(|e| usage(e.to_string()))?;
+    let prober = ward_probe::Prober::new(net);
+    let store = match &args.db {
+        Some(p) => {
+            let s = ward_store::Store::open_sqlite(p).await?;
+            s.save_organisations(&orgs).await?;
+            Some(s)
+        }
+        None => None,
+    };
+    let report = scan::run(&prober, targets, store.as_ref()).await?;
+    if let Some(s) = store {
+        s.close().await;
+    }
+    print_report(args.format, &report, &orgs)?;
+    let threshold = args.fail_on.map(|f| match f {
+        cli::FailOn::Low => Severity::Low,
+        cli::FailOn::Medium => Severity::Medium,
+        cli::FailOn::High => Severity::High,
+        cli::FailOn::Critical => Severity::Critical,
+    });
+    let reached = threshold.is_some_and(|t| {
+        report
+            .assets
+            .iter()
+            .flat_map(|a| &a.findings)
+            .any(|f| f.status == ward_model::Status::Fail && f.severity >= t)
+    });
+    Ok(if reached {
+        WardExit::FindingsAtOrAbove
+    } else {
+        WardExit::Clean
+    })
+}
+
+fn print_report(format: Format, report: &ScanReport, orgs: &[Organisation]) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Json => ward_advice::write_json(&mut out, report)?,
+        Format::Csv => ward_advice::write_csv(&mut out, report)?,
+        Format::Table => {
+            let summaries = ward_advice::summarise(report, orgs);
+            ward_advice::text::write_table(&mut out, &summaries, 3)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
+    let fixture = ward_lab::demo::fixture();
+    let orgs = ward_model::inventory::parse(
+        "built-in demo inventory",
+        fixture.inventory_toml.as_deref().unwrap_or_default(),
+    )?;
+    let lab = ward_lab::Lab::start(&fixture)
+        .await
+        .context("starting the demo lab")?;
+    let mut cfg = NetConfig::new(lab.resolver());
+    // The lab answers in microseconds; a silent nameserver should not hold the demo up.
+    cfg.dns_timeout = Duration::from_millis(800);
+    cfg.dns_attempts = 2;
+    let cfg = cfg.dangerous_lab_mode(PortMap(lab.ports().clone()));
+    let net = Net::new(cfg)?;
+    let prober = ward_probe::Prober::new(net);
+    let store = ward_store::Store::open_sqlite(&args.db).await?;
+    store.save_organisations(&orgs).await?;
+    let report = scan::run(&prober, scan::targets(&orgs), Some(&store)).await?;
+    store.close().await;
+    lab.stop();
+
+    let summaries = ward_advice::summarise(&report, &orgs);
+    let mut html = Vec::new();
+    ward_advice::html::write_html(
+        &mut html,
+        "Example Party: security posture",
+        &report,
+        &summaries,
+    )?;
+    std::fs::write(&args.report, html)
+        .with_context(|| format!("writing {}", args.report.display()))?;
+    print_report(args.format, &report, &orgs)?;
+    if args.format == Format::Table {
+        println!();
+        println!(
+            "Stored in {}; report written to {}.",
+            args.db.display(),
+            args.report.display()
+        );
+    }
+    Ok(WardExit::Clean)
+}
+
+async fn lab_cmd(args: cli::LabArgs) -> anyhow::Result<WardExit> {
+    let fixture = match &args.fixture {
+        Some(dir) => ward_lab::Fixture::load(dir).map_err(|e| usage(e.to_string()))?,
+        None => ward_lab::demo::fixture(),
+    };
+    if let Some(dir) = &args.write_fixture {
+        fixture.write(dir)?;
+        println!("fixture written to {}", dir.display());
+        return Ok(WardExit::Clean);
+    }
+    let lab = ward_lab::Lab::start(&fixture)
+        .await
+        .context("starting the lab")?;
+    let state = match &args.state_dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("ward-lab-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&state).with_context(|| format!("creating {}", state.display()))?;
+    let mut inventory_arg = String::new();
+    if let Some(inv) = &fixture.inventory_toml {
+        let p = state.join("inventory.toml");
+        std::fs::write(&p, inv).with_context(|| format!("writing {}", p.display()))?;
+        inventory_arg = format!(" --inventory {}", p.display());
+    }
+    let first = lab.zones().first().cloned().unwrap_or_default();
+    let example = fixture_example_domain(&fixture, lab.zones());
+    let common = format!(
+        "--resolver {} --lab-ports {}",
+        lab.resolver(),
+        lab.ports_arg()
+    );
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ward lab: serving {}", fixture.name)?;
+    writeln!(out, "  DNS (resolver)     {}", lab.resolver())?;
+    for (well_known, actual) in lab.ports() {
+        writeln!(out, "  port {well_known:<5} is served on port {actual}")?;
+    }
+    writeln!(out, "  state folder       {}", state.display())?;
+    writeln!(out, "  zones ({}):", lab.zones().len())?;
+    for z in lab.zones() {
+        writeln!(out, "    {z}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Scan one domain:")?;
+    writeln!(
+        out,
+        "  ward scan {common} --format json {}",
+        if example.is_empty() { &first } else { &example }
+    )?;
+    if !inventory_arg.is_empty() {
+        writeln!(out, "Scan the whole organisation:")?;
+        writeln!(out, "  ward scan {common}{inventory_arg}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Press Ctrl-C to stop.")?;
+    out.flush()?;
+    drop(out);
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    lab.stop();
+    Ok(WardExit::Clean)
+}
+
+/// The domain to show in the example command: the demo HQ when serving the demo.
+fn fixture_example_domain(fixture: &ward_lab::Fixture, zones: &[String]) -> String {
+    let hq = ward_lab::demo::HQ_DOMAIN;
+    if fixture
+        .inventory_toml
+        .as_deref()
+        .is_some_and(|i| i.contains(hq))
+        && zones.iter().any(|z| z == hq)
+    {
+        hq.to_owned()
+    } else {
+        String::new()
+    }
+}

@@ -1,0 +1,212 @@
+//! The lab's authoritative DNS: hickory-server's catalog behind a handler that can
+//! misbehave on purpose.
+//!
+//! One handler runs per listening address. The *resolver* address answers for every
+//! zone (as a recursive resolver would, and NXDOMAIN for names in no zone). Each
+//! *nameserver* address answers only for the zones whose NS set names a host at that
+//! address, and says REFUSED for the rest — so a lame delegation in a fixture behaves
+//! like one on the internet.
+
+use crate::LabError;
+use crate::fixture::{DnsBehaviour, Fixture};
+use hickory_proto::op::{Header, HeaderCounts, Metadata, ResponseCode};
+use hickory_proto::rr::{LowerName, Name, RData};
+use hickory_proto::serialize::txt::Parser;
+use hickory_server::net::runtime::{Time, TokioRuntimeProvider};
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, MessageResponseBuilder, ZoneType};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The zones of a fixture, parsed, with who serves what.
+pub(crate) struct Zones {
+    pub catalog: Arc<Catalog>,
+    /// Zone origins, longest first, so the first match is the closest enclosing zone.
+    pub origins: Vec<LowerName>,
+    /// For each nameserver address, the zones it serves.
+    pub served_at: BTreeMap<IpAddr, HashSet<LowerName>>,
+    pub behaviour: Arc<Behaviour>,
+}
+
+pub(crate) struct Behaviour {
+    silent: HashSet<LowerName>,
+    servfail: HashSet<LowerName>,
+    refused: HashSet<LowerName>,
+}
+
+fn lower(name: &str) -> Result<LowerName, LabError> {
+    let fq = format!("{}.", name.trim_end_matches('.'));
+    Name::from_str(&fq)
+        .map(LowerName::from)
+        .map_err(|e| LabError::Fixture(format!("`{name}` is not a domain name: {e}")))
+}
+
+fn set(names: &[String]) -> Result<HashSet<LowerName>, LabError> {
+    names.iter().map(|n| lower(n)).collect()
+}
+
+impl Behaviour {
+    fn new(b: &DnsBehaviour) -> Result<Behaviour, LabError> {
+        Ok(Behaviour {
+            silent: set(&b.silent)?,
+            servfail: set(&b.servfail)?,
+            refused: set(&b.refused)?,
+        })
+    }
+}
+
+/// Parses every zone, builds the catalog and works out which address serves which zone.
+pub(crate) fn load(fixture: &Fixture) -> Result<Zones, LabError> {
+    let mut catalog = Catalog::new();
+    let mut origins = Vec::new();
+    let mut addresses: HashMap<LowerName, Vec<IpAddr>> = HashMap::new();
+    let mut ns_names: Vec<(LowerName, Vec<LowerName>)> = Vec::new();
+    for zone in &fixture.zones {
+        let origin = Name::from_str(&format!("{}.", zone.origin.trim_end_matches('.')))
+            .map_err(|e| LabError::Fixture(format!("{}: bad origin: {e}", zone.path.display())))?;
+        let (origin, records) =
+            Parser::new(zone.text.as_str(), Some(zone.path.clone()), Some(origin))
+                .parse()
+                .map_err(|e| LabError::Fixture(format!("{}: {e}", zone.path.display())))?;
+        let mut ns = Vec::new();
+        for rrset in records.values() {
+            for record in rrset.records_without_rrsigs() {
+                match &record.data {
+                    RData::A(a) => addresses
+                        .entry(LowerName::from(&record.name))
+                        .or_default()
+                        .push(IpAddr::V4(a.0)),
+                    RData::AAAA(a) => addresses
+                        .entry(LowerName::from(&record.name))
+                        .or_default()
+                        .push(IpAddr::V6(a.0)),
+                    RData::NS(n) if record.name == origin => ns.push(LowerName::from(&n.0)),
+                    _ => {}
+                }
+            }
+        }
+        let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
+            origin.clone(),
+            records,
+            ZoneType::Primary,
+            AxfrPolicy::Deny,
+        )
+        .map_err(|e| LabError::Fixture(format!("{}: {e}", zone.path.display())))?;
+        let origin = LowerName::from(&origin);
+        catalog.upsert(origin.clone(), vec![Arc::new(handler)]);
+        ns_names.push((origin.clone(), ns));
+        origins.push(origin);
+    }
+    let lame: HashSet<(LowerName, LowerName)> = fixture
+        .dns
+        .lame
+        .iter()
+        .map(|l| Ok((lower(&l.zone)?, lower(&l.nameserver)?)))
+        .collect::<Result<_, LabError>>()?;
+    let mut served_at: BTreeMap<IpAddr, HashSet<LowerName>> = BTreeMap::new();
+    for (zone, names) in &ns_names {
+        for ns in names {
+            let ips = addresses.get(ns).map(Vec::as_slice).unwrap_or_default();
+            for ip in ips {
+                let entry = served_at.entry(*ip).or_default();
+                if !lame.contains(&(zone.clone(), ns.clone())) {
+                    entry.insert(zone.clone());
+                }
+            }
+        }
+    }
+    origins.sort_by_key(|o| std::cmp::Reverse(o.num_labels()));
+    Ok(Zones {
+        catalog: Arc::new(catalog),
+        origins,
+        served_at,
+        behaviour: Arc::new(Behaviour::new(&fixture.dns)?),
+    })
+}
+
+/// What a listening address does.
+#[derive(Clone)]
+pub(crate) enum Role {
+    /// Answers for every zone, NXDOMAIN elsewhere.
+    Resolver,
+    /// Answers for these zones, REFUSED elsewhere.
+    Nameserver(Arc<HashSet<LowerName>>),
+}
+
+/// The request handler of one listening address.
+pub(crate) struct LabHandler {
+    pub catalog: Arc<Catalog>,
+    pub origins: Arc<Vec<LowerName>>,
+    pub behaviour: Arc<Behaviour>,
+    pub role: Role,
+    pub queries: Arc<AtomicU64>,
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for LabHandler {
+    async fn handle_request<R: ResponseHandler, T: Time>(
+        &self,
+        request: &Request,
+        response: R,
+    ) -> ResponseInfo {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        let Ok(info) = request.request_info() else {
+            return self.error(request, ResponseCode::FormErr, response).await;
+        };
+        let qname = info.query.name().clone();
+        let zone = self.origins.iter().find(|o| o.zone_of(&qname)).cloned();
+        let Some(zone) = zone else {
+            let code = match self.role {
+                Role::Resolver => ResponseCode::NXDomain,
+                Role::Nameserver(_) => ResponseCode::Refused,
+            };
+            return self.error(request, code, response).await;
+        };
+        if self.behaviour.silent.contains(&zone) {
+            // Say nothing at all: the asker must time out.
+            let metadata = Metadata::response_from_request(&request.metadata);
+            return ResponseInfo::from(Header {
+                metadata,
+                counts: HeaderCounts::default(),
+            });
+        }
+        if self.behaviour.servfail.contains(&zone) {
+            return self.error(request, ResponseCode::ServFail, response).await;
+        }
+        if self.behaviour.refused.contains(&zone) {
+            return self.error(request, ResponseCode::Refused, response).await;
+        }
+        if let Role::Nameserver(serves) = &self.role
+            && !serves.contains(&zone)
+        {
+            return self.error(request, ResponseCode::Refused, response).await;
+        }
+        self.catalog.handle_request::<R, T>(request, response).await
+    }
+}
+
+impl LabHandler {
+    async fn error<R: ResponseHandler>(
+        &self,
+        request: &Request,
+        code: ResponseCode,
+        mut response: R,
+    ) -> ResponseInfo {
+        let builder = MessageResponseBuilder::new(&request.queries, None);
+        let msg = builder.error_msg(&request.metadata, code);
+        match response.send_response(msg).await {
+            Ok(info) => info,
+            Err(_) => {
+                let metadata = Metadata::response_from_request(&request.metadata);
+                ResponseInfo::from(Header {
+                    metadata,
+                    counts: HeaderCounts::default(),
+                })
+            }
+        }
+    }
+}

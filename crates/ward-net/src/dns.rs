@@ -1,0 +1,326 @@
+//! A small, strict DNS client: one question, one outcome in one of three states.
+//!
+//! ward writes its own stub instead of using a caching resolver library because it
+//! needs what such libraries hide: the AA bit (is this nameserver authoritative?), the
+//! difference between NXDOMAIN and NODATA, and every failure kept apart (timeout,
+//! SERVFAIL, REFUSED, a truncated reply whose TCP retry failed). Wire encoding and
+//! decoding come from hickory-proto.
+
+use crate::{Net, guard::Blocked};
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::time::{Instant, timeout_at};
+use ward_model::{DnsFailure, DnsLookup, DnsOutcome, DnsRecord};
+
+/// Largest UDP reply we advertise and accept (the DNS flag day 2020 value).
+const UDP_PAYLOAD: u16 = 1232;
+/// Largest TCP reply accepted (the protocol maximum).
+const TCP_MAX: usize = 65_535;
+/// Most records of one answer turned into observations; a hostile server may send more.
+const MAX_RECORDS: usize = 512;
+/// Longest text kept of one record's data.
+const MAX_DATA_CHARS: usize = 8192;
+
+impl Net {
+    /// Asks the configured resolver (recursion desired).
+    pub async fn resolve(&self, name: &str, rtype: &str) -> DnsLookup {
+        let server = self.config().resolver;
+        let outcome = self.exchange(server, name, rtype, true).await;
+        DnsLookup {
+            name: normalise(name),
+            rtype: rtype.to_owned(),
+            server: None,
+            outcome,
+        }
+    }
+
+    /// Asks the nameserver at `ip` directly, without recursion, as a check of whether
+    /// it answers authoritatively. The address passes the private-address guard first;
+    /// a refused address yields [`DnsFailure::Blocked`] and nothing is sent.
+    pub async fn ask_nameserver(&self, ip: IpAddr, name: &str, rtype: &str) -> DnsLookup {
+        let outcome = match self.target(ip, 53) {
+            Ok(addr) => self.exchange(addr.addr(), name, rtype, false).await,
+            Err(Blocked { addr, .. }) => DnsOutcome::Failed {
+                failure: DnsFailure::Blocked {
+                    addr: addr.ip().to_string(),
+                },
+            },
+        };
+        DnsLookup {
+            name: normalise(name),
+            rtype: rtype.to_owned(),
+            server: Some(ip.to_string()),
+            outcome,
+        }
+    }
+
+    async fn exchange(
+        &self,
+        server: SocketAddr,
+        name: &str,
+        rtype: &str,
+        recurse: bool,
+    ) -> DnsOutcome {
+        let failed = |failure| DnsOutcome::Failed { failure };
+        let qname = match Name::from_str(&format!("{}.", normalise(name))) {
+            Ok(n) => n,
+            Err(e) => {
+                return failed(DnsFailure::Malformed {
+                    detail: format!("bad name `{name}`: {e}"),
+                });
+            }
+        };
+        let Ok(qtype) = RecordType::from_str(rtype) else {
+            return failed(DnsFailure::Malformed {
+                detail: format!("unknown record type `{rtype}`"),
+            });
+        };
+        let _permit = self.permit(server.ip()).await;
+        let cfg = self.config();
+        let mut attempts = 0;
+        let mut last_failure = DnsFailure::Timeout { attempts: 0 };
+        while attempts < cfg.dns_attempts {
+            attempts += 1;
+            let query = build_query(&qname, qtype, recurse);
+            let deadline = Instant::now() + cfg.dns_timeout;
+            match udp_exchange(server, &query, deadline).await {
+                Ok(reply) if reply.metadata.truncation => {
+                    let deadline = Instant::now() + cfg.dns_timeout;
+                    return match tcp_exchange(server, &query, deadline).await {
+                        Ok(reply) => interpret(&reply, &qname, qtype),
+                        Err(_) => failed(DnsFailure::Truncated),
+                    };
+                }
+                Ok(reply) => return interpret(&reply, &qname, qtype),
+                Err(ExchangeError::Timeout) => last_failure = DnsFailure::Timeout { attempts },
+                // An ICMP "port unreachable" is an answer of sorts: retrying will not help.
+                Err(ExchangeError::Io(detail)) => return failed(DnsFailure::Network { detail }),
+                Err(ExchangeError::Malformed(detail)) => {
+                    last_failure = DnsFailure::Malformed { detail }
+                }
+            }
+        }
+        if let DnsFailure::Timeout { .. } = last_failure {
+            last_failure = DnsFailure::Timeout { attempts };
+        }
+        failed(last_failure)
+    }
+}
+
+/// Lower case, no trailing dot: the form every observation uses.
+pub fn normalise(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+enum ExchangeError {
+    Timeout,
+    Io(String),
+    Malformed(String),
+}
+
+fn build_query(name: &Name, qtype: RecordType, recurse: bool) -> Message {
+    let mut msg = Message::query();
+    msg.metadata.message_type = MessageType::Query;
+    msg.metadata.op_code = OpCode::Query;
+    msg.metadata.recursion_desired = recurse;
+    msg.add_query(Query::query(name.clone(), qtype));
+    let mut edns = Edns::new();
+    edns.set_max_payload(UDP_PAYLOAD);
+    msg.set_edns(edns);
+    msg
+}
+
+/// Whether `reply` answers `query`: same id, a response, and the same question (a
+/// server may echo the name in other letter case). Error replies may omit the question.
+fn matches(query: &Message, reply: &Message) -> bool {
+    let same_question = match (query.queries.first(), reply.queries.as_slice()) {
+        (Some(q), [r]) => {
+            r.query_type() == q.query_type() && r.name().to_lowercase() == q.name().to_lowercase()
+        }
+        (_, []) => reply.metadata.response_code != ResponseCode::NoError,
+        _ => false,
+    };
+    reply.metadata.id == query.metadata.id
+        && reply.metadata.message_type == MessageType::Response
+        && same_question
+}
+
+async fn udp_exchange(
+    server: SocketAddr,
+    query: &Message,
+    deadline: Instant,
+) -> Result<Message, ExchangeError> {
+    let bind: SocketAddr = if server.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        ([0u16; 8], 0).into()
+    };
+    let io = |e: std::io::Error| ExchangeError::Io(e.to_string());
+    let socket = UdpSocket::bind(bind).await.map_err(io)?;
+    socket.connect(server).await.map_err(io)?;
+    let bytes = query
+        .to_vec()
+        .map_err(|e| ExchangeError::Malformed(e.to_string()))?;
+    socket.send(&bytes).await.map_err(io)?;
+    let mut buf = vec![0u8; UDP_PAYLOAD as usize + 512];
+    let mut malformed = None;
+    // Keep reading until a reply that matches the question arrives: stray or spoofed
+    // datagrams with the wrong id are dropped, as a resolver must.
+    loop {
+        let n = match timeout_at(deadline, socket.recv(&mut buf)).await {
+            Err(_) => {
+                return Err(malformed.map_or(ExchangeError::Timeout, ExchangeError::Malformed));
+            }
+            Ok(Err(e)) => return Err(io(e)),
+            Ok(Ok(n)) => n,
+        };
+        match Message::from_vec(&buf[..n]) {
+            Ok(reply) if matches(query, &reply) => return Ok(reply),
+            Ok(_) => continue,
+            Err(e) => malformed = Some(format!("undecodable reply from {server}: {e}")),
+        }
+    }
+}
+
+async fn tcp_exchange(
+    server: SocketAddr,
+    query: &Message,
+    deadline: Instant,
+) -> Result<Message, ExchangeError> {
+    let io = |e: std::io::Error| ExchangeError::Io(e.to_string());
+    let work = async {
+        let mut stream = TcpStream::connect(server).await.map_err(io)?;
+        let bytes = query
+            .to_vec()
+            .map_err(|e| ExchangeError::Malformed(e.to_string()))?;
+        let len = u16::try_from(bytes.len())
+            .map_err(|_| ExchangeError::Malformed("query too long".into()))?;
+        stream.write_all(&len.to_be_bytes()).await.map_err(io)?;
+        stream.write_all(&bytes).await.map_err(io)?;
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).await.map_err(io)?;
+        let len = usize::from(u16::from_be_bytes(len)).min(TCP_MAX);
+        let mut buf = vec![0u8; len];
+        stream.read_exact(&mut buf).await.map_err(io)?;
+        let reply = Message::from_vec(&buf).map_err(|e| ExchangeError::Malformed(e.to_string()))?;
+        if matches(query, &reply) {
+            Ok(reply)
+        } else {
+            Err(ExchangeError::Malformed(
+                "TCP reply does not match the question".into(),
+            ))
+        }
+    };
+    timeout_at(deadline, work)
+        .await
+        .unwrap_or(Err(ExchangeError::Timeout))
+}
+
+/// Turns a reply into one of the three states.
+fn interpret(reply: &Message, qname: &Name, qtype: RecordType) -> DnsOutcome {
+    let authoritative = reply.metadata.authoritative;
+    match reply.metadata.response_code {
+        ResponseCode::NoError => {}
+        ResponseCode::NXDomain => return DnsOutcome::NxDomain { authoritative },
+        ResponseCode::ServFail => {
+            return DnsOutcome::Failed {
+                failure: DnsFailure::ServFail,
+            };
+        }
+        ResponseCode::Refused => {
+            return DnsOutcome::Failed {
+                failure: DnsFailure::Refused,
+            };
+        }
+        other => {
+            return DnsOutcome::Failed {
+                failure: DnsFailure::Rcode {
+                    code: u16::from(other),
+                },
+            };
+        }
+    }
+    // Follow the CNAME chain inside the answer section, from the question name.
+    let mut wanted = qname.to_lowercase();
+    let mut records = Vec::new();
+    let mut found = false;
+    for _ in 0..16 {
+        let mut next = None;
+        for r in reply
+            .answers
+            .iter()
+            .filter(|r| r.name.to_lowercase() == wanted)
+        {
+            if records.len() >= MAX_RECORDS {
+                break;
+            }
+            let rt = r.record_type();
+            if rt == qtype {
+                records.push(to_record(r));
+                found = true;
+            } else if let RData::CNAME(target) = &r.data {
+                records.push(to_record(r));
+                next = Some(target.0.to_lowercase());
+            }
+        }
+        match next {
+            Some(n) if !found => wanted = n,
+            _ => break,
+        }
+    }
+    if found {
+        DnsOutcome::Answer {
+            records,
+            authoritative,
+        }
+    } else {
+        DnsOutcome::NoData { authoritative }
+    }
+}
+
+fn to_record(r: &Record) -> DnsRecord {
+    let mut data = match &r.data {
+        RData::TXT(txt) => {
+            let mut joined = Vec::new();
+            for part in txt.txt_data.iter() {
+                joined.extend_from_slice(part);
+            }
+            String::from_utf8_lossy(&joined).into_owned()
+        }
+        RData::CAA(caa) => {
+            let flags = if caa.issuer_critical { 128u8 } else { 0 } | caa.reserved_flags;
+            format!("{flags} {} \"{}\"", caa.tag, escape(&caa.value))
+        }
+        other => other.to_string(),
+    };
+    if data.chars().count() > MAX_DATA_CHARS {
+        data = data.chars().take(MAX_DATA_CHARS).collect();
+    }
+    DnsRecord {
+        name: normalise(&r.name.to_string()),
+        rtype: r.record_type().to_string(),
+        ttl: r.ttl,
+        data,
+    }
+}
+
+/// Presentation-format escaping of a character-string: `"` and `\` escaped, bytes outside
+/// printable ASCII as `\DDD`.
+fn escape(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\{b:03}")),
+        }
+    }
+    out
+}

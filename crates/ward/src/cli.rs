@@ -1,0 +1,154 @@
+//! The command line. clap types stop here: [`crate::main`] turns them into plain values
+//! before anything touches the network.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// ward: the external security posture of a party, its regions and its branches.
+///
+/// ward checks every domain an organisation owns the way an attacker would see it (DNS,
+/// and as the check families grow: mail authentication, TLS, web headers, mail servers),
+/// explains each finding, and keeps the history.
+///
+/// Exit codes: 0 the work ran (and no finding reached --fail-on); 1 a finding reached
+/// --fail-on; 2 the command line or an input file is wrong; 3 ward could not finish
+/// (for example the database could not be written).
+#[derive(Debug, Parser)]
+#[command(name = "ward", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan domains named on the command line or in an inventory file.
+    ///
+    /// Examples:
+    ///   ward scan example.org
+    ///   ward scan --inventory party.toml --db ward.db --format json
+    ///   ward scan --resolver 9.9.9.9:53 --fail-on high example.org example.net
+    Scan(ScanArgs),
+    /// Run the built-in simulated party on loopback, scan it, store and report.
+    ///
+    /// Needs no network and no root: the lab's DNS, web and mail servers listen on
+    /// 127.0.0.0/8. Writes ward-demo.db and ward-demo-report.html.
+    Demo(DemoArgs),
+    /// Run the lab in the foreground and print how to scan it.
+    ///
+    /// Serves the demo party by default, or a fixture folder (zones/*.zone,
+    /// hosts.toml, dns.toml, inventory.toml). Stop it with Ctrl-C.
+    Lab(LabArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table per organisation, for people.
+    Table,
+    /// One JSON document (see docs/output.md), for scripts.
+    Json,
+    /// One row per finding.
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Size {
+    Small,
+    Medium,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Args)]
+pub struct NetArgs {
+    /// The recursive resolver to ask, as IP:PORT. Default: the first nameserver in
+    /// /etc/resolv.conf.
+    #[arg(long, value_name = "IP:PORT")]
+    pub resolver: Option<SocketAddr>,
+    /// Seconds to wait for one DNS reply (0.05-30).
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    pub dns_timeout: f64,
+    /// How many times a DNS question is sent before ward says it could not tell (1-10).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub dns_attempts: u32,
+    /// Network operations in flight at once (1-4096).
+    #[arg(long, value_name = "N", default_value_t = 128)]
+    pub concurrency: usize,
+    /// Connections at once to one server address (1-64).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub per_host: usize,
+    /// Allow scanning private, loopback and link-local addresses. By default ward
+    /// refuses them before sending anything, so that a hostile DNS answer cannot turn
+    /// it against your own network.
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Lab mode: where the lab's services listen, e.g. 53=40053,25=40025,80=40080,443=40443.
+    /// Also allows loopback targets. `ward lab` prints the value.
+    #[arg(long, value_name = "MAP")]
+    pub lab_ports: Option<String>,
+    /// Lab mode: a CA certificate (PEM) to trust in addition to the public roots.
+    #[arg(long, value_name = "FILE")]
+    pub lab_ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Domains to scan (in addition to those of --inventory).
+    #[arg(value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    /// An inventory file (TOML) describing organisations and their domains.
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Size class for domains named on the command line.
+    #[arg(long, value_enum, default_value_t = Size::Small)]
+    pub size: Size,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Store the scan in this SQLite database (created if missing).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Exit with status 1 when a finding of this severity or worse is found.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The SQLite database to write.
+    #[arg(long, value_name = "PATH", default_value = "ward-demo.db")]
+    pub db: PathBuf,
+    /// The HTML report to write.
+    #[arg(long, value_name = "PATH", default_value = "ward-demo-report.html")]
+    pub report: PathBuf,
+    /// Output format on stdout.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// A fixture folder to serve instead of the built-in demo party.
+    #[arg(long, value_name = "DIR")]
+    pub fixture: Option<PathBuf>,
+    /// Write the fixture (the demo party by default) to DIR and exit, as a starting
+    /// point for your own.
+    #[arg(long, value_name = "DIR")]
+    pub write_fixture: Option<PathBuf>,
+    /// Where to write the lab's CA certificate and inventory. Default: a new folder
+    /// under the system's temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
