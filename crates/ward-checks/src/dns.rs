@@ -59,6 +59,13 @@ fn could_not_tell(ctx: &Context<'_>, id: &str, what: &str, failure: &DnsFailure)
     )
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Good,
+    Bad,
+    Unknown,
+}
+
 fn resolves(ctx: &Context<'_>, soa: Option<&DnsOutcome>) -> Finding {
     const ID: &str = "dns.resolves";
     let stakes = Stakes::flat(Severity::High);
@@ -139,52 +146,55 @@ fn nameservers(ctx: &Context<'_>) -> Finding {
                 _ => {}
             }
         }
+        // Each address: good (answers with authority), bad (answers, but not for this
+        // domain), or unknown (no answer, or not asked) — a silent server is "could not
+        // tell", because the path to it may be what failed.
         let mut answers = Vec::new();
-        let mut verdicts = Vec::new();
+        let (mut any_good, mut any_bad) = (false, false);
         for ip in &addresses {
             let direct = ctx
                 .obs
                 .direct()
                 .find(|l| l.server.as_deref() == Some(ip.as_str()) && l.name == domain);
-            let verdict = match direct.map(|l| &l.outcome) {
-                None => "not asked",
+            let (verdict, class) = match direct.map(|l| &l.outcome) {
+                None => ("not asked", Class::Unknown),
                 Some(DnsOutcome::Answer {
                     authoritative: true,
                     ..
-                }) => "authoritative",
-                Some(o) if o.tri() == Tri::Absent && o.authoritative() => "authoritative",
-                Some(DnsOutcome::Failed {
-                    failure: DnsFailure::Blocked { .. },
-                }) => "not asked (private address)",
+                }) => ("authoritative", Class::Good),
+                Some(o) if o.tri() == Tri::Absent && o.authoritative() => {
+                    ("authoritative", Class::Good)
+                }
                 Some(DnsOutcome::Failed {
                     failure: DnsFailure::Refused,
-                }) => "refused: does not serve the domain (lame)",
+                }) => ("refused: does not serve the domain (lame)", Class::Bad),
+                Some(DnsOutcome::Failed {
+                    failure: DnsFailure::Blocked { .. },
+                }) => ("not asked: private address", Class::Unknown),
                 Some(DnsOutcome::Failed {
                     failure: DnsFailure::Timeout { .. },
-                }) => "no answer (timeout)",
-                Some(DnsOutcome::Failed { .. }) => "failed",
-                Some(_) => "answered without authority (lame)",
+                }) => ("no answer (timeout)", Class::Unknown),
+                Some(DnsOutcome::Failed { .. }) => ("failed", Class::Unknown),
+                Some(_) => ("answered without authority (lame)", Class::Bad),
             };
-            verdicts.push(verdict);
+            any_good |= class == Class::Good;
+            any_bad |= class == Class::Bad;
             answers.push(
                 json!({ "address": ip, "result": verdict, "outcome": direct.map(|l| &l.outcome) }),
             );
         }
-        let state = if verdicts.contains(&"authoritative") {
+        let state = if any_good {
             good += 1;
             "ok"
-        } else if addresses.is_empty() && address_lookup_failed.is_some() {
-            unknown += 1;
-            "could not resolve its address"
-        } else if verdicts.iter().all(|v| v.starts_with("not asked")) && !verdicts.is_empty() {
-            unknown += 1;
-            "not asked"
-        } else if addresses.is_empty() {
+        } else if any_bad {
+            bad.push(name.clone());
+            "does not answer for the domain"
+        } else if addresses.is_empty() && address_lookup_failed.is_none() {
             bad.push(name.clone());
             "has no address"
         } else {
-            bad.push(name.clone());
-            "does not answer for the domain"
+            unknown += 1;
+            "could not tell"
         };
         servers.push(
             json!({ "name": name, "addresses": addresses, "answers": answers, "state": state }),
@@ -206,19 +216,6 @@ fn nameservers(ctx: &Context<'_>) -> Finding {
             evidence,
         );
     }
-    if unknown > 0 && good < 2 {
-        return finding(
-            ctx,
-            ID,
-            Status::Error,
-            Stakes::flat(Severity::Low),
-            format!(
-                "could not tell whether {unknown} of {} nameservers answer for the domain",
-                names.len()
-            ),
-            evidence,
-        );
-    }
     if names.len() < 2 {
         return finding(
             ctx,
@@ -226,6 +223,19 @@ fn nameservers(ctx: &Context<'_>) -> Finding {
             Status::Fail,
             stakes,
             "only one nameserver: when it fails, the domain's web site and mail stop",
+            evidence,
+        );
+    }
+    if unknown > 0 {
+        return finding(
+            ctx,
+            ID,
+            Status::Error,
+            Stakes::flat(Severity::Low),
+            format!(
+                "could not tell whether {unknown} of {} nameservers answer for the domain ({good} do)",
+                names.len()
+            ),
             evidence,
         );
     }

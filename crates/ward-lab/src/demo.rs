@@ -231,6 +231,7 @@ pub fn fixture() -> Fixture {
         silent: vec!["dover-exampleparty.example".into()],
         servfail: vec!["halifax-exampleparty.example".into()],
         refused: vec![],
+        offline: vec![],
         lame: vec![Lame {
             zone: "carlisle-exampleparty.example".into(),
             nameserver: "ns2.hostingco.example".into(),

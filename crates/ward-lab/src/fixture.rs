@@ -45,6 +45,10 @@ pub struct DnsBehaviour {
     /// delegation): `{ zone = "...", nameserver = "..." }`.
     #[serde(default)]
     pub lame: Vec<Lame>,
+    /// Nameserver addresses where nothing listens (a server that is down): questions
+    /// sent there meet a closed port.
+    #[serde(default)]
+    pub offline: Vec<std::net::IpAddr>,
 }
 
 /// A nameserver that does not serve a zone that names it.

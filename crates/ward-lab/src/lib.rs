@@ -118,7 +118,12 @@ impl Lab {
         }
         let shutdown = CancellationToken::new();
         let mut ips = vec![RESOLVER_IP];
-        ips.extend(zones.served_at.keys().filter(|ip| ip.is_loopback()));
+        ips.extend(
+            zones
+                .served_at
+                .keys()
+                .filter(|ip| ip.is_loopback() && !fixture.dns.offline.contains(ip)),
+        );
         let (dns_port, sockets) = bind_everywhere(&ips, true).await?;
         let origins = Arc::new(zones.origins.clone());
         let mut queries = BTreeMap::new();

@@ -1,0 +1,111 @@
+//! The private-address guard against a real lab nameserver: under the default policy a
+//! loopback nameserver is refused and receives nothing; in lab mode the same question
+//! arrives. Counting at the server is what shows "nothing was sent".
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use ward_lab::fixture::{Fixture, ZoneSource};
+use ward_lab::{DnsBehaviour, Lab};
+use ward_model::{DnsFailure, DnsOutcome};
+use ward_net::{Net, NetConfig, PortMap};
+
+const NS_IP: &str = "127.0.61.1";
+
+async fn lab() -> Lab {
+    let text = format!(
+        "$ORIGIN guard.test.\n@ 300 IN SOA ns1.guard.test. h.guard.test. ( 1 7200 3600 1209600 300 )\n\
+         @ 300 IN NS ns1.guard.test.\nns1 300 IN A {NS_IP}\n"
+    );
+    let zone = ZoneSource {
+        origin: "guard.test".into(),
+        text,
+        path: PathBuf::from("guard.zone"),
+    };
+    let fixture = Fixture {
+        zones: vec![zone],
+        dns: DnsBehaviour::default(),
+        ..Default::default()
+    };
+    Lab::start(&fixture).await.unwrap()
+}
+
+#[tokio::test]
+async fn default_policy_refuses_loopback_and_sends_nothing() {
+    let lab = lab().await;
+    let ip: IpAddr = NS_IP.parse().unwrap();
+    // Public-only policy, but pointed at the lab's port so that a packet, were one sent,
+    // would reach the lab and be counted.
+    let mut cfg = NetConfig::new(lab.resolver());
+    cfg.ports = PortMap(lab.ports().clone());
+    let net = Net::new(cfg).unwrap();
+    let lookup = net.ask_nameserver(ip, "guard.test", "SOA").await;
+    assert_eq!(
+        lookup.outcome,
+        DnsOutcome::Failed {
+            failure: DnsFailure::Blocked { addr: NS_IP.into() }
+        }
+    );
+    assert_eq!(
+        lab.queries_at(ip),
+        0,
+        "a refused target must receive nothing"
+    );
+
+    let lab_net =
+        Net::new(NetConfig::new(lab.resolver()).dangerous_lab_mode(PortMap(lab.ports().clone())))
+            .unwrap();
+    let lookup = lab_net.ask_nameserver(ip, "guard.test", "SOA").await;
+    assert!(
+        matches!(
+            lookup.outcome,
+            DnsOutcome::Answer {
+                authoritative: true,
+                ..
+            }
+        ),
+        "{lookup:?}"
+    );
+    assert_eq!(lab.queries_at(ip), 1);
+}
+
+#[tokio::test]
+async fn lab_mode_still_refuses_private_ranges() {
+    let lab = lab().await;
+    let net =
+        Net::new(NetConfig::new(lab.resolver()).dangerous_lab_mode(PortMap(lab.ports().clone())))
+            .unwrap();
+    for ip in ["10.0.0.1", "192.168.1.1", "169.254.169.254", "172.16.0.1"] {
+        let lookup = net
+            .ask_nameserver(ip.parse().unwrap(), "guard.test", "SOA")
+            .await;
+        assert_eq!(
+            lookup.outcome,
+            DnsOutcome::Failed {
+                failure: DnsFailure::Blocked { addr: ip.into() }
+            }
+        );
+    }
+}
+
+#[tokio::test]
+async fn resolver_answers_three_states() {
+    let lab = lab().await;
+    let net = Net::new(NetConfig::new(lab.resolver())).unwrap();
+    assert!(matches!(
+        net.resolve("guard.test", "SOA").await.outcome,
+        DnsOutcome::Answer { .. }
+    ));
+    assert!(matches!(
+        net.resolve("guard.test", "CAA").await.outcome,
+        DnsOutcome::NoData { .. }
+    ));
+    assert!(matches!(
+        net.resolve("nope.guard.test", "A").await.outcome,
+        DnsOutcome::NxDomain { .. }
+    ));
+    // A name in no zone of the lab: the lab's resolver says NXDOMAIN, as a recursive would.
+    assert!(matches!(
+        net.resolve("elsewhere.example", "A").await.outcome,
+        DnsOutcome::NxDomain { .. }
+    ));
+}

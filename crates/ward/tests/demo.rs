@@ -1,0 +1,156 @@
+//! `ward demo` and `ward lab` through the real binary.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+#[test]
+fn demo_prints_every_organisation_and_leaves_database_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        ward(dir.path()).args(["demo", "--db", "d.db", "--report", "r.html"]),
+        0,
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let fixture = ward_lab::demo::fixture();
+    let orgs =
+        ward_model::inventory::parse("demo", fixture.inventory_toml.as_deref().unwrap()).unwrap();
+    assert!(
+        orgs.len() >= 24,
+        "the demo party has an HQ, 3 regions and at least 20 branches"
+    );
+    for org in &orgs {
+        assert!(
+            stdout.contains(&org.name),
+            "{} missing from:\n{stdout}",
+            org.name
+        );
+    }
+    let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    for org in &orgs {
+        assert!(
+            html.contains(&org.name),
+            "{} missing from the report",
+            org.name
+        );
+    }
+    // The database holds one complete scan with every domain.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = ward_store::Store::open_sqlite(&dir.path().join("d.db"))
+            .await
+            .unwrap();
+        let scans = store.scans().await.unwrap();
+        assert_eq!(scans.len(), 1);
+        assert!(scans[0].complete);
+        let domains: usize = orgs.iter().map(|o| o.assets.len()).sum();
+        assert_eq!(scans[0].assets as usize, domains);
+        let report = store.latest_report().await.unwrap().unwrap();
+        assert!(report.assets.iter().all(|a| !a.findings.is_empty()));
+        assert_eq!(store.organisations().await.unwrap().len(), orgs.len());
+    });
+}
+
+#[test]
+fn demo_json_shows_each_deliberate_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = json(&run(ward(dir.path()).args(["demo", "--format", "json"]), 0));
+    assert!(dir.path().join("ward-demo.db").exists());
+    assert!(dir.path().join("ward-demo-report.html").exists());
+    let hq = ward_lab::demo::HQ_DOMAIN;
+    for (check, status) in statuses(&doc, hq) {
+        assert_eq!(status, "pass", "HQ {check}");
+    }
+    let expect = [
+        ("ashford-exampleparty.example", "dns.ns", "fail"),
+        ("carlisle-exampleparty.example", "dns.ns", "fail"),
+        ("kendal-exampleparty.example", "dns.resolves", "fail"),
+        ("dover-exampleparty.example", "dns.resolves", "error"),
+        ("dover-exampleparty.example", "dns.ns", "error"),
+        ("halifax-exampleparty.example", "dns.resolves", "error"),
+        ("lincoln-exampleparty.example", "dns.caa", "fail"),
+        ("oxford-exampleparty.example", "dns.caa", "fail"),
+        ("barnsley-exampleparty.example", "dns.caa", "warn"),
+        ("bradford-exampleparty.example", "dns.caa", "pass"),
+    ];
+    for (domain, check, status) in expect {
+        assert_eq!(status_of(&doc, domain, check), status, "{domain} {check}");
+    }
+    // Severity depends on size: the same failure is rated by the organisation's class.
+    let f = doc["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["domain"] == "ashford-exampleparty.example")
+        .unwrap();
+    assert_eq!(f["findings"][1]["severity"], "medium");
+}
+
+/// A `ward lab` child that is killed when the test ends.
+struct LabProcess(Child);
+impl Drop for LabProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_scan_line_ward_lab_prints_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = ward(dir.path())
+        .args(["lab", "--state-dir", "state"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lab = LabProcess(child);
+    let stdout = lab.0.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let scan_line = loop {
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) => {
+                let found =
+                    line.trim_start().starts_with("ward scan ") && line.contains("--format json");
+                lines.push(line.clone());
+                if found {
+                    break line;
+                }
+            }
+            Err(e) => panic!(
+                "ward lab printed no scan line ({e}); it printed:\n{}",
+                lines.join("\n")
+            ),
+        }
+    };
+    assert!(
+        lines.iter().any(|l| l.contains("DNS (resolver)")),
+        "{lines:?}"
+    );
+    let words: Vec<&str> = scan_line.split_whitespace().collect();
+    assert_eq!(words[..2], ["ward", "scan"]);
+    let out = run(ward(dir.path()).args(&words[1..]), 0);
+    let doc = json(&out);
+    // The documented shape (docs/output.md).
+    assert!(doc["scanned_at"].as_str().is_some_and(|s| s.contains('T')));
+    let asset = &doc["assets"][0];
+    assert_eq!(asset["domain"], ward_lab::demo::HQ_DOMAIN);
+    assert_eq!(asset["organisation"], "Domains named on the command line");
+    let f = &asset["findings"][0];
+    for key in ["check", "status", "severity", "summary", "evidence"] {
+        assert!(!f[key].is_null(), "finding lacks {key}: {f}");
+    }
+    assert_eq!(f["check"], "dns.resolves");
+    assert_eq!(f["status"], "pass");
+}
