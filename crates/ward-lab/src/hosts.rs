@@ -7,7 +7,6 @@
 //! function, used by serde.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
 use std::net::IpAddr;
 use std::ops::Range;
 
@@ -231,7 +230,7 @@ pub enum SmtpBehaviour {
 
 /// Extra response headers, validated: names are HTTP tokens, values hold no control
 /// characters. Kept in name order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "BTreeMap<String, String>")]
 pub struct Headers(BTreeMap<String, String>);
 
@@ -265,7 +264,7 @@ fn is_token_byte(b: u8) -> bool {
 }
 
 /// Files served as `200 text/plain`, by absolute path.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "BTreeMap<String, String>")]
 pub struct Files(BTreeMap<String, String>);
 
@@ -397,7 +396,7 @@ struct RawHosts {
 
 /// A `hosts.toml` that could not be used, with where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{source_name}:{line}:{column}: {message}")]
+#[error("{source_name}:{line}:{column}: {kind}")]
 pub struct HostsError {
     /// The name given to [`parse_hosts`] (usually a path).
     pub source_name: String,
@@ -406,23 +405,48 @@ pub struct HostsError {
     /// 1-based column (in characters) of the offending text.
     pub column: usize,
     /// What is wrong.
-    pub message: String,
+    pub kind: HostsErrorKind,
+}
+
+/// What is wrong with a `hosts.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HostsErrorKind {
+    /// Not TOML, an unknown key, a missing key, or a value of the wrong kind; the TOML
+    /// reader's message says which.
+    #[error("{0}")]
+    Invalid(String),
+    /// One name listed twice among the web hosts of one address.
+    #[error("{name} is served twice on {ip}")]
+    NameServedTwice {
+        /// The name.
+        name: String,
+        /// The address.
+        ip: IpAddr,
+    },
+    /// Two mail servers on one address (the lab runs one per address).
+    #[error("two mail servers on {ip}; the lab runs one per address")]
+    TwoMailServers {
+        /// The address.
+        ip: IpAddr,
+    },
+    /// `starttls = true` without a `cert` (and not `broken-tls`).
+    #[error("{name}: starttls = true needs a cert")]
+    StartTlsWithoutCert {
+        /// The mail server.
+        name: String,
+    },
 }
 
 impl HostsError {
-    fn at(
-        source_name: &str,
-        text: &str,
-        span: Option<Range<usize>>,
-        message: impl fmt::Display,
-    ) -> Self {
+    fn at(source_name: &str, text: &str, span: Option<Range<usize>>, kind: HostsErrorKind) -> Self {
         let offset = span.map_or(0, |s| s.start.min(text.len()));
         let (line, column) = line_column(text, offset);
         HostsError {
             source_name: source_name.to_owned(),
             line,
             column,
-            message: message.to_string(),
+            kind,
         }
     }
 }
@@ -442,8 +466,14 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// Parses `hosts.toml`. `source_name` names the input in errors.
 pub fn parse_hosts(source_name: &str, text: &str) -> Result<Hosts, HostsError> {
-    let raw: RawHosts = toml::from_str(text)
-        .map_err(|e| HostsError::at(source_name, text, e.span(), e.message()))?;
+    let raw: RawHosts = toml::from_str(text).map_err(|e| {
+        HostsError::at(
+            source_name,
+            text,
+            e.span(),
+            HostsErrorKind::Invalid(e.message().to_owned()),
+        )
+    })?;
 
     let mut served = HashSet::new();
     for host in &raw.web {
@@ -453,7 +483,10 @@ pub fn parse_hosts(source_name: &str, text: &str) -> Result<Hosts, HostsError> {
                     source_name,
                     text,
                     Some(host.span()),
-                    format!("{name} is served twice on {}", host.get_ref().ip),
+                    HostsErrorKind::NameServedTwice {
+                        name: name.clone(),
+                        ip: host.get_ref().ip,
+                    },
                 ));
             }
         }
@@ -466,7 +499,7 @@ pub fn parse_hosts(source_name: &str, text: &str) -> Result<Hosts, HostsError> {
                 source_name,
                 text,
                 Some(host.span()),
-                format!("two mail servers on {}; the lab runs one per address", h.ip),
+                HostsErrorKind::TwoMailServers { ip: h.ip },
             ));
         }
         if h.starttls && h.cert.is_none() && h.behaviour != SmtpBehaviour::BrokenTls {
@@ -474,7 +507,9 @@ pub fn parse_hosts(source_name: &str, text: &str) -> Result<Hosts, HostsError> {
                 source_name,
                 text,
                 Some(host.span()),
-                format!("{}: starttls = true needs a cert", h.name),
+                HostsErrorKind::StartTlsWithoutCert {
+                    name: h.name.clone(),
+                },
             ));
         }
     }
@@ -602,7 +637,7 @@ banner = "mail.example-party.org.uk ESMTP"
     fn unknown_key_names_itself_with_position() {
         let e = err("[[web]]\nnames = [\"a.test\"]\nip = \"127.0.0.1\"\n  behavour = \"slow\"\n");
         assert_eq!((e.line, e.column), (4, 3), "{e}");
-        assert!(e.message.contains("behavour"), "{e}");
+        assert!(e.kind.to_string().contains("behavour"), "{e}");
         assert!(e.to_string().starts_with("hosts.toml:4:3: "), "{e}");
     }
 
@@ -612,7 +647,7 @@ banner = "mail.example-party.org.uk ESMTP"
             "[[web]]\nnames = [\"a.test\"]\nip = \"127.0.0.1\"\ncert = { status = \"expird\" }\n",
         );
         assert_eq!((e.line, e.column), (4, 19), "{e}");
-        assert!(e.message.contains("expird"), "{e}");
+        assert!(e.kind.to_string().contains("expird"), "{e}");
     }
 
     #[test]
@@ -621,14 +656,14 @@ banner = "mail.example-party.org.uk ESMTP"
             "[[web]]\nnames = [\"a.test\"]\nip = \"127.0.0.1\"\nhttp = \"redirect-to:/relative\"\n",
         );
         assert_eq!((e.line, e.column), (4, 8), "{e}");
-        assert!(e.message.contains("absolute"), "{e}");
+        assert!(e.kind.to_string().contains("absolute"), "{e}");
     }
 
     #[test]
     fn non_loopback_ip_is_refused() {
         let e = err("[[smtp]]\nname = \"m.test\"\nip = \"192.0.2.1\"\n");
         assert_eq!((e.line, e.column), (3, 6), "{e}");
-        assert!(e.message.contains("loopback"), "{e}");
+        assert!(e.kind.to_string().contains("loopback"), "{e}");
     }
 
     #[test]
@@ -637,7 +672,7 @@ banner = "mail.example-party.org.uk ESMTP"
             "[[web]]\nnames = [\"a.test\"]\nip = \"127.0.0.1\"\n[web.headers]\n\"X-A\" = \"1\\r\\nSet-Cookie: x=1\"\n",
         );
         assert_eq!((e.line, e.column), (4, 1), "at [web.headers]: {e}");
-        assert!(e.message.contains("control character"), "{e}");
+        assert!(e.kind.to_string().contains("control character"), "{e}");
     }
 
     #[test]
@@ -646,14 +681,39 @@ banner = "mail.example-party.org.uk ESMTP"
             "[[web]]\nnames = [\"a.test\"]\nip = \"127.0.0.1\"\n[[web]]\nnames = [\"A.test\"]\nip = \"127.0.0.1\"\n",
         );
         assert_eq!((e.line, e.column), (4, 1), "at the second [[web]]: {e}");
-        assert!(e.message.contains("served twice"), "{e}");
+        assert_eq!(
+            e.kind,
+            HostsErrorKind::NameServedTwice {
+                name: "a.test".into(),
+                ip: "127.0.0.1".parse().expect("ip")
+            }
+        );
     }
 
     #[test]
     fn starttls_without_cert_is_refused() {
         let e = err("[[smtp]]\nname = \"m.test\"\nip = \"127.0.0.1\"\nstarttls = true\n");
         assert_eq!((e.line, e.column), (1, 1), "at [[smtp]]: {e}");
-        assert!(e.message.contains("needs a cert"), "{e}");
+        assert_eq!(
+            e.kind,
+            HostsErrorKind::StartTlsWithoutCert {
+                name: "m.test".into()
+            }
+        );
+    }
+
+    #[test]
+    fn two_mail_servers_on_one_ip_are_refused() {
+        let e = err(
+            "[[smtp]]\nname = \"a.test\"\nip = \"127.0.0.1\"\n\n[[smtp]]\nname = \"b.test\"\nip = \"127.0.0.1\"\n",
+        );
+        assert_eq!((e.line, e.column), (5, 1), "at the second [[smtp]]: {e}");
+        assert_eq!(
+            e.kind,
+            HostsErrorKind::TwoMailServers {
+                ip: "127.0.0.1".parse().expect("ip")
+            }
+        );
     }
 
     #[test]
