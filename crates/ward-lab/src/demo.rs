@@ -240,7 +240,7 @@ pub fn fixture() -> Fixture {
     Fixture {
         name: "Example Party (built-in demo)".into(),
         zones,
-        hosts_toml: None,
+        hosts_toml: Some(hosts()),
         dns,
         inventory_toml: Some(inventory()),
     }
@@ -304,4 +304,51 @@ fn inventory() -> String {
         );
     }
     t
+}
+
+/// Web and mail hosts: the HQ's own servers and the hosting company most branches use.
+fn hosts() -> String {
+    let mut branch_names = Vec::new();
+    for br in branches() {
+        if br.town != "kendal" {
+            branch_names.push(format!("\"{}-exampleparty.example\"", br.town));
+            branch_names.push(format!("\"www.{}-exampleparty.example\"", br.town));
+        }
+    }
+    format!(
+        r#"# HQ web site: HTTPS with a valid certificate, HTTP redirects to it, HSTS.
+[[web]]
+names = ["exampleparty.example", "www.exampleparty.example", "exampleparty-north.example", "www.exampleparty-north.example", "exampleparty-midlands.example", "www.exampleparty-midlands.example", "exampleparty-south.example", "www.exampleparty-south.example"]
+ip = "127.0.10.1"
+cert = {{ status = "valid", key = "ecdsa-p256" }}
+http = "redirect-https"
+[web.headers]
+"Strict-Transport-Security" = "max-age=31536000; includeSubDomains"
+"X-Content-Type-Options" = "nosniff"
+[web.files]
+"/.well-known/security.txt" = "Contact: mailto:security@exampleparty.example\nExpires: 2027-06-01T00:00:00Z\n"
+
+# The hosting company's shared web server, serving most branches.
+[[web]]
+names = ["web.hostingco.example", {branches}]
+ip = "127.0.10.50"
+cert = {{ status = "valid", key = "rsa-2048" }}
+http = "serve"
+
+# HQ mail server.
+[[smtp]]
+name = "mail.exampleparty.example"
+ip = "127.0.20.1"
+starttls = true
+cert = {{ status = "valid", key = "rsa-2048" }}
+
+# The hosting company's mail server.
+[[smtp]]
+name = "mx.hostingco.example"
+ip = "127.0.20.50"
+starttls = true
+cert = {{ status = "valid", key = "rsa-2048" }}
+"#,
+        branches = branch_names.join(", ")
+    )
 }

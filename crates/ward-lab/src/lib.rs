@@ -5,13 +5,17 @@
 //! loopback address (all of 127.0.0.0/8 can be bound without root). Every service uses
 //! one port number on all addresses, chosen at start, so ward reaches the lab with the
 //! same code it uses on the internet plus three lab settings: the resolver address, the
-//! port map, and the lab's CA. [`Lab::scan_args`] prints exactly those.
+//! port map, and the lab's CA ([`Lab::resolver`], [`Lab::ports_arg`], [`Lab::ca_pem`]).
 //!
 //! `Lab::start` returns once every listener is bound; dropping the [`Lab`] stops it.
 
+pub mod certs;
 pub mod demo;
 mod dns;
 pub mod fixture;
+pub mod hosts;
+pub mod http;
+pub mod smtp;
 
 pub use fixture::{DnsBehaviour, Fixture};
 
@@ -33,6 +37,12 @@ pub enum LabError {
     /// The fixture is inconsistent or unreadable.
     #[error("fixture: {0}")]
     Fixture(String),
+    /// The hosts file is wrong.
+    #[error("{0}")]
+    Hosts(#[from] hosts::HostsError),
+    /// A certificate could not be made.
+    #[error("certificates: {0}")]
+    Certs(#[from] certs::CertError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -49,6 +59,7 @@ pub struct Lab {
     ports: BTreeMap<u16, u16>,
     zones: Vec<String>,
     queries: BTreeMap<IpAddr, Arc<AtomicU64>>,
+    ca_pem: String,
     shutdown: CancellationToken,
 }
 
@@ -157,6 +168,14 @@ impl Lab {
         }
         let mut ports = BTreeMap::new();
         ports.insert(53, dns_port);
+        let now = time::OffsetDateTime::now_utc();
+        let ca = certs::LabCa::new(now)?;
+        let hosts = match &fixture.hosts_toml {
+            Some(text) => hosts::parse_hosts("hosts.toml", text)?,
+            None => hosts::Hosts::default(),
+        };
+        start_web(&hosts, &ca, now, &shutdown, &mut ports).await?;
+        start_mail(&hosts, &ca, now, &shutdown, &mut ports).await?;
         let mut zone_names: Vec<String> = zones
             .origins
             .iter()
@@ -168,6 +187,7 @@ impl Lab {
             ports,
             zones: zone_names,
             queries,
+            ca_pem: ca.ca_cert_pem().to_owned(),
             shutdown,
         })
     }
@@ -209,10 +229,75 @@ impl Lab {
         self.queries.keys().copied()
     }
 
+    /// The lab CA's certificate (PEM): trust it to verify the lab's servers.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
     /// Stops every server.
     pub fn stop(&self) {
         self.shutdown.cancel();
     }
+}
+
+/// Starts HTTP (port 80) and HTTPS (port 443) on every web host address. An address
+/// whose hosts have no certificate gets no HTTPS: connections there are refused.
+async fn start_web(
+    hosts: &hosts::Hosts,
+    ca: &certs::LabCa,
+    now: time::OffsetDateTime,
+    shutdown: &CancellationToken,
+    ports: &mut BTreeMap<u16, u16>,
+) -> Result<(), LabError> {
+    let mut ips: Vec<IpAddr> = hosts.web.iter().map(|h| h.ip).collect();
+    ips.sort();
+    ips.dedup();
+    if ips.is_empty() {
+        return Ok(());
+    }
+    let (http_port, http) = bind_everywhere(&ips, false).await?;
+    let (https_port, https) = bind_everywhere(&ips, false).await?;
+    ports.insert(80, http_port);
+    ports.insert(443, https_port);
+    for ((ip, (_, plain)), (_, secure)) in ips.iter().zip(http).zip(https) {
+        let on_ip: Arc<[hosts::WebHost]> =
+            hosts.web.iter().filter(|h| h.ip == *ip).cloned().collect();
+        tokio::spawn(http::serve_http(plain, on_ip.clone(), shutdown.clone()));
+        match http::tls_config_for(&on_ip, ca, now) {
+            Ok(tls) => {
+                tokio::spawn(http::serve_https(secure, on_ip, tls, shutdown.clone()));
+            }
+            Err(certs::CertError::NoCertificates) => drop(secure),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Starts SMTP (port 25) on every mail host address.
+async fn start_mail(
+    hosts: &hosts::Hosts,
+    ca: &certs::LabCa,
+    now: time::OffsetDateTime,
+    shutdown: &CancellationToken,
+    ports: &mut BTreeMap<u16, u16>,
+) -> Result<(), LabError> {
+    if hosts.smtp.is_empty() {
+        return Ok(());
+    }
+    let ips: Vec<IpAddr> = hosts.smtp.iter().map(|h| h.ip).collect();
+    let (port, listeners) = bind_everywhere(&ips, false).await?;
+    ports.insert(25, port);
+    for (host, (_, listener)) in hosts.smtp.iter().zip(listeners) {
+        let tls = smtp::tls_config_for(host, ca, now)?;
+        tokio::spawn(smtp::serve_smtp(
+            listener,
+            Arc::new(host.clone()),
+            tls,
+            shutdown.clone(),
+        ));
+    }
+    Ok(())
 }
 
 impl Drop for Lab {

@@ -312,10 +312,14 @@ async fn lab_cmd(args: cli::LabArgs) -> anyhow::Result<WardExit> {
     }
     let first = lab.zones().first().cloned().unwrap_or_default();
     let example = fixture_example_domain(&fixture, lab.zones());
+    let ca_path = state.join("lab-ca.pem");
+    std::fs::write(&ca_path, lab.ca_pem())
+        .with_context(|| format!("writing {}", ca_path.display()))?;
     let common = format!(
-        "--resolver {} --lab-ports {}",
+        "--resolver {} --lab-ports {} --lab-ca {}",
         lab.resolver(),
-        lab.ports_arg()
+        lab.ports_arg(),
+        ca_path.display()
     );
     let mut out = std::io::stdout().lock();
     writeln!(out, "ward lab: serving {}", fixture.name)?;
@@ -323,6 +327,7 @@ async fn lab_cmd(args: cli::LabArgs) -> anyhow::Result<WardExit> {
     for (well_known, actual) in lab.ports() {
         writeln!(out, "  port {well_known:<5} is served on port {actual}")?;
     }
+    writeln!(out, "  CA certificate     {}", ca_path.display())?;
     writeln!(out, "  state folder       {}", state.display())?;
     writeln!(out, "  zones ({}):", lab.zones().len())?;
     for z in lab.zones() {
