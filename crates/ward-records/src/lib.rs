@@ -1,1 +1,3 @@
 //! ward-records
+pub mod dkim;
+pub mod dmarc;
