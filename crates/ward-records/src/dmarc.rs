@@ -417,6 +417,25 @@ impl Dmarc {
         self.psd.unwrap_or(Psd::Unspecified)
     }
 
+    /// The disposition receivers apply, after `t=y` (RFC 9989): in testing mode each policy
+    /// is applied one step less strictly (`reject` as `quarantine`, `quarantine` as `none`).
+    /// `subdomain` picks `sp` (else `p`) over `p`.
+    pub fn applied_policy(&self, subdomain: bool) -> Policy {
+        let p = if subdomain {
+            self.effective_sp()
+        } else {
+            self.effective_p()
+        };
+        if self.is_testing() {
+            match p {
+                Policy::Reject => Policy::Quarantine,
+                Policy::Quarantine | Policy::None => Policy::None,
+            }
+        } else {
+            p
+        }
+    }
+
     /// A canonical record with the same meaning: lower-case tags, `"; "` separators, RFC 9989
     /// tags only (obsolete and unknown tags are dropped, size suffixes kept).
     pub fn to_canonical(&self) -> String {
@@ -541,6 +560,32 @@ fn parse_size(s: &str) -> Option<u64> {
     digits.parse::<u64>().ok()?.checked_mul(mult)
 }
 
+/// Parses one `dmarc-uri` (a URI with an optional obsolete `!size` suffix); `at` is 0.
+///
+/// ```
+/// use ward_records::dmarc::parse_report_uri;
+/// let u = parse_report_uri("mailto:d@example.org!10m").unwrap();
+/// assert_eq!(u.size_limit, Some(10 << 20));
+/// ```
+pub fn parse_report_uri(item: &str) -> Result<ReportUri, UriProblem> {
+    let (uri, size) = match item.split_once('!') {
+        Some((u, s)) => (u, Some(s)),
+        None => (item, None),
+    };
+    let (scheme, address) = check_uri(uri)?;
+    let size_limit = match size {
+        Some(s) => Some(parse_size(s).ok_or(UriProblem::BadSize)?),
+        None => None,
+    };
+    Ok(ReportUri {
+        uri: uri.into(),
+        scheme,
+        address,
+        size_limit,
+        at: 0,
+    })
+}
+
 fn parse_uris(
     tag: &str,
     value: &str,
@@ -561,34 +606,24 @@ fn parse_uris(
         let item = piece.trim_matches(WSP);
         let uat = at + offset + lead;
         offset += piece.len() + 1;
-        let bad = |problem| DmarcError::InvalidReportUri {
-            tag: tag.into(),
-            uri: item.into(),
-            at: uat,
-            problem,
-        };
-        let (uri, size) = match item.split_once('!') {
-            Some((u, s)) => (u, Some(s)),
-            None => (item, None),
-        };
-        let (scheme, address) = check_uri(uri).map_err(bad)?;
-        let size_limit = match size {
-            Some(s) => Some(parse_size(s).ok_or_else(|| bad(UriProblem::BadSize))?),
-            None => None,
-        };
-        if size_limit.is_some() {
+        let uri = parse_report_uri(item)
+            .map(|mut u| {
+                u.at = uat;
+                u
+            })
+            .map_err(|problem| DmarcError::InvalidReportUri {
+                tag: tag.into(),
+                uri: item.into(),
+                at: uat,
+                problem,
+            })?;
+        if uri.size_limit.is_some() {
             warnings.push(DmarcWarning::ObsoleteSizeSuffix { at: uat });
         }
-        if scheme != "mailto" {
+        if uri.scheme != "mailto" {
             warnings.push(DmarcWarning::NotMailto { at: uat });
         }
-        out.push(ReportUri {
-            uri: uri.into(),
-            scheme,
-            address,
-            size_limit,
-            at: uat,
-        });
+        out.push(uri);
     }
     Ok(out)
 }
@@ -688,10 +723,9 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dmarc, DmarcError> {
     }
     let rua_ok = terms.iter().any(|t| {
         t.name.eq_ignore_ascii_case("rua")
-            && t.value.split(',').any(|u| {
-                let u = u.trim_matches(WSP);
-                check_uri(u.split_once('!').map_or(u, |x| x.0)).is_ok()
-            })
+            && t.value
+                .split(',')
+                .any(|u| parse_report_uri(u.trim_matches(WSP)).is_ok())
     });
     let mut policies: Vec<(&str, usize, &str)> = Vec::new();
     for (i, t) in terms.iter().enumerate().skip(1) {
@@ -1031,6 +1065,15 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn testing_flag_softens_one_step() {
+        let d = p("v=DMARC1; p=reject; sp=quarantine; t=y").unwrap();
+        assert_eq!(d.applied_policy(false), Policy::Quarantine);
+        assert_eq!(d.applied_policy(true), Policy::None);
+        let d = p("v=DMARC1; p=reject; t=n").unwrap();
+        assert_eq!(d.applied_policy(false), Policy::Reject);
     }
 
     #[test]
