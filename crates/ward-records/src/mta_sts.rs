@@ -420,6 +420,25 @@ impl Policy {
     pub fn matches_mx(&self, host: &str) -> bool {
         self.mx.iter().any(|p| mx_matches(&p.pattern, host))
     }
+
+    /// The policy as a file with CRLF line ends, in RFC 8461 §3.2 order (what the lab
+    /// serves). Unknown keys are kept.
+    pub fn to_text(&self) -> String {
+        let mode = match self.mode {
+            Mode::Enforce => "enforce",
+            Mode::Testing => "testing",
+            Mode::None => "none",
+        };
+        let mut s = format!("version: STSv1\r\nmode: {mode}\r\n");
+        for m in &self.mx {
+            s.push_str(&format!("mx: {}\r\n", m.pattern));
+        }
+        s.push_str(&format!("max_age: {}\r\n", self.max_age));
+        for (k, v, _) in &self.extensions {
+            s.push_str(&format!("{k}: {v}\r\n"));
+        }
+        s
+    }
 }
 
 /// Non-fatal observations about a policy.
@@ -934,6 +953,25 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn policy_round_trip() {
+        let src = "version: STSv1\nmode: testing\nmax_age: 604800\nmx: a.example\nmx: *.b.example\next: 1\n";
+        let p = pol(src).unwrap();
+        let text = p.to_text();
+        let again = pol(&text).unwrap();
+        assert_eq!(again.to_text(), text);
+        assert_eq!(
+            (
+                again.mode,
+                again.max_age,
+                again.mx.len(),
+                again.extensions.len()
+            ),
+            (Mode::Testing, 604800, 2, 1)
+        );
+        assert!(!again.warnings.contains(&PolicyWarning::BareLf));
     }
 
     #[test]
