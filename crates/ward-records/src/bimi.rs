@@ -12,6 +12,7 @@
 //!
 //! An empty `l=` with an empty or absent `a=` is a *declination*: the domain asks that no
 //! logo be shown. Other tags (such as `avp`) are kept as written.
+#![deny(missing_docs)]
 
 use serde::Serialize;
 

@@ -24,6 +24,7 @@
 //! key is decoded to its modulus size with a small bounded DER reader that accepts both
 //! SubjectPublicKeyInfo (what RFC 6376 specifies) and a bare PKCS#1 `RSAPublicKey` (which
 //! several verifiers accept). Ed25519 keys (RFC 8463 §4) are the raw 32 bytes.
+#![deny(missing_docs)]
 
 use base64::Engine as _;
 use serde::Serialize;

@@ -38,6 +38,7 @@
 //!   [`DmarcWarning::ObsoleteSizeSuffix`].
 //! * Unknown tags are ignored by receivers: kept in [`Dmarc::unknown`], and warned about.
 //! * Tag order after `v` is free; `p` not second is only noted, for RFC 7489 receivers.
+#![deny(missing_docs)]
 
 use serde::Serialize;
 
@@ -685,6 +686,18 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dmarc, DmarcError> {
             at: empty_before.unwrap_or(first.name_at),
         });
     }
+    if first.name != "v" {
+        warnings.push(DmarcWarning::NotLowerCase {
+            tag: first.name.into(),
+            at: first.name_at,
+        });
+    }
+    if first.spaced_equals {
+        warnings.push(DmarcWarning::SpaceAroundEquals {
+            tag: "v".into(),
+            at: first.name_at,
+        });
+    }
     if first.value != "DMARC1" {
         return Err(DmarcError::BadVersion {
             value: first.value.into(),
@@ -1088,13 +1101,21 @@ mod tests {
 
     #[test]
     fn whitespace_warnings() {
-        let d = p(" v = DMARC1;p=reject; ").unwrap();
+        let d = p(" V = DMARC1;p=reject; ").unwrap();
         assert_eq!(
             d.warnings,
             vec![
                 DmarcWarning::LeadingWhitespace,
                 DmarcWarning::TrailingWhitespace,
                 DmarcWarning::TrailingSeparator { at: 20 },
+                DmarcWarning::NotLowerCase {
+                    tag: "V".into(),
+                    at: 1
+                },
+                DmarcWarning::SpaceAroundEquals {
+                    tag: "v".into(),
+                    at: 1
+                },
             ]
         );
         let d = p("v=DMARC1;;p = reject").unwrap();

@@ -36,6 +36,7 @@
 //! requires. `mx` is required unless the mode is `none`. A policy larger than
 //! [`PolicyLimits::max_bytes`] (64 KiB by default, like the RFC's guidance for senders) is
 //! refused before it is read.
+#![deny(missing_docs)]
 
 use serde::Serialize;
 

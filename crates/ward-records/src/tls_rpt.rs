@@ -14,6 +14,7 @@
 //!
 //! `rua` is required. RFC 8460 §3 defines only `mailto:` and `https:` destinations; any other
 //! scheme is refused. The field syntax is shared with MTA-STS (see [`crate::mta_sts`]).
+#![deny(missing_docs)]
 
 use serde::Serialize;
 
