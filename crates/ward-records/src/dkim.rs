@@ -278,13 +278,13 @@ pub enum DkimWarning {
         /// Byte position of the value.
         at: usize,
     },
-    /// An unknown entry in `h=`, `t=` or `s=` (ignored by verifiers).
+    /// An unknown entry in `h=` or `t=` (ignored by verifiers).
     UnknownListEntry {
         /// The tag.
         tag: String,
         /// The entry as written.
         entry: String,
-        /// Byte position of the value.
+        /// Byte position of the entry.
         at: usize,
     },
     /// `s=` does not include `email` or `*`: the key cannot be used for mail.
@@ -456,11 +456,17 @@ impl DkimKey {
     }
 }
 
-fn split_list(value: &str) -> impl Iterator<Item = &str> {
-    value
-        .split(':')
-        .map(|s| s.trim_matches(taglist::is_ws_char))
-        .filter(|s| !s.is_empty())
+/// Splits a `:`-separated value into its non-empty entries, each with its byte position
+/// in the record (`base` is the value's position).
+fn split_list(value: &str, base: usize) -> impl Iterator<Item = (&str, usize)> {
+    let mut offset = base;
+    value.split(':').filter_map(move |piece| {
+        let lead = piece.len() - piece.trim_start_matches(taglist::is_ws_char).len();
+        let at = offset + lead;
+        offset += piece.len() + 1;
+        let entry = piece.trim_matches(taglist::is_ws_char);
+        (!entry.is_empty()).then_some((entry, at))
+    })
 }
 
 /// Parses a DKIM key record.
@@ -534,21 +540,20 @@ pub fn parse(text: &str, limits: &Limits) -> Result<DkimKey, DkimError> {
                 }
             }
             "h" => {
-                let list: Vec<HashAlg> = split_list(t.value)
-                    .map(|h| match h {
+                let mut list = Vec::new();
+                for (h, at) in split_list(t.value, t.value_at) {
+                    list.push(match h {
                         "sha1" => HashAlg::Sha1,
                         "sha256" => HashAlg::Sha256,
-                        other => HashAlg::Unknown(other.into()),
-                    })
-                    .collect();
-                for h in &list {
-                    if let HashAlg::Unknown(e) = h {
-                        warnings.push(DkimWarning::UnknownListEntry {
-                            tag: "h".into(),
-                            entry: e.clone(),
-                            at: t.value_at,
-                        });
-                    }
+                        other => {
+                            warnings.push(DkimWarning::UnknownListEntry {
+                                tag: "h".into(),
+                                entry: other.into(),
+                                at,
+                            });
+                            HashAlg::Unknown(other.into())
+                        }
+                    });
                 }
                 if !list.iter().any(|h| !matches!(h, HashAlg::Unknown(_))) {
                     warnings.push(DkimWarning::NoKnownHash { at: t.value_at });
@@ -556,7 +561,7 @@ pub fn parse(text: &str, limits: &Limits) -> Result<DkimKey, DkimError> {
                 out.hashes = Some(list);
             }
             "t" => {
-                for f in split_list(t.value) {
+                for (f, at) in split_list(t.value, t.value_at) {
                     out.flags.push(match f {
                         "y" => Flag::Testing,
                         "s" => Flag::SameDomain,
@@ -564,7 +569,7 @@ pub fn parse(text: &str, limits: &Limits) -> Result<DkimKey, DkimError> {
                             warnings.push(DkimWarning::UnknownListEntry {
                                 tag: "t".into(),
                                 entry: other.into(),
-                                at: t.value_at,
+                                at,
                             });
                             Flag::Unknown(other.into())
                         }
@@ -572,8 +577,8 @@ pub fn parse(text: &str, limits: &Limits) -> Result<DkimKey, DkimError> {
                 }
             }
             "s" => {
-                let list: Vec<Service> = split_list(t.value)
-                    .map(|s| match s {
+                let list: Vec<Service> = split_list(t.value, t.value_at)
+                    .map(|(s, _)| match s {
                         "*" => Service::All,
                         "email" => Service::Email,
                         other => Service::Unknown(other.into()),
@@ -864,6 +869,32 @@ mod tests {
             p("v=DKIM1; 1p=").unwrap_err(),
             DkimError::BadTagName { at: 9 }
         );
+    }
+
+    #[test]
+    fn list_entries_keep_positions() {
+        let k = p("v=DKIM1; h=sha1 : sha 256; t=y:x; p=").unwrap();
+        assert_eq!(
+            k.hashes,
+            Some(vec![HashAlg::Sha1, HashAlg::Unknown("sha 256".into())])
+        );
+        assert_eq!(
+            k.warnings,
+            vec![
+                DkimWarning::UnknownListEntry {
+                    tag: "h".into(),
+                    entry: "sha 256".into(),
+                    at: 18
+                },
+                DkimWarning::UnknownListEntry {
+                    tag: "t".into(),
+                    entry: "x".into(),
+                    at: 31
+                },
+            ]
+        );
+        assert!(k.testing());
+        assert!(!k.allows(&HashAlg::Sha256));
     }
 
     #[test]
