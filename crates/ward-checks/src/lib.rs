@@ -11,6 +11,7 @@
 use ward_model::observe::AssetObservation;
 use ward_model::{Asset, CheckId, Finding, Severity, SizeClass, Status};
 
+pub mod dmarc;
 pub mod dns;
 
 /// What a check knows about the asset it judges.

@@ -6,4 +6,9 @@
 //! text that strangers wrote.
 #![deny(missing_docs)]
 
+pub mod bimi;
 pub mod caa;
+pub mod dkim;
+pub mod dmarc;
+pub mod mta_sts;
+pub mod tls_rpt;
