@@ -1,1 +1,3 @@
 //! ward-records
+
+pub mod spf;
