@@ -17,6 +17,23 @@ pub fn corpus() -> PathBuf {
     }
 }
 
+/// Whether the corpus is there; when it is not, says so in one line (once per test
+/// binary, however many tests ask).
+pub fn corpus_present() -> bool {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    let path = corpus();
+    let present = path.is_dir();
+    if !present {
+        SAID.call_once(|| {
+            println!(
+                "SPF conformance: corpus not found at {} (set WARD_CORPUS); not run",
+                path.display()
+            );
+        });
+    }
+    present
+}
+
 /// One name's data in a fixture zone.
 #[derive(Debug, Default, Clone)]
 pub struct Node {
