@@ -187,11 +187,15 @@ fn run(case: &Case, zone: &Zone) -> Result<(), String> {
 
 /// Runs a suite; returns (passed, failures as (case name, message)).
 fn run_suite(file: &str) -> Option<(usize, Vec<(String, String)>)> {
+    run_file("spf/openspf-suite", file)
+}
+
+fn run_file(dir: &str, file: &str) -> Option<(usize, Vec<(String, String)>)> {
     if !corpus_present() {
         return None;
     }
     // The corpus is there, so a missing suite is an error, not a skip.
-    let path = corpus().join("spf/openspf-suite").join(file);
+    let path = corpus().join(dir).join(file);
     let mut passed = 0;
     let mut failed = Vec::new();
     for (cases, zonedata) in load(&path) {
@@ -244,4 +248,33 @@ fn rfc4408_suite_differs_only_where_rfc7208_changed_the_rule() {
         now_passing.is_empty(),
         "listed as changed by RFC 7208 but passing: {now_passing:?}"
     );
+}
+
+/// pyspf's own extra cases that test pyspf-only modes (its `strict` setting), not
+/// RFC 7208, with why ward's answer differs.
+const PYSPF_MODES: &[(&str, &str)] = &[
+    (
+        "default-modifier",
+        "pyspf's lax mode honours the pre-RFC `default=-` modifier; RFC 7208 §6 says \
+         unknown modifiers are ignored, so the record ends in the default, neutral",
+    ),
+    (
+        "default-modifier-harsh",
+        "pyspf's harsh mode answers `ambiguous`, which is not an RFC 7208 result",
+    ),
+];
+
+#[test]
+fn pyspf_extra() {
+    let Some((passed, failed)) = run_file("spf/pyspf-extra", "test.yml") else {
+        return;
+    };
+    for (name, why) in &failed {
+        println!("FAIL {name}: {why}");
+    }
+    println!("pyspf extra: {passed} passed, {} failed", failed.len());
+    let failed: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
+    let modes: Vec<&str> = PYSPF_MODES.iter().map(|(n, _)| *n).collect();
+    assert_eq!(failed, modes);
+    assert_eq!(passed, 14);
 }
