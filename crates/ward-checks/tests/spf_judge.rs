@@ -508,3 +508,20 @@ fn check_host_timeout_is_temperror() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn terms_after_all_are_not_counted_or_followed() {
+    let o = obs(vec![
+        txt(
+            D,
+            &["v=spf1 include:a.example -all include:never.example redirect=never2.example"],
+        ),
+        txt("a.example", &["v=spf1 -all"]),
+    ]);
+    assert_eq!(needed_lookups(&o, D), Vec::<(String, String)>::new());
+    let tree = spf::expand(D, &o);
+    assert_eq!((tree.root.own_lookups, tree.total_lookups), (1, 1));
+    let fs = spf_findings(&o, Role::Mail);
+    assert_eq!(status_of(&fs, "spf.hygiene"), Status::Warn);
+    assert_eq!(status_of(&fs, "spf.lookups"), Status::Pass);
+}

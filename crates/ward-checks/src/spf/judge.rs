@@ -323,7 +323,7 @@ fn lookups(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
         (
             Status::Fail,
             format!(
-                "SPF needs {n}{} DNS lookups, over the limit of {MAX_LOOKUPS}: receivers return permerror",
+                "SPF needs {n}{} DNS lookups, over the limit of {MAX_LOOKUPS}: mail from senders listed past the limit gets permerror",
                 if unknown.is_empty() { "" } else { " or more" }
             ),
         )

@@ -7,7 +7,9 @@
 //!
 //! Counting follows RFC 7208 §4.6.4: `include`, `a`, `mx`, `ptr`, `exists` and
 //! `redirect` each cost one lookup, wherever they are in the tree; `ip4`, `ip6`, `all`
-//! and `exp` cost none. A node's *cumulative* count is its own plus its children's.
+//! and `exp` cost none. Terms evaluation can never reach (after `all`; a `redirect`
+//! beside `all`) cost nothing and are not followed. A node's *cumulative* count is its
+//! own plus its children's.
 //! Void lookups are `a`, `mx` and `exists` targets (known without a client) that answer
 //! NXDOMAIN or no records. Targets that depend on the sender or client (`%{i}`, `%{l}`,
 //! ...) cannot be followed and are listed as such.
@@ -287,7 +289,9 @@ impl Walk<'_> {
         };
         node.own_lookups = u32::try_from(record.own_lookup_terms()).unwrap_or(u32::MAX);
         path.push(domain.to_owned());
-        for d in record.directives() {
+        // Terms evaluation never reaches (after `all`, or a redirect beside `all`) are
+        // neither counted nor followed; spf.hygiene reports them.
+        for d in record.live_directives() {
             let term = record
                 .raw
                 .get(d.span.start..d.span.end)
@@ -340,7 +344,7 @@ impl Walk<'_> {
                 Mechanism::All | Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => {}
             }
         }
-        if let Some(spec) = record.redirect() {
+        if let Some(spec) = record.live_redirect() {
             match self.static_target(spec, domain) {
                 Some(t) => {
                     let child = self.node(&t, Via::Redirect, path);

@@ -309,13 +309,36 @@ impl SpfRecord {
             .find(|d| matches!(d.mechanism, Mechanism::All))
     }
 
+    /// The directives evaluation can reach: all of them up to and including the first
+    /// `all`, which always matches (§5.1: terms after it are never tested).
+    pub fn live_directives(&self) -> impl Iterator<Item = &Directive> {
+        let mut done = false;
+        self.directives().take_while(move |d| {
+            let take = !done;
+            done = done || matches!(d.mechanism, Mechanism::All);
+            take
+        })
+    }
+
+    /// The `redirect` target when evaluation can reach it: a record with `all` never
+    /// gets there (§6.1).
+    pub fn live_redirect(&self) -> Option<&MacroString> {
+        if self.all().is_some() {
+            None
+        } else {
+            self.redirect()
+        }
+    }
+
     /// How many of the ten DNS-querying terms this record itself spends when every
-    /// term is evaluated: `include`, `a`, `mx`, `ptr`, `exists` and `redirect` (§4.6.4).
+    /// term evaluation can reach is evaluated: `include`, `a`, `mx`, `ptr`, `exists`
+    /// and `redirect` (§4.6.4), not counting terms after `all` nor a `redirect` beside
+    /// `all`, which are never evaluated.
     pub fn own_lookup_terms(&self) -> usize {
-        self.directives()
+        self.live_directives()
             .filter(|d| d.mechanism.counts_lookup())
             .count()
-            + usize::from(self.redirect().is_some())
+            + usize::from(self.live_redirect().is_some())
     }
 }
 

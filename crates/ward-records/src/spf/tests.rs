@@ -179,6 +179,16 @@ fn modifiers() {
 }
 
 #[test]
+fn terms_after_all_cost_nothing() {
+    let r =
+        p("v=spf1 a include:x.example -all mx exists:y.example redirect=z.example").expect("valid");
+    assert_eq!(r.own_lookup_terms(), 2);
+    assert_eq!(r.live_directives().count(), 3);
+    assert_eq!(r.live_redirect(), None);
+    assert_eq!(r.redirect(), Some(&lit("z.example")));
+}
+
+#[test]
 fn duplicate_and_empty_modifiers() {
     assert_eq!(
         p("v=spf1 redirect=a.example redirect=b.example"),
