@@ -245,6 +245,8 @@ struct Eval<'a> {
     dns_terms: u32,
     voids: u32,
     stack: Vec<String>,
+    /// The client's validated names for `%{p}`, looked up once per evaluation.
+    p_names: Option<Vec<String>>,
 }
 
 /// RFC 7208 check_host(): is `ip` allowed to send mail for `domain`?
@@ -286,6 +288,7 @@ pub fn check_host(
         dns_terms: 0,
         voids: 0,
         stack: Vec::new(),
+        p_names: None,
     };
     let decided = |ev: &Eval<'_>, result, reason, explanation| {
         SpfVerdict::Decided(SpfDecision {
@@ -676,13 +679,18 @@ impl Eval<'_> {
             // (v-macro-ip6); DNS names compare without case, so queries are unaffected.
             MacroLetter::Ip => nibbles(self.ip).join(".").to_ascii_uppercase(),
             MacroLetter::ValidatedName => {
-                let names = self.validated_names(None, false)?;
+                let names = match self.p_names.take() {
+                    Some(n) => n,
+                    None => self.validated_names(None, false)?,
+                };
                 let best = names
                     .iter()
                     .find(|n| *n == domain)
                     .or_else(|| names.iter().find(|n| n.ends_with(&format!(".{domain}"))))
                     .or_else(|| names.first());
-                best.cloned().unwrap_or_else(|| "unknown".into())
+                let value = best.cloned().unwrap_or_else(|| "unknown".into());
+                self.p_names = Some(names);
+                value
             }
             MacroLetter::Helo => self.helo.clone(),
             MacroLetter::ClientIp => self.ip.to_string(),

@@ -52,8 +52,8 @@ pub(crate) fn truncate_left(name: String) -> String {
 pub(crate) fn reverse_name(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => {
-            let o = v4.octets();
-            format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0])
+            let [a, b, c, d] = v4.octets();
+            format!("{d}.{c}.{b}.{a}.in-addr.arpa")
         }
         IpAddr::V6(_) => {
             let mut parts = nibbles(ip);
