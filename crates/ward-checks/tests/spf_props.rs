@@ -126,6 +126,9 @@ proptest! {
                 Term::Modifier(m) => format!("{:?}", m.modifier),
             }).collect::<Vec<_>>();
             prop_assert_eq!(strip(&rec.terms), strip(&again.map(|r| r.terms).unwrap_or_default()));
+            // The record rebuilt from its parsed form parses back to the same terms.
+            let rebuilt = parse(&rec.to_string(), &Limits::default());
+            prop_assert_eq!(strip(&rec.terms), strip(&rebuilt.map(|r| r.terms).unwrap_or_default()));
         }
     }
 

@@ -342,6 +342,91 @@ impl SpfRecord {
     }
 }
 
+impl std::fmt::Display for DualCidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(n) = self.ip4 {
+            write!(f, "/{n}")?;
+        }
+        if let Some(n) = self.ip6 {
+            write!(f, "//{n}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `name`, then `:domain` when there is one.
+fn write_target(
+    f: &mut std::fmt::Formatter<'_>,
+    name: &str,
+    domain: Option<&MacroString>,
+) -> std::fmt::Result {
+    f.write_str(name)?;
+    match domain {
+        Some(d) => write!(f, ":{d}"),
+        None => Ok(()),
+    }
+}
+
+impl std::fmt::Display for Mechanism {
+    /// The mechanism in RFC 7208 syntax, which parses back to the same value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mechanism::All => f.write_str("all"),
+            Mechanism::Include { domain } => write!(f, "include:{domain}"),
+            Mechanism::Exists { domain } => write!(f, "exists:{domain}"),
+            Mechanism::A { domain, cidr } => {
+                write_target(f, "a", domain.as_ref())?;
+                write!(f, "{cidr}")
+            }
+            Mechanism::Mx { domain, cidr } => {
+                write_target(f, "mx", domain.as_ref())?;
+                write!(f, "{cidr}")
+            }
+            Mechanism::Ptr { domain } => write_target(f, "ptr", domain.as_ref()),
+            Mechanism::Ip4 { addr, prefix } => {
+                write!(f, "ip4:{addr}")?;
+                prefix.map_or(Ok(()), |p| write!(f, "/{p}"))
+            }
+            Mechanism::Ip6 { addr, prefix } => {
+                write!(f, "ip6:{addr}")?;
+                prefix.map_or(Ok(()), |p| write!(f, "/{p}"))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Term {
+    /// The term in RFC 7208 syntax (the qualifier only when it was written).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Term::Directive(d) => {
+                if d.explicit_qualifier {
+                    write!(f, "{}", d.qualifier.as_char())?;
+                }
+                write!(f, "{}", d.mechanism)
+            }
+            Term::Modifier(m) => match &m.modifier {
+                Modifier::Redirect(d) => write!(f, "redirect={d}"),
+                Modifier::Exp(d) => write!(f, "exp={d}"),
+                Modifier::Unknown { name, value } => write!(f, "{name}={value}"),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for SpfRecord {
+    /// The record rebuilt from its terms: `v=spf1`, then the terms separated by single
+    /// spaces. It parses back to the same terms; [`SpfRecord::raw`] keeps the text as
+    /// served.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("v=spf1")?;
+        for t in &self.terms {
+            write!(f, " {t}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Whether a TXT string is an SPF version 1 record, i.e. starts with `v=spf1` followed by
 /// a space or its end (§4.5; case-insensitive). Records that are not are ignored, however
 /// broken they are.

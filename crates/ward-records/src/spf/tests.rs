@@ -370,3 +370,22 @@ fn every_truncation_is_handled() {
         }
     }
 }
+
+#[test]
+fn rebuilt_record_parses_to_the_same_terms() {
+    let raw = "V=SPF1  +A:x.example/24//64 mx//0 -ptr ~ip4:192.0.2.0/24 ?ip6:2001:DB8::/32 \
+               include:%{ir}.%{v}._spf.%{d2} exists:%{l1r+-}.x.example REDIRECT=%{d}.r.example \
+               exp=e.example ra=postmaster -all ";
+    let rec = p(raw).expect("valid");
+    let rebuilt = rec.to_string();
+    assert_eq!(
+        rebuilt,
+        "v=spf1 +a:x.example/24//64 mx//0 -ptr ~ip4:192.0.2.0/24 ?ip6:2001:db8::/32 \
+         include:%{ir}.%{v}._spf.%{d2} exists:%{l1r+-}.x.example redirect=%{d}.r.example \
+         exp=e.example ra=postmaster -all"
+    );
+    let again = p(&rebuilt).expect("rebuilt parses");
+    let strip = |r: &SpfRecord| r.terms.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+    assert_eq!(strip(&rec), strip(&again));
+    assert_eq!(again.to_string(), rebuilt);
+}
