@@ -444,10 +444,10 @@ fn hygiene(ctx: &Context<'_>, tree: &SpfTree) -> Finding {
                     match dir.mechanism {
                         Mechanism::All => after_all = true,
                         Mechanism::Ptr { .. } => warns.push(format!(
-                            "{d}: `{text}` uses ptr, which RFC 7208 says not to use (slow, unreliable)"
+                            "{d}: `{text}`: RFC 7208 §5.5 says not to use ptr (slow, and fails when reverse DNS does)"
                         )),
                         Mechanism::Mx { .. } => infos.push(format!(
-                            "{d}: `{text}` uses mx: it costs lookups and changes when mail hosting does"
+                            "{d}: `{text}`: mx costs lookups and silently changes meaning when mail hosting moves"
                         )),
                         _ => {}
                     }
@@ -463,7 +463,12 @@ fn hygiene(ctx: &Context<'_>, tree: &SpfTree) -> Finding {
     }
     let evidence = json!({ "warnings": warns, "notes": infos, "record": tree.root.record() });
     let (status, summary) = if !warns.is_empty() {
-        (Status::Warn, warns.join("; "))
+        let notes = if infos.is_empty() {
+            String::new()
+        } else {
+            format!(" (and {} note(s) in the evidence)", infos.len())
+        };
+        (Status::Warn, format!("{}{notes}", warns.join("; ")))
     } else if !infos.is_empty() {
         (Status::Info, infos.join("; "))
     } else {
