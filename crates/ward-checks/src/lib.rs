@@ -13,6 +13,7 @@ use ward_model::{Asset, CheckId, Finding, Severity, SizeClass, Status};
 
 pub mod dmarc;
 pub mod dns;
+pub mod spf;
 
 /// What a check knows about the asset it judges.
 #[derive(Debug, Clone, Copy)]
@@ -87,5 +88,6 @@ pub fn finding(
 pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(dns::judge(ctx));
+    out.extend(spf::judge(ctx));
     out
 }

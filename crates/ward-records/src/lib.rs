@@ -11,4 +11,5 @@ pub mod caa;
 pub mod dkim;
 pub mod dmarc;
 pub mod mta_sts;
+pub mod spf;
 pub mod tls_rpt;
