@@ -84,6 +84,27 @@ pub fn finding(
     }
 }
 
+/// Every check id ward can emit, in catalogue order. The advice catalogue, the docs and
+/// the store are keyed by these.
+pub fn check_ids() -> Vec<&'static str> {
+    let mut ids = dns::CHECKS.to_vec();
+    ids.extend_from_slice(spf::CHECKS);
+    ids
+}
+
+/// The DNS questions the checks still need answered for `asset`, given what has been
+/// observed so far. The probe fetches these and asks again until nothing is missing,
+/// so the questions on the wire are exactly the ones the checks use.
+pub fn needed_lookups(asset: &Asset, obs: &AssetObservation) -> Vec<(String, String)> {
+    let mut needed = Vec::new();
+    if asset.has(ward_model::Role::Mail) || asset.has(ward_model::Role::Parked) {
+        needed.extend(spf::needed_lookups(obs, &asset.domain));
+    }
+    needed.sort();
+    needed.dedup();
+    needed
+}
+
 /// Runs every check family over one asset's observations.
 pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -181,12 +181,14 @@ pub fn fixture() -> Fixture {
             &hq_ns,
             "ns1 IN A 127.0.54.1\nns2 IN A 127.0.54.2\n@ IN A 127.0.10.1\nwww IN A 127.0.10.1\n\
              @ IN MX 10 mail.exampleparty.example.\nmail IN A 127.0.20.1\n\
-             @ IN CAA 0 issue \"letsencrypt.org\"\n@ IN CAA 0 iodef \"mailto:security@exampleparty.example\"\n",
+             @ IN CAA 0 issue \"letsencrypt.org\"\n@ IN CAA 0 iodef \"mailto:security@exampleparty.example\"\n\
+             @ IN TXT \"v=spf1 mx include:_spf.hostingco.example -all\"\n",
         ),
         zone(
             "hostingco.example",
             &hosting_ns,
-            "ns1 IN A 127.0.55.1\nns2 IN A 127.0.55.2\nweb IN A 127.0.10.50\nmx IN A 127.0.20.50\n",
+            "ns1 IN A 127.0.55.1\nns2 IN A 127.0.55.2\nweb IN A 127.0.10.50\nmx IN A 127.0.20.50\n\
+             _spf IN TXT \"v=spf1 ip4:127.0.20.50 -all\"\n",
         ),
         zone("cheapdns.example", &cheap_ns, "ns IN A 127.0.56.1\n"),
     ];
@@ -194,7 +196,8 @@ pub fn fixture() -> Fixture {
         zones.push(zone(
             &format!("exampleparty-{id}.example"),
             &hq_ns,
-            "@ IN A 127.0.10.1\nwww IN A 127.0.10.1\n@ IN MX 10 mail.exampleparty.example.\n@ IN CAA 0 issue \"letsencrypt.org\"\n",
+            "@ IN A 127.0.10.1\nwww IN A 127.0.10.1\n@ IN MX 10 mail.exampleparty.example.\n\
+             @ IN CAA 0 issue \"letsencrypt.org\"\n@ IN TXT \"v=spf1 include:exampleparty.example -all\"\n",
         ));
     }
     for parked in [
@@ -202,7 +205,7 @@ pub fn fixture() -> Fixture {
         "examplepartyshop.example",
         "vote-exampleparty.example",
     ] {
-        zones.push(zone(parked, &hq_ns, ""));
+        zones.push(zone(parked, &hq_ns, "@ IN TXT \"v=spf1 -all\"\n"));
     }
     for br in branches() {
         let origin = format!("{}-exampleparty.example", br.town);
@@ -217,6 +220,10 @@ pub fn fixture() -> Fixture {
         let mut body = String::from("@ IN A 127.0.10.50\nwww IN CNAME web.hostingco.example.\n");
         if br.roles.contains("mail") {
             body.push_str("@ IN MX 10 mx.hostingco.example.\n");
+            // Most branches publish the hosting company's SPF; a few never set one up.
+            if !matches!(br.town, "barnsley" | "preston" | "truro") {
+                body.push_str("@ IN TXT \"v=spf1 include:_spf.hostingco.example ~all\"\n");
+            }
         }
         if let Some(caa) = br.caa {
             let _ = writeln!(body, "@ IN CAA {caa}");

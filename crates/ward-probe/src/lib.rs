@@ -12,6 +12,12 @@ use ward_model::Asset;
 use ward_model::observe::AssetObservation;
 use ward_net::Net;
 
+/// Most rounds of follow-up questions for one asset.
+pub const MAX_ROUNDS: usize = 16;
+/// Most follow-up questions for one asset (SPF alone may need 10 lookups plus 2 void
+/// ones per include level, and MX and PTR name lists).
+pub const MAX_FOLLOW_UPS: usize = 256;
+
 /// Probes assets. Cheap to clone; share one per scan.
 #[derive(Debug, Clone)]
 pub struct Prober {
@@ -30,13 +36,38 @@ impl Prober {
     }
 
     /// Probes one asset. Never fails: what could not be learnt is recorded as such.
-    pub async fn probe(&self, asset: &Asset, scanned_at: OffsetDateTime) -> AssetObservation {
+    ///
+    /// After the fixed questions, `needs` is asked what else the checks want to know
+    /// given what was seen (an SPF include names another domain, say); those questions
+    /// are asked and `needs` is consulted again, at most [`MAX_ROUNDS`] times and
+    /// [`MAX_FOLLOW_UPS`] questions in all, so a hostile record cannot keep ward busy.
+    pub async fn probe(
+        &self,
+        asset: &Asset,
+        scanned_at: OffsetDateTime,
+        needs: &(dyn Fn(&AssetObservation) -> Vec<(String, String)> + Sync),
+    ) -> AssetObservation {
         let mut obs = AssetObservation {
             domain: asset.domain.clone(),
             scanned_at,
             dns: Vec::new(),
         };
         dns::basics(&self.net, &asset.domain, &mut obs).await;
+        let mut asked = 0usize;
+        for _ in 0..MAX_ROUNDS {
+            let wanted: Vec<(String, String)> = needs(&obs)
+                .into_iter()
+                .filter(|(name, rtype)| obs.resolved(name, rtype).is_none())
+                .take(MAX_FOLLOW_UPS.saturating_sub(asked))
+                .collect();
+            if wanted.is_empty() {
+                break;
+            }
+            asked += wanted.len();
+            let answers =
+                futures::future::join_all(wanted.iter().map(|(n, t)| self.net.resolve(n, t))).await;
+            obs.dns.extend(answers);
+        }
         obs
     }
 }

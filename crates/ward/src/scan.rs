@@ -55,7 +55,10 @@ pub async fn run(
     let mut slots: Vec<Option<AssetReport>> = (0..targets.len()).map(|_| None).collect();
     let mut work = futures::stream::iter(targets.into_iter().enumerate())
         .map(|(i, t)| async move {
-            let obs = prober.probe(&t.asset, scanned_at).await;
+            let needs = |o: &ward_model::observe::AssetObservation| {
+                ward_checks::needed_lookups(&t.asset, o)
+            };
+            let obs = prober.probe(&t.asset, scanned_at, &needs).await;
             let ctx = ward_checks::Context {
                 asset: &t.asset,
                 size: t.org.size,

@@ -23,7 +23,7 @@ fn lab_fixture() -> ward_lab::Fixture {
                     ("ns1.healthy.test", "127.0.60.3"),
                     ("ns2.healthy.test", "127.0.60.4"),
                 ],
-                "@ IN CAA 0 issue \"ca.example\"\n",
+                "@ IN CAA 0 issue \"ca.example\"\n@ IN TXT \"v=spf1 -all\"\n",
             ),
             zone(
                 "deadns.test",
@@ -82,7 +82,7 @@ async fn silent_nameservers_give_error_never_fail() {
     let lab = Lab::start(&lab_fixture()).await.unwrap();
     let doc = tokio::task::block_in_place(|| scan(&lab, &["silent.test", "healthy.test"], &[]));
     let silent = statuses(&doc, "silent.test");
-    assert_eq!(silent.len(), 3, "{silent:?}");
+    assert!(silent.len() >= 4, "DNS and SPF checks all ran: {silent:?}");
     for (check, status) in &silent {
         assert_eq!(
             status, "error",
@@ -92,7 +92,10 @@ async fn silent_nameservers_give_error_never_fail() {
     // The same scan judges a healthy domain normally, so the errors above are not a
     // broken scanner.
     for (check, status) in statuses(&doc, "healthy.test") {
-        assert_eq!(status, "pass", "{check} on the healthy domain");
+        assert!(
+            status == "pass" || status == "info",
+            "{check} on the healthy domain is {status}"
+        );
     }
     let summary = doc["assets"][0]["findings"][0]["summary"].as_str().unwrap();
     assert!(summary.contains("timed out"), "{summary}");

@@ -22,6 +22,17 @@ use ward_model::{Finding, Role, Severity, Status};
 use ward_records::spf::{self, Limits, Mechanism, Qualifier, SpfError, SpfRecord, Term};
 
 /// RFC 7208 §4.6.4: at most 10 DNS-querying terms.
+/// The check ids of this family, in catalogue order.
+pub const CHECKS: &[&str] = &[
+    "spf.present",
+    "spf.syntax",
+    "spf.all",
+    "spf.lookups",
+    "spf.void_lookups",
+    "spf.hygiene",
+    "spf.loops",
+];
+
 const MAX_LOOKUPS: u32 = 10;
 /// RFC 7208 §4.6.4: at most 2 void lookups.
 const MAX_VOID: u32 = 2;

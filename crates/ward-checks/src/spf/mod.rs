@@ -20,7 +20,7 @@ mod names;
 mod tree;
 
 pub use eval::{SpfDecision, SpfEvalLimits, SpfReason, SpfResult, SpfVerdict, check_host};
-pub use judge::judge;
+pub use judge::{CHECKS, judge};
 pub use tree::{
     AddressLookup, NodeLookup, SpfNode, SpfTree, TreeLimits, Via, expand, expand_with,
     needed_lookups,
