@@ -18,6 +18,6 @@ pub mod scan;
 
 pub use finding::{CheckId, Finding, Severity, Status};
 pub use lookup::{DnsSource, Lookup};
-pub use observe::{DnsFailure, DnsLookup, DnsOutcome, DnsRecord};
+pub use observe::{DnsFailure, DnsLookup, DnsOutcome, DnsRecord, NetFailure};
 pub use org::{Asset, OrgKind, Organisation, Role, SizeClass};
 pub use scan::{AssetReport, ScanReport};

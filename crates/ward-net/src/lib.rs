@@ -18,6 +18,7 @@
 
 pub mod dns;
 pub mod guard;
+pub mod tcp;
 
 use guard::{CheckedAddr, TargetPolicy};
 use std::collections::{BTreeMap, HashMap};
@@ -84,6 +85,10 @@ pub struct NetConfig {
     pub targets: TargetPolicy,
     /// Lab port substitutions (empty on the internet).
     pub ports: PortMap,
+    /// How long to wait for a TCP connection. Default 5 s, at most 60 s.
+    pub connect_timeout: Duration,
+    /// Extra CA certificates (PEM) to trust besides the public roots: the lab's CA.
+    pub extra_ca_pem: Vec<u8>,
 }
 
 fn default_dns_timeout() -> Duration {
@@ -98,6 +103,9 @@ fn default_concurrency() -> usize {
 fn default_per_host() -> usize {
     4
 }
+fn default_connect_timeout() -> Duration {
+    Duration::from_secs(5)
+}
 
 impl NetConfig {
     /// Defaults for scanning the internet through `resolver`.
@@ -110,6 +118,8 @@ impl NetConfig {
             per_host: default_per_host(),
             targets: TargetPolicy::PublicOnly,
             ports: PortMap::default(),
+            connect_timeout: default_connect_timeout(),
+            extra_ca_pem: Vec::new(),
         }
     }
 
@@ -153,6 +163,15 @@ impl NetConfig {
                 })
             }
         };
+        let secs = self.connect_timeout.as_secs_f64();
+        if !(0.05..=60.0).contains(&secs) {
+            return Err(ConfigError::OutOfRange {
+                what: "connect timeout (seconds)",
+                value: secs,
+                min: 0.05,
+                max: 60.0,
+            });
+        }
         bounded("DNS attempts", self.dns_attempts as usize, 10)?;
         bounded("global concurrency", self.concurrency, 4096)?;
         bounded("per-host connections", self.per_host, 64)?;
@@ -163,6 +182,9 @@ impl NetConfig {
 /// A setting outside what ward allows.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
+    /// The extra CA certificates could not be used.
+    #[error("CA certificate: {0}")]
+    BadCa(String),
     /// A number outside its range.
     #[error("{what} must be between {min} and {max}, not {value}")]
     OutOfRange {
@@ -188,6 +210,7 @@ struct Inner {
     cfg: NetConfig,
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
+    roots: Arc<rustls::RootCertStore>,
 }
 
 /// Permission to use the network against one address; dropping it frees the slot.
@@ -201,8 +224,10 @@ impl Net {
     /// Builds the network from a validated configuration.
     pub fn new(cfg: NetConfig) -> Result<Net, ConfigError> {
         cfg.validate()?;
+        let roots = Arc::new(tcp::root_store(&cfg.extra_ca_pem).map_err(ConfigError::BadCa)?);
         Ok(Net {
             inner: Arc::new(Inner {
+                roots,
                 global: Arc::new(Semaphore::new(cfg.concurrency)),
                 hosts: Mutex::new(HashMap::new()),
                 cfg,

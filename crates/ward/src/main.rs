@@ -145,7 +145,8 @@ fn net_config(args: &cli::NetArgs) -> anyhow::Result<NetConfig> {
     }
     if let Some(ca) = &args.lab_ca {
         // Read now, so a wrong path is reported before any scanning starts.
-        std::fs::read(ca).map_err(|e| usage(format!("--lab-ca {}: {e}", ca.display())))?;
+        cfg.extra_ca_pem =
+            std::fs::read(ca).map_err(|e| usage(format!("--lab-ca {}: {e}", ca.display())))?;
     }
     cfg.validate().map_err(|e| usage(e.to_string()))?;
     Ok(cfg)
@@ -255,6 +256,7 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
     // The lab answers in microseconds; a silent nameserver should not hold the demo up.
     cfg.dns_timeout = Duration::from_millis(800);
     cfg.dns_attempts = 2;
+    cfg.extra_ca_pem = lab.ca_pem().as_bytes().to_vec();
     let cfg = cfg.dangerous_lab_mode(PortMap(lab.ports().clone()));
     let net = Net::new(cfg)?;
     let prober = ward_probe::Prober::new(net);
