@@ -45,7 +45,7 @@ pub struct FailureReport {
     pub original_mail_from: Option<String>,
     /// `Original-Rcpt-To` (may repeat).
     pub original_rcpt_to: Vec<String>,
-    /// `Reporting-MTA`.
+    /// `Reporting-MTA`, the name only (`dns; mx.example` gives `mx.example`).
     pub reporting_mta: Option<String>,
     /// `Reported-Domain` (may repeat).
     pub reported_domain: Vec<String>,
@@ -203,7 +203,11 @@ pub fn parse_feedback_fields(
                 r.original_mail_from = Some(strip_angles(v)).filter(|s| !s.is_empty())
             }
             "original-rcpt-to" => r.original_rcpt_to.push(strip_angles(v)),
-            "reporting-mta" => r.reporting_mta = some(),
+            "reporting-mta" => {
+                // RFC 5965 §3.2: mta-name-type ";" mta-name.
+                let name = v.split_once(';').map_or(v, |(_, n)| n).trim();
+                r.reporting_mta = (!name.is_empty()).then(|| name.to_owned());
+            }
             "reported-domain" => r.reported_domain.push(v.to_owned()),
             "reported-uri" => r.reported_uri.push(strip_angles(v)),
             "authentication-results" => r.authentication_results.push(v.to_owned()),
