@@ -275,6 +275,7 @@ pub fn parse_aggregate<R: BufRead>(
             Event::Text(t) => {
                 if !b.path.is_empty() {
                     b.text.push_str(&t.xml10_content());
+                    b.check_text(limits)?;
                 } else if !t.xml10_content().trim().is_empty() {
                     return Err(Reason::Xml {
                         at,
@@ -284,6 +285,7 @@ pub fn parse_aggregate<R: BufRead>(
             }
             Event::CData(c) => {
                 b.text.push_str(&c.xml10_content());
+                b.check_text(limits)?;
             }
             Event::GeneralRef(r) => {
                 let ch = match r.resolve_char_ref() {
@@ -559,6 +561,16 @@ fn extension_of(e: &BytesStart<'_>) -> Extension {
 }
 
 impl Builder {
+    fn check_text(&self, limits: &Limits) -> Result<(), Reason> {
+        if self.text.len() as u64 > limits.max_text_bytes {
+            return Err(Reason::LimitExceeded {
+                kind: LimitKind::TextBytes,
+                limit: limits.max_text_bytes,
+            });
+        }
+        Ok(())
+    }
+
     fn start(&mut self, tag: Tag, e: &BytesStart<'_>, _at: u64) -> Result<(), Reason> {
         self.path.push(tag);
         self.text.clear();

@@ -42,6 +42,8 @@ pub enum LimitKind {
     XmlDepth,
     /// `Limits::max_input_bytes`.
     InputBytes,
+    /// `Limits::max_text_bytes`.
+    TextBytes,
 }
 
 impl fmt::Display for LimitKind {
@@ -53,6 +55,7 @@ impl fmt::Display for LimitKind {
             LimitKind::Nesting => "container nesting",
             LimitKind::XmlDepth => "XML element depth",
             LimitKind::InputBytes => "input size",
+            LimitKind::TextBytes => "element text size",
         })
     }
 }

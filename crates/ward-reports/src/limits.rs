@@ -3,7 +3,6 @@
 /// Limits applied to every input. Each default lives in one `const` and is
 /// documented on its field; [`Limits::default`] uses them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Limits {
     /// Largest decompressed size of one report document, in bytes.
     /// Default [`Limits::DEFAULT_MAX_DECOMPRESSED_BYTES`] (100 MB).
@@ -21,6 +20,9 @@ pub struct Limits {
     /// Deepest XML element nesting. A DMARC aggregate report needs 6.
     /// Default [`Limits::DEFAULT_MAX_XML_DEPTH`] (32).
     pub max_xml_depth: u32,
+    /// Longest text content of one XML element, in bytes. Default
+    /// [`Limits::DEFAULT_MAX_TEXT_BYTES`] (1 MiB).
+    pub max_text_bytes: u64,
     /// Largest file read from disk by the Maildir walker or given as one
     /// message, before any decompression. Default
     /// [`Limits::DEFAULT_MAX_INPUT_BYTES`] (256 MB).
@@ -38,6 +40,8 @@ impl Limits {
     pub const DEFAULT_MAX_NESTING: u32 = 6;
     /// Default of [`Limits::max_xml_depth`].
     pub const DEFAULT_MAX_XML_DEPTH: u32 = 32;
+    /// Default of [`Limits::max_text_bytes`].
+    pub const DEFAULT_MAX_TEXT_BYTES: u64 = 1024 * 1024;
     /// Default of [`Limits::max_input_bytes`].
     pub const DEFAULT_MAX_INPUT_BYTES: u64 = 256 * 1000 * 1000;
 }
@@ -50,6 +54,7 @@ impl Default for Limits {
             max_zip_members: Self::DEFAULT_MAX_ZIP_MEMBERS,
             max_nesting: Self::DEFAULT_MAX_NESTING,
             max_xml_depth: Self::DEFAULT_MAX_XML_DEPTH,
+            max_text_bytes: Self::DEFAULT_MAX_TEXT_BYTES,
             max_input_bytes: Self::DEFAULT_MAX_INPUT_BYTES,
         }
     }

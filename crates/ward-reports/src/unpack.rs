@@ -374,12 +374,12 @@ impl Unpacker<'_> {
             Format::Gzip => {
                 let dec = flate2::bufread::GzDecoder::new(bytes);
                 let r = Counting::new(dec, bytes.len() as u64, self.limits);
-                self.stream(name, BufReader::new(r), depth + 1);
+                self.stream(name, &mut BufReader::new(r), depth + 1);
             }
             Format::Zlib => {
                 let dec = flate2::bufread::ZlibDecoder::new(bytes);
                 let r = Counting::new(dec, bytes.len() as u64, self.limits);
-                self.stream(name, BufReader::new(r), depth + 1);
+                self.stream(name, &mut BufReader::new(r), depth + 1);
             }
             Format::Zip => self.zip(name, bytes, depth + 1),
             Format::Xml => {
@@ -406,35 +406,80 @@ impl Unpacker<'_> {
         }
     }
 
-    /// Dispatch a decompressing stream: XML and JSON are parsed from the
-    /// stream; anything else is buffered (bounded by the stream's own cap).
-    fn stream<R: BufRead>(&mut self, name: &str, mut r: R, depth: u32) {
+    /// Dispatch a decompressing stream. XML and JSON are parsed from the
+    /// stream, and a gzip or zlib stream inside it is inflated from the
+    /// stream too; only a zip archive or a message is buffered (bounded by
+    /// the stream's own cap). Anything else is refused on its first bytes,
+    /// without inflating the rest.
+    fn stream(&mut self, name: &str, r: &mut dyn BufRead, depth: u32) {
         if !self.nest(name, depth) {
             return;
         }
-        let first = match r.fill_buf() {
+        let (first, format, head_hex) = match r.fill_buf() {
             Ok(head) => {
                 let body = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
-                body.iter().find(|c| !c.is_ascii_whitespace()).copied()
+                (
+                    body.iter().find(|c| !c.is_ascii_whitespace()).copied(),
+                    detect(head),
+                    hex_head(head),
+                )
             }
             Err(e) => return self.fail(name, io_reason(&e)),
         };
-        match first {
-            Some(b'<') => {
+        match (first, format) {
+            (Some(b'<'), _) => {
                 let rep = parse_aggregate(r, self.limits).map(|a| Report::Aggregate(Box::new(a)));
                 self.emit(name, rep)
             }
-            Some(b'{') => {
+            (Some(b'{'), _) => {
                 let rep = parse_tls_report(r).map(Report::Tls);
                 self.emit(name, rep)
             }
-            _ => {
+            (_, Format::Gzip) => {
+                // The outer stream's counter already bounds the total; the
+                // inner one bounds this layer's ratio against the outer cap.
+                let cap = self.limits.max_decompressed_bytes;
+                let dec = flate2::bufread::GzDecoder::new(r);
+                self.stream(
+                    name,
+                    &mut BufReader::new(Counting::new(dec, cap, self.limits)),
+                    depth + 1,
+                )
+            }
+            (_, Format::Zlib) => {
+                let cap = self.limits.max_decompressed_bytes;
+                let dec = flate2::bufread::ZlibDecoder::new(r);
+                self.stream(
+                    name,
+                    &mut BufReader::new(Counting::new(dec, cap, self.limits)),
+                    depth + 1,
+                )
+            }
+            (_, Format::Zip | Format::Message | Format::Mbox) => {
                 let mut buf = Vec::new();
                 match r.read_to_end(&mut buf) {
                     Ok(_) => self.bytes(name, &buf, depth),
                     Err(e) => self.fail(name, io_reason(&e)),
                 }
             }
+            (None, _) => {
+                // Only whitespace so far: read on (bounded) to tell empty
+                // from content that starts late.
+                let mut buf = Vec::new();
+                match r.read_to_end(&mut buf) {
+                    Ok(_) if buf.iter().all(u8::is_ascii_whitespace) => {
+                        self.fail(name, Reason::Empty)
+                    }
+                    Ok(_) => self.bytes(name, &buf, depth),
+                    Err(e) => self.fail(name, io_reason(&e)),
+                }
+            }
+            (Some(_), _) => self.fail(
+                name,
+                Reason::UnrecognisedContent {
+                    first_bytes: head_hex,
+                },
+            ),
         }
     }
 
@@ -496,7 +541,7 @@ impl Unpacker<'_> {
             }
             let compressed = member.compressed_size().max(1);
             let r = Counting::new(member, compressed, self.limits);
-            self.stream(&mname, BufReader::new(r), depth);
+            self.stream(&mname, &mut BufReader::new(r), depth);
         }
         if self.found == before && refused == 0 && archive.is_empty() {
             self.fail(name, Reason::EmptyArchive);
