@@ -412,8 +412,21 @@ impl Unpacker<'_> {
     /// the stream's own cap). Anything else is refused on its first bytes,
     /// without inflating the rest.
     fn stream(&mut self, name: &str, r: &mut dyn BufRead, depth: u32) {
+        self.stream_or_skip(name, r, depth, false);
+    }
+
+    /// As [`Self::stream`]; with `skip_unknown`, content that is no known
+    /// format is passed over silently (a README in a zip) and `false` is
+    /// returned.
+    fn stream_or_skip(
+        &mut self,
+        name: &str,
+        r: &mut dyn BufRead,
+        depth: u32,
+        skip_unknown: bool,
+    ) -> bool {
         if !self.nest(name, depth) {
-            return;
+            return true;
         }
         let (first, format, head_hex) = match r.fill_buf() {
             Ok(head) => {
@@ -424,7 +437,10 @@ impl Unpacker<'_> {
                     hex_head(head),
                 )
             }
-            Err(e) => return self.fail(name, io_reason(&e)),
+            Err(e) => {
+                self.fail(name, io_reason(&e));
+                return true;
+            }
         };
         match (first, format) {
             (Some(b'<'), _) => {
@@ -474,6 +490,7 @@ impl Unpacker<'_> {
                     Err(e) => self.fail(name, io_reason(&e)),
                 }
             }
+            (Some(_), _) if skip_unknown => return false,
             (Some(_), _) => self.fail(
                 name,
                 Reason::UnrecognisedContent {
@@ -481,6 +498,7 @@ impl Unpacker<'_> {
                 },
             ),
         }
+        true
     }
 
     fn zip(&mut self, name: &str, bytes: &[u8], depth: u32) {
@@ -504,13 +522,12 @@ impl Unpacker<'_> {
                 },
             );
         }
-        let before = self.found;
-        let mut refused = 0u32;
+        let mut attempted = 0u32;
         for i in 0..archive.len() {
             let member = match archive.by_index(i) {
                 Ok(m) => m,
                 Err(e) => {
-                    refused += 1;
+                    attempted += 1;
                     self.fail(
                         name,
                         Reason::Zip {
@@ -529,7 +546,7 @@ impl Unpacker<'_> {
             };
             // Refuse a member whose own header already claims too much.
             if member.size() > self.limits.max_decompressed_bytes {
-                refused += 1;
+                attempted += 1;
                 self.fail(
                     &mname,
                     Reason::LimitExceeded {
@@ -541,9 +558,11 @@ impl Unpacker<'_> {
             }
             let compressed = member.compressed_size().max(1);
             let r = Counting::new(member, compressed, self.limits);
-            self.stream(&mname, &mut BufReader::new(r), depth);
+            if self.stream_or_skip(&mname, &mut BufReader::new(r), depth, true) {
+                attempted += 1;
+            }
         }
-        if self.found == before && refused == 0 && archive.is_empty() {
+        if attempted == 0 {
             self.fail(name, Reason::EmptyArchive);
         }
     }
