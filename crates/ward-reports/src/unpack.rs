@@ -611,6 +611,9 @@ impl Unpacker<'_> {
             match &part.body {
                 PartType::Multipart(_) | PartType::Html(_) => {}
                 PartType::Message(inner) => {
+                    // The inner message reports its own findings or refusal;
+                    // the outer one must not add "no report" on top.
+                    errors += 1;
                     if self.nest(&pname, depth + 1) {
                         self.walk_message(&pname, inner, depth + 1);
                     }
