@@ -60,13 +60,6 @@ pub fn detect(bytes: &[u8]) -> Format {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return Format::Zip;
     }
-    if let [a, b, ..] = bytes
-        && a & 0x0f == 8
-        && a >> 4 <= 7
-        && (u16::from(*a) * 256 + u16::from(*b)) % 31 == 0
-    {
-        return Format::Zlib;
-    }
     if bytes.starts_with(b"From ") {
         return Format::Mbox;
     }
@@ -79,6 +72,16 @@ pub fn detect(bytes: &[u8]) -> Format {
     }
     if looks_like_header(bytes) {
         return Format::Message;
+    }
+    // The zlib header is only 16 bits with a 1-in-31 check, so it is tried
+    // last: text that reads as a header field wins.
+    if let [a, b, ..] = bytes
+        && a & 0x0f == 8
+        && a >> 4 <= 7
+        && b & 0x20 == 0
+        && (u16::from(*a) * 256 + u16::from(*b)) % 31 == 0
+    {
+        return Format::Zlib;
     }
     Format::Unknown
 }
@@ -250,6 +253,76 @@ pub fn split_mbox(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
             }
         }
     })
+}
+
+/// Unpack an mbox read from a stream, one message at a time, so that memory
+/// is bounded by the largest message (at most [`Limits::max_input_bytes`]),
+/// not by the mailbox. A message over that size is refused and skipped.
+pub fn unpack_mbox<R: BufRead>(
+    name: &str,
+    mut reader: R,
+    limits: &Limits,
+    sink: &mut dyn FnMut(Result<Unpacked, Error>),
+) {
+    let mut msg: Vec<u8> = Vec::new();
+    let mut line = Vec::new();
+    let mut index = 0u64;
+    let mut oversized = false;
+    let mut prev_blank = true;
+    let mut flush = |msg: &mut Vec<u8>, oversized: &mut bool, index: &mut u64| {
+        if *oversized || !msg.iter().all(u8::is_ascii_whitespace) {
+            *index += 1;
+            let mname = format!("{name}/#{index}");
+            if *oversized {
+                sink(Err(Error::new(
+                    mname,
+                    Reason::LimitExceeded {
+                        kind: LimitKind::InputBytes,
+                        limit: limits.max_input_bytes,
+                    },
+                )));
+            } else {
+                let mut u = Unpacker {
+                    limits,
+                    sink: &mut *sink,
+                    found: 0,
+                };
+                u.message(&mname, msg, 1);
+            }
+        }
+        msg.clear();
+        *oversized = false;
+    };
+    loop {
+        line.clear();
+        // Bound one line too: a file with no newlines is not a mailbox.
+        let cap = limits.max_input_bytes.saturating_add(1);
+        match (&mut reader).take(cap).read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                flush(&mut msg, &mut oversized, &mut index);
+                sink(Err(Error::new(name, io_reason(&e))));
+                return;
+            }
+        }
+        if prev_blank && line.starts_with(b"From ") {
+            flush(&mut msg, &mut oversized, &mut index);
+            prev_blank = false;
+            continue;
+        }
+        prev_blank = line == b"\n" || line == b"\r\n";
+        if oversized {
+            continue;
+        }
+        if (msg.len() + line.len()) as u64 > limits.max_input_bytes {
+            oversized = true;
+            msg.clear();
+            continue;
+        }
+        msg.extend_from_slice(&line);
+    }
+    flush(&mut msg, &mut oversized, &mut index);
 }
 
 /// Offset of the next `From ` line that follows an empty line.

@@ -179,6 +179,7 @@ proptest! {
         let _ = parse_feedback_fields(&s, None);
         let _ = header_fields(&s);
         let _ = split_mbox(s.as_bytes()).count();
+        ward_reports::unpack::unpack_mbox("fuzz", s.as_bytes(), &small(), &mut |_| {});
     }
 
     #[test]

@@ -478,3 +478,31 @@ fn enums_keep_unknown_keywords() {
         SpfResult::SoftFail
     );
 }
+
+#[test]
+fn mbox_stream_is_read_one_message_at_a_time() {
+    let xml = report("", RECORD);
+    let m = message_with_attachment("application/gzip", &gzip(xml.as_bytes()));
+    let mut mbox = Vec::new();
+    for i in 0..3 {
+        mbox.extend_from_slice(format!("From x Thu Jan  1 00:00:0{i} 2026\n").as_bytes());
+        mbox.extend_from_slice(&m);
+        mbox.extend_from_slice(b"\n");
+    }
+    // A message over the input cap is refused alone; the others still parse.
+    let limits = Limits {
+        max_input_bytes: m.len() as u64 + 10,
+        ..Limits::default()
+    };
+    let mut big = mbox.clone();
+    big.extend_from_slice(b"From y Thu Jan  1 00:00:09 2026\n");
+    big.extend_from_slice(&m);
+    big.extend_from_slice(&vec![b'a'; m.len()]);
+    big.extend_from_slice(b"\n");
+    let mut got = Vec::new();
+    ward_reports::unpack::unpack_mbox("box", &big[..], &limits, &mut |r| got.push(r));
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got[..3].iter().all(Result::is_ok), "{got:?}");
+    assert!(matches!(&got[3], Err(e) if e.input == "box/#4"
+        && matches!(e.reason, Reason::LimitExceeded { kind: ward_reports::LimitKind::InputBytes, .. })));
+}
