@@ -239,12 +239,6 @@ pub fn parse_aggregate<R: BufRead>(
                     continue;
                 }
                 if b.path.is_empty() {
-                    if saw_root {
-                        return Err(Reason::Xml {
-                            at,
-                            message: "content after the root element".into(),
-                        });
-                    }
                     saw_root = true;
                     check_root(&e, &mut b)?;
                 }
@@ -258,8 +252,9 @@ pub fn parse_aggregate<R: BufRead>(
             }
             Event::Empty(e) => {
                 if b.path.is_empty() {
+                    check_root(&e, &mut b)?;
                     return Err(Reason::MissingElement {
-                        path: "feedback/report_metadata".into(),
+                        path: "report_metadata".into(),
                     });
                 }
                 b.start(tag_of(e.local_name().as_ref()), &e, at)?;
@@ -271,6 +266,11 @@ pub fn parse_aggregate<R: BufRead>(
                     continue;
                 }
                 b.end(at)?;
+                if b.path.is_empty() {
+                    // The report is complete. Whatever follows (NULs, a
+                    // second copy, a mail footer) is not read.
+                    break;
+                }
             }
             Event::Text(t) => {
                 if !b.path.is_empty() {

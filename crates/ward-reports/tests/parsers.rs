@@ -506,3 +506,21 @@ fn mbox_stream_is_read_one_message_at_a_time() {
     assert!(matches!(&got[3], Err(e) if e.input == "box/#4"
         && matches!(e.reason, Reason::LimitExceeded { kind: ward_reports::LimitKind::InputBytes, .. })));
 }
+
+#[test]
+fn content_after_the_report_is_not_read() {
+    let xml = format!("{}\n\0\0<feedback>junk", report("", RECORD));
+    assert_eq!(agg(&xml).expect("parses").records.len(), 1);
+    assert_eq!(
+        agg("<feedback/>"),
+        Err(Reason::MissingElement {
+            path: "report_metadata".into()
+        })
+    );
+    assert_eq!(
+        agg("<html/>"),
+        Err(Reason::NotFeedback {
+            root: "html".into()
+        })
+    );
+}
