@@ -12,7 +12,7 @@ macro_rules! keyword_enum {
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
-            $($(#[$vm])* $var,)+
+            $($(#[$vm])* #[doc = concat!("The keyword `", $kw, "`.")] $var,)+
             /// A keyword not defined by the RFCs ward knows, kept as written.
             Unknown(String),
         }

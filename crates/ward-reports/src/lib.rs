@@ -32,6 +32,8 @@
 //! assert_eq!(u.report.key().report_id, "r1");
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod aggregate;
 pub mod enums;
 pub mod error;
