@@ -18,7 +18,7 @@ use crate::enums::{
     Alignment, DiscoveryMethod, Disposition, DkimResult, DmarcResult, PolicyOverride, SpfResult,
     SpfScope,
 };
-use crate::error::{LimitKind, Reason, truncate};
+use crate::error::{LimitKind, Pos, Reason, truncate};
 use crate::limits::Limits;
 
 /// The RFC 9990 XML namespace.
@@ -218,17 +218,26 @@ pub fn parse_aggregate<R: BufRead>(
     limits: &Limits,
 ) -> Result<AggregateReport, Reason> {
     skip_bom(&mut reader)?;
-    let mut xml = quick_xml::Reader::from_reader(reader);
+    let mut xml = quick_xml::Reader::from_reader(LineCounter {
+        inner: reader,
+        line: 1,
+    });
     let mut b = Builder::default();
     let mut buf = Vec::new();
     let mut saw_root = false;
     let mut wrappers = 0u32;
     loop {
         buf.clear();
-        let at = xml.buffer_position();
+        let at = Pos {
+            line: xml.get_ref().line,
+            byte: xml.buffer_position(),
+        };
         let event = match xml.read_event_into(&mut buf) {
             Ok(ev) => ev,
-            Err(e) => return Err(xml_error(&e, xml.error_position().max(at))),
+            Err(e) => {
+                let byte = xml.error_position().max(at.byte);
+                return Err(xml_error(&e, Pos { byte, ..at }));
+            }
         };
         match event {
             Event::Start(e) => {
@@ -340,7 +349,39 @@ pub(crate) fn skip_bom<R: BufRead>(reader: &mut R) -> Result<(), Reason> {
     Ok(())
 }
 
-fn xml_error(e: &quick_xml::Error, at: u64) -> Reason {
+/// Counts the lines of what the XML reader consumes, so that errors can give
+/// a line as well as a byte offset without keeping the document.
+struct LineCounter<R> {
+    inner: R,
+    line: u64,
+}
+
+impl<R: BufRead> std::io::Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = buf.get(..n).unwrap_or_default();
+        self.line += read.iter().filter(|&&c| c == b'\n').count() as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for LineCounter<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if amt > 0
+            && let Ok(buf) = self.inner.fill_buf()
+        {
+            let gone = buf.get(..amt).unwrap_or(buf);
+            self.line += gone.iter().filter(|&&c| c == b'\n').count() as u64;
+        }
+        self.inner.consume(amt);
+    }
+}
+
+fn xml_error(e: &quick_xml::Error, at: Pos) -> Reason {
     match e {
         quick_xml::Error::Io(io) => crate::unpack::io_reason(io),
         quick_xml::Error::Encoding(_) => Reason::InvalidUtf8 { at },
@@ -523,7 +564,7 @@ fn non_empty(text: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
-fn invalid(path: &str, value: &str, at: u64) -> Reason {
+fn invalid(path: &str, value: &str, at: Pos) -> Reason {
     Reason::InvalidValue {
         path: path.to_owned(),
         value: truncate(value.trim()),
@@ -531,7 +572,7 @@ fn invalid(path: &str, value: &str, at: u64) -> Reason {
     }
 }
 
-fn number<T: std::str::FromStr>(path: &str, text: &str, at: u64) -> Result<Option<T>, Reason> {
+fn number<T: std::str::FromStr>(path: &str, text: &str, at: Pos) -> Result<Option<T>, Reason> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
@@ -571,7 +612,7 @@ impl Builder {
         Ok(())
     }
 
-    fn start(&mut self, tag: Tag, e: &BytesStart<'_>, _at: u64) -> Result<(), Reason> {
+    fn start(&mut self, tag: Tag, e: &BytesStart<'_>, _at: Pos) -> Result<(), Reason> {
         self.path.push(tag);
         self.text.clear();
         use Tag as T;
@@ -603,7 +644,7 @@ impl Builder {
         Ok(())
     }
 
-    fn end(&mut self, at: u64) -> Result<(), Reason> {
+    fn end(&mut self, at: Pos) -> Result<(), Reason> {
         use Tag as T;
         let text = std::mem::take(&mut self.text);
         let t = text.as_str();

@@ -27,6 +27,26 @@ impl Error {
     }
 }
 
+/// Where in a document something was found: a 1-based line and a 0-based
+/// byte offset, each 0 when unknown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pos {
+    /// 1-based line number; 0 when unknown.
+    pub line: u64,
+    /// Byte offset into the (decompressed) document; 0 when unknown.
+    pub byte: u64,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.byte) {
+            (0, b) => write!(f, "byte {b}"),
+            (l, 0) => write!(f, "line {l}"),
+            (l, b) => write!(f, "line {l} (byte {b})"),
+        }
+    }
+}
+
 /// Which limit of [`crate::Limits`] stopped the work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitKind {
@@ -83,33 +103,33 @@ pub enum Reason {
         limit: u64,
     },
     /// Not well-formed XML.
-    #[error("malformed XML at byte {at}: {message}")]
+    #[error("malformed XML at {at}: {message}")]
     Xml {
-        /// Byte offset into the XML document.
-        at: u64,
+        /// Where.
+        at: Pos,
         /// What the XML reader said.
         message: String,
     },
     /// Bytes that are not UTF-8 in a document read as UTF-8.
-    #[error("invalid UTF-8 at or after byte {at}")]
+    #[error("invalid UTF-8 at or after {at}")]
     InvalidUtf8 {
-        /// Byte offset at or after which the bad sequence starts.
-        at: u64,
+        /// Where the text holding the bad sequence starts.
+        at: Pos,
     },
     /// A `<!DOCTYPE>`; DTDs are never processed.
-    #[error("DOCTYPE at byte {at}: DTDs are not accepted")]
+    #[error("DOCTYPE at {at}: DTDs are not accepted")]
     Doctype {
-        /// Byte offset.
-        at: u64,
+        /// Where.
+        at: Pos,
     },
     /// An entity reference other than the five XML predefined ones or a
     /// character reference; entities are never expanded.
-    #[error("entity reference &{name}; at byte {at} is not allowed")]
+    #[error("entity reference &{name}; at {at} is not allowed")]
     Entity {
         /// Entity name.
         name: String,
-        /// Byte offset.
-        at: u64,
+        /// Where.
+        at: Pos,
     },
     /// An XML document whose root element is not `feedback`.
     #[error("root element <{root}> is not <feedback>")]
@@ -124,14 +144,14 @@ pub enum Reason {
         path: String,
     },
     /// An element or field whose text cannot be read as its type.
-    #[error("invalid value {value:?} for {path} at byte {at}")]
+    #[error("invalid value {value:?} for {path} at {at}")]
     InvalidValue {
         /// Element path or field name.
         path: String,
         /// The offending text (truncated to 100 characters).
         value: String,
-        /// Byte offset (0 where unknown).
-        at: u64,
+        /// Where (for a failure report: the line within its feedback part).
+        at: Pos,
     },
     /// JSON syntax error.
     #[error("malformed JSON at line {line} column {column}: {message}")]

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::enums::{AuthFailure, DeliveryResult, FeedbackType};
-use crate::error::{Reason, truncate};
+use crate::error::{Pos, Reason, truncate};
 
 /// One DMARC failure (ARF authentication-failure) report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,8 +94,13 @@ pub struct HeaderField {
 /// neither a field nor a continuation are skipped. Stops at the first empty
 /// line.
 pub fn header_fields(block: &str) -> Vec<HeaderField> {
-    let mut out: Vec<HeaderField> = Vec::new();
-    for line in block.split('\n') {
+    numbered_fields(block).into_iter().map(|(_, f)| f).collect()
+}
+
+/// [`header_fields`] with the 1-based line each field starts on.
+fn numbered_fields(block: &str) -> Vec<(u64, HeaderField)> {
+    let mut out: Vec<(u64, HeaderField)> = Vec::new();
+    for (n, line) in block.split('\n').enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
             if out.is_empty() {
@@ -104,7 +109,7 @@ pub fn header_fields(block: &str) -> Vec<HeaderField> {
             break;
         }
         if line.starts_with([' ', '\t']) {
-            if let Some(last) = out.last_mut() {
+            if let Some((_, last)) = out.last_mut() {
                 if !last.value.is_empty() {
                     last.value.push(' ');
                 }
@@ -115,10 +120,13 @@ pub fn header_fields(block: &str) -> Vec<HeaderField> {
         if let Some((name, value)) = line.split_once(':') {
             let name = name.trim();
             if !name.is_empty() && name.bytes().all(|c| (33..=126).contains(&c) && c != b':') {
-                out.push(HeaderField {
-                    name: name.to_owned(),
-                    value: value.trim().to_owned(),
-                });
+                out.push((
+                    n as u64 + 1,
+                    HeaderField {
+                        name: name.to_owned(),
+                        value: value.trim().to_owned(),
+                    },
+                ));
             }
         }
     }
@@ -153,7 +161,7 @@ pub fn parse_feedback_fields(
     part: &str,
     original_headers: Option<String>,
 ) -> Result<FailureReport, Reason> {
-    let fields = header_fields(part);
+    let fields = numbered_fields(part);
     if fields.is_empty() {
         return Err(Reason::MissingField {
             field: "Feedback-Type",
@@ -163,7 +171,8 @@ pub fn parse_feedback_fields(
         original_headers,
         ..FailureReport::default()
     };
-    for f in fields {
+    for (line, f) in fields {
+        let at = Pos { line, byte: 0 };
         let v = f.value.as_str();
         let some = || (!v.is_empty()).then(|| v.to_owned());
         match f.name.to_ascii_lowercase().as_str() {
@@ -182,7 +191,7 @@ pub fn parse_feedback_fields(
                     r.source_ip = Some(ip.parse().map_err(|_| Reason::InvalidValue {
                         path: "Source-IP".into(),
                         value: truncate(v),
-                        at: 0,
+                        at,
                     })?);
                 }
             }
@@ -194,7 +203,7 @@ pub fn parse_feedback_fields(
                             .map_err(|_| Reason::InvalidValue {
                                 path: "Incidents".into(),
                                 value: truncate(v),
-                                at: 0,
+                                at,
                             })?,
                     );
             }

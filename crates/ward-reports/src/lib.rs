@@ -45,7 +45,7 @@ pub mod unpack;
 use serde::{Deserialize, Serialize};
 
 pub use aggregate::AggregateReport;
-pub use error::{Error, LimitKind, Reason};
+pub use error::{Error, LimitKind, Pos, Reason};
 pub use failure::FailureReport;
 pub use limits::Limits;
 pub use tlsrpt::TlsReport;

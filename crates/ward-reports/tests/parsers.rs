@@ -168,6 +168,20 @@ fn xsd_wrapper_around_the_report_is_looked_through() {
 }
 
 #[test]
+fn errors_give_line_and_byte() {
+    let xml = "<feedback>\n<report_metadata>\n<org_name>a</org_name>\n<email>x</mail>\n";
+    match agg(xml) {
+        Err(Reason::Xml { at, .. }) => assert_eq!((at.line, at.byte), (4, 60)),
+        other => panic!("{other:?}"),
+    }
+    let xml = report("", "").replace("<begin>100</begin>", "\n\n<begin>x</begin>");
+    match agg(&xml) {
+        Err(Reason::InvalidValue { at, .. }) => assert_eq!(at.line, 3),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn doctype_is_refused() {
     let xml = format!("<!DOCTYPE feedback [<!ENTITY x \"y\">]>{}", report("", ""));
     assert!(
@@ -211,7 +225,8 @@ fn invalid_values_are_named_with_position() {
         Err(Reason::InvalidValue { path, value, at }) => {
             assert_eq!(path, "record/row/source_ip");
             assert_eq!(value, "300.1.1.1");
-            assert!(at > 0 && (at as usize) < xml.len());
+            assert_eq!(at.line, 1);
+            assert_eq!(&xml[at.byte as usize..][..12], "</source_ip>");
         }
         other => panic!("{other:?}"),
     }
@@ -302,8 +317,8 @@ Original-Rcpt-To: <b@example.net>\r\nDelivery-Result: reject\r\nX-Vendor: kept\r
         })
     );
     assert!(matches!(
-        parse_feedback_fields("Source-IP: not-an-ip\n", None),
-        Err(Reason::InvalidValue { path, .. }) if path == "Source-IP"
+        parse_feedback_fields("Version: 1\nSource-IP: not-an-ip\n", None),
+        Err(Reason::InvalidValue { path, at, .. }) if path == "Source-IP" && at.line == 2
     ));
 }
 
