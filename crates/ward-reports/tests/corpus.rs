@@ -534,3 +534,53 @@ fn expected_json_matches_field_by_field() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
     assert!(!pairs.is_empty());
 }
+
+/// The same report shipped plain and in containers must come out identical,
+/// with one key: that is what makes storage idempotent.
+#[test]
+fn one_report_in_many_containers_is_one_report() {
+    let root = corpus_root();
+    if !root.join("dmarc-aggregate").is_dir() {
+        println!("corpus not found at {} (set WARD_CORPUS); container identity not checked", root.display());
+        return;
+    }
+    let groups: &[&[&str]] = &[
+        &[
+            "dmarc-aggregate/dmarc-report-converter/test.xml",
+            "dmarc-aggregate/dmarc-report-converter/test.xml.gz",
+            "dmarc-aggregate/dmarc-report-converter/test.xml.gz.gz",
+            "dmarc-aggregate/dmarc-report-converter/test.xml.zip",
+        ],
+        &[
+            "dmarc-aggregate/mail-dmarc/test_dmarc.xml",
+            "dmarc-aggregate/mail-dmarc/test_dmarc.xml.gz",
+            "dmarc-aggregate/mail-dmarc/test_dmarc.xml.zip",
+        ],
+        &[
+            "dmarc-aggregate/parsedmarc/extract_report/nice-input.xml",
+            "dmarc-aggregate/parsedmarc/extract_report/nice-input.xml.gz",
+            "dmarc-aggregate/parsedmarc/extract_report/nice-input.xml.zip",
+        ],
+        &[
+            "dmarc-aggregate/dmarcgo/aol.com!georgestarcher.com!1342497600!1342584000.zip",
+            "dmarc-aggregate/dmarcgo/aol.com!georgestarcher.com!1342497600!1342584000.zlib",
+        ],
+        &["smtp-tls-rpt/mail-auth/rpt01.eml", "smtp-tls-rpt/mail-auth/rpt01.json"],
+        &["smtp-tls-rpt/mail-auth/rpt02.eml", "smtp-tls-rpt/mail-auth/rpt02.json"],
+        &[
+            "dmarc-failure/parsedmarc/dmarc_ruf_report_linkedin.eml",
+            "dmarc-failure/parsedmarc/dmarc_ruf_report_linkedin.crlf.eml",
+        ],
+    ];
+    for group in groups {
+        let reports: Vec<Report> = group.iter().map(|f| only_report(&root, f)).collect();
+        for (f, r) in group.iter().zip(&reports).skip(1) {
+            assert_eq!(r.key(), reports[0].key(), "{f} vs {}", group[0]);
+            assert_eq!(r, &reports[0], "{f} vs {}", group[0]);
+        }
+    }
+    // Different reports that share a report id (a changed org name) do not.
+    let a = only_report(&root, "dmarc-aggregate/parsedmarc/extract_report/nice-input.xml");
+    let b = only_report(&root, "dmarc-aggregate/parsedmarc/extract_report/changed-input.xml");
+    assert_ne!(a.key(), b.key());
+}
