@@ -218,6 +218,13 @@ pub fn parse_aggregate<R: BufRead>(
     limits: &Limits,
 ) -> Result<AggregateReport, Reason> {
     skip_bom(&mut reader)?;
+    if declares_windows_1252(&mut reader)? {
+        return parse_utf8(Windows1252::new(reader), limits);
+    }
+    parse_utf8(reader, limits)
+}
+
+fn parse_utf8<R: BufRead>(reader: R, limits: &Limits) -> Result<AggregateReport, Reason> {
     let mut xml = quick_xml::Reader::from_reader(LineCounter {
         inner: reader,
         line: 1,
@@ -347,6 +354,107 @@ pub(crate) fn skip_bom<R: BufRead>(reader: &mut R) -> Result<(), Reason> {
         reader.consume(3);
     }
     Ok(())
+}
+
+/// True when the XML declaration names ISO-8859-1 or windows-1252 (which
+/// WHATWG treats as one). Other labels are read as UTF-8, and refused if the
+/// bytes are not.
+fn declares_windows_1252<R: BufRead>(reader: &mut R) -> Result<bool, Reason> {
+    let head = reader
+        .fill_buf()
+        .map_err(|e| crate::unpack::io_reason(&e))?;
+    let head = head.get(..head.len().min(256)).unwrap_or(head);
+    let Some(decl) = head.strip_prefix(b"<?xml") else {
+        return Ok(false);
+    };
+    let decl = decl.split(|&c| c == b'>').next().unwrap_or(decl);
+    let text = String::from_utf8_lossy(decl).to_ascii_lowercase();
+    let Some((_, rest)) = text.split_once("encoding") else {
+        return Ok(false);
+    };
+    let label: String = rest
+        .trim_start_matches([' ', '=', '"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    Ok(matches!(
+        label.as_str(),
+        "iso-8859-1"
+            | "iso8859-1"
+            | "latin1"
+            | "latin-1"
+            | "l1"
+            | "windows-1252"
+            | "cp1252"
+            | "x-cp1252"
+    ))
+}
+
+/// Transcodes windows-1252 (and so ISO-8859-1) to UTF-8 as it is read.
+/// Byte offsets in errors then count UTF-8 bytes; lines are unchanged.
+struct Windows1252<R> {
+    inner: R,
+    out: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: BufRead> Windows1252<R> {
+    fn new(inner: R) -> Self {
+        Windows1252 {
+            inner,
+            out: Vec::with_capacity(16 * 1024),
+            pos: 0,
+        }
+    }
+}
+
+/// windows-1252 bytes 0x80..=0x9F; the five undefined ones map to C1 controls.
+const CP1252_HIGH: [char; 32] = [
+    '\u{20AC}', '\u{0081}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{008D}', '\u{017D}', '\u{008F}',
+    '\u{0090}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{009D}', '\u{017E}', '\u{0178}',
+];
+
+impl<R: BufRead> std::io::Read for Windows1252<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), avail.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Windows1252<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.pos >= self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            let chunk = self.inner.fill_buf()?;
+            let n = chunk.len().min(8 * 1024);
+            for &b in chunk.get(..n).unwrap_or_default() {
+                let c = match b {
+                    0x80..=0x9F => CP1252_HIGH
+                        .get(usize::from(b - 0x80))
+                        .copied()
+                        .unwrap_or('\u{FFFD}'),
+                    _ => char::from(b),
+                };
+                let mut tmp = [0u8; 4];
+                self.out
+                    .extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+            }
+            self.inner.consume(n);
+        }
+        Ok(self.out.get(self.pos..).unwrap_or_default())
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos = self.pos.saturating_add(amt).min(self.out.len());
+    }
 }
 
 /// Counts the lines of what the XML reader consumes, so that errors can give

@@ -541,7 +541,10 @@ fn expected_json_matches_field_by_field() {
 fn one_report_in_many_containers_is_one_report() {
     let root = corpus_root();
     if !root.join("dmarc-aggregate").is_dir() {
-        println!("corpus not found at {} (set WARD_CORPUS); container identity not checked", root.display());
+        println!(
+            "corpus not found at {} (set WARD_CORPUS); container identity not checked",
+            root.display()
+        );
         return;
     }
     let groups: &[&[&str]] = &[
@@ -565,8 +568,14 @@ fn one_report_in_many_containers_is_one_report() {
             "dmarc-aggregate/dmarcgo/aol.com!georgestarcher.com!1342497600!1342584000.zip",
             "dmarc-aggregate/dmarcgo/aol.com!georgestarcher.com!1342497600!1342584000.zlib",
         ],
-        &["smtp-tls-rpt/mail-auth/rpt01.eml", "smtp-tls-rpt/mail-auth/rpt01.json"],
-        &["smtp-tls-rpt/mail-auth/rpt02.eml", "smtp-tls-rpt/mail-auth/rpt02.json"],
+        &[
+            "smtp-tls-rpt/mail-auth/rpt01.eml",
+            "smtp-tls-rpt/mail-auth/rpt01.json",
+        ],
+        &[
+            "smtp-tls-rpt/mail-auth/rpt02.eml",
+            "smtp-tls-rpt/mail-auth/rpt02.json",
+        ],
         &[
             "dmarc-failure/parsedmarc/dmarc_ruf_report_linkedin.eml",
             "dmarc-failure/parsedmarc/dmarc_ruf_report_linkedin.crlf.eml",
@@ -580,7 +589,13 @@ fn one_report_in_many_containers_is_one_report() {
         }
     }
     // Different reports that share a report id (a changed org name) do not.
-    let a = only_report(&root, "dmarc-aggregate/parsedmarc/extract_report/nice-input.xml");
-    let b = only_report(&root, "dmarc-aggregate/parsedmarc/extract_report/changed-input.xml");
+    let a = only_report(
+        &root,
+        "dmarc-aggregate/parsedmarc/extract_report/nice-input.xml",
+    );
+    let b = only_report(
+        &root,
+        "dmarc-aggregate/parsedmarc/extract_report/changed-input.xml",
+    );
     assert_ne!(a.key(), b.key());
 }

@@ -539,3 +539,35 @@ fn content_after_the_report_is_not_read() {
         })
     );
 }
+
+#[test]
+fn declared_latin1_is_transcoded_and_undeclared_bytes_are_refused() {
+    let mut xml = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>".to_vec();
+    xml.extend_from_slice(
+        report("", "")
+            .replace("Reporter", "M\u{fc}ller \u{20ac}")
+            .as_bytes(),
+    );
+    // Re-encode the two non-ASCII characters as windows-1252 bytes.
+    let xml: Vec<u8> = String::from_utf8(xml)
+        .expect("utf8")
+        .chars()
+        .map(|c| match c {
+            '\u{fc}' => 0xFC,
+            '\u{20ac}' => 0x80,
+            c => c as u8,
+        })
+        .collect();
+    let a = parse_aggregate(&xml[..], &Limits::default()).expect("parses");
+    assert_eq!(a.report_metadata.org_name, "M\u{fc}ller \u{20ac}");
+    // The same bytes declared (or defaulting to) UTF-8 are refused.
+    let utf8 = String::from_utf8_lossy(&xml).replace("ISO-8859-1", "UTF-8");
+    let bytes: Vec<u8> = utf8
+        .chars()
+        .map(|c| if c == '\u{fffd}' { 0xFC } else { c as u8 })
+        .collect();
+    assert!(matches!(
+        parse_aggregate(&bytes[..], &Limits::default()),
+        Err(Reason::InvalidUtf8 { .. })
+    ));
+}
