@@ -6,10 +6,13 @@
 //! escapes control characters ([`terminal_safe`]), the HTML renderer escapes HTML, and the
 //! CSV renderer defuses spreadsheet formulas.
 
+pub mod advice;
 pub mod html;
+pub mod readability;
 pub mod summary;
 pub mod text;
 
+pub use advice::{Advice, advice_for};
 pub use summary::{Counts, OrgSummary, summarise};
 pub use text::terminal_safe;
 
