@@ -9,6 +9,7 @@
 pub mod advice;
 pub mod html;
 pub mod readability;
+pub mod score;
 pub mod summary;
 pub mod text;
 
