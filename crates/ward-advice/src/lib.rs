@@ -7,6 +7,7 @@
 //! CSV renderer defuses spreadsheet formulas.
 
 pub mod advice;
+pub mod assess;
 pub mod html;
 pub mod readability;
 pub mod score;
