@@ -1,10 +1,107 @@
-//! The HTML report: one self-contained file (inline CSS, no scripts), printable and
-//! readable by a screen reader. Askama escapes every value.
+//! The HTML report: one self-contained file (inline CSS and SVG, no scripts, nothing
+//! fetched), printable and readable by a screen reader. Askama escapes every value, and a
+//! Content-Security-Policy meta tag forbids loading anything, so a stranger's TXT record
+//! cannot turn into markup or a request.
+//!
+//! A report covers one organisation and everything below it: its score, the roll-up's
+//! ranked actions, a chart of scores, the DMARC phase of each mail domain, the
+//! self-assessment, and every finding with what to do about it in the words for that
+//! organisation's size.
 
-use crate::summary::OrgSummary;
+use crate::advice::{RenderedAdvice, advice_for};
+use crate::assess::{Assessment, combined_score};
+use crate::score::{self, Ranking, asset_score, dmarc_phase, org_score};
+use crate::summary::{Counts, OrgSummary};
 use askama::Template;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
-use ward_model::ScanReport;
+use ward_model::{OrgKind, Organisation, ScanReport, SizeClass, Status};
+
+/// What a report is made from.
+pub struct ReportInput<'a> {
+    /// The page title.
+    pub title: &'a str,
+    /// The scan.
+    pub report: &'a ScanReport,
+    /// The organisation tree.
+    pub orgs: &'a [Organisation],
+    /// The organisation the report is for (with everything below it); `None` for all.
+    pub root: Option<&'a str>,
+    /// The latest self-assessment of each organisation, by id.
+    pub assessments: &'a BTreeMap<String, Assessment>,
+}
+
+struct FindingView {
+    check: String,
+    status: &'static str,
+    severity: &'static str,
+    summary: String,
+    advice: Option<RenderedAdvice>,
+}
+
+struct AssetView {
+    domain: String,
+    score: u8,
+    could_not_tell: usize,
+    dmarc: Option<(&'static str, &'static str)>,
+    findings: Vec<FindingView>,
+}
+
+struct GapView {
+    question: &'static str,
+    answer: &'static str,
+    todo: &'static str,
+}
+
+struct AssessmentView {
+    answered_at: String,
+    score: u8,
+    gaps: Vec<GapView>,
+}
+
+struct OrgView {
+    id: String,
+    name: String,
+    kind: &'static str,
+    size: &'static str,
+    score: Option<u8>,
+    counts: Counts,
+    assets: Vec<AssetView>,
+    assessment: Option<AssessmentView>,
+}
+
+struct ActionView {
+    action: String,
+    check: String,
+    severity: &'static str,
+    branches: usize,
+    findings: usize,
+    todo: String,
+}
+
+struct RegionView {
+    name: String,
+    score: Option<u8>,
+    branches: usize,
+    top: String,
+    headline: String,
+}
+
+struct Bar {
+    label: String,
+    score: u8,
+    y: u32,
+    width: u32,
+    text_x: u32,
+    colour: &'static str,
+}
+
+struct PhaseRow {
+    domain: String,
+    organisation: String,
+    phase: &'static str,
+    next: &'static str,
+}
 
 #[derive(Template)]
 #[template(path = "report.html")]
@@ -12,27 +109,272 @@ struct ReportPage<'a> {
     title: &'a str,
     scanned_at: String,
     version: &'a str,
-    summaries: &'a [OrgSummary],
-    report: &'a ScanReport,
+    root_name: String,
+    root_score: Option<u8>,
+    headline: String,
+    actions: Vec<ActionView>,
+    regions: Vec<RegionView>,
+    bars: Vec<Bar>,
+    chart_height: u32,
+    phases: Vec<PhaseRow>,
+    phase_counts: Vec<(&'static str, usize)>,
+    orgs: Vec<OrgView>,
+    assessed: usize,
 }
 
-/// Writes the report for `report`, grouped as in `summaries`.
+const BAR_HEIGHT: u32 = 22;
+const CHART_LABEL: u32 = 220;
+const CHART_WIDTH: u32 = 300;
+
+fn colour(score: u8) -> &'static str {
+    match score {
+        80..=100 => "#0a6b2d",
+        50..=79 => "#8a5a00",
+        _ => "#b00020",
+    }
+}
+
+/// The organisations the report covers, in tree order.
+fn covered<'a>(orgs: &'a [Organisation], root: Option<&str>) -> Vec<&'a Organisation> {
+    match root {
+        Some(r) => score::subtree(orgs, r),
+        None => orgs.iter().collect(),
+    }
+}
+
+fn ranking_for(report: &ScanReport, orgs: &[&Organisation]) -> Ranking {
+    let branches: Vec<&Organisation> = orgs
+        .iter()
+        .copied()
+        .filter(|o| o.kind == OrgKind::Branch)
+        .collect();
+    score::rank_actions(branches.iter().map(|b| {
+        let fs = report
+            .assets
+            .iter()
+            .filter(|a| a.organisation_id == b.id)
+            .flat_map(|a| a.findings.iter())
+            .collect();
+        (b.id.as_str(), fs)
+    }))
+}
+
+fn org_view(
+    report: &ScanReport,
+    o: &Organisation,
+    assessments: &BTreeMap<String, Assessment>,
+) -> OrgView {
+    let mut counts = Counts::default();
+    let assets: Vec<AssetView> = report
+        .assets
+        .iter()
+        .filter(|a| a.organisation_id == o.id)
+        .map(|a| {
+            let s = asset_score(a);
+            let findings = a
+                .findings
+                .iter()
+                .map(|f| {
+                    counts.add(f.status);
+                    let advice = matches!(f.status, Status::Fail | Status::Warn)
+                        .then(|| advice_for(f.check.as_str(), o.size))
+                        .flatten()
+                        .map(|adv| adv.render(&a.domain, f));
+                    FindingView {
+                        check: f.check.as_str().to_owned(),
+                        status: f.status.as_str(),
+                        severity: f.severity.as_str(),
+                        summary: f.summary.clone(),
+                        advice,
+                    }
+                })
+                .collect();
+            AssetView {
+                domain: a.domain.clone(),
+                score: s.score,
+                could_not_tell: s.could_not_tell,
+                dmarc: dmarc_phase(&a.findings).map(|p| (p.as_str(), p.next_step())),
+                findings,
+            }
+        })
+        .collect();
+    let assessment = assessments.get(&o.id).map(|a| AssessmentView {
+        answered_at: a.answered_at.clone(),
+        score: a.score(),
+        gaps: a
+            .gaps()
+            .into_iter()
+            .map(|(q, ans)| GapView {
+                question: q.text,
+                answer: ans.map_or("not answered", |a| a.as_str()),
+                todo: q.todo,
+            })
+            .collect(),
+    });
+    OrgView {
+        id: o.id.clone(),
+        name: o.name.clone(),
+        kind: o.kind.as_str(),
+        size: o.size.as_str(),
+        score: combined_score(
+            org_score(report, &o.id),
+            assessment.as_ref().map(|a| a.score),
+        ),
+        counts,
+        assets,
+        assessment,
+    }
+}
+
+/// Writes the report described by `input`.
+pub fn write_report(w: &mut impl Write, input: &ReportInput<'_>) -> io::Result<()> {
+    let report = input.report;
+    let orgs = covered(input.orgs, input.root);
+    let root = input
+        .root
+        .and_then(|r| orgs.iter().find(|o| o.id == r).copied())
+        .or_else(|| orgs.first().copied());
+    let ranking = ranking_for(report, &orgs);
+    let root_size = root.map_or(SizeClass::Small, |r| r.size);
+    let actions = ranking
+        .actions
+        .iter()
+        .take(5)
+        .map(|a| ActionView {
+            action: a.action.clone(),
+            check: a.check.clone(),
+            severity: a.severity.as_str(),
+            branches: a.branches.len(),
+            findings: a.findings,
+            todo: advice_for(&a.check, root_size)
+                .map(|adv| adv.todo.to_owned())
+                .unwrap_or_default(),
+        })
+        .collect::<Vec<_>>();
+    let headline = if ranking.branches_total == 0 {
+        String::new()
+    } else {
+        ranking.headline(3)
+    };
+    let regions = orgs
+        .iter()
+        .filter(|o| o.kind == OrgKind::Region)
+        .map(|r| {
+            let below = score::subtree(input.orgs, &r.id);
+            let rk = ranking_for(report, &below);
+            RegionView {
+                name: r.name.clone(),
+                score: score::mean_score(
+                    below
+                        .iter()
+                        .filter(|o| o.kind == OrgKind::Branch)
+                        .filter_map(|b| org_score(report, &b.id)),
+                ),
+                branches: rk.branches_total,
+                top: rk
+                    .actions
+                    .first()
+                    .map(|a| a.action.clone())
+                    .unwrap_or_default(),
+                headline: if rk.branches_total == 0 {
+                    String::new()
+                } else {
+                    rk.headline(3)
+                },
+            }
+        })
+        .collect();
+    let views: Vec<OrgView> = orgs
+        .iter()
+        .map(|o| org_view(report, o, input.assessments))
+        .filter(|v| !v.assets.is_empty() || v.assessment.is_some())
+        .collect();
+    let bars: Vec<Bar> = views
+        .iter()
+        .filter_map(|v| v.score.map(|s| (v.name.clone(), s)))
+        .enumerate()
+        .map(|(i, (label, s))| {
+            let width = (u32::from(s) * CHART_WIDTH / 100).max(2);
+            Bar {
+                label,
+                score: s,
+                y: i as u32 * BAR_HEIGHT,
+                width,
+                text_x: CHART_LABEL + width + 6,
+                colour: colour(s),
+            }
+        })
+        .collect();
+    let mut phases = Vec::new();
+    let mut phase_counts: Vec<(&'static str, usize)> = ["assess", "deploy", "enforce", "maintain"]
+        .into_iter()
+        .map(|p| (p, 0))
+        .collect();
+    for v in &views {
+        for a in &v.assets {
+            if let Some((phase, next)) = a.dmarc {
+                if let Some(c) = phase_counts.iter_mut().find(|(p, _)| *p == phase) {
+                    c.1 += 1;
+                }
+                phases.push(PhaseRow {
+                    domain: a.domain.clone(),
+                    organisation: v.name.clone(),
+                    phase,
+                    next,
+                });
+            }
+        }
+    }
+    let page = ReportPage {
+        title: input.title,
+        scanned_at: report
+            .scanned_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        version: &report.ward_version,
+        root_name: root.map(|r| r.name.clone()).unwrap_or_default(),
+        root_score: views.first().and_then(|v| v.score),
+        headline,
+        actions,
+        regions,
+        chart_height: (bars.len() as u32 * BAR_HEIGHT).max(BAR_HEIGHT),
+        bars,
+        phases,
+        phase_counts,
+        assessed: views.iter().filter(|v| v.assessment.is_some()).count(),
+        orgs: views,
+    };
+    let html = page.render().map_err(io::Error::other)?;
+    w.write_all(html.as_bytes())
+}
+
+/// Writes the report for everything in `report`, with the organisations of `summaries`.
+/// Kept for callers that have summaries rather than the organisation tree.
 pub fn write_html(
     w: &mut impl Write,
     title: &str,
     report: &ScanReport,
     summaries: &[OrgSummary],
 ) -> io::Result<()> {
-    let page = ReportPage {
-        title,
-        scanned_at: report
-            .scanned_at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-        version: &report.ward_version,
-        summaries,
-        report,
-    };
-    let html = page.render().map_err(io::Error::other)?;
-    w.write_all(html.as_bytes())
+    let orgs: Vec<Organisation> = summaries
+        .iter()
+        .map(|s| Organisation {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            kind: s.kind,
+            size: s.size,
+            parent: s.parent.clone(),
+            assets: Vec::new(),
+        })
+        .collect();
+    write_report(
+        w,
+        &ReportInput {
+            title,
+            report,
+            orgs: &orgs,
+            root: None,
+            assessments: &BTreeMap::new(),
+        },
+    )
 }

@@ -210,9 +210,13 @@ impl Ranking {
     /// The headline sentence for the first `k` actions.
     pub fn headline(&self, k: usize) -> String {
         let k = k.min(self.actions.len());
-        let changes = if k == 1 { "change" } else { "changes" };
+        let changes = match k {
+            0 => "Doing nothing".to_owned(),
+            1 => "This change".to_owned(),
+            k => format!("These {k} changes"),
+        };
         format!(
-            "These {k} {changes} would protect {} of {} branches from every high or critical exposure found (today: {}).",
+            "{changes} would protect {} of {} branches from every high or critical exposure found (today: {}).",
             self.protected_after(k),
             self.branches_total,
             self.protected_now
