@@ -16,6 +16,9 @@ use time::format_description::well_known::Rfc3339;
 use ward_model::observe::AssetObservation;
 use ward_model::{AssetReport, CheckId, Finding, Organisation, Role, ScanReport, Severity};
 
+mod assessments;
+pub use assessments::StoredAssessment;
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// A scan's row id.
