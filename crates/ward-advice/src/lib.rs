@@ -8,6 +8,8 @@
 
 pub mod advice;
 pub mod assess;
+pub mod brochure;
+pub mod export;
 pub mod html;
 pub mod readability;
 pub mod score;

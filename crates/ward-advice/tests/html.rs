@@ -31,9 +31,19 @@ fn f(check: &str, status: Status, severity: Severity, summary: &str) -> Finding 
     }
 }
 
+type Writer = fn(&mut Vec<u8>, &ReportInput<'_>) -> std::io::Result<()>;
+
 fn render(
     root: Option<&str>,
     assessments: &BTreeMap<String, ward_advice::assess::Assessment>,
+) -> String {
+    render_with(root, assessments, write_report)
+}
+
+fn render_with(
+    root: Option<&str>,
+    assessments: &BTreeMap<String, ward_advice::assess::Assessment>,
+    writer: Writer,
 ) -> String {
     let orgs = vec![
         org("hq", OrgKind::Party, SizeClass::Medium, None),
@@ -69,7 +79,7 @@ fn render(
         ],
     };
     let mut out = Vec::new();
-    write_report(
+    writer(
         &mut out,
         &ReportInput {
             title: "Test report",
@@ -151,4 +161,49 @@ fn assessment_joins_the_score() {
     assert!(html.contains("<span class=\"score\">53</span>"), "{html}");
     assert!(html.contains("Org b1: 0 out of 100"));
     assert!(html.contains("answered 2026-10-30"));
+}
+
+#[test]
+fn json_export_carries_scores_actions_and_advice() {
+    let text = render_with(Some("hq"), &BTreeMap::new(), |w, i| {
+        ward_advice::export::write_report_json(w, i)
+    });
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["schema"], 1);
+    assert_eq!(doc["branches"], 1);
+    assert_eq!(doc["actions"][0]["check"], "spf.all");
+    assert_eq!(doc["actions"][0]["branches"], serde_json::json!(["b1"]));
+    let b1 = &doc["organisations"][1];
+    assert_eq!(b1["id"], "b1");
+    assert_eq!(b1["score"], 75);
+    let failing = &b1["assets"][0]["findings"][0];
+    assert_eq!(
+        failing["advice"]["action"],
+        "End the SPF record with -all or ~all"
+    );
+    assert_eq!(
+        failing["advice"]["todo"],
+        advice_for("spf.all", SizeClass::Small).unwrap().todo
+    );
+    assert_eq!(
+        b1["assets"][0]["findings"][1]["advice"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn csv_export_has_one_row_per_finding() {
+    let text = render_with(Some("hq"), &BTreeMap::new(), |w, i| {
+        ward_advice::export::write_report_csv(w, i)
+    });
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "organisation_id,organisation,organisation_score,domain,asset_score,dmarc_phase,check,status,severity,summary,action",
+            "hq,Org hq,75,hq.example,75,,spf.all,fail,high,ends in +all,End the SPF record with -all or ~all",
+            "b1,Org b1,75,b1.example,75,,spf.all,fail,high,<script>alert(1)</script>,End the SPF record with -all or ~all",
+            "b1,Org b1,75,b1.example,75,,dns.caa,pass,none,has CAA,",
+        ]
+    );
 }
