@@ -102,6 +102,14 @@ impl Advice {
     }
 }
 
+impl Advice {
+    /// What to do, for no one finding: `{domain}` reads `domain` (for example "your
+    /// domain") and other placeholders stay as written.
+    pub fn todo_for(&self, domain: &str) -> String {
+        self.todo.replace("{domain}", domain)
+    }
+}
+
 /// Advice filled in for one finding, ready to print.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RenderedAdvice {

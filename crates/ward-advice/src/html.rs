@@ -235,7 +235,10 @@ pub fn write_report(w: &mut impl Write, input: &ReportInput<'_>) -> io::Result<(
         .and_then(|r| orgs.iter().find(|o| o.id == r).copied())
         .or_else(|| orgs.first().copied());
     let ranking = ranking_for(report, &orgs);
-    let root_size = root.map_or(SizeClass::Small, |r| r.size);
+    let action_size = match root {
+        Some(r) if r.kind == OrgKind::Branch => r.size,
+        _ => SizeClass::Small,
+    };
     let actions = ranking
         .actions
         .iter()
@@ -246,8 +249,10 @@ pub fn write_report(w: &mut impl Write, input: &ReportInput<'_>) -> io::Result<(
             severity: a.severity.as_str(),
             branches: a.branches.len(),
             findings: a.findings,
-            todo: advice_for(&a.check, root_size)
-                .map(|adv| adv.todo.to_owned())
+            // The actions are changes for branches, so they read as branch advice
+            // unless the report is for a single medium organisation.
+            todo: advice_for(&a.check, action_size)
+                .map(|adv| adv.todo_for("your domain"))
                 .unwrap_or_default(),
         })
         .collect::<Vec<_>>();

@@ -115,6 +115,8 @@ fn each_organisation_gets_advice_for_its_size() {
         html.contains(&first_line_escaped(medium)),
         "HQ advice missing"
     );
+    // Top actions name no particular domain, and every placeholder is filled.
+    assert!(!html.contains("{domain}"));
     // Passing checks get no advice.
     assert!(!html.contains("Say which certificate authorities"));
     for section in [

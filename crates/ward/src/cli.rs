@@ -43,6 +43,21 @@ pub enum Command {
     /// Serves the demo party by default, or a fixture folder (zones/*.zone,
     /// hosts.toml, dns.toml, inventory.toml). Stop it with Ctrl-C.
     Lab(LabArgs),
+    /// Answer the self-assessment for one organisation (at the terminal, or --answers FILE).
+    ///
+    /// Examples:
+    ///   ward assess --org leeds-central --db ward.db
+    ///   ward assess --org hq --answers hq-answers.toml --db ward.db
+    Assess(crate::assess_cmd::AssessArgs),
+    /// Write the report for one organisation and everything below it, from the latest scan.
+    ///
+    /// Examples:
+    ///   ward report --org hq --db ward.db -o party.html
+    ///   ward report --org leeds-central --format pdf -o leeds.pdf
+    ///   ward report --org north --format json
+    Report(crate::report_cmd::ReportArgs),
+    /// Write the briefing for elected members and candidates on their own accounts and devices.
+    Brochure(crate::report_cmd::BrochureArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

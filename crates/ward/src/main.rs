@@ -1,6 +1,8 @@
 //! The `ward` binary: parses the command line, builds the pieces, wires them together.
 
+mod assess_cmd;
 mod cli;
+mod report_cmd;
 mod scan;
 
 use anyhow::Context as _;
@@ -92,6 +94,9 @@ async fn run(cli: Cli) -> anyhow::Result<WardExit> {
         Command::Scan(args) => scan_cmd(args).await,
         Command::Demo(args) => demo_cmd(args).await,
         Command::Lab(args) => lab_cmd(args).await,
+        Command::Assess(args) => assess_cmd::assess_cmd(args).await,
+        Command::Report(args) => report_cmd::report_cmd(args).await,
+        Command::Brochure(args) => report_cmd::brochure_cmd(args),
     }
 }
 
@@ -266,23 +271,17 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
     store.close().await;
     lab.stop();
 
-    let summaries = ward_advice::summarise(&report, &orgs);
-    let mut html = Vec::new();
-    ward_advice::html::write_html(
-        &mut html,
-        "Example Party: security posture",
-        &report,
-        &summaries,
-    )?;
-    std::fs::write(&args.report, html)
-        .with_context(|| format!("writing {}", args.report.display()))?;
+    let store = ward_store::Store::open_sqlite(&args.db).await?;
+    let written = report_cmd::write_demo_outputs(&store, &report, &orgs, &args.report).await?;
+    store.close().await;
     print_report(args.format, &report, &orgs)?;
     if args.format == Format::Table {
         println!();
+        let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         println!(
-            "Stored in {}; report written to {}.",
+            "Stored in {}; written: {}.",
             args.db.display(),
-            args.report.display()
+            names.join(", ")
         );
     }
     Ok(WardExit::Clean)

@@ -1,0 +1,408 @@
+//! `ward report` and `ward brochure`: reports from the latest stored scan, and the
+//! briefing for candidates, as HTML, JSON, CSV or PDF.
+//!
+//! PDF is printed by a headless Chromium when one is installed (`chromium`,
+//! `chromium-browser`, `google-chrome` or `google-chrome-stable` on the PATH). That keeps
+//! the release build free of a PDF engine; without Chromium, `--format pdf` fails with a
+//! message saying what to install, and the HTML prints to PDF from any browser.
+
+use crate::usage;
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use ward_advice::assess::{Assessment, parse_answers};
+use ward_advice::html::ReportInput;
+use ward_model::{OrgKind, Organisation, ScanReport};
+
+/// Output formats of `ward report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML page (inline CSS and SVG, no scripts), printable.
+    Html,
+    /// The same page printed to PDF by headless Chromium (needs -o).
+    Pdf,
+    /// Scores, actions, findings and advice as one JSON document (docs/report.md).
+    Json,
+    /// One row per finding, with scores and the action that fixes it.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The organisation the report is for (its id in the inventory); everything below it
+    /// is included, so the party's id gives the whole roll-up.
+    #[arg(long, value_name = "ID")]
+    pub org: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Write here instead of standard output (required for pdf).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The SQLite database holding the scans.
+    #[arg(long, value_name = "PATH", default_value = "ward.db")]
+    pub db: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BrochureArgs {
+    /// Where to write it.
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        default_value = "ward-brochure.html"
+    )]
+    pub output: PathBuf,
+    /// html, or pdf (printed by headless Chromium).
+    #[arg(long, short = 'f', value_enum, default_value_t = BrochureFormat::Html)]
+    pub format: BrochureFormat,
+    /// The party named in the opening line.
+    #[arg(long, value_name = "NAME", default_value = "")]
+    pub party: String,
+}
+
+/// Output formats of `ward brochure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BrochureFormat {
+    /// A printable HTML page.
+    Html,
+    /// PDF, printed by headless Chromium.
+    Pdf,
+}
+
+/// Turns stored answers into assessments, skipping answers to questions this ward does
+/// not know (a newer ward may have stored them).
+pub fn assessments_from_store(
+    stored: Vec<ward_store::StoredAssessment>,
+) -> BTreeMap<String, Assessment> {
+    stored
+        .into_iter()
+        .map(|s| {
+            let answers = s
+                .answers
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, serde_json::from_value(v).ok()?)))
+                .filter(|(k, _)| ward_advice::assess::QUESTIONS.iter().any(|q| q.id == k))
+                .collect();
+            (
+                s.organisation_id,
+                Assessment {
+                    answered_at: s.answered_at,
+                    answers,
+                },
+            )
+        })
+        .collect()
+}
+
+fn title_for(org: &Organisation) -> String {
+    format!("{}: security posture", org.name)
+}
+
+/// Renders one report into bytes.
+pub fn render(
+    format: ReportFormat,
+    report: &ScanReport,
+    orgs: &[Organisation],
+    root: &Organisation,
+    assessments: &BTreeMap<String, Assessment>,
+) -> anyhow::Result<Vec<u8>> {
+    let title = title_for(root);
+    let input = ReportInput {
+        title: &title,
+        report,
+        orgs,
+        root: Some(&root.id),
+        assessments,
+    };
+    let mut out = Vec::new();
+    match format {
+        ReportFormat::Html | ReportFormat::Pdf => {
+            ward_advice::html::write_report(&mut out, &input)?
+        }
+        ReportFormat::Json => ward_advice::export::write_report_json(&mut out, &input)?,
+        ReportFormat::Csv => ward_advice::export::write_report_csv(&mut out, &input)?,
+    }
+    Ok(out)
+}
+
+pub async fn report_cmd(args: ReportArgs) -> anyhow::Result<crate::WardExit> {
+    if args.format == ReportFormat::Pdf && args.output.is_none() {
+        return Err(usage(
+            "--format pdf needs -o FILE: a PDF is not written to a terminal",
+        ));
+    }
+    if !args.db.exists() {
+        return Err(usage(format!(
+            "no database at {}; run `ward scan --inventory FILE --db {}` first, or name one with --db",
+            args.db.display(),
+            args.db.display()
+        )));
+    }
+    let store = ward_store::Store::open_sqlite(&args.db).await?;
+    let orgs = store.organisations().await?;
+    let report = store.latest_report().await?;
+    let assessments = assessments_from_store(store.latest_assessments().await?);
+    store.close().await;
+    let Some(root) = orgs.iter().find(|o| o.id == args.org) else {
+        let ids: Vec<&str> = orgs.iter().map(|o| o.id.as_str()).collect();
+        return Err(usage(format!(
+            "no organisation `{}` in {} (known: {})",
+            args.org,
+            args.db.display(),
+            if ids.is_empty() {
+                "none; scan an inventory first".to_owned()
+            } else {
+                ids.join(", ")
+            }
+        )));
+    };
+    let Some(report) = report else {
+        return Err(usage(format!(
+            "{} holds no scan yet; run `ward scan --inventory FILE --db {}` first",
+            args.db.display(),
+            args.db.display()
+        )));
+    };
+    let bytes = render(args.format, &report, &orgs, root, &assessments)?;
+    match (&args.output, args.format) {
+        (Some(path), ReportFormat::Pdf) => html_to_pdf(&bytes, path)?,
+        (Some(path), _) => {
+            std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?
+        }
+        (None, _) => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(crate::WardExit::Clean)
+}
+
+pub fn brochure_cmd(args: BrochureArgs) -> anyhow::Result<crate::WardExit> {
+    let mut html = Vec::new();
+    ward_advice::brochure::write_brochure(&mut html, &args.party)?;
+    match args.format {
+        BrochureFormat::Html => std::fs::write(&args.output, &html)
+            .with_context(|| format!("writing {}", args.output.display()))?,
+        BrochureFormat::Pdf => html_to_pdf(&html, &args.output)?,
+    }
+    println!("brochure written to {}", args.output.display());
+    Ok(crate::WardExit::Clean)
+}
+
+/// The Chromium-family browser on the PATH, if any.
+pub fn find_chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+    .find(|p| p.is_file())
+}
+
+/// The flags every headless Chromium run uses: no sandbox (CI runs as root), and no
+/// background traffic of its own.
+pub fn chromium_flags(profile: &Path) -> Vec<String> {
+    vec![
+        "--headless".into(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--no-first-run".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ]
+}
+
+/// A private scratch folder, removed on drop.
+struct Scratch(PathBuf);
+impl Scratch {
+    fn new() -> anyhow::Result<Scratch> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let dir = std::env::temp_dir().join(format!("ward-pdf-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// How long Chromium may take to print one report.
+const PDF_DEADLINE: Duration = Duration::from_secs(120);
+
+/// Prints `html` to a PDF at `out` with headless Chromium.
+pub fn html_to_pdf(html: &[u8], out: &Path) -> anyhow::Result<()> {
+    let chromium = find_chromium().ok_or_else(|| {
+        usage(
+            "PDF output needs Chromium and none was found on the PATH (looked for chromium, \
+             chromium-browser, google-chrome); install it (Debian/Ubuntu: apt-get install \
+             chromium), or write --format html and print that page from any browser",
+        )
+    })?;
+    let scratch = Scratch::new()?;
+    let page = scratch.0.join("report.html");
+    std::fs::write(&page, html).with_context(|| format!("writing {}", page.display()))?;
+    let out_abs = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(out)
+    };
+    let _ = std::fs::remove_file(&out_abs);
+    let mut child = Command::new(&chromium)
+        .args(chromium_flags(&scratch.0.join("profile")))
+        .arg("--no-pdf-header-footer")
+        .arg(format!("--print-to-pdf={}", out_abs.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", chromium.display()))?;
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > PDF_DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!(
+                "{} did not finish printing within {} s",
+                chromium.display(),
+                PDF_DEADLINE.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read as _;
+        let _ = e.read_to_string(&mut stderr);
+    }
+    if !status.success() || !out_abs.is_file() {
+        anyhow::bail!(
+            "{} could not print {} ({status}): {}",
+            chromium.display(),
+            out.display(),
+            stderr.lines().last().unwrap_or("no message")
+        );
+    }
+    Ok(())
+}
+
+/// Example answers the demo stores, so its report shows the self-assessment.
+const DEMO_ANSWERS_HQ: &str = r#"answered_at = "2026-11-01"
+[answers]
+backups = "yes"
+antivirus = "yes"
+updates = "partly"
+unsupported = "yes"
+mfa_everywhere = "partly"
+mfa_strong = "no"
+own_accounts = "yes"
+admin_separate = "yes"
+leavers = "partly"
+passwords = "yes"
+device_lock = "yes"
+apps_usb = "partly"
+router = "yes"
+phishing_training = "partly"
+verify_requests = "yes"
+remote_images = "no"
+personal_accounts = "unsure"
+ncsc_services = "no"
+asset_list = "partly"
+suppliers = "partly"
+alerts = "no"
+incident_plan = "partly"
+footprint = "no"
+data_minimum = "yes"
+"#;
+
+const DEMO_ANSWERS_BRANCH: &str = r#"answered_at = "2026-10-15"
+[answers]
+backups = "no"
+antivirus = "yes"
+updates = "unsure"
+mfa_everywhere = "no"
+own_accounts = "no"
+passwords = "partly"
+phishing_training = "no"
+personal_accounts = "no"
+asset_list = "no"
+incident_plan = "no"
+"#;
+
+/// What `ward demo` writes beside its scan: the party's report (at `party_report`), one
+/// branch's report and the brochure, in the same folder.
+pub async fn write_demo_outputs(
+    store: &ward_store::Store,
+    report: &ScanReport,
+    orgs: &[Organisation],
+    party_report: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let party = orgs
+        .iter()
+        .find(|o| o.kind == OrgKind::Party)
+        .context("the demo inventory has no party")?;
+    // The branch with the most failing findings shows the most advice.
+    let branch = orgs
+        .iter()
+        .filter(|o| o.kind == OrgKind::Branch)
+        .max_by_key(|b| {
+            report
+                .assets
+                .iter()
+                .filter(|a| a.organisation_id == b.id)
+                .flat_map(|a| &a.findings)
+                .filter(|f| f.status == ward_model::Status::Fail)
+                .count()
+        })
+        .context("the demo inventory has no branch")?;
+    for (org, text) in [(party, DEMO_ANSWERS_HQ), (branch, DEMO_ANSWERS_BRANCH)] {
+        let a = parse_answers(text, "2026-11-01").map_err(anyhow::Error::msg)?;
+        store
+            .save_assessment(
+                &ward_store::StoredAssessment {
+                    organisation_id: org.id.clone(),
+                    answered_at: a.answered_at.clone(),
+                    answers: crate::assess_cmd::answers_json(&a),
+                },
+                report.scanned_at,
+            )
+            .await?;
+    }
+    let assessments = assessments_from_store(store.latest_assessments().await?);
+    let dir = party_report.parent().unwrap_or(Path::new(""));
+    let branch_path = dir.join("ward-demo-branch-report.html");
+    let brochure_path = dir.join("ward-demo-brochure.html");
+    for (root, path) in [
+        (party, party_report.to_path_buf()),
+        (branch, branch_path.clone()),
+    ] {
+        let html = render(ReportFormat::Html, report, orgs, root, &assessments)?;
+        std::fs::write(&path, html).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let mut brochure = Vec::new();
+    ward_advice::brochure::write_brochure(&mut brochure, &party.name)?;
+    std::fs::write(&brochure_path, brochure)
+        .with_context(|| format!("writing {}", brochure_path.display()))?;
+    Ok(vec![party_report.to_path_buf(), branch_path, brochure_path])
+}

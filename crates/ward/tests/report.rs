@@ -1,0 +1,285 @@
+//! Reports through the real binary and a real browser: the demo's HTML renders in headless
+//! Chromium without console errors and with its main sections, and the PDF holds the
+//! organisation's name and its top actions.
+//!
+//! Needs Debian's `chromium` and `poppler-utils` (`.ci/run` installs both); without them
+//! these tests fail and say what to install, rather than passing without looking.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tool(name: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("`{name}` not found: install the Debian package `{package}` (.ci/run does)")
+        })
+}
+
+/// Runs headless Chromium on `page` with extra flags; returns (stdout, stderr).
+fn chromium(dir: &Path, page: &Path, extra: &[String]) -> (String, String) {
+    let profile = dir.join(format!("profile-{}", extra.len()));
+    let out = Command::new(tool("chromium", "chromium"))
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--log-level=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Console messages Chromium logged for the page.
+fn console_lines(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|l| l.contains(":CONSOLE")).collect()
+}
+
+fn demo(dir: &Path) {
+    run(ward(dir).args(["demo", "--format", "json"]), 0);
+}
+
+#[test]
+fn demo_report_renders_in_chromium_without_console_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    for name in [
+        "ward-demo-report.html",
+        "ward-demo-branch-report.html",
+        "ward-demo-brochure.html",
+    ] {
+        assert!(dir.path().join(name).is_file(), "demo did not write {name}");
+    }
+    // The detector works: a page that logs an error is caught.
+    let noisy = dir.path().join("noisy.html");
+    std::fs::write(
+        &noisy,
+        "<!DOCTYPE html><title>x</title><script>console.error('boom')</script>",
+    )
+    .unwrap();
+    let (_, stderr) = chromium(dir.path(), &noisy, &["--dump-dom".into()]);
+    assert_eq!(
+        console_lines(&stderr).len(),
+        1,
+        "console detector missed: {stderr}"
+    );
+
+    let page = dir.path().join("ward-demo-report.html");
+    let shot = dir.path().join("report.png");
+    let (_, stderr) = chromium(
+        dir.path(),
+        &page,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,3000".into(),
+        ],
+    );
+    assert_eq!(console_lines(&stderr), Vec::<&str>::new());
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        png.len() > 10_000,
+        "screenshot is suspiciously small: {} bytes",
+        png.len()
+    );
+
+    let (dom, stderr) = chromium(dir.path(), &page, &["--dump-dom".into()]);
+    assert_eq!(console_lines(&stderr), Vec::<&str>::new());
+    for id in [
+        "summary",
+        "actions",
+        "scores",
+        "regions",
+        "dmarc",
+        "assessment",
+        "details",
+    ] {
+        assert!(
+            dom.contains(&format!("id=\"{id}\"")),
+            "section {id} missing from the rendered page"
+        );
+    }
+    assert!(dom.contains("Example Party HQ"));
+    assert!(dom.contains("branches from every high or critical exposure found"));
+}
+
+#[test]
+fn pdf_report_holds_the_name_and_top_actions() {
+    tool("chromium", "chromium");
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let db = ["--db", "ward-demo.db"];
+    let out = run(
+        ward(dir.path())
+            .args(["report", "--org", "hq", "--format", "json"])
+            .args(db),
+        0,
+    );
+    let doc = json(&out);
+    let actions: Vec<String> = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|a| a["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        actions.len(),
+        3,
+        "the demo party should have at least 3 actions"
+    );
+    run(
+        ward(dir.path())
+            .args([
+                "report",
+                "--org",
+                "hq",
+                "--format",
+                "pdf",
+                "-o",
+                "party.pdf",
+            ])
+            .args(db),
+        0,
+    );
+    let text = Command::new(tool("pdftotext", "poppler-utils"))
+        .args(["party.pdf", "-"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("Example Party HQ: security posture"),
+        "{text}"
+    );
+    for a in &actions {
+        assert!(
+            text.contains(a.as_str()),
+            "top action `{a}` missing from the PDF"
+        );
+    }
+}
+
+#[test]
+fn report_refuses_pdf_to_a_terminal_and_unknown_organisations() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let out = run(
+        ward(dir.path()).args([
+            "report",
+            "--org",
+            "hq",
+            "--db",
+            "ward-demo.db",
+            "--format",
+            "pdf",
+        ]),
+        2,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "ward: --format pdf needs -o FILE: a PDF is not written to a terminal\n"
+    );
+    let out = run(
+        ward(dir.path()).args(["report", "--org", "atlantis", "--db", "ward-demo.db"]),
+        2,
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .starts_with("ward: no organisation `atlantis` in ward-demo.db (known: hq, north,")
+    );
+}
+
+#[test]
+fn assess_stores_answers_that_join_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    std::fs::write(
+        dir.path().join("answers.toml"),
+        "answered_at = \"2026-11-20\"\n[answers]\nbackups = \"yes\"\nalerts = \"no\"\n",
+    )
+    .unwrap();
+    let out = run(
+        ward(dir.path()).args([
+            "assess",
+            "--org",
+            "york",
+            "--answers",
+            "answers.toml",
+            "--db",
+            "ward-demo.db",
+        ]),
+        0,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // backups weighs 3 of 47: 6 of 94 halves is 6.4, rounded 6.
+    assert!(
+        stdout.starts_with(
+            "2 answers stored for york (answered 2026-11-20): self-assessment score 6 out of 100."
+        ),
+        "{stdout}"
+    );
+    let out = run(
+        ward(dir.path()).args([
+            "report",
+            "--org",
+            "york",
+            "--format",
+            "json",
+            "--db",
+            "ward-demo.db",
+        ]),
+        0,
+    );
+    let doc = json(&out);
+    let york = &doc["organisations"][0];
+    assert_eq!(
+        york["assessment"],
+        serde_json::json!({ "answered_at": "2026-11-20", "score": 6 })
+    );
+    let scan = york["scan_score"].as_u64().unwrap();
+    assert_eq!(york["score"].as_u64().unwrap(), (7 * scan + 3 * 6 + 5) / 10);
+    // A typo in the answers file is refused by name.
+    std::fs::write(dir.path().join("bad.toml"), "[answers]\nbakups = \"yes\"\n").unwrap();
+    let out = run(
+        ward(dir.path()).args([
+            "assess",
+            "--org",
+            "york",
+            "--answers",
+            "bad.toml",
+            "--db",
+            "ward-demo.db",
+        ]),
+        2,
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .starts_with("ward: bad.toml: unknown question `bakups`")
+    );
+}
