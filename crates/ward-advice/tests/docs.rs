@@ -1,0 +1,120 @@
+//! The examples in docs/report.md are true: the answers file parses, the question ids are
+//! listed in the order they are asked, and the JSON example has the fields ward writes.
+
+use ward_advice::assess::{QUESTIONS, parse_answers};
+
+fn doc() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/report.md"))
+        .expect("docs/report.md")
+}
+
+/// The first fenced block of `lang` after `heading`.
+fn block(doc: &str, heading: &str, lang: &str) -> String {
+    let after = &doc[doc
+        .find(heading)
+        .unwrap_or_else(|| panic!("{heading} missing"))..];
+    let start = after.find(&format!("```{lang}\n")).unwrap() + lang.len() + 4;
+    let end = after[start..].find("```").unwrap();
+    after[start..start + end].to_owned()
+}
+
+#[test]
+fn answers_example_parses() {
+    let text = block(&doc(), "## Answers file", "toml");
+    let a = parse_answers(&text, "2026-01-01").unwrap();
+    assert_eq!(a.answered_at, "2026-11-20");
+    assert_eq!(a.answers.len(), 2);
+}
+
+#[test]
+fn question_ids_are_listed_in_order() {
+    let doc = doc();
+    let listed = &doc[doc.find("The question\nids are:").unwrap()..];
+    let listed = &listed[..listed.find(". At the terminal").unwrap()];
+    let ids: Vec<&str> = listed.split('`').skip(1).step_by(2).collect();
+    let want: Vec<&str> = QUESTIONS.iter().map(|q| q.id).collect();
+    assert_eq!(ids, want);
+}
+
+/// What ward writes for one branch with one failing finding.
+fn actual_export() -> serde_json::Value {
+    use ward_model::*;
+    let orgs = vec![Organisation {
+        id: "b".into(),
+        name: "B".into(),
+        kind: OrgKind::Branch,
+        size: SizeClass::Small,
+        parent: None,
+        assets: Vec::new(),
+    }];
+    let report = ScanReport {
+        scanned_at: time::macros::datetime!(2026-11-01 10:00 UTC),
+        ward_version: "t".into(),
+        assets: vec![AssetReport {
+            domain: "b.example".into(),
+            organisation: "B".into(),
+            organisation_id: "b".into(),
+            roles: vec![Role::Mail],
+            findings: vec![Finding {
+                check: CheckId::new("dns.caa"),
+                status: Status::Warn,
+                severity: Severity::Low,
+                summary: "no CAA".into(),
+                evidence: serde_json::json!({}),
+            }],
+        }],
+    };
+    let mut out = Vec::new();
+    ward_advice::export::write_report_json(
+        &mut out,
+        &ward_advice::html::ReportInput {
+            title: "t",
+            report: &report,
+            orgs: &orgs,
+            root: Some("b"),
+            assessments: &Default::default(),
+        },
+    )
+    .unwrap();
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[test]
+fn json_example_has_the_fields_ward_writes() {
+    let example: serde_json::Value =
+        serde_json::from_str(&block(&doc(), "## `--format json`", "json")).unwrap();
+    let actual = actual_export();
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let paths: [&[&str]; 6] = [
+        &[],
+        &["actions", "0"],
+        &["organisations", "0"],
+        &["organisations", "0", "assets", "0"],
+        &["organisations", "0", "assets", "0", "findings", "0"],
+        &[
+            "organisations",
+            "0",
+            "assets",
+            "0",
+            "findings",
+            "0",
+            "advice",
+        ],
+    ];
+    for path in paths {
+        let at = |mut v: &serde_json::Value| {
+            for p in path {
+                v = match p.parse::<usize>() {
+                    Ok(i) => &v[i],
+                    Err(_) => &v[*p],
+                };
+            }
+            v.clone()
+        };
+        assert_eq!(keys(&at(&example)), keys(&at(&actual)), "at {path:?}");
+    }
+}
