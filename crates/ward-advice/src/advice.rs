@@ -236,6 +236,22 @@ mod tests {
     }
 
     #[test]
+    fn catalogue_templates_read_the_evidence() {
+        let f = Finding {
+            check: CheckId::new("spf.lookups"),
+            status: Status::Fail,
+            severity: Severity::Medium,
+            summary: "12 DNS lookups".into(),
+            evidence: serde_json::json!({ "total": 12, "limit": 10 }),
+        };
+        let a = advice_for("spf.lookups", SizeClass::Small).unwrap();
+        assert_eq!(
+            a.found("example.org", &f),
+            "example.org: 12 DNS lookups (12 lookups counted; receivers stop at 10)."
+        );
+    }
+
+    #[test]
     fn unknown_check_has_no_advice() {
         assert_eq!(advice_for("no.such.check", SizeClass::Small), None);
     }

@@ -53,6 +53,16 @@ struct OrgDoc<'a> {
 }
 
 #[derive(Serialize)]
+struct RegionDoc<'a> {
+    id: &'a str,
+    name: &'a str,
+    score: Option<u8>,
+    branches: usize,
+    headline: Option<String>,
+    actions: Vec<Action>,
+}
+
+#[derive(Serialize)]
 struct ReportDoc<'a> {
     schema: u32,
     title: &'a str,
@@ -62,6 +72,7 @@ struct ReportDoc<'a> {
     branches: usize,
     headline: Option<String>,
     actions: Vec<Action>,
+    regions: Vec<RegionDoc<'a>>,
     organisations: Vec<OrgDoc<'a>>,
 }
 
@@ -75,15 +86,39 @@ fn covered<'a>(input: &ReportInput<'a>) -> Vec<&'a Organisation> {
 fn build<'a>(input: &ReportInput<'a>) -> ReportDoc<'a> {
     let report = input.report;
     let orgs = covered(input);
-    let ranking = score::rank_actions(orgs.iter().filter(|o| o.kind == OrgKind::Branch).map(|b| {
-        let fs = report
-            .assets
-            .iter()
-            .filter(|a| a.organisation_id == b.id)
-            .flat_map(|a| a.findings.iter())
-            .collect();
-        (b.id.as_str(), fs)
-    }));
+    let rank = |set: &[&'a Organisation]| {
+        score::rank_actions(set.iter().filter(|o| o.kind == OrgKind::Branch).map(|b| {
+            let fs = report
+                .assets
+                .iter()
+                .filter(|a| a.organisation_id == b.id)
+                .flat_map(|a| a.findings.iter())
+                .collect();
+            (b.id.as_str(), fs)
+        }))
+    };
+    let ranking = rank(&orgs);
+    let regions = orgs
+        .iter()
+        .filter(|o| o.kind == OrgKind::Region)
+        .map(|r| {
+            let below = score::subtree(input.orgs, &r.id);
+            let rk = rank(&below);
+            RegionDoc {
+                id: &r.id,
+                name: &r.name,
+                score: score::mean_score(
+                    below
+                        .iter()
+                        .filter(|o| o.kind == OrgKind::Branch)
+                        .filter_map(|b| org_score(report, &b.id)),
+                ),
+                branches: rk.branches_total,
+                headline: (rk.branches_total > 0).then(|| rk.headline(3)),
+                actions: rk.actions,
+            }
+        })
+        .collect();
     let organisations = orgs
         .iter()
         .map(|o| {
@@ -147,6 +182,7 @@ fn build<'a>(input: &ReportInput<'a>) -> ReportDoc<'a> {
         branches: ranking.branches_total,
         headline: (ranking.branches_total > 0).then(|| ranking.headline(3)),
         actions: ranking.actions,
+        regions,
         organisations,
     }
 }

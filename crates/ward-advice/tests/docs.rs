@@ -39,14 +39,18 @@ fn question_ids_are_listed_in_order() {
 /// What ward writes for one branch with one failing finding.
 fn actual_export() -> serde_json::Value {
     use ward_model::*;
-    let orgs = vec![Organisation {
-        id: "b".into(),
-        name: "B".into(),
-        kind: OrgKind::Branch,
+    let org = |id: &str, kind, parent: Option<&str>| Organisation {
+        id: id.into(),
+        name: id.to_uppercase(),
+        kind,
         size: SizeClass::Small,
-        parent: None,
+        parent: parent.map(Into::into),
         assets: Vec::new(),
-    }];
+    };
+    let orgs = vec![
+        org("r", OrgKind::Region, None),
+        org("b", OrgKind::Branch, Some("r")),
+    ];
     let report = ScanReport {
         scanned_at: time::macros::datetime!(2026-11-01 10:00 UTC),
         ward_version: "t".into(),
@@ -71,7 +75,7 @@ fn actual_export() -> serde_json::Value {
             title: "t",
             report: &report,
             orgs: &orgs,
-            root: Some("b"),
+            root: Some("r"),
             assessments: &Default::default(),
         },
     )
@@ -89,9 +93,11 @@ fn json_example_has_the_fields_ward_writes() {
         k.sort();
         k
     };
-    let paths: [&[&str]; 6] = [
+    let paths: [&[&str]; 8] = [
         &[],
         &["actions", "0"],
+        &["regions", "0"],
+        &["regions", "0", "actions", "0"],
         &["organisations", "0"],
         &["organisations", "0", "assets", "0"],
         &["organisations", "0", "assets", "0", "findings", "0"],
