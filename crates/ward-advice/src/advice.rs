@@ -252,6 +252,15 @@ mod tests {
     }
 
     #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let text = "action = \"a\"\nfound = \"f\"\nwhy = \"w\"\nsmall = \"s\"\nmedium = \"m\"\nmediun = \"typo\"\n";
+        let err = toml::from_str::<Entry>(text).unwrap_err().to_string();
+        assert!(err.contains("unknown field `mediun`"), "{err}");
+        let ok = toml::from_str::<Entry>(text.rsplit_once("mediun").unwrap().0).unwrap();
+        assert_eq!(ok.medium, "m");
+    }
+
+    #[test]
     fn unknown_check_has_no_advice() {
         assert_eq!(advice_for("no.such.check", SizeClass::Small), None);
     }

@@ -121,6 +121,11 @@ fn demo_report_renders_in_chromium_without_console_errors() {
         );
     }
     assert!(dom.contains("Example Party HQ"));
+    for other in ["ward-demo-branch-report.html", "ward-demo-brochure.html"] {
+        let (dom, stderr) = chromium(dir.path(), &dir.path().join(other), &["--dump-dom".into()]);
+        assert_eq!(console_lines(&stderr), Vec::<&str>::new(), "{other}");
+        assert!(dom.contains("<main>"), "{other} did not render");
+    }
     assert!(dom.contains("branches from every high or critical exposure found"));
 }
 
