@@ -424,3 +424,52 @@ mod tests {
         assert_eq!(calls, 1);
     }
 }
+
+/// A public key of `key`'s type as DKIM publishes it (`p=`: base64 of the
+/// SubjectPublicKeyInfo DER), for fixtures. RSA keys come from the per-process cache.
+pub fn dkim_public_key(key: KeyType) -> Result<String, CertError> {
+    use rcgen::PublicKeyData;
+    let spki = match LeafKey::generate(key)? {
+        LeafKey::Rcgen(pair) => pair.subject_public_key_info(),
+        LeafKey::WeakRsa(weak) => weak.subject_public_key_info(),
+    };
+    Ok(base64(&spki))
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> shift) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod dkim_key_tests {
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(input.as_bytes()), expected);
+        }
+    }
+}

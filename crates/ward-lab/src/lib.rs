@@ -16,6 +16,7 @@ pub mod fixture;
 pub mod hosts;
 pub mod http;
 pub mod smtp;
+pub mod synth;
 
 pub use fixture::{DnsBehaviour, Fixture};
 

@@ -79,7 +79,13 @@ impl Net {
                 detail: format!("unknown record type `{rtype}`"),
             });
         };
-        let _permit = self.permit(server.ip()).await;
+        // The per-host budget protects scan targets; the user's own resolver is built for
+        // load and only shares the global limit.
+        let (_global, _host) = if server == self.config().resolver {
+            (Some(self.global_permit().await), None)
+        } else {
+            (None, Some(self.permit(server.ip()).await))
+        };
         let cfg = self.config();
         let mut attempts = 0;
         let mut last_failure = DnsFailure::Timeout { attempts: 0 };

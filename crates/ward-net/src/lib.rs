@@ -249,6 +249,16 @@ impl Net {
         )
     }
 
+    /// Waits for a global slot only (for the user's resolver).
+    pub(crate) async fn global_permit(&self) -> OwnedSemaphorePermit {
+        self.inner
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore never closed")
+    }
+
     /// Waits for a global slot and a slot for `ip`.
     pub async fn permit(&self, ip: IpAddr) -> Permit {
         let host = {

@@ -1,0 +1,174 @@
+//! The command line's promises: errors name the input and position, exit codes mean
+//! what `ward --help` says, every format prints what docs/output.md says.
+
+mod common;
+use common::*;
+use ward_lab::{DnsBehaviour, Lab};
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn inventory_mistakes_name_file_line_and_column_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("party.toml"),
+        "[[organisation]]\nid = \"hq\"\nname = \"HQ\"\nkind = \"party\"\nsize = \"huge\"\n",
+    )
+    .unwrap();
+    let out = run(
+        ward(dir.path()).args([
+            "scan",
+            "--resolver",
+            "127.0.0.1:9",
+            "--inventory",
+            "party.toml",
+        ]),
+        2,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("party.toml:5:8: unknown variant `huge`"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_way_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        ward(dir.path()).args(["scan", "--resolver", "127.0.0.1:9"]),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("nothing to scan: name domains, or give --inventory FILE"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        ward(dir.path()).args([
+            "scan",
+            "--resolver",
+            "127.0.0.1:9",
+            "--lab-ports",
+            "53:99",
+            "a.example",
+        ]),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("--lab-ports: `53:99` should look like 53=40053"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        ward(dir.path()).args(["scan", "--resolver", "127.0.0.1:9", "not a domain"]),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("`not a domain` is not a domain name"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        ward(dir.path()).args([
+            "scan",
+            "--resolver",
+            "127.0.0.1:9",
+            "--dns-timeout",
+            "99",
+            "a.example",
+        ]),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("--dns-timeout must be between 0.05 and 30 seconds"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+fn one_ns_fixture() -> ward_lab::Fixture {
+    fixture(
+        vec![zone(
+            "single.test",
+            &[("ns.single.test", "127.0.70.1")],
+            "@ IN TXT \"v=spf1 -all\"\n",
+        )],
+        DnsBehaviour::default(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_on_sets_exit_1_only_at_or_above_the_threshold() {
+    let lab = Lab::start(&one_ns_fixture()).await.unwrap();
+    tokio::task::block_in_place(|| {
+        let dir = tempfile::tempdir().unwrap();
+        // dns.ns fails with medium severity for a small organisation.
+        let mut cmd = ward(dir.path());
+        cmd.arg("scan")
+            .args(lab_args(&lab))
+            .args(["--fail-on", "medium", "single.test"]);
+        run(&mut cmd, 1);
+        let mut cmd = ward(dir.path());
+        cmd.arg("scan")
+            .args(lab_args(&lab))
+            .args(["--fail-on", "high", "single.test"]);
+        run(&mut cmd, 0);
+        // Medium organisations rate the same gap higher.
+        let mut cmd = ward(dir.path());
+        cmd.arg("scan").args(lab_args(&lab)).args([
+            "--size",
+            "medium",
+            "--fail-on",
+            "high",
+            "single.test",
+        ]);
+        run(&mut cmd, 1);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_has_a_header_and_one_row_per_finding_and_db_keeps_the_scan() {
+    let lab = Lab::start(&one_ns_fixture()).await.unwrap();
+    tokio::task::block_in_place(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = ward(dir.path());
+        cmd.arg("scan").args(lab_args(&lab)).args([
+            "--format",
+            "csv",
+            "--db",
+            "s.db",
+            "single.test",
+        ]);
+        let out = run(&mut cmd, 0);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("scanned_at,organisation_id,organisation,domain,check,status,severity,summary")
+        );
+        let rows: Vec<&str> = lines.collect();
+        assert!(
+            rows.iter()
+                .any(|r| r.contains(",single.test,dns.ns,fail,medium,")),
+            "{text}"
+        );
+        // One row per check: no check repeated, and the DNS and SPF families all present.
+        let checks: Vec<&str> = rows.iter().filter_map(|r| r.split(',').nth(4)).collect();
+        let unique: std::collections::BTreeSet<&str> = checks.iter().copied().collect();
+        assert_eq!(unique.len(), checks.len(), "{text}");
+        for id in [
+            "dns.resolves",
+            "dns.ns",
+            "dns.caa",
+            "spf.present",
+            "spf.all",
+        ] {
+            assert!(unique.contains(id), "{id} missing: {text}");
+        }
+        assert!(dir.path().join("s.db").exists());
+    });
+}
