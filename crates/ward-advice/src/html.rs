@@ -256,10 +256,10 @@ pub fn write_report(w: &mut impl Write, input: &ReportInput<'_>) -> io::Result<(
                 .unwrap_or_default(),
         })
         .collect::<Vec<_>>();
-    let headline = if ranking.branches_total == 0 {
-        String::new()
-    } else {
-        ranking.headline(3)
+    // A branch's own report has no "n of N branches" to tell.
+    let headline = match root {
+        Some(r) if r.kind != OrgKind::Branch && ranking.branches_total > 0 => ranking.headline(3),
+        _ => String::new(),
     };
     let regions = orgs
         .iter()

@@ -145,6 +145,7 @@ fn branch_report_leaves_the_rest_of_the_party_out() {
     let html = render(Some("b1"), &BTreeMap::new());
     assert!(html.contains("b1.example"));
     assert!(!html.contains("hq.example"));
+    assert!(!html.contains("would protect"));
 }
 
 #[test]
