@@ -69,13 +69,21 @@ pub fn mean_score(scores: impl IntoIterator<Item = u8>) -> Option<u8> {
     (n > 0).then(|| ((sum + n / 2) / n) as u8)
 }
 
-/// An organisation's score: the mean over the assets it owns directly.
+/// Whether anything about the asset could be judged. A domain whose nameservers never
+/// answered has only "could not tell" findings: scoring it 100 would say "all is well"
+/// about something nobody could see, so it is left out of scores instead.
+pub fn judged(a: &AssetReport) -> bool {
+    a.findings.iter().any(|f| f.status != Status::Error)
+}
+
+/// An organisation's score: the mean over the assets it owns directly that could be
+/// judged; `None` when there are none.
 pub fn org_score(report: &ScanReport, org_id: &str) -> Option<u8> {
     mean_score(
         report
             .assets
             .iter()
-            .filter(|a| a.organisation_id == org_id)
+            .filter(|a| a.organisation_id == org_id && judged(a))
             .map(|a| asset_score(a).score),
     )
 }

@@ -254,3 +254,30 @@ fn dmarc_phases_from_findings() {
         Some(DmarcPhase::Maintain)
     );
 }
+
+#[test]
+fn a_domain_nobody_could_see_is_not_scored() {
+    let (mut report, _) = fixture();
+    let silent = asset(
+        "nowhere",
+        vec![
+            f("dns.resolves", Status::Error, Severity::Low),
+            f("dns.ns", Status::Error, Severity::Low),
+        ],
+    );
+    report.assets.push(silent);
+    assert_eq!(
+        org_score(&report, "nowhere"),
+        None,
+        "all could-not-tell: no score, not 100"
+    );
+    // One judged finding is enough to score.
+    report.assets.push(asset(
+        "partly",
+        vec![
+            f("dns.resolves", Status::Pass, Severity::None),
+            f("dns.ns", Status::Error, Severity::Low),
+        ],
+    ));
+    assert_eq!(org_score(&report, "partly"), Some(100));
+}
