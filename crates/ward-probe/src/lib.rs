@@ -6,6 +6,7 @@
 //! not ask" stay different things.
 
 pub mod dns;
+pub mod tls;
 
 use time::OffsetDateTime;
 use ward_model::Asset;
