@@ -413,3 +413,47 @@ async fn refused_port_is_could_not_tell_not_unsupported() {
     assert_eq!(scan.chain, None);
     assert_eq!(scan.connections, 6);
 }
+
+/// The suites `openssl ciphers` says a TLS 1.2 server configured with `spec` and an RSA
+/// certificate can choose: RSA-authenticated and anonymous ones.
+fn openssl_rsa_suites(spec: &str) -> Vec<u16> {
+    let out = Command::new("openssl")
+        .args(["ciphers", "-V", "-s", "-tls1_2", spec])
+        .output()
+        .expect("openssl ciphers");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("ASCII");
+    let mut ids: Vec<u16> = text
+        .lines()
+        .filter(|l| l.contains("Au=RSA") || l.contains("Au=None"))
+        .filter(|l| !l.contains(" TLS_")) // the TLS 1.3 suites are listed too
+        .filter_map(|l| {
+            let code = l.split_whitespace().next()?;
+            let (hi, lo) = code.split_once(',')?;
+            let hi = u8::from_str_radix(hi.trim_start_matches("0x"), 16).ok()?;
+            let lo = u8::from_str_radix(lo.trim_start_matches("0x"), 16).ok()?;
+            Some(u16::from_be_bytes([hi, lo]))
+        })
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_suite_openssl_offers_at_seclevel_0_and_no_other() {
+    need_openssl!();
+    let spec = "ALL:@SECLEVEL=0";
+    let expected = openssl_rsa_suites(spec);
+    // Debian's OpenSSL 3: ECDHE, DHE, RSA and anonymous suites with AES, ChaCha20,
+    // Camellia and ARIA; no 3DES, RC4 or SEED. The filter must not be vacuous.
+    assert!(expected.len() >= 50, "{expected:x?}");
+    let server = Server::start(&["-tls1_2", "-cipher", spec]);
+    let scan = scan_port(server.port).await;
+    assert_eq!(statuses(&scan), supported_only(&[ProtocolVersion::TLS12]));
+    assert_eq!(suites(&scan, ProtocolVersion::TLS12), expected);
+    let v12 = version(&scan, ProtocolVersion::TLS12);
+    assert_eq!(v12.incomplete, None);
+    // One connection per accepted suite, one refusal, one order check, four other
+    // versions, one full handshake: far below sslyze's several hundred.
+    assert_eq!(scan.connections as usize, expected.len() + 1 + 1 + 4 + 1);
+}

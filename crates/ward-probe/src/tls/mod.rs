@@ -215,10 +215,9 @@ impl Engine<'_> {
                         at: d.at(),
                         reason: d.to_string(),
                     },
-                    other => HelloOutcome::Malformed {
-                        what: "first flight".into(),
-                        at: 0,
-                        reason: other.to_string(),
+                    // Well-formed bytes in the wrong place, or too many of them.
+                    other => HelloOutcome::Misbehaved {
+                        detail: other.to_string(),
                     },
                 },
                 kx: None,

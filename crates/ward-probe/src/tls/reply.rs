@@ -235,7 +235,19 @@ impl FlightReader {
     /// The stream ended (or the time ran out): what was read, if it amounts to an
     /// answer. A flight cut short after its ServerHello still proves the version and
     /// suite; it is returned with `partial` set.
-    pub fn end(self) -> Option<Reply> {
+    pub fn end(mut self) -> Option<Reply> {
+        // A handshake record cut short may still hold a whole ServerHello.
+        if matches!(self.state, State::ExpectServerHello)
+            && self.raw.first() == Some(&CT_HANDSHAKE)
+            && let Some(partial) = self.raw.get(5..)
+        {
+            let partial = partial.to_vec();
+            self.raw.clear();
+            self.hs.extend_from_slice(&partial);
+            if let Ok(Some(reply)) = self.messages() {
+                return Some(reply);
+            }
+        }
         let (hello, certs, kx) = match self.state {
             State::ExpectServerHello | State::Over => return None,
             State::ExpectCertificate(h) => (h, Vec::new(), None),
@@ -269,6 +281,15 @@ impl FlightReader {
                 // An SSL 2.0 style header: not something ward offered.
                 return Err(FlightError::Unexpected {
                     expected: "a TLS record",
+                    got: ct,
+                    handshake: false,
+                });
+            }
+            // The content type decides before the length does: an HTTP or SMTP reply
+            // is "not TLS", not "a record too large".
+            if !(CT_CHANGE_CIPHER_SPEC..=CT_APPLICATION_DATA).contains(&ct) {
+                return Err(FlightError::Unexpected {
+                    expected: self.expected(),
                     got: ct,
                     handshake: false,
                 });
