@@ -266,6 +266,52 @@ pub struct CertSeen {
     pub parse_error: Option<String>,
 }
 
+/// Where an SMTP STARTTLS exchange stopped, and what was learnt on the way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartTlsSeen {
+    /// The banner's text lines (after the code), as sent.
+    pub banner: Vec<String>,
+    /// The EHLO keywords (upper case), if EHLO was answered.
+    pub ehlo_keywords: Vec<String>,
+    /// How it ended.
+    pub outcome: StartTlsOutcome,
+}
+
+/// How an SMTP STARTTLS exchange ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StartTlsOutcome {
+    /// `220` to STARTTLS: the TLS handshake may begin.
+    Ready,
+    /// EHLO was answered without STARTTLS.
+    NotOffered,
+    /// The server answered with a non-success code at `stage` (`banner`, `ehlo`,
+    /// `starttls`). 4xx (greylisting, "try later") is could-not-tell.
+    Refused {
+        /// Which step.
+        stage: String,
+        /// The reply code.
+        code: u16,
+        /// The reply text, first line.
+        text: String,
+    },
+    /// The connection failed at `stage`.
+    Network {
+        /// Which step.
+        stage: String,
+        /// What happened.
+        failure: NetFailure,
+    },
+    /// The reply could not be read as SMTP, or broke the protocol (for example bytes
+    /// after the `220` to STARTTLS, which a man in the middle could have injected).
+    Misbehaved {
+        /// Which step.
+        stage: String,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
 /// A TLS scan of one endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsScan {
@@ -284,6 +330,10 @@ pub struct TlsScan {
     /// Why the full (rustls) handshake did not give a chain, when it did not; the chain
     /// may then still come from a Certificate message.
     pub chain_failure: Option<String>,
+    /// For `starttls_smtp`: the first SMTP exchange. When it did not end in
+    /// [`StartTlsOutcome::Ready`], no TLS was attempted and `versions` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<StartTlsSeen>,
     /// TCP connections made for this scan (politeness budget evidence).
     pub connections: u32,
 }

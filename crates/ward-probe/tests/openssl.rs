@@ -19,7 +19,7 @@ use ward_model::tls::{
     VersionStatus,
 };
 use ward_net::{Net, NetConfig, PortMap};
-use ward_probe::tls::{TlsTarget, scan_with};
+use ward_probe::tls::{TlsTarget, Transport, scan_with};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -135,6 +135,7 @@ fn net_for(port: u16) -> Net {
 async fn scan_port(port: u16) -> TlsScan {
     let net = net_for(port);
     let target = TlsTarget {
+        transport: Transport::Direct,
         ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 443,
         hostname: "localhost".into(),

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use ward_model::NetFailure;
 use ward_model::tls::{HelloOutcome, TlsScan, VersionStatus};
 use ward_net::{Net, NetConfig, PortMap};
-use ward_probe::tls::{TlsTarget, scan_with};
+use ward_probe::tls::{TlsTarget, Transport, scan_with};
 
 async fn scan_port(port: u16, timeout: Duration) -> TlsScan {
     let mut map = BTreeMap::new();
@@ -18,6 +18,7 @@ async fn scan_port(port: u16, timeout: Duration) -> TlsScan {
         NetConfig::new(SocketAddr::from(([127, 0, 0, 1], 53))).dangerous_lab_mode(PortMap(map));
     let net = Net::new(cfg).expect("net");
     let target = TlsTarget {
+        transport: Transport::Direct,
         ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 443,
         hostname: "localhost".into(),

@@ -27,6 +27,7 @@ pub mod cert;
 pub mod codec;
 pub mod hello;
 pub mod reply;
+pub mod starttls;
 
 use reply::{FlightReader, KeyExchange, KxKind, Reply, Want};
 use std::net::IpAddr;
@@ -38,8 +39,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use ward_model::NetFailure;
 use ward_model::tls::{
-    CertChainSeen, CipherSuite, HelloOutcome, NamedGroup, ProtocolVersion, SuiteSeen, TlsScan,
-    VersionScan, VersionStatus,
+    CertChainSeen, CipherSuite, HelloOutcome, NamedGroup, ProtocolVersion, StartTlsOutcome,
+    SuiteSeen, TlsScan, VersionScan, VersionStatus,
 };
 use ward_net::Net;
 
@@ -94,9 +95,23 @@ fn seen(id: u16) -> SuiteSeen {
     }
 }
 
+/// How TLS is reached on the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// TLS from the first byte (HTTPS on 443).
+    Direct,
+    /// SMTP, then STARTTLS (port 25), greeting with `EHLO <ehlo_name>`.
+    SmtpStartTls {
+        /// The name ward gives in EHLO.
+        ehlo_name: String,
+    },
+}
+
 /// What to scan.
 #[derive(Debug, Clone)]
 pub struct TlsTarget {
+    /// How TLS is reached.
+    pub transport: Transport,
     /// The address.
     pub ip: IpAddr,
     /// The well-known port (lab substitution happens in [`Net::connect`]).
@@ -124,6 +139,35 @@ pub async fn scan_with(
         timeout,
         connections: AtomicU32::new(0),
     };
+    let mut starttls = None;
+    if let Transport::SmtpStartTls { ehlo_name } = &target.transport {
+        let seen = match engine.connect().await {
+            Ok(mut conn) => starttls::negotiate(&mut conn.stream, ehlo_name, timeout).await,
+            Err(failure) => ward_model::tls::StartTlsSeen {
+                banner: Vec::new(),
+                ehlo_keywords: Vec::new(),
+                outcome: StartTlsOutcome::Network {
+                    stage: "connect".into(),
+                    failure,
+                },
+            },
+        };
+        let ready = seen.outcome == StartTlsOutcome::Ready;
+        starttls = Some(seen);
+        if !ready {
+            return TlsScan {
+                ip: target.ip.to_string(),
+                port: target.port,
+                hostname: target.hostname.clone(),
+                transport: "starttls_smtp".into(),
+                versions: Vec::new(),
+                chain: None,
+                chain_failure: Some("STARTTLS was not available".into()),
+                starttls,
+                connections: engine.connections.load(Ordering::Relaxed),
+            };
+        }
+    }
     let versions = futures::future::join_all(VERSIONS.iter().map(|&v| engine.version(v))).await;
 
     let (chain, chain_failure) = match engine.full_handshake(now).await {
@@ -149,10 +193,14 @@ pub async fn scan_with(
         ip: target.ip.to_string(),
         port: target.port,
         hostname: target.hostname.clone(),
-        transport: "direct".into(),
+        transport: match target.transport {
+            Transport::Direct => "direct".into(),
+            Transport::SmtpStartTls { .. } => "starttls_smtp".into(),
+        },
         versions: versions.into_iter().map(|(v, _)| v).collect(),
         chain,
         chain_failure,
+        starttls,
         connections: engine.connections.load(Ordering::Relaxed),
     }
 }
@@ -177,9 +225,32 @@ impl Engine<'_> {
         (h.parse::<IpAddr>().is_err() && !h.is_empty()).then_some(h)
     }
 
-    async fn open(&self) -> Result<ward_net::tcp::Connection, NetFailure> {
+    async fn connect(&self) -> Result<ward_net::tcp::Connection, NetFailure> {
         self.connections.fetch_add(1, Ordering::Relaxed);
         self.net.connect(self.target.ip, self.target.port).await
+    }
+
+    /// A connection ready for a ClientHello: STARTTLS done where the transport needs it.
+    async fn open(&self) -> Result<ward_net::tcp::Connection, HelloOutcome> {
+        let mut conn = self
+            .connect()
+            .await
+            .map_err(|failure| HelloOutcome::Network { failure })?;
+        if let Transport::SmtpStartTls { ehlo_name } = &self.target.transport {
+            let seen = starttls::negotiate(&mut conn.stream, ehlo_name, self.timeout).await;
+            match seen.outcome {
+                StartTlsOutcome::Ready => {}
+                StartTlsOutcome::Network { failure, .. } => {
+                    return Err(HelloOutcome::Network { failure });
+                }
+                other => {
+                    return Err(HelloOutcome::Misbehaved {
+                        detail: format!("STARTTLS failed on a later connection: {other:?}"),
+                    });
+                }
+            }
+        }
+        Ok(conn)
     }
 
     /// Sends one ClientHello on a fresh connection and reads the answer.
@@ -192,7 +263,13 @@ impl Engine<'_> {
         let deadline = tokio::time::Instant::now() + self.timeout;
         let mut conn = match tokio::time::timeout_at(deadline, self.open()).await {
             Err(_) => return failed(NetFailure::TimedOut),
-            Ok(Err(f)) => return failed(f),
+            Ok(Err(outcome)) => {
+                return Answer {
+                    outcome,
+                    kx: None,
+                    certs: Vec::new(),
+                };
+            }
             Ok(Ok(c)) => c,
         };
         let record = hello::client_hello(&hello::HelloSpec {
@@ -325,7 +402,8 @@ impl Engine<'_> {
         let deadline = tokio::time::Instant::now() + self.timeout;
         let conn = match tokio::time::timeout_at(deadline, self.open()).await {
             Err(_) => return Err(NetFailure::TimedOut.to_string()),
-            Ok(Err(f)) => return Err(f.to_string()),
+            Ok(Err(HelloOutcome::Network { failure })) => return Err(failure.to_string()),
+            Ok(Err(other)) => return Err(format!("{other:?}")),
             Ok(Ok(c)) => c,
         };
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
