@@ -336,6 +336,11 @@ pub struct TlsScan {
     pub starttls: Option<StartTlsSeen>,
     /// TCP connections made for this scan (politeness budget evidence).
     pub connections: u32,
+    /// When versions and suites were learnt from an earlier scan of the same address and
+    /// port in this run (hundreds of branches share a hosting server), the host name that
+    /// scan was made for; `connections` then counts only this host name's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_from: Option<String>,
 }
 
 impl TlsScan {

@@ -133,6 +133,28 @@ pub async fn scan_with(
     now: OffsetDateTime,
     timeout: Duration,
 ) -> TlsScan {
+    let protocols = enumerate(net, target, timeout).await;
+    certificate(net, target, now, timeout, &protocols).await
+}
+
+/// What [`enumerate`] learnt about an address and port: the part of a scan that does not
+/// depend on the host name, so it can be shared by every domain hosted there.
+#[derive(Debug, Clone)]
+pub struct Protocols {
+    /// The host name the enumeration sent in SNI.
+    pub hostname: String,
+    /// Per version.
+    pub versions: Vec<VersionScan>,
+    /// The STARTTLS exchange, for SMTP.
+    pub starttls: Option<ward_model::tls::StartTlsSeen>,
+    /// Certificates from the newest pre-1.3 first flight, for `hostname`.
+    legacy_certs: Option<Vec<Vec<u8>>>,
+    /// Connections made.
+    pub connections: u32,
+}
+
+/// Enumerates versions and suites (and runs STARTTLS first where needed).
+pub async fn enumerate(net: &Net, target: &TlsTarget, timeout: Duration) -> Protocols {
     let engine = Engine {
         net,
         target,
@@ -155,40 +177,77 @@ pub async fn scan_with(
         let ready = seen.outcome == StartTlsOutcome::Ready;
         starttls = Some(seen);
         if !ready {
-            return TlsScan {
-                ip: target.ip.to_string(),
-                port: target.port,
+            return Protocols {
                 hostname: target.hostname.clone(),
-                transport: "starttls_smtp".into(),
                 versions: Vec::new(),
-                chain: None,
-                chain_failure: Some("STARTTLS was not available".into()),
                 starttls,
+                legacy_certs: None,
                 connections: engine.connections.load(Ordering::Relaxed),
             };
         }
     }
     let versions = futures::future::join_all(VERSIONS.iter().map(|&v| engine.version(v))).await;
+    let legacy_certs = versions
+        .iter()
+        .rev()
+        .find_map(|(_, certs)| certs.clone().filter(|c| !c.is_empty()));
+    Protocols {
+        hostname: target.hostname.clone(),
+        versions: versions.into_iter().map(|(v, _)| v).collect(),
+        starttls,
+        legacy_certs,
+        connections: engine.connections.load(Ordering::Relaxed),
+    }
+}
 
-    let (chain, chain_failure) = match engine.full_handshake(now).await {
-        Ok(chain) => (Some(chain), None),
-        Err(why) => {
-            // Fall back to the Certificate message of the newest pre-1.3 version that
-            // answered (a TLS 1.0-only server cannot do a rustls handshake).
-            let legacy = versions
-                .iter()
-                .rev()
-                .find_map(|(_, certs)| certs.clone().filter(|c| !c.is_empty()));
-            match legacy {
-                Some(certs) => (
-                    Some(engine.chain_seen(certs, "certificate_message", now)),
-                    Some(why),
-                ),
-                None => (None, Some(why)),
+/// Completes a scan for `target.hostname` given the (possibly shared) `protocols`: a
+/// full rustls handshake for the chain, or, for servers rustls cannot talk to, the
+/// Certificate message of the newest pre-1.3 version (fetched again when `protocols`
+/// was learnt under another host name). Connections counted are this call's plus the
+/// enumeration's when it was made for this very host name.
+pub async fn certificate(
+    net: &Net,
+    target: &TlsTarget,
+    now: OffsetDateTime,
+    timeout: Duration,
+    protocols: &Protocols,
+) -> TlsScan {
+    let engine = Engine {
+        net,
+        target,
+        timeout,
+        connections: AtomicU32::new(0),
+    };
+    let own = protocols.hostname == target.hostname;
+    let ready = protocols
+        .starttls
+        .as_ref()
+        .is_none_or(|s| s.outcome == StartTlsOutcome::Ready);
+    let (chain, chain_failure) = if !ready {
+        (None, Some("STARTTLS was not available".to_string()))
+    } else {
+        match engine.full_handshake(now).await {
+            Ok(chain) => (Some(chain), None),
+            Err(why) => {
+                let legacy = if own {
+                    protocols.legacy_certs.clone()
+                } else {
+                    engine.legacy_certs(&protocols.versions).await
+                };
+                match legacy {
+                    Some(certs) => (
+                        Some(engine.chain_seen(certs, "certificate_message", now)),
+                        Some(why),
+                    ),
+                    None => (None, Some(why)),
+                }
             }
         }
     };
-
+    let mut connections = engine.connections.load(Ordering::Relaxed);
+    if own {
+        connections += protocols.connections;
+    }
     TlsScan {
         ip: target.ip.to_string(),
         port: target.port,
@@ -197,11 +256,12 @@ pub async fn scan_with(
             Transport::Direct => "direct".into(),
             Transport::SmtpStartTls { .. } => "starttls_smtp".into(),
         },
-        versions: versions.into_iter().map(|(v, _)| v).collect(),
+        versions: protocols.versions.clone(),
         chain,
         chain_failure,
-        starttls,
-        connections: engine.connections.load(Ordering::Relaxed),
+        starttls: protocols.starttls.clone(),
+        connections,
+        shared_from: (!own).then(|| protocols.hostname.clone()),
     }
 }
 
@@ -301,6 +361,19 @@ impl Engine<'_> {
                 certs: Vec::new(),
             },
         }
+    }
+
+    /// The Certificate message for this host name from the newest supported pre-1.3
+    /// version, offering the suites known to work there.
+    async fn legacy_certs(&self, versions: &[VersionScan]) -> Option<Vec<Vec<u8>>> {
+        let v = versions.iter().rev().find(|v| {
+            v.version < ProtocolVersion::TLS13
+                && v.status == VersionStatus::Supported
+                && !v.suites.is_empty()
+        })?;
+        let suites: Vec<u16> = v.suites.iter().map(|s| s.id.0).collect();
+        let answer = self.hello(v.version, &suites).await;
+        (!answer.certs.is_empty()).then_some(answer.certs)
     }
 
     /// Everything about one version; also returns the first flight's certificates.
