@@ -75,14 +75,22 @@ pub const CASES: &[Case] = &[
         what: "own web server whose certificate has expired",
     },
     Case {
+        domain: "durham-exampleparty.example",
+        what: "old web server still speaking TLS 1.0 with RSA key exchange",
+    },
+    Case {
         domain: "salford-exampleparty.example",
         what: "own mail server without STARTTLS",
     },
 ];
 
-/// Branches that run their own web server (address, certificate status) instead of the
-/// hosting company's.
-const OWN_WEB: &[(&str, &str, &str)] = &[("exeter", "127.0.10.51", "expired")];
+/// Branches that run their own web server (town, address, certificate status, TLS
+/// server) instead of the hosting company's.
+const OWN_WEB: &[(&str, &str, &str, &str)] = &[
+    ("exeter", "127.0.10.51", "expired", "rustls"),
+    // An old box nobody updates: TLS 1.0 and RSA/CBC suites, from Debian's openssl.
+    ("durham", "127.0.10.52", "valid", "openssl-legacy"),
+];
 /// Branches that run their own mail server (address) without STARTTLS.
 const OWN_MAIL_NO_STARTTLS: &[(&str, &str)] = &[("salford", "127.0.20.51")];
 
@@ -238,7 +246,7 @@ pub fn fixture() -> Fixture {
         let web_ip = OWN_WEB
             .iter()
             .find(|(town, ..)| *town == br.town)
-            .map_or("127.0.10.50", |(_, ip, _)| ip);
+            .map_or("127.0.10.50", |(_, ip, ..)| ip);
         let mut body = format!("@ IN A {web_ip}\nwww IN CNAME web.hostingco.example.\n");
         if br.roles.contains("mail") {
             match OWN_MAIL_NO_STARTTLS
@@ -351,11 +359,12 @@ fn hosts() -> String {
         if br.town == "kendal" {
             continue;
         }
-        if let Some((_, ip, status)) = OWN_WEB.iter().find(|(town, ..)| *town == br.town) {
+        if let Some((_, ip, status, tls)) = OWN_WEB.iter().find(|(town, ..)| *town == br.town) {
             let _ = write!(
                 own,
                 "\n# {title} branch's own web server.\n[[web]]\nnames = [\"{town}-exampleparty.example\"]\n\
-                 ip = \"{ip}\"\ncert = {{ status = \"{status}\", key = \"rsa-2048\" }}\nhttp = \"serve\"\n",
+                 ip = \"{ip}\"\ncert = {{ status = \"{status}\", key = \"rsa-2048\" }}\nhttp = \"serve\"\n\
+                 tls = \"{tls}\"\n",
                 title = title(br.town),
                 town = br.town,
             );

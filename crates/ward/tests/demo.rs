@@ -85,6 +85,10 @@ fn demo_json_shows_each_deliberate_case() {
         ("exeter-exampleparty.example", "web.cert", "fail"),
         ("bradford-exampleparty.example", "web.cert", "pass"),
         ("salford-exampleparty.example", "mx.starttls", "fail"),
+        ("durham-exampleparty.example", "web.tls_versions", "fail"),
+        ("durham-exampleparty.example", "web.ciphers", "warn"),
+        ("durham-exampleparty.example", "web.cert", "pass"),
+        ("bradford-exampleparty.example", "web.tls_versions", "pass"),
         ("bradford-exampleparty.example", "mx.starttls", "pass"),
     ];
     for (domain, check, status) in expect {

@@ -22,6 +22,12 @@ names = ["greylist.test"]
 ip = "127.0.70.3"
 cert = { status = "wrong-name" }
 
+[[web]]
+names = ["legacy.test"]
+ip = "127.0.70.4"
+cert = { status = "valid", key = "rsa-2048" }
+tls = "openssl-legacy"
+
 [[smtp]]
 name = "mx.good.test"
 ip = "127.0.71.1"
@@ -55,6 +61,14 @@ fn lab_fixture() -> ward_lab::Fixture {
             z("good.test", 1),
             z("expired.test", 2),
             z("greylist.test", 3),
+            zone(
+                "legacy.test",
+                &[
+                    ("ns1.legacy.test", "127.0.60.40"),
+                    ("ns2.legacy.test", "127.0.60.41"),
+                ],
+                "@ IN A 127.0.70.4\n",
+            ),
         ],
         DnsBehaviour::default(),
     );
@@ -76,8 +90,12 @@ fn scan(lab: &Lab, domains: &[&str]) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transport_checks_pass_fail_and_error_through_the_binary() {
     let lab = Lab::start(&lab_fixture()).await.unwrap();
-    let doc =
-        tokio::task::block_in_place(|| scan(&lab, &["good.test", "expired.test", "greylist.test"]));
+    let doc = tokio::task::block_in_place(|| {
+        scan(
+            &lab,
+            &["good.test", "expired.test", "greylist.test", "legacy.test"],
+        )
+    });
     let tls = |domain: &str| -> Vec<(String, String)> {
         statuses(&doc, domain)
             .into_iter()
@@ -121,6 +139,15 @@ async fn transport_checks_pass_fail_and_error_through_the_binary() {
             ("mx.starttls", "error"),
         ])
     );
+    // Debian's openssl s_server with TLS 1.0-1.2 and RSA/CBC suites; no MX, so no mx.*.
+    assert_eq!(
+        tls("legacy.test"),
+        pairs(&[
+            ("web.tls_versions", "fail"),
+            ("web.ciphers", "warn"),
+            ("web.cert", "pass"),
+        ])
+    );
     let summary = |domain: &str, check: &str| -> String {
         let asset = doc["assets"]
             .as_array()
@@ -139,6 +166,11 @@ async fn transport_checks_pass_fail_and_error_through_the_binary() {
         summary("expired.test", "web.cert").contains("expired on"),
         "{}",
         summary("expired.test", "web.cert")
+    );
+    assert!(
+        summary("legacy.test", "web.tls_versions").contains("accepts TLS 1.0 and TLS 1.1"),
+        "{}",
+        summary("legacy.test", "web.tls_versions")
     );
     assert!(
         summary("greylist.test", "mx.starttls").contains("421"),
