@@ -49,18 +49,41 @@ pub enum LegacyError {
 }
 
 /// A running `openssl s_server`; killed on drop, with its files removed.
+///
+/// The child is spawned by a keeper thread that lives exactly as long as this value and
+/// asks the kernel to kill the child when that thread goes (`PR_SET_PDEATHSIG`), so the
+/// child cannot outlive a lab that is killed outright (`ward lab` under SIGKILL).
 #[derive(Debug)]
 pub struct LegacyServer {
-    child: Child,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    keeper: Option<std::thread::JoinHandle<()>>,
     dir: PathBuf,
 }
 
 impl Drop for LegacyServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        drop(self.stop.take());
+        if let Some(k) = self.keeper.take() {
+            let _ = k.join();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Spawns `cmd` so that it receives SIGKILL when the spawning thread ends.
+fn spawn_tied(cmd: &mut Command) -> std::io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec and only calls
+    // prctl(2), which is async-signal-safe; it touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn()
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -114,8 +137,8 @@ pub fn start(addr: SocketAddr, issued: &IssuedCert) -> Result<LegacyServer, Lega
     write(&cert, chain).map_err(LegacyError::Files)?;
     write(&key, pem("PRIVATE KEY", issued.key.secret_der())).map_err(LegacyError::Files)?;
 
-    let mut child = Command::new("openssl")
-        .arg("s_server")
+    let mut cmd = Command::new("openssl");
+    cmd.arg("s_server")
         .args(["-accept", &addr.to_string()])
         .arg("-cert")
         .arg(&cert)
@@ -125,45 +148,74 @@ pub fn start(addr: SocketAddr, issued: &IssuedCert) -> Result<LegacyServer, Lega
         .args(LEGACY_ARGS)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(LegacyError::Spawn)?;
-    let server = |child| LegacyServer {
-        child,
-        dir: dir.clone(),
-    };
-    let Some(stdout) = child.stdout.take() else {
-        let _ = server(child);
-        return Err(LegacyError::NotStarted {
-            addr,
-            stderr: "no stdout".into(),
+        .stderr(Stdio::piped());
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let keeper = std::thread::spawn(move || {
+        let mut child = match spawn_tied(&mut cmd) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = started_tx.send(Err(LegacyError::Spawn(e)));
+                return;
+            }
+        };
+        let Some(stdout) = child.stdout.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return;
+        };
+        let stderr = child.stderr.take();
+        let (line_tx, line_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if line_tx.send(line).is_err() {
+                    break;
+                }
+            }
         });
-    };
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
+        let deadline = std::time::Instant::now() + START_DEADLINE;
+        let mut accepted = false;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match line_rx.recv_timeout(left) {
+                Ok(line) if line.trim() == "ACCEPT" => {
+                    accepted = true;
+                    break;
+                }
+                Ok(_) => continue,
+                Err(_) => break,
             }
         }
-    });
-    let deadline = std::time::Instant::now() + START_DEADLINE;
-    loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if line.trim() == "ACCEPT" => return Ok(server(child)),
-            Ok(_) => continue,
-            Err(_) => break,
+        if !accepted {
+            let _ = child.kill();
+            let _ = child.wait();
+            let mut text = String::new();
+            if let Some(mut e) = stderr {
+                let _ = std::io::Read::read_to_string(&mut e, &mut text);
+            }
+            let _ = started_tx.send(Err(LegacyError::NotStarted { addr, stderr: text }));
+            return;
         }
+        let _ = started_tx.send(Ok(()));
+        // Keep running until the LegacyServer is dropped (the sender goes away).
+        let _ = stop_rx.recv();
+        let _ = child.kill();
+        let _ = child.wait();
+    });
+    let server = LegacyServer {
+        stop: Some(stop_tx),
+        keeper: Some(keeper),
+        dir,
+    };
+    match started_rx.recv() {
+        Ok(Ok(())) => Ok(server),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(LegacyError::NotStarted {
+            addr,
+            stderr: "the keeper thread ended early".into(),
+        }),
     }
-    let _ = child.kill();
-    let stderr = child
-        .wait_with_output()
-        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
-        .unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&dir);
-    Err(LegacyError::NotStarted { addr, stderr })
 }
 
 #[cfg(test)]
