@@ -597,3 +597,30 @@ async fn read_reply(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offered_suites_leave_out_signals_and_tls13() {
+        let list = legacy_suites();
+        assert!(!list.contains(&0x00ff), "renegotiation SCSV");
+        assert!(!list.contains(&0x5600), "fallback SCSV");
+        assert!(!list.contains(&0x0000), "NULL_WITH_NULL_NULL");
+        assert!(!list.iter().any(|s| s >> 8 == 0x13), "TLS 1.3 suites");
+        assert!(list.contains(&0xc02f) && list.contains(&0x000a) && list.contains(&0x0004));
+        // Fits one ClientHello record with room to spare.
+        assert!(list.len() * 2 < 16384 - 512, "{}", list.len());
+        assert_eq!(list.len(), 369);
+    }
+
+    #[test]
+    fn key_exchange_layout_from_the_name() {
+        assert_eq!(kx_kind(0xc02f), KxKind::Ecdhe);
+        assert_eq!(kx_kind(0x009e), KxKind::Dhe);
+        assert_eq!(kx_kind(0x002f), KxKind::Other);
+        assert_eq!(kx_kind(0xccac), KxKind::Other); // ECDHE_PSK: hint first
+        assert_eq!(kx_kind(0xabcd), KxKind::Other);
+    }
+}
