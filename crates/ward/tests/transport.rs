@@ -8,7 +8,7 @@ use ward_lab::{DnsBehaviour, Lab};
 
 const HOSTS: &str = r#"
 [[web]]
-names = ["good.test"]
+names = ["good.test", "twin.test"]
 ip = "127.0.70.1"
 cert = { status = "valid" }
 
@@ -62,6 +62,14 @@ fn lab_fixture() -> ward_lab::Fixture {
             z("expired.test", 2),
             z("greylist.test", 3),
             zone(
+                "twin.test",
+                &[
+                    ("ns1.twin.test", "127.0.60.42"),
+                    ("ns2.twin.test", "127.0.60.43"),
+                ],
+                "@ IN A 127.0.70.1\n",
+            ),
+            zone(
                 "legacy.test",
                 &[
                     ("ns1.legacy.test", "127.0.60.40"),
@@ -93,7 +101,13 @@ async fn transport_checks_pass_fail_and_error_through_the_binary() {
     let doc = tokio::task::block_in_place(|| {
         scan(
             &lab,
-            &["good.test", "expired.test", "greylist.test", "legacy.test"],
+            &[
+                "good.test",
+                "expired.test",
+                "greylist.test",
+                "legacy.test",
+                "twin.test",
+            ],
         )
     });
     let tls = |domain: &str| -> Vec<(String, String)> {
@@ -148,6 +162,35 @@ async fn transport_checks_pass_fail_and_error_through_the_binary() {
             ("web.cert", "pass"),
         ])
     );
+    // good.test and twin.test share 127.0.70.1:443: versions and suites are enumerated
+    // once (14 connections: 3 refusals, 5 for TLS 1.2, 5 for TLS 1.3, 1 handshake), and
+    // the other name costs only its own certificate handshake.
+    assert_eq!(
+        tls("twin.test"),
+        pairs(&[
+            ("web.tls_versions", "pass"),
+            ("web.ciphers", "pass"),
+            ("web.cert", "pass"),
+        ])
+    );
+    let connections = |domain: &str| -> u64 {
+        let asset = doc["assets"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["domain"] == domain))
+            .unwrap();
+        let f = asset["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == "web.tls_versions")
+            .unwrap();
+        f["evidence"]["endpoints"][0]["connections"]
+            .as_u64()
+            .unwrap()
+    };
+    let mut pair = [connections("good.test"), connections("twin.test")];
+    pair.sort_unstable();
+    assert_eq!(pair, [1, 14]);
     let summary = |domain: &str, check: &str| -> String {
         let asset = doc["assets"]
             .as_array()
