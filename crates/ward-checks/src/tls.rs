@@ -296,6 +296,9 @@ fn cert_verdict(scan: &TlsScan, ctx: &Context<'_>) -> Verdict {
             ),
         );
     }
+    if let Some(problem) = &chain.order_problem {
+        return v(Status::Warn, format!("chain out of order: {problem}"));
+    }
     let left = (leaf.not_after - ctx.obs.scanned_at).whole_days();
     if left < EXPIRY_WARN_DAYS {
         return v(

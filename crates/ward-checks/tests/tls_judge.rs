@@ -75,6 +75,7 @@ fn chain(certs: Vec<CertSeen>, kind: Option<&str>) -> CertChainSeen {
         validation_error: kind.map(|k| format!("{k} (detail)")),
         validation_kind: kind.map(str::to_string),
         hostname: "example.org".into(),
+        order_problem: None,
     }
 }
 
@@ -280,6 +281,10 @@ fn certificate_states() {
     sha1.weak_signature = true;
     sha1.signature_algorithm = "sha1WithRSAEncryption".into();
     assert_eq!(with(chain(vec![cert(80), sha1], None)), Status::Fail);
+
+    let mut disordered = chain(vec![cert(80)], None);
+    disordered.order_problem = Some("certificate 0 is issued by X, but is followed by Y".into());
+    assert_eq!(with(disordered), Status::Warn);
 
     let mut none = good_web();
     none.chain = None;

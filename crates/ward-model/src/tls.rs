@@ -237,6 +237,11 @@ pub struct CertChainSeen {
     pub validation_kind: Option<String>,
     /// The host name it was checked against.
     pub hostname: String,
+    /// When the chain is out of order (a certificate not followed by its issuer) or
+    /// carries a certificate nobody in it was issued by, which one, as text. Browsers
+    /// often cope; other clients (mail servers, older devices) fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_problem: Option<String>,
 }
 
 /// One certificate's facts.

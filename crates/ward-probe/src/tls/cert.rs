@@ -107,6 +107,29 @@ pub fn describe(der: &[u8]) -> CertSeen {
     }
 }
 
+/// Checks that each certificate is followed by its issuer (RFC 8446 §4.4.2: "each
+/// following certificate SHOULD directly certify the one immediately preceding it").
+/// A self-issued last certificate (a root sent along) is fine.
+pub fn order_problem(certs: &[CertSeen]) -> Option<String> {
+    for (i, pair) in certs.windows(2).enumerate() {
+        let [child, parent] = pair else { continue };
+        if child.parse_error.is_some() || parent.parse_error.is_some() {
+            return Some(format!(
+                "certificate {} or {} could not be parsed",
+                i,
+                i + 1
+            ));
+        }
+        if child.issuer != parent.subject {
+            return Some(format!(
+                "certificate {i} ({}) is issued by {}, but is followed by {}",
+                child.subject, child.issuer, parent.subject
+            ));
+        }
+    }
+    None
+}
+
 /// Validates `chain` (leaf first) for `hostname` at `now`. `None` when it validates;
 /// otherwise a machine-readable kind and rustls's description.
 pub fn validate(
@@ -238,5 +261,45 @@ impl ServerCertVerifier for Recorder {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.schemes.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(subject: &str, issuer: &str) -> CertSeen {
+        CertSeen {
+            subject: subject.into(),
+            issuer: issuer.into(),
+            dns_names: vec![],
+            not_before: OffsetDateTime::UNIX_EPOCH,
+            not_after: OffsetDateTime::UNIX_EPOCH,
+            key_type: "ec".into(),
+            key_bits: Some(256),
+            signature_algorithm: "ecdsa-with-SHA256".into(),
+            weak_signature: false,
+            parse_error: None,
+        }
+    }
+
+    #[test]
+    fn chain_order() {
+        let leaf = seen("CN=leaf", "CN=int");
+        let int = seen("CN=int", "CN=root");
+        let root = seen("CN=root", "CN=root");
+        assert_eq!(order_problem(&[leaf.clone(), int.clone(), root]), None);
+        assert_eq!(order_problem(std::slice::from_ref(&leaf)), None);
+        assert_eq!(
+            order_problem(&[int.clone(), leaf.clone()]),
+            Some("certificate 0 (CN=int) is issued by CN=root, but is followed by CN=leaf".into())
+        );
+    }
+
+    #[test]
+    fn garbage_der_is_described_not_fatal() {
+        let d = describe(&[0x30, 0x03, 0x02, 0x01]);
+        assert!(d.parse_error.is_some());
+        assert_eq!(d.subject, "");
     }
 }

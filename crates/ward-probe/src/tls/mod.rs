@@ -492,9 +492,11 @@ impl Engine<'_> {
 
     fn chain_seen(&self, chain: Vec<Vec<u8>>, source: &str, now: OffsetDateTime) -> CertChainSeen {
         let verdict = cert::validate(&chain, &self.target.hostname, self.net.roots(), now);
+        let certs: Vec<_> = chain.iter().map(|c| cert::describe(c)).collect();
         CertChainSeen {
             source: source.into(),
-            certs: chain.iter().map(|c| cert::describe(c)).collect(),
+            order_problem: cert::order_problem(&certs),
+            certs,
             validation_kind: verdict.as_ref().map(|v| v.0.clone()),
             validation_error: verdict.map(|v| v.1),
             hostname: self.target.hostname.clone(),
