@@ -14,6 +14,7 @@ use ward_model::{Asset, CheckId, Finding, Severity, SizeClass, Status};
 pub mod dmarc;
 pub mod dns;
 pub mod spf;
+pub mod tls;
 
 /// What a check knows about the asset it judges.
 #[derive(Debug, Clone, Copy)]
@@ -89,6 +90,7 @@ pub fn finding(
 pub fn check_ids() -> Vec<&'static str> {
     let mut ids = dns::CHECKS.to_vec();
     ids.extend_from_slice(spf::CHECKS);
+    ids.extend_from_slice(tls::CHECKS);
     ids
 }
 
@@ -110,5 +112,6 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(dns::judge(ctx));
     out.extend(spf::judge(ctx));
+    out.extend(tls::judge(ctx));
     out
 }

@@ -66,7 +66,33 @@ pub const CASES: &[Case] = &[
         domain: "york-exampleparty.example",
         what: "TXT record hiding a terminal escape sequence",
     },
+    Case {
+        domain: HQ_DOMAIN,
+        what: "mail server with STARTTLS and a valid certificate",
+    },
+    Case {
+        domain: "exeter-exampleparty.example",
+        what: "own web server whose certificate has expired",
+    },
+    Case {
+        domain: "durham-exampleparty.example",
+        what: "old web server still speaking TLS 1.0 with RSA key exchange",
+    },
+    Case {
+        domain: "salford-exampleparty.example",
+        what: "own mail server without STARTTLS",
+    },
 ];
+
+/// Branches that run their own web server (town, address, certificate status, TLS
+/// server) instead of the hosting company's.
+const OWN_WEB: &[(&str, &str, &str, &str)] = &[
+    ("exeter", "127.0.10.51", "expired", "rustls"),
+    // An old box nobody updates: TLS 1.0 and RSA/CBC suites, from Debian's openssl.
+    ("durham", "127.0.10.52", "valid", "openssl-legacy"),
+];
+/// Branches that run their own mail server (address) without STARTTLS.
+const OWN_MAIL_NO_STARTTLS: &[(&str, &str)] = &[("salford", "127.0.20.51")];
 
 struct Branch {
     town: &'static str,
@@ -217,9 +243,21 @@ pub fn fixture() -> Fixture {
             Dns::Cheap => &cheap_ns,
             Dns::Hq => &hq_ns,
         };
-        let mut body = String::from("@ IN A 127.0.10.50\nwww IN CNAME web.hostingco.example.\n");
+        let web_ip = OWN_WEB
+            .iter()
+            .find(|(town, ..)| *town == br.town)
+            .map_or("127.0.10.50", |(_, ip, ..)| ip);
+        let mut body = format!("@ IN A {web_ip}\nwww IN CNAME web.hostingco.example.\n");
         if br.roles.contains("mail") {
-            body.push_str("@ IN MX 10 mx.hostingco.example.\n");
+            match OWN_MAIL_NO_STARTTLS
+                .iter()
+                .find(|(town, _)| *town == br.town)
+            {
+                Some((_, ip)) => {
+                    let _ = writeln!(body, "@ IN MX 10 mail\nmail IN A {ip}");
+                }
+                None => body.push_str("@ IN MX 10 mx.hostingco.example.\n"),
+            }
             // Most branches publish the hosting company's SPF; a few never set one up.
             if !matches!(br.town, "barnsley" | "preston" | "truro") {
                 body.push_str("@ IN TXT \"v=spf1 include:_spf.hostingco.example ~all\"\n");
@@ -316,13 +354,34 @@ fn inventory() -> String {
 /// Web and mail hosts: the HQ's own servers and the hosting company most branches use.
 fn hosts() -> String {
     let mut branch_names = Vec::new();
+    let mut own = String::new();
     for br in branches() {
-        if br.town != "kendal" {
-            branch_names.push(format!("\"{}-exampleparty.example\"", br.town));
-            branch_names.push(format!("\"www.{}-exampleparty.example\"", br.town));
+        if br.town == "kendal" {
+            continue;
         }
+        if let Some((_, ip, status, tls)) = OWN_WEB.iter().find(|(town, ..)| *town == br.town) {
+            let _ = write!(
+                own,
+                "\n# {title} branch's own web server.\n[[web]]\nnames = [\"{town}-exampleparty.example\"]\n\
+                 ip = \"{ip}\"\ncert = {{ status = \"{status}\", key = \"rsa-2048\" }}\nhttp = \"serve\"\n\
+                 tls = \"{tls}\"\n",
+                title = title(br.town),
+                town = br.town,
+            );
+        } else {
+            branch_names.push(format!("\"{}-exampleparty.example\"", br.town));
+        }
+        branch_names.push(format!("\"www.{}-exampleparty.example\"", br.town));
     }
-    format!(
+    for (town, ip) in OWN_MAIL_NO_STARTTLS {
+        let _ = write!(
+            own,
+            "\n# {title} branch's own mail server, never set up for TLS.\n[[smtp]]\n\
+             name = \"mail.{town}-exampleparty.example\"\nip = \"{ip}\"\nstarttls = false\n",
+            title = title(town),
+        );
+    }
+    let hosts = format!(
         r#"# HQ web site: HTTPS with a valid certificate, HTTP redirects to it, HSTS.
 [[web]]
 names = ["exampleparty.example", "www.exampleparty.example", "exampleparty-north.example", "www.exampleparty-north.example", "exampleparty-midlands.example", "www.exampleparty-midlands.example", "exampleparty-south.example", "www.exampleparty-south.example"]
@@ -357,5 +416,6 @@ starttls = true
 cert = {{ status = "valid", key = "rsa-2048" }}
 "#,
         branches = branch_names.join(", ")
-    )
+    );
+    hosts + &own
 }

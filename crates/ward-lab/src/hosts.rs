@@ -46,6 +46,20 @@ pub struct WebHost {
     /// Path → body, served as `200 text/plain`. Default: none.
     #[serde(default = "default_files")]
     pub files: Files,
+    /// Which TLS server answers on 443. Default: `rustls` (the lab's own).
+    #[serde(default = "default_tls_server")]
+    pub tls: TlsServer,
+}
+
+/// Which program serves a web host's HTTPS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsServer {
+    /// The lab's rustls server: TLS 1.2 and 1.3 with modern suites only.
+    Rustls,
+    /// Debian's `openssl s_server` with TLS 1.0–1.2 and legacy suites
+    /// ([`crate::legacy::LEGACY_ARGS`]); the HTTPS side serves openssl's status page.
+    OpensslLegacy,
 }
 
 /// One `[[smtp]]` entry.
@@ -296,6 +310,9 @@ fn default_cert() -> Option<CertSpec> {
 }
 fn default_http_mode() -> HttpMode {
     HttpMode::RedirectHttps
+}
+fn default_tls_server() -> TlsServer {
+    TlsServer::Rustls
 }
 fn default_web_behaviour() -> WebBehaviour {
     WebBehaviour::Normal

@@ -15,6 +15,7 @@ mod dns;
 pub mod fixture;
 pub mod hosts;
 pub mod http;
+pub mod legacy;
 pub mod smtp;
 pub mod synth;
 
@@ -44,6 +45,9 @@ pub enum LabError {
     /// A certificate could not be made.
     #[error("certificates: {0}")]
     Certs(#[from] certs::CertError),
+    /// A legacy TLS server (openssl) could not start.
+    #[error("legacy TLS host: {0}")]
+    Legacy(#[from] legacy::LegacyError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -264,6 +268,23 @@ async fn start_web(
         let on_ip: Arc<[hosts::WebHost]> =
             hosts.web.iter().filter(|h| h.ip == *ip).cloned().collect();
         tokio::spawn(http::serve_http(plain, on_ip.clone(), shutdown.clone()));
+        let legacy_host = on_ip
+            .iter()
+            .find(|h| h.tls == hosts::TlsServer::OpensslLegacy && h.cert.is_some());
+        if let Some((host, spec)) = legacy_host.and_then(|h| h.cert.as_ref().map(|c| (h, c))) {
+            let issued = ca.issue(&host.names, spec, now)?;
+            let addr = SocketAddr::new(*ip, https_port);
+            drop(secure);
+            let server = tokio::task::spawn_blocking(move || legacy::start(addr, &issued))
+                .await
+                .map_err(|e| LabError::Fixture(format!("legacy TLS start panicked: {e}")))??;
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                stop.cancelled().await;
+                drop(server);
+            });
+            continue;
+        }
         match http::tls_config_for(&on_ip, ca, now) {
             Ok(tls) => {
                 tokio::spawn(http::serve_https(secure, on_ip, tls, shutdown.clone()));

@@ -15,6 +15,7 @@ pub mod lookup;
 pub mod observe;
 pub mod org;
 pub mod scan;
+pub mod tls;
 
 pub use finding::{CheckId, Finding, Severity, Status};
 pub use lookup::{DnsSource, Lookup};

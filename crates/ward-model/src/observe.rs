@@ -190,6 +190,9 @@ pub struct AssetObservation {
     pub scanned_at: OffsetDateTime,
     /// Every DNS question asked, in the order asked.
     pub dns: Vec<DnsLookup>,
+    /// TLS scans of the asset's HTTPS and SMTP endpoints.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls: Vec<crate::tls::TlsScan>,
 }
 
 impl AssetObservation {

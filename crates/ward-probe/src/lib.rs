@@ -6,6 +6,8 @@
 //! not ask" stay different things.
 
 pub mod dns;
+pub mod tls;
+pub mod transport;
 
 use time::OffsetDateTime;
 use ward_model::Asset;
@@ -22,12 +24,16 @@ pub const MAX_FOLLOW_UPS: usize = 256;
 #[derive(Debug, Clone)]
 pub struct Prober {
     net: Net,
+    tls_cache: transport::TlsCache,
 }
 
 impl Prober {
     /// A prober that uses `net` for all I/O.
     pub fn new(net: Net) -> Self {
-        Prober { net }
+        Prober {
+            net,
+            tls_cache: transport::TlsCache::default(),
+        }
     }
 
     /// The network it uses.
@@ -51,8 +57,10 @@ impl Prober {
             domain: asset.domain.clone(),
             scanned_at,
             dns: Vec::new(),
+            tls: Vec::new(),
         };
         dns::basics(&self.net, &asset.domain, &mut obs).await;
+        transport::probe(&self.net, &self.tls_cache, asset, &mut obs).await;
         let mut asked = 0usize;
         for _ in 0..MAX_ROUNDS {
             let wanted: Vec<(String, String)> = needs(&obs)

@@ -80,6 +80,16 @@ fn demo_json_shows_each_deliberate_case() {
         ("bradford-exampleparty.example", "dns.caa", "pass"),
         ("barnsley-exampleparty.example", "spf.present", "fail"),
         ("example-party.example", "spf.all", "pass"),
+        (hq, "mx.starttls", "pass"),
+        (hq, "web.cert", "pass"),
+        ("exeter-exampleparty.example", "web.cert", "fail"),
+        ("bradford-exampleparty.example", "web.cert", "pass"),
+        ("salford-exampleparty.example", "mx.starttls", "fail"),
+        ("durham-exampleparty.example", "web.tls_versions", "fail"),
+        ("durham-exampleparty.example", "web.ciphers", "warn"),
+        ("durham-exampleparty.example", "web.cert", "pass"),
+        ("bradford-exampleparty.example", "web.tls_versions", "pass"),
+        ("bradford-exampleparty.example", "mx.starttls", "pass"),
     ];
     for (domain, check, status) in expect {
         assert_eq!(status_of(&doc, domain, check), status, "{domain} {check}");

@@ -1,0 +1,141 @@
+//! Hostile and broken servers on loopback: each costs bounded time, and each failure is
+//! recorded as what it was — never as "not supported".
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use ward_model::NetFailure;
+use ward_model::tls::{HelloOutcome, TlsScan, VersionStatus};
+use ward_net::{Net, NetConfig, PortMap};
+use ward_probe::tls::{TlsTarget, Transport, scan_with};
+
+async fn scan_port(port: u16, timeout: Duration) -> TlsScan {
+    let mut map = BTreeMap::new();
+    map.insert(443, port);
+    let cfg =
+        NetConfig::new(SocketAddr::from(([127, 0, 0, 1], 53))).dangerous_lab_mode(PortMap(map));
+    let net = Net::new(cfg).expect("net");
+    let target = TlsTarget {
+        transport: Transport::Direct,
+        ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        port: 443,
+        hostname: "localhost".into(),
+    };
+    scan_with(&net, &target, time::OffsetDateTime::now_utc(), timeout).await
+}
+
+/// Serves every connection with `behave` until the test ends.
+async fn serve<F, Fut>(behave: F) -> u16
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(behave(stream));
+        }
+    });
+    port
+}
+
+async fn read_hello(stream: &mut tokio::net::TcpStream) {
+    let mut buf = [0u8; 4096];
+    let _ = stream.read(&mut buf).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_byte_at_a_time_server_costs_the_deadline_and_no_more() {
+    let port = serve(|mut s| async move {
+        read_hello(&mut s).await;
+        // A valid-looking record header, then one byte every 100 ms.
+        for b in [22u8, 3, 3, 0, 60].into_iter().chain(std::iter::repeat(0)) {
+            if s.write_all(&[b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let started = Instant::now();
+    let scan = scan_port(port, Duration::from_millis(600)).await;
+    // Five versions in parallel (at most four at once) plus one full handshake.
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    for v in &scan.versions {
+        assert_eq!(v.status, VersionStatus::CouldNotTell);
+        assert_eq!(
+            v.first_answer,
+            HelloOutcome::Network {
+                failure: NetFailure::TimedOut
+            }
+        );
+    }
+    assert_eq!(scan.chain, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_after_hello_is_reset_not_unsupported() {
+    let port = serve(|mut s| async move {
+        read_hello(&mut s).await;
+        let _ = s.set_zero_linger();
+        drop(s);
+    })
+    .await;
+    let scan = scan_port(port, Duration::from_secs(2)).await;
+    for v in &scan.versions {
+        assert_eq!(v.status, VersionStatus::CouldNotTell);
+        assert_eq!(
+            v.first_answer,
+            HelloOutcome::Network {
+                failure: NetFailure::Reset
+            }
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_without_a_word_is_closed() {
+    let port = serve(|mut s| async move {
+        read_hello(&mut s).await;
+        let _ = s.shutdown().await;
+    })
+    .await;
+    let scan = scan_port(port, Duration::from_secs(2)).await;
+    for v in &scan.versions {
+        assert_eq!(v.status, VersionStatus::CouldNotTell);
+        assert_eq!(
+            v.first_answer,
+            HelloOutcome::Network {
+                failure: NetFailure::Closed
+            }
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_server_on_the_tls_port_misbehaves() {
+    let port = serve(|mut s| async move {
+        read_hello(&mut s).await;
+        let _ = s
+            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await;
+    })
+    .await;
+    let scan = scan_port(port, Duration::from_secs(2)).await;
+    for v in &scan.versions {
+        assert_eq!(v.status, VersionStatus::CouldNotTell);
+        assert_eq!(
+            v.first_answer,
+            HelloOutcome::Misbehaved {
+                detail: "expected ServerHello, got record type 72".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! Transport security through the real binary against the real lab: HTTPS hosts with a
+//! valid, an expired and a mis-named certificate; mail servers with STARTTLS, without
+//! it, and one that greylists. Each check shows pass, fail and error where it can.
+
+mod common;
+use common::*;
+use ward_lab::{DnsBehaviour, Lab};
+
+const HOSTS: &str = r#"
+[[web]]
+names = ["good.test", "twin.test"]
+ip = "127.0.70.1"
+cert = { status = "valid" }
+
+[[web]]
+names = ["expired.test"]
+ip = "127.0.70.2"
+cert = { status = "expired", key = "rsa-2048" }
+
+[[web]]
+names = ["greylist.test"]
+ip = "127.0.70.3"
+cert = { status = "wrong-name" }
+
+[[web]]
+names = ["legacy.test"]
+ip = "127.0.70.4"
+cert = { status = "valid", key = "rsa-2048" }
+tls = "openssl-legacy"
+
+[[smtp]]
+name = "mx.good.test"
+ip = "127.0.71.1"
+starttls = true
+cert = { status = "valid" }
+
+[[smtp]]
+name = "mx.expired.test"
+ip = "127.0.71.2"
+starttls = false
+
+[[smtp]]
+name = "mx.greylist.test"
+ip = "127.0.71.3"
+behaviour = "greylist"
+"#;
+
+fn lab_fixture() -> ward_lab::Fixture {
+    let z = |name: &str, n: u8| {
+        zone(
+            name,
+            &[
+                (&format!("ns1.{name}"), &format!("127.0.60.{}", 2 * n + 20)),
+                (&format!("ns2.{name}"), &format!("127.0.60.{}", 2 * n + 21)),
+            ],
+            &format!("@ IN A 127.0.70.{n}\n@ IN MX 10 mx.{name}.\nmx IN A 127.0.71.{n}\n"),
+        )
+    };
+    let mut f = fixture(
+        vec![
+            z("good.test", 1),
+            z("expired.test", 2),
+            z("greylist.test", 3),
+            zone(
+                "twin.test",
+                &[
+                    ("ns1.twin.test", "127.0.60.42"),
+                    ("ns2.twin.test", "127.0.60.43"),
+                ],
+                "@ IN A 127.0.70.1\n",
+            ),
+            zone(
+                "legacy.test",
+                &[
+                    ("ns1.legacy.test", "127.0.60.40"),
+                    ("ns2.legacy.test", "127.0.60.41"),
+                ],
+                "@ IN A 127.0.70.4\n",
+            ),
+        ],
+        DnsBehaviour::default(),
+    );
+    f.hosts_toml = Some(HOSTS.into());
+    f
+}
+
+fn scan(lab: &Lab, domains: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), lab.ca_pem()).unwrap();
+    let mut cmd = ward(dir.path());
+    cmd.arg("scan")
+        .args(lab_args(lab))
+        .args(["--lab-ca", "ca.pem", "--format", "json"])
+        .args(domains);
+    json(&run(&mut cmd, 0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transport_checks_pass_fail_and_error_through_the_binary() {
+    let lab = Lab::start(&lab_fixture()).await.unwrap();
+    let doc = tokio::task::block_in_place(|| {
+        scan(
+            &lab,
+            &[
+                "good.test",
+                "expired.test",
+                "greylist.test",
+                "legacy.test",
+                "twin.test",
+            ],
+        )
+    });
+    let tls = |domain: &str| -> Vec<(String, String)> {
+        statuses(&doc, domain)
+            .into_iter()
+            .filter(|(c, _)| c.starts_with("web.") || c.starts_with("mx."))
+            .collect()
+    };
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        tls("good.test"),
+        pairs(&[
+            ("web.tls_versions", "pass"),
+            ("web.ciphers", "pass"),
+            ("web.cert", "pass"),
+            ("mx.starttls", "pass"),
+            ("mx.tls_versions", "pass"),
+            ("mx.ciphers", "pass"),
+            ("mx.cert", "pass"),
+        ])
+    );
+    // No STARTTLS: mx.starttls fails and nothing is said about TLS never reached.
+    assert_eq!(
+        tls("expired.test"),
+        pairs(&[
+            ("web.tls_versions", "pass"),
+            ("web.ciphers", "pass"),
+            ("web.cert", "fail"),
+            ("mx.starttls", "fail"),
+        ])
+    );
+    // Greylisting is could-not-tell, never "no STARTTLS".
+    assert_eq!(
+        tls("greylist.test"),
+        pairs(&[
+            ("web.tls_versions", "pass"),
+            ("web.ciphers", "pass"),
+            ("web.cert", "fail"),
+            ("mx.starttls", "error"),
+        ])
+    );
+    // Debian's openssl s_server with TLS 1.0-1.2 and RSA/CBC suites; no MX, so no mx.*.
+    assert_eq!(
+        tls("legacy.test"),
+        pairs(&[
+            ("web.tls_versions", "fail"),
+            ("web.ciphers", "warn"),
+            ("web.cert", "pass"),
+        ])
+    );
+    // good.test and twin.test share 127.0.70.1:443: versions and suites are enumerated
+    // once (14 connections: 3 refusals, 5 for TLS 1.2, 5 for TLS 1.3, 1 handshake), and
+    // the other name costs only its own certificate handshake.
+    assert_eq!(
+        tls("twin.test"),
+        pairs(&[
+            ("web.tls_versions", "pass"),
+            ("web.ciphers", "pass"),
+            ("web.cert", "pass"),
+        ])
+    );
+    let connections = |domain: &str| -> u64 {
+        let asset = doc["assets"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["domain"] == domain))
+            .unwrap();
+        let f = asset["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == "web.tls_versions")
+            .unwrap();
+        f["evidence"]["endpoints"][0]["connections"]
+            .as_u64()
+            .unwrap()
+    };
+    let mut pair = [connections("good.test"), connections("twin.test")];
+    pair.sort_unstable();
+    assert_eq!(pair, [1, 14]);
+    let summary = |domain: &str, check: &str| -> String {
+        let asset = doc["assets"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["domain"] == domain))
+            .unwrap();
+        asset["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == check)
+            .and_then(|f| f["summary"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        summary("expired.test", "web.cert").contains("expired on"),
+        "{}",
+        summary("expired.test", "web.cert")
+    );
+    assert!(
+        summary("legacy.test", "web.tls_versions").contains("accepts TLS 1.0 and TLS 1.1"),
+        "{}",
+        summary("legacy.test", "web.tls_versions")
+    );
+    assert!(
+        summary("greylist.test", "mx.starttls").contains("421"),
+        "{}",
+        summary("greylist.test", "mx.starttls")
+    );
+}
