@@ -13,6 +13,7 @@ use ward_model::{Asset, CheckId, Finding, Severity, SizeClass, Status};
 
 pub mod dmarc;
 pub mod dns;
+pub mod mail;
 pub mod spf;
 
 /// What a check knows about the asset it judges.
@@ -89,6 +90,7 @@ pub fn finding(
 pub fn check_ids() -> Vec<&'static str> {
     let mut ids = dns::CHECKS.to_vec();
     ids.extend_from_slice(spf::CHECKS);
+    ids.extend_from_slice(mail::CHECKS);
     ids
 }
 
@@ -100,6 +102,7 @@ pub fn needed_lookups(asset: &Asset, obs: &AssetObservation) -> Vec<(String, Str
     if asset.has(ward_model::Role::Mail) || asset.has(ward_model::Role::Parked) {
         needed.extend(spf::needed_lookups(obs, &asset.domain));
     }
+    needed.extend(mail::needed_lookups(asset, obs));
     needed.sort();
     needed.dedup();
     needed
@@ -110,5 +113,6 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(dns::judge(ctx));
     out.extend(spf::judge(ctx));
+    out.extend(mail::judge(ctx));
     out
 }

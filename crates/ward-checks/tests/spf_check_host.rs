@@ -222,6 +222,7 @@ fn mx_host_address_not_fetched_is_reported() {
             rec("d.example", "TXT", "v=spf1 mx -all"),
             rec("d.example", "MX", "10 mail.d.example."),
         ],
+        mta_sts_policy: None,
     };
     let v = check_host(
         "2001:db8::5".parse().expect("ip"),

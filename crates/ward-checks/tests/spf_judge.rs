@@ -62,6 +62,7 @@ fn obs(dns: Vec<DnsLookup>) -> AssetObservation {
         domain: D.into(),
         scanned_at: time::OffsetDateTime::UNIX_EPOCH,
         dns,
+        mta_sts_policy: None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! not ask" stay different things.
 
 pub mod dns;
+pub mod mta_sts;
 
 use time::OffsetDateTime;
 use ward_model::Asset;
@@ -22,12 +23,14 @@ pub const MAX_FOLLOW_UPS: usize = 256;
 #[derive(Debug, Clone)]
 pub struct Prober {
     net: Net,
+    http: ward_net::http::HttpClient,
 }
 
 impl Prober {
     /// A prober that uses `net` for all I/O.
     pub fn new(net: Net) -> Self {
-        Prober { net }
+        let http = ward_net::http::HttpClient::default();
+        Prober { net, http }
     }
 
     /// The network it uses.
@@ -47,11 +50,7 @@ impl Prober {
         scanned_at: OffsetDateTime,
         needs: &(dyn Fn(&AssetObservation) -> Vec<(String, String)> + Sync),
     ) -> AssetObservation {
-        let mut obs = AssetObservation {
-            domain: asset.domain.clone(),
-            scanned_at,
-            dns: Vec::new(),
-        };
+        let mut obs = AssetObservation::new(asset.domain.clone(), scanned_at);
         dns::basics(&self.net, &asset.domain, &mut obs).await;
         let mut asked = 0usize;
         for _ in 0..MAX_ROUNDS {
@@ -68,6 +67,7 @@ impl Prober {
                 futures::future::join_all(wanted.iter().map(|(n, t)| self.net.resolve(n, t))).await;
             obs.dns.extend(answers);
         }
+        mta_sts::fetch_policy(&self.net, &self.http, &asset.domain, &mut obs).await;
         obs
     }
 }
