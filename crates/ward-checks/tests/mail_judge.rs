@@ -285,3 +285,26 @@ fn a_stored_observation_judges_the_same_after_a_json_round_trip() {
     let old: AssetObservation = serde_json::from_str(old).unwrap();
     assert_eq!(old.mta_sts_policy, None);
 }
+
+#[test]
+fn wildcard_txt_is_not_a_dkim_key_and_a_wildcard_key_counts_once() {
+    // `* IN TXT "v=spf1 -all"` answers at every selector: not a key, not a syntax error.
+    let wild: Vec<DnsLookup> = ward_checks::mail::BUILTIN_SELECTORS
+        .iter()
+        .map(|s| answer(&format!("{s}._domainkey.{D}"), "TXT", &["v=spf1 -all"]))
+        .collect();
+    let (_, f) = run(&mail(), wild);
+    assert_eq!(status(&f, "dkim.present"), Status::Info);
+    assert_eq!(status(&f, "dkim.syntax"), Status::Info);
+    // `*._domainkey IN TXT "v=DKIM1; p="`: one revoked key, reported once.
+    let revoked: Vec<DnsLookup> = ward_checks::mail::BUILTIN_SELECTORS
+        .iter()
+        .map(|s| answer(&format!("{s}._domainkey.{D}"), "TXT", &["v=DKIM1; p="]))
+        .collect();
+    let (_, f) = run(&mail(), revoked);
+    assert_eq!(status(&f, "dkim.present"), Status::Fail);
+    assert_eq!(
+        summary(&f, "dkim.present"),
+        "every DKIM key found for party.example is revoked (selector(s) *): its mail cannot be DKIM-signed"
+    );
+}

@@ -95,6 +95,16 @@ pub(crate) struct DkimOutcome {
     pub known: bool,
 }
 
+/// Whether a TXT text at a selector looks like a DKIM key record: it starts with
+/// `v=DKIM1` or has a `p=` tag (RFC 6376 §3.6.1 makes `p` the one required tag).
+fn looks_like_key(text: &str) -> bool {
+    text.split(';').any(|term| {
+        let (k, v) = term.split_once('=').unwrap_or((term, ""));
+        let k = k.trim();
+        k == "p" || (k == "v" && v.trim() == "DKIM1")
+    })
+}
+
 /// Bits, or a word, for evidence.
 fn describe(key: &DkimKey) -> String {
     match &key.key {
@@ -139,13 +149,28 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
             continue;
         }
         if let Txt::Records(texts) = &txt {
-            for t in texts {
+            // Wildcard TXT records (`* IN TXT "v=spf1 -all"`) answer at every selector;
+            // only texts that look like key records are judged as keys.
+            for t in texts.iter().filter(|t| looks_like_key(t)) {
                 match dkim::parse(t, &Limits::default()) {
                     Ok(k) => keys.push((sel.clone(), k)),
                     Err(e) => refused.push(json!({
                         "selector": sel, "record": t, "error": e, "message": e.to_string()
                     })),
                 }
+            }
+        }
+    }
+    // A wildcard that answers every selector with the same key record (GDS advises
+    // `*._domainkey` with `v=DKIM1; p=` on domains that send no mail) is one key, not one
+    // per selector tried.
+    let tried_count = tried.len();
+    if let Some((_, first)) = keys.first() {
+        let raw = first.raw.clone();
+        if tried_count >= 3 && keys.len() == tried_count && keys.iter().all(|(_, k)| k.raw == raw) {
+            keys.truncate(1);
+            if let Some((sel, _)) = keys.first_mut() {
+                *sel = "*".to_owned();
             }
         }
     }

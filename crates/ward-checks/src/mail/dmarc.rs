@@ -410,6 +410,16 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
             format!("the DMARC record of {domain} is refused by receivers: {error}"),
             json!({ "record": raw, "error": error, "message": error.to_string() }),
         ),
+        Found::Multiple { count } => finding(
+            ctx,
+            "dmarc.syntax",
+            Status::Info,
+            SYNTAX,
+            format!(
+                "{domain} publishes {count} DMARC records, so none is used (see dmarc.present)"
+            ),
+            json!({ "walk": walk }),
+        ),
         _ => finding(
             ctx,
             "dmarc.syntax",
