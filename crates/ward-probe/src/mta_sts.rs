@@ -43,12 +43,19 @@ pub async fn fetch_policy(
         let lookup = net.resolve(&host, "A").await;
         obs.dns.push(lookup);
     }
-    let ip = match obs.resolved(&host, "A") {
+    let first = |obs: &AssetObservation, rtype: &str| match obs.resolved(&host, rtype) {
         Some(o @ DnsOutcome::Answer { .. }) => o
-            .records_of("A")
+            .records_of(rtype)
             .find_map(|r| r.data.parse::<IpAddr>().ok()),
         _ => None,
     };
+    let mut ip = first(obs, "A");
+    // An IPv6-only policy host: ask for AAAA too.
+    if ip.is_none() && matches!(obs.resolved(&host, "A"), Some(DnsOutcome::NoData { .. })) {
+        let lookup = net.resolve(&host, "AAAA").await;
+        obs.dns.push(lookup);
+        ip = first(obs, "AAAA");
+    }
     let Some(ip) = ip else { return };
     let fetch = client
         .fetch(net, ip, &HttpRequest::https_get(&host, POLICY_PATH))

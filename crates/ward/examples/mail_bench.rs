@@ -2,7 +2,7 @@
 //! DNS, and the same figure for checkdmarc pointed at the same DNS server in the same run.
 //!
 //! ```text
-//! cargo run -p ward --example mail_bench -- 10000 [--checkdmarc /path/to/python] [--checkdmarc-sample N]
+//! cargo run -p ward --example mail_bench -- 10000 [--per-host N] [--checkdmarc /path/to/python] [--checkdmarc-sample N]
 //! ```
 //!
 //! The lab runs in a child process (this binary with `serve N`), so the peak memory
@@ -190,7 +190,10 @@ async fn main() -> anyhow::Result<()> {
 
     let mut cfg = NetConfig::new(resolver);
     // One resolver serves every question, so the per-address budget is the concurrency.
-    cfg.per_host = 64;
+    // `--per-host 4` reproduces `ward scan`'s default.
+    cfg.per_host = flag("--per-host")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(64);
     cfg.concurrency = 256;
     let net = Net::new(cfg.dangerous_lab_mode(ports.clone()))?;
     let prober = Prober::new(net);

@@ -271,11 +271,25 @@ fn policy(ctx: &Context<'_>, mx: &MxOutcome) -> Finding {
     let addr = ctx.obs.resolved(&host, "A");
     let Some(fetch) = &ctx.obs.mta_sts_policy else {
         return match addr {
-            Some(DnsOutcome::NxDomain { .. } | DnsOutcome::NoData { .. }) => f(
+            Some(DnsOutcome::NxDomain { .. }) => f(
                 Status::Fail,
                 format!("{host} does not exist, so senders cannot fetch the MTA-STS policy"),
                 json!({ "address": addr }),
             ),
+            Some(DnsOutcome::NoData { .. }) => match ctx.obs.resolved(&host, "AAAA") {
+                Some(DnsOutcome::Failed { failure }) => f(
+                    Status::Error,
+                    format!(
+                        "could not tell: {host} has no IPv4 address and its IPv6 lookup failed ({failure})"
+                    ),
+                    json!({ "address": addr }),
+                ),
+                _ => f(
+                    Status::Fail,
+                    format!("{host} has no address, so senders cannot fetch the MTA-STS policy"),
+                    json!({ "address": addr }),
+                ),
+            },
             Some(DnsOutcome::Failed { failure }) => f(
                 Status::Error,
                 format!("could not tell: the address lookup of {host} failed ({failure})"),
