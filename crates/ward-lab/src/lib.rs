@@ -20,7 +20,7 @@ pub mod smtp;
 pub use fixture::{DnsBehaviour, Fixture};
 
 use hickory_server::Server;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -136,7 +136,7 @@ impl Lab {
                 .filter(|ip| ip.is_loopback() && !fixture.dns.offline.contains(ip)),
         );
         let (dns_port, sockets) = bind_everywhere(&ips, true).await?;
-        let origins = Arc::new(zones.origins.clone());
+        let origins = Arc::new(zones.origins.iter().cloned().collect::<HashSet<_>>());
         let mut queries = BTreeMap::new();
         for (ip, (udp, tcp)) in ips.iter().zip(sockets) {
             let counter = Arc::new(AtomicU64::new(0));
