@@ -13,6 +13,7 @@ use ward_model::{Asset, CheckId, Finding, Severity, SizeClass, Status};
 
 pub mod dmarc;
 pub mod dns;
+pub mod mail;
 pub mod spf;
 pub mod tls;
 
@@ -90,6 +91,7 @@ pub fn finding(
 pub fn check_ids() -> Vec<&'static str> {
     let mut ids = dns::CHECKS.to_vec();
     ids.extend_from_slice(spf::CHECKS);
+    ids.extend_from_slice(mail::CHECKS);
     ids.extend_from_slice(tls::CHECKS);
     ids
 }
@@ -102,6 +104,7 @@ pub fn needed_lookups(asset: &Asset, obs: &AssetObservation) -> Vec<(String, Str
     if asset.has(ward_model::Role::Mail) || asset.has(ward_model::Role::Parked) {
         needed.extend(spf::needed_lookups(obs, &asset.domain));
     }
+    needed.extend(mail::needed_lookups(asset, obs));
     needed.sort();
     needed.dedup();
     needed
@@ -112,6 +115,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(dns::judge(ctx));
     out.extend(spf::judge(ctx));
+    out.extend(mail::judge(ctx));
     out.extend(tls::judge(ctx));
     out
 }

@@ -223,6 +223,7 @@ fn mx_host_address_not_fetched_is_reported() {
             rec("d.example", "MX", "10 mail.d.example."),
         ],
         tls: Vec::new(),
+        mta_sts_policy: None,
     };
     let v = check_host(
         "2001:db8::5".parse().expect("ip"),

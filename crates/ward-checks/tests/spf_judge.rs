@@ -63,6 +63,7 @@ fn obs(dns: Vec<DnsLookup>) -> AssetObservation {
         scanned_at: time::OffsetDateTime::UNIX_EPOCH,
         dns,
         tls: Vec::new(),
+        mta_sts_policy: None,
     }
 }
 

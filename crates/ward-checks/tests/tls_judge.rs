@@ -3,7 +3,8 @@
 
 use time::OffsetDateTime;
 use time::macros::datetime;
-use ward_checks::{Context, judge};
+use ward_checks::Context;
+use ward_checks::tls::judge;
 use ward_model::observe::AssetObservation;
 use ward_model::tls::{
     AlertDescription, CertChainSeen, CertSeen, CipherSuite, HelloOutcome, ProtocolVersion,
@@ -128,10 +129,8 @@ fn run(role: Role, scans: Vec<TlsScan>) -> Vec<(String, Status)> {
         dkim_selectors: vec![],
     };
     let obs = AssetObservation {
-        domain: "example.org".into(),
-        scanned_at: NOW,
-        dns: vec![],
         tls: scans,
+        ..AssetObservation::new("example.org", NOW)
     };
     let once = |obs: &AssetObservation| -> Vec<(String, Status)> {
         let ctx = Context {

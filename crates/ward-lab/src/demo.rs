@@ -28,7 +28,95 @@ pub struct Case {
 pub const CASES: &[Case] = &[
     Case {
         domain: HQ_DOMAIN,
-        what: "well run: two nameservers, CAA",
+        what: "well run: two nameservers, CAA, DMARC reject with authorised external reports, DKIM 2048, MTA-STS enforce, TLS-RPT, BIMI",
+    },
+    Case {
+        domain: "members.exampleparty.example",
+        what: "no DMARC record of its own, protected by the HQ's inherited reject",
+    },
+    Case {
+        domain: "london.exampleparty-south.example",
+        what: "no DMARC record of its own; inherits sp=none from its region",
+    },
+    Case {
+        domain: "exampleparty-north.example",
+        what: "DMARC quarantine",
+    },
+    Case {
+        domain: "exampleparty-midlands.example",
+        what: "no DMARC record",
+    },
+    Case {
+        domain: "exampleparty-south.example",
+        what: "DMARC reject, but sp=none",
+    },
+    Case {
+        domain: "example-party.example",
+        what: "parked and locked down: SPF -all, DMARC reject, null MX",
+    },
+    Case {
+        domain: "examplepartyshop.example",
+        what: "parked, SPF only: no DMARC, no MX",
+    },
+    Case {
+        domain: "vote-exampleparty.example",
+        what: "parked, but still has a real MX",
+    },
+    Case {
+        domain: "bradford-exampleparty.example",
+        what: "branch done properly: DMARC reject, DKIM 2048, MTA-STS enforce, TLS-RPT",
+    },
+    Case {
+        domain: "cambridge-exampleparty.example",
+        what: "DMARC reports to a processor that has not authorised them",
+    },
+    Case {
+        domain: "derby-exampleparty.example",
+        what: "DMARC quarantine with sp=none",
+    },
+    Case {
+        domain: "durham-exampleparty.example",
+        what: "1024-bit DKIM key; TLS-RPT record without rua",
+    },
+    Case {
+        domain: "exeter-exampleparty.example",
+        what: "512-bit DKIM key",
+    },
+    Case {
+        domain: "ipswich-exampleparty.example",
+        what: "only DKIM key revoked",
+    },
+    Case {
+        domain: "norwich-exampleparty.example",
+        what: "MTA-STS in testing mode",
+    },
+    Case {
+        domain: "reading-exampleparty.example",
+        what: "MTA-STS policy does not list the real MX",
+    },
+    Case {
+        domain: "salford-exampleparty.example",
+        what: "MTA-STS record but no policy host",
+    },
+    Case {
+        domain: "wakefield-exampleparty.example",
+        what: "DMARC reject in testing mode (t=y), obsolete pct",
+    },
+    Case {
+        domain: "harrogate-exampleparty.example",
+        what: "DKIM key record that does not parse",
+    },
+    Case {
+        domain: "bristol-exampleparty.example",
+        what: "BIMI logo while DMARC only monitors",
+    },
+    Case {
+        domain: "bolton-exampleparty.example",
+        what: "DMARC without aggregate reports (no rua)",
+    },
+    Case {
+        domain: "preston-exampleparty.example",
+        what: "no SPF, no DMARC",
     },
     Case {
         domain: "ashford-exampleparty.example",
@@ -56,11 +144,11 @@ pub const CASES: &[Case] = &[
     },
     Case {
         domain: "lincoln-exampleparty.example",
-        what: "malformed CAA record",
+        what: "malformed CAA record; DMARC record with a typo (p=rejectt)",
     },
     Case {
         domain: "oxford-exampleparty.example",
-        what: "CAA with unknown critical tag",
+        what: "CAA with unknown critical tag; two DMARC records",
     },
     Case {
         domain: "york-exampleparty.example",
@@ -135,6 +223,149 @@ const fn b(
 
 const GOOD_CAA: Option<&str> = Some("0 issue \"letsencrypt.org\"");
 
+/// DKIM public keys (SubjectPublicKeyInfo, base64) of the demo's signers. Public halves
+/// only; the private halves were thrown away.
+const RSA_2048: &str = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAzdZMYiMI16qUwo47bXFuSDmvlZw7q6N2piQ9ir74uftrzMVcmGpHpdCfjtyamJ+K4rXLauuKERoiWLMVWOYuYlcEtoV99gc+NYEzxLK5zakTUdNcsZqwUEibN8y3FHrr/Rdg1gri6BfUkxvCGxVUN86QQ2lK3QilyS9JdGRuS5mTG+o8VmGVypmX3vQl3H6sh6NF8ssMTNolTgZ8jAYmF/FAYxZkcTD5/cOmx4NJNUtjg1rvgvoko5XkhroxWO3oQh7tgWFJY6xxzQGGzjIWGxKnwUL5EcsVo5BdA/68iNhaL+C1aRYfUL3CLlLCNuEPY+r4dN1KFum0Ysh7Y6LBZQIDAQAB";
+const RSA_1024: &str = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDyq6ZVLMPUwE5BOTEp6mXvEJCuJn+2tJQUg6HmpSz+8xeqHiVb5mWo5MLHIavsj3NOleb8pMTxP77BPUlvHbTx+9DkEAW6snKXq1SFJrPT1iRaoaHL0rxZj6aIIShCeo5qJCA9MZ1UUXcCIRBCyMZE+BdXImqbXOQyPm0OnqtssQIDAQAB";
+const RSA_512: &str = "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBALvXBsTt4HLE9f88HJVA4C4/7w+zIii5NqODSZU1h6RfVH4E0axFLU+1WyEGUUrMCY7FSywKdTwUDr8dn2G+8/MCAwEAAQ==";
+
+/// A TXT record line for a master file, split into character-strings of at most 255 bytes.
+fn txt(owner: &str, text: &str) -> String {
+    let parts: Vec<String> = text
+        .as_bytes()
+        .chunks(255)
+        .map(|c| format!("\"{}\"", String::from_utf8_lossy(c)))
+        .collect();
+    format!("{owner} IN TXT {}\n", parts.join(" "))
+}
+
+/// An MTA-STS policy file (CRLF line endings, as RFC 8461 asks).
+fn sts_policy(mode: &str, mx: &[&str], max_age: u32) -> String {
+    let mut p = format!("version: STSv1\r\nmode: {mode}\r\n");
+    for m in mx {
+        let _ = write!(p, "mx: {m}\r\n");
+    }
+    let _ = write!(p, "max_age: {max_age}\r\n");
+    p
+}
+
+/// What each branch publishes for mail authentication, beyond SPF and MX: the realistic
+/// spread from "set up once by a volunteer in 2019" to "done properly".
+fn branch_mail(town: &str) -> String {
+    let d = format!("{town}-exampleparty.example");
+    // Most branches: DMARC monitoring only, reports to the HQ (which authorises them with a
+    // wildcard `*._report._dmarc` record).
+    let monitoring = "v=DMARC1; p=none; rua=mailto:dmarc@exampleparty.example";
+    let mut z = String::new();
+    let dmarc = |z: &mut String, rec: &str| z.push_str(&txt("_dmarc", rec));
+    match town {
+        // Done properly: reject, DKIM 2048, MTA-STS enforce, TLS-RPT.
+        "bradford" => {
+            dmarc(
+                &mut z,
+                "v=DMARC1; p=reject; rua=mailto:dmarc@exampleparty.example",
+            );
+            z.push_str(&txt(
+                "default._domainkey",
+                &format!("v=DKIM1; k=rsa; p={RSA_2048}"),
+            ));
+            z.push_str(&txt("_mta-sts", "v=STSv1; id=2026110101"));
+            z.push_str("mta-sts IN A 127.0.10.50\n");
+            z.push_str(&txt(
+                "_smtp._tls",
+                "v=TLSRPTv1; rua=mailto:tlsrpt@exampleparty.example",
+            ));
+        }
+        // Reports sent to a processor that never agreed to take them.
+        "cambridge" => dmarc(
+            &mut z,
+            "v=DMARC1; p=reject; rua=mailto:reports@dmarc-cheap.example",
+        ),
+        // Quarantine for the domain, nothing for its subdomains.
+        "derby" => dmarc(
+            &mut z,
+            "v=DMARC1; p=quarantine; sp=none; rua=mailto:dmarc@exampleparty.example",
+        ),
+        // A 1024-bit DKIM key, and a TLS-RPT record without a destination.
+        "durham" => {
+            dmarc(&mut z, monitoring);
+            z.push_str(&txt(
+                "default._domainkey",
+                &format!("v=DKIM1; p={RSA_1024}"),
+            ));
+            z.push_str(&txt("_smtp._tls", "v=TLSRPTv1;"));
+        }
+        // A 512-bit DKIM key: factorable.
+        "exeter" => {
+            dmarc(&mut z, monitoring);
+            z.push_str(&txt("k1._domainkey", &format!("v=DKIM1; p={RSA_512}")));
+        }
+        // The only DKIM key was revoked and never replaced.
+        "ipswich" => {
+            dmarc(&mut z, monitoring);
+            z.push_str(&txt("default._domainkey", "v=DKIM1; p="));
+        }
+        // MTA-STS in testing mode.
+        "norwich" => {
+            dmarc(
+                &mut z,
+                "v=DMARC1; p=quarantine; rua=mailto:dmarc@exampleparty.example",
+            );
+            z.push_str(&txt("_mta-sts", "v=STSv1; id=20260301"));
+            z.push_str("mta-sts IN A 127.0.10.50\n");
+        }
+        // MTA-STS policy left naming the old mail host.
+        "reading" => {
+            dmarc(
+                &mut z,
+                "v=DMARC1; p=reject; rua=mailto:dmarc@exampleparty.example",
+            );
+            z.push_str(&txt("_mta-sts", "v=STSv1; id=2025"));
+            z.push_str("mta-sts IN A 127.0.10.50\n");
+        }
+        // An MTA-STS record, but no policy host.
+        "salford" => {
+            dmarc(&mut z, monitoring);
+            z.push_str(&txt("_mta-sts", "v=STSv1; id=1"));
+        }
+        // Reject, but in testing mode (t=y) and with the obsolete pct.
+        "wakefield" => dmarc(
+            &mut z,
+            "v=DMARC1; p=reject; t=y; pct=50; rua=mailto:dmarc@exampleparty.example",
+        ),
+        // A DKIM record mangled by a control panel.
+        "harrogate" => {
+            dmarc(&mut z, monitoring);
+            z.push_str(&txt("selector1._domainkey", "v=DKIM1; k=rsa; p=not*base64"));
+        }
+        // A BIMI logo while DMARC only monitors.
+        "bristol" => {
+            dmarc(&mut z, monitoring);
+            z.push_str(&txt(
+                "default._bimi",
+                "v=BIMI1; l=https://bristol-exampleparty.example/logo.svg",
+            ));
+        }
+        // A typo in the policy: receivers refuse the record.
+        "lincoln" => dmarc(
+            &mut z,
+            "v=DMARC1; p=rejectt; rua=mailto:dmarc@exampleparty.example",
+        ),
+        // Two DMARC records: receivers discard both.
+        "oxford" => {
+            dmarc(&mut z, monitoring);
+            dmarc(&mut z, "v=DMARC1; p=reject");
+        }
+        // Quarantine with no reports asked for.
+        "bolton" => dmarc(&mut z, "v=DMARC1; p=quarantine"),
+        // Never set up.
+        "preston" | "ashford" => {}
+        _ => dmarc(&mut z, monitoring),
+    }
+    let _ = d;
+    z
+}
+
 fn branches() -> Vec<Branch> {
     use Dns::*;
     vec![
@@ -180,7 +411,8 @@ fn title(town: &str) -> String {
         .unwrap_or_default()
 }
 
-fn zone(origin: &str, ns: &[&str], body: &str) -> ZoneSource {
+fn zone(origin: &str, ns: &[&str], body: impl AsRef<str>) -> ZoneSource {
+    let body = body.as_ref();
     let mut text = format!(
         "$ORIGIN {origin}.\n$TTL 3600\n@ IN SOA {first}. hostmaster.{origin}. ( 2026112501 7200 3600 1209600 3600 )\n",
         first = ns.first().copied().unwrap_or("ns1.hostingco.example"),
@@ -208,7 +440,17 @@ pub fn fixture() -> Fixture {
             "ns1 IN A 127.0.54.1\nns2 IN A 127.0.54.2\n@ IN A 127.0.10.1\nwww IN A 127.0.10.1\n\
              @ IN MX 10 mail.exampleparty.example.\nmail IN A 127.0.20.1\n\
              @ IN CAA 0 issue \"letsencrypt.org\"\n@ IN CAA 0 iodef \"mailto:security@exampleparty.example\"\n\
-             @ IN TXT \"v=spf1 mx include:_spf.hostingco.example -all\"\n",
+             @ IN TXT \"v=spf1 mx include:_spf.hostingco.example -all\"\n\
+             members IN MX 10 mail.exampleparty.example.\n\
+             members IN TXT \"v=spf1 include:exampleparty.example -all\"\n\
+             mta-sts IN A 127.0.10.1\n"
+                .to_owned()
+                + &txt("_dmarc", "v=DMARC1; p=reject; adkim=s; rua=mailto:dmarc@exampleparty.example,mailto:agg@dmarc-reports.example")
+                + &txt("*._report._dmarc", "v=DMARC1")
+                + &txt("selector1._domainkey", &format!("v=DKIM1; k=rsa; p={RSA_2048}"))
+                + &txt("_mta-sts", "v=STSv1; id=2026110101")
+                + &txt("_smtp._tls", "v=TLSRPTv1; rua=mailto:tlsrpt@exampleparty.example")
+                + &txt("default._bimi", "v=BIMI1; l=https://exampleparty.example/logo.svg"),
         ),
         zone(
             "hostingco.example",
@@ -217,21 +459,59 @@ pub fn fixture() -> Fixture {
              _spf IN TXT \"v=spf1 ip4:127.0.20.50 -all\"\n",
         ),
         zone("cheapdns.example", &cheap_ns, "ns IN A 127.0.56.1\n"),
+        // A DMARC report processor the HQ uses; it authorises the HQ's reports.
+        zone(
+            "dmarc-reports.example",
+            &hosting_ns,
+            txt("exampleparty.example._report._dmarc", "v=DMARC1"),
+        ),
     ];
     for (id, _) in REGIONS {
-        zones.push(zone(
-            &format!("exampleparty-{id}.example"),
-            &hq_ns,
+        let mut body = String::from(
             "@ IN A 127.0.10.1\nwww IN A 127.0.10.1\n@ IN MX 10 mail.exampleparty.example.\n\
              @ IN CAA 0 issue \"letsencrypt.org\"\n@ IN TXT \"v=spf1 include:exampleparty.example -all\"\n",
-        ));
+        );
+        match id {
+            "north" => body.push_str(&txt(
+                "_dmarc",
+                "v=DMARC1; p=quarantine; rua=mailto:dmarc@exampleparty.example",
+            )),
+            // Reject for the region, but nothing for its subdomains (london inherits none).
+            "south" => {
+                body.push_str(&txt(
+                    "_dmarc",
+                    "v=DMARC1; p=reject; sp=none; rua=mailto:dmarc@exampleparty.example",
+                ));
+                body.push_str("london IN MX 10 mail.exampleparty.example.\n");
+                body.push_str("london IN TXT \"v=spf1 include:exampleparty.example -all\"\n");
+            }
+            _ => {} // midlands: no DMARC at all
+        }
+        zones.push(zone(&format!("exampleparty-{id}.example"), &hq_ns, body));
     }
     for parked in [
         "example-party.example",
         "examplepartyshop.example",
         "vote-exampleparty.example",
     ] {
-        zones.push(zone(parked, &hq_ns, "@ IN TXT \"v=spf1 -all\"\n"));
+        let mut body = String::from("@ IN TXT \"v=spf1 -all\"\n");
+        match parked {
+            // Locked down as GDS advises: SPF -all, DMARC reject, null MX.
+            "example-party.example" => {
+                body.push_str(&txt(
+                    "_dmarc",
+                    "v=DMARC1; p=reject; sp=reject; adkim=s; aspf=s",
+                ));
+                body.push_str("@ IN MX 0 .\n");
+            }
+            // Still receives mail at the HQ's server.
+            "vote-exampleparty.example" => {
+                body.push_str(&txt("_dmarc", "v=DMARC1; p=reject"));
+                body.push_str("@ IN MX 10 mail.exampleparty.example.\n");
+            }
+            _ => {} // examplepartyshop: SPF only
+        }
+        zones.push(zone(parked, &hq_ns, body));
     }
     for br in branches() {
         let origin = format!("{}-exampleparty.example", br.town);
@@ -262,6 +542,9 @@ pub fn fixture() -> Fixture {
             if !matches!(br.town, "barnsley" | "preston" | "truro") {
                 body.push_str("@ IN TXT \"v=spf1 include:_spf.hostingco.example ~all\"\n");
             }
+        }
+        if br.roles.contains("mail") {
+            body.push_str(&branch_mail(br.town));
         }
         if let Some(caa) = br.caa {
             let _ = writeln!(body, "@ IN CAA {caa}");
@@ -318,6 +601,7 @@ fn inventory() -> String {
     };
     org(&mut t, "hq", "Example Party HQ", "party", "medium", None);
     dom(&mut t, HQ_DOMAIN, r#"["mail", "web"]"#);
+    dom(&mut t, "members.exampleparty.example", r#"["mail"]"#);
     for parked in [
         "example-party.example",
         "examplepartyshop.example",
@@ -332,6 +616,9 @@ fn inventory() -> String {
             &format!("exampleparty-{id}.example"),
             r#"["mail", "web"]"#,
         );
+        if id == "south" {
+            dom(&mut t, "london.exampleparty-south.example", r#"["mail"]"#);
+        }
     }
     for br in branches() {
         org(
@@ -384,7 +671,7 @@ fn hosts() -> String {
     let hosts = format!(
         r#"# HQ web site: HTTPS with a valid certificate, HTTP redirects to it, HSTS.
 [[web]]
-names = ["exampleparty.example", "www.exampleparty.example", "exampleparty-north.example", "www.exampleparty-north.example", "exampleparty-midlands.example", "www.exampleparty-midlands.example", "exampleparty-south.example", "www.exampleparty-south.example"]
+names = ["exampleparty.example", "www.exampleparty.example", "mta-sts.exampleparty.example", "exampleparty-north.example", "www.exampleparty-north.example", "exampleparty-midlands.example", "www.exampleparty-midlands.example", "exampleparty-south.example", "www.exampleparty-south.example"]
 ip = "127.0.10.1"
 cert = {{ status = "valid", key = "ecdsa-p256" }}
 http = "redirect-https"
@@ -393,6 +680,29 @@ http = "redirect-https"
 "X-Content-Type-Options" = "nosniff"
 [web.files]
 "/.well-known/security.txt" = "Contact: mailto:security@exampleparty.example\nExpires: 2027-06-01T00:00:00Z\n"
+"/.well-known/mta-sts.txt" = {hq_sts:?}
+
+# MTA-STS policy hosts at the hosting company, one per policy the branches publish.
+[[web]]
+names = ["mta-sts.bradford-exampleparty.example"]
+ip = "127.0.10.50"
+cert = {{ status = "valid" }}
+[web.files]
+"/.well-known/mta-sts.txt" = {enforce:?}
+
+[[web]]
+names = ["mta-sts.norwich-exampleparty.example"]
+ip = "127.0.10.50"
+cert = {{ status = "valid" }}
+[web.files]
+"/.well-known/mta-sts.txt" = {testing:?}
+
+[[web]]
+names = ["mta-sts.reading-exampleparty.example"]
+ip = "127.0.10.50"
+cert = {{ status = "valid" }}
+[web.files]
+"/.well-known/mta-sts.txt" = {stale:?}
 
 # The hosting company's shared web server, serving most branches.
 [[web]]
@@ -415,7 +725,11 @@ ip = "127.0.20.50"
 starttls = true
 cert = {{ status = "valid", key = "rsa-2048" }}
 "#,
-        branches = branch_names.join(", ")
+        branches = branch_names.join(", "),
+        hq_sts = sts_policy("enforce", &["mail.exampleparty.example"], 1_209_600),
+        enforce = sts_policy("enforce", &["mx.hostingco.example"], 2_592_000),
+        testing = sts_policy("testing", &["mx.hostingco.example"], 86_400),
+        stale = sts_policy("enforce", &["mail.oldhost.example"], 1_209_600),
     );
     hosts + &own
 }

@@ -137,10 +137,27 @@ pub(crate) enum Role {
     Nameserver(Arc<HashSet<LowerName>>),
 }
 
+/// The closest enclosing zone of `name`: `name` itself or its nearest ancestor that is a
+/// zone origin. Walks up label by label, so a lab with thousands of zones (the mail
+/// benchmark serves 10,000) answers each question in time independent of the zone count.
+fn closest_zone(origins: &HashSet<LowerName>, name: &LowerName) -> Option<LowerName> {
+    let mut n = name.clone();
+    loop {
+        if origins.contains(&n) {
+            return Some(n);
+        }
+        if n.is_root() {
+            return None;
+        }
+        n = n.base_name();
+    }
+}
+
 /// The request handler of one listening address.
 pub(crate) struct LabHandler {
     pub catalog: Arc<Catalog>,
-    pub origins: Arc<Vec<LowerName>>,
+    /// Every zone origin, for finding the closest enclosing zone label by label.
+    pub origins: Arc<HashSet<LowerName>>,
     pub behaviour: Arc<Behaviour>,
     pub role: Role,
     pub queries: Arc<AtomicU64>,
@@ -158,7 +175,7 @@ impl RequestHandler for LabHandler {
             return self.error(request, ResponseCode::FormErr, response).await;
         };
         let qname = info.query.name().clone();
-        let zone = self.origins.iter().find(|o| o.zone_of(&qname)).cloned();
+        let zone = closest_zone(&self.origins, &qname);
         let Some(zone) = zone else {
             let code = match self.role {
                 Role::Resolver => ResponseCode::NXDomain,

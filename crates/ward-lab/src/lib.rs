@@ -22,7 +22,7 @@ pub mod synth;
 pub use fixture::{DnsBehaviour, Fixture};
 
 use hickory_server::Server;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -141,7 +141,7 @@ impl Lab {
                 .filter(|ip| ip.is_loopback() && !fixture.dns.offline.contains(ip)),
         );
         let (dns_port, sockets) = bind_everywhere(&ips, true).await?;
-        let origins = Arc::new(zones.origins.clone());
+        let origins = Arc::new(zones.origins.iter().cloned().collect::<HashSet<_>>());
         let mut queries = BTreeMap::new();
         for (ip, (udp, tcp)) in ips.iter().zip(sockets) {
             let counter = Arc::new(AtomicU64::new(0));

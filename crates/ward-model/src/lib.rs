@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod finding;
+pub mod http;
 pub mod inventory;
 pub mod lookup;
 pub mod observe;

@@ -193,9 +193,24 @@ pub struct AssetObservation {
     /// TLS scans of the asset's HTTPS and SMTP endpoints.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tls: Vec<crate::tls::TlsScan>,
+    /// The MTA-STS policy fetch (`https://mta-sts.<domain>/.well-known/mta-sts.txt`),
+    /// made when the domain publishes an `_mta-sts` record; `None` when not attempted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mta_sts_policy: Option<crate::http::HttpFetch>,
 }
 
 impl AssetObservation {
+    /// An observation of `domain` with nothing seen yet.
+    pub fn new(domain: impl Into<String>, scanned_at: OffsetDateTime) -> Self {
+        AssetObservation {
+            domain: domain.into(),
+            scanned_at,
+            dns: Vec::new(),
+            tls: Vec::new(),
+            mta_sts_policy: None,
+        }
+    }
+
     /// The outcome of asking the resolver for `name`/`rtype`, if that was asked.
     pub fn resolved(&self, name: &str, rtype: &str) -> Option<&DnsOutcome> {
         self.dns

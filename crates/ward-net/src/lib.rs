@@ -18,6 +18,7 @@
 
 pub mod dns;
 pub mod guard;
+pub mod http;
 pub mod tcp;
 
 use guard::{CheckedAddr, TargetPolicy};

@@ -6,6 +6,7 @@
 //! not ask" stay different things.
 
 pub mod dns;
+pub mod mta_sts;
 pub mod tls;
 pub mod transport;
 
@@ -25,13 +26,16 @@ pub const MAX_FOLLOW_UPS: usize = 256;
 pub struct Prober {
     net: Net,
     tls_cache: transport::TlsCache,
+    http: ward_net::http::HttpClient,
 }
 
 impl Prober {
     /// A prober that uses `net` for all I/O.
     pub fn new(net: Net) -> Self {
+        let http = ward_net::http::HttpClient::default();
         Prober {
             net,
+            http,
             tls_cache: transport::TlsCache::default(),
         }
     }
@@ -53,12 +57,7 @@ impl Prober {
         scanned_at: OffsetDateTime,
         needs: &(dyn Fn(&AssetObservation) -> Vec<(String, String)> + Sync),
     ) -> AssetObservation {
-        let mut obs = AssetObservation {
-            domain: asset.domain.clone(),
-            scanned_at,
-            dns: Vec::new(),
-            tls: Vec::new(),
-        };
+        let mut obs = AssetObservation::new(asset.domain.clone(), scanned_at);
         dns::basics(&self.net, &asset.domain, &mut obs).await;
         transport::probe(&self.net, &self.tls_cache, asset, &mut obs).await;
         let mut asked = 0usize;
@@ -76,6 +75,7 @@ impl Prober {
                 futures::future::join_all(wanted.iter().map(|(n, t)| self.net.resolve(n, t))).await;
             obs.dns.extend(answers);
         }
+        mta_sts::fetch_policy(&self.net, &self.http, &asset.domain, &mut obs).await;
         obs
     }
 }

@@ -95,10 +95,23 @@ fn one_ns_fixture() -> ward_lab::Fixture {
         vec![zone(
             "single.test",
             &[("ns.single.test", "127.0.70.1")],
-            "@ IN TXT \"v=spf1 -all\"\n",
+            // Locked down as a parked domain should be, so that the lone nameserver is the
+            // only failure of a parked scan and its severity decides the exit code.
+            "@ IN TXT \"v=spf1 -all\"\n_dmarc IN TXT \"v=DMARC1; p=reject\"\n@ IN MX 0 .\n",
         )],
         DnsBehaviour::default(),
     )
+}
+
+/// An inventory holding single.test as a parked domain of an organisation of `size`.
+fn parked_inventory(dir: &std::path::Path, size: &str) -> String {
+    let path = dir.join(format!("{size}.toml"));
+    let text = format!(
+        "[[organisation]]\nid = \"p\"\nname = \"P\"\nkind = \"party\"\nsize = \"{size}\"\n\n\
+         [[organisation.domain]]\nname = \"single.test\"\nroles = [\"parked\"]\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,27 +119,25 @@ async fn fail_on_sets_exit_1_only_at_or_above_the_threshold() {
     let lab = Lab::start(&one_ns_fixture()).await.unwrap();
     tokio::task::block_in_place(|| {
         let dir = tempfile::tempdir().unwrap();
-        // dns.ns fails with medium severity for a small organisation.
-        let mut cmd = ward(dir.path());
-        cmd.arg("scan")
-            .args(lab_args(&lab))
-            .args(["--fail-on", "medium", "single.test"]);
-        run(&mut cmd, 1);
-        let mut cmd = ward(dir.path());
-        cmd.arg("scan")
-            .args(lab_args(&lab))
-            .args(["--fail-on", "high", "single.test"]);
-        run(&mut cmd, 0);
+        let scan = |size: &str, fail_on: &str, expect: i32| {
+            let mut cmd = ward(dir.path());
+            cmd.arg("scan").args(lab_args(&lab));
+            cmd.args([
+                "--inventory",
+                &parked_inventory(dir.path(), size),
+                "--fail-on",
+                fail_on,
+            ]);
+            let out = run(&mut cmd, expect);
+            String::from_utf8(out.stdout).unwrap()
+        };
+        // dns.ns fails with medium severity for a small organisation, and is its only failure.
+        let table = scan("small", "medium", 1);
+        assert!(table.contains("medium   fail   dns.ns"), "{table}");
+        assert_eq!(table.matches(" fail ").count(), 1, "{table}");
+        scan("small", "high", 0);
         // Medium organisations rate the same gap higher.
-        let mut cmd = ward(dir.path());
-        cmd.arg("scan").args(lab_args(&lab)).args([
-            "--size",
-            "medium",
-            "--fail-on",
-            "high",
-            "single.test",
-        ]);
-        run(&mut cmd, 1);
+        scan("medium", "high", 1);
     });
 }
 

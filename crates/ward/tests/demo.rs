@@ -90,7 +90,57 @@ fn demo_json_shows_each_deliberate_case() {
         ("durham-exampleparty.example", "web.cert", "pass"),
         ("bradford-exampleparty.example", "web.tls_versions", "pass"),
         ("bradford-exampleparty.example", "mx.starttls", "pass"),
+        // Mail authentication (issue 3).
+        ("exampleparty-midlands.example", "dmarc.present", "fail"),
+        ("exampleparty-north.example", "dmarc.policy", "warn"),
+        ("exampleparty-south.example", "dmarc.subdomains", "fail"),
+        ("members.exampleparty.example", "dmarc.present", "info"),
+        ("members.exampleparty.example", "dmarc.inherited", "pass"),
+        (
+            "london.exampleparty-south.example",
+            "dmarc.inherited",
+            "fail",
+        ),
+        ("example-party.example", "parked.lockdown", "pass"),
+        ("example-party.example", "mx.present", "pass"),
+        ("examplepartyshop.example", "parked.lockdown", "fail"),
+        ("vote-exampleparty.example", "parked.lockdown", "fail"),
+        ("vote-exampleparty.example", "mx.present", "warn"),
+        ("bradford-exampleparty.example", "mta_sts.policy", "pass"),
+        ("bradford-exampleparty.example", "mail.bulk_sender", "pass"),
+        ("cambridge-exampleparty.example", "dmarc.reporting", "fail"),
+        ("derby-exampleparty.example", "dmarc.subdomains", "fail"),
+        ("durham-exampleparty.example", "dkim.strength", "warn"),
+        ("durham-exampleparty.example", "tls_rpt.record", "fail"),
+        ("exeter-exampleparty.example", "dkim.strength", "fail"),
+        ("ipswich-exampleparty.example", "dkim.present", "fail"),
+        ("norwich-exampleparty.example", "mta_sts.policy", "warn"),
+        ("reading-exampleparty.example", "mta_sts.policy", "fail"),
+        ("salford-exampleparty.example", "mta_sts.policy", "fail"),
+        ("wakefield-exampleparty.example", "dmarc.policy", "warn"),
+        ("wakefield-exampleparty.example", "dmarc.syntax", "warn"),
+        ("harrogate-exampleparty.example", "dkim.syntax", "fail"),
+        ("bristol-exampleparty.example", "bimi.record", "fail"),
+        ("bolton-exampleparty.example", "dmarc.reporting", "warn"),
+        ("lincoln-exampleparty.example", "dmarc.syntax", "fail"),
+        ("oxford-exampleparty.example", "dmarc.present", "fail"),
+        ("truro-exampleparty.example", "dmarc.policy", "fail"),
+        ("preston-exampleparty.example", "mail.bulk_sender", "fail"),
+        ("dover-exampleparty.example", "dmarc.present", "error"),
+        ("halifax-exampleparty.example", "mx.present", "error"),
     ];
+    // Every listed case is a domain the demo scans.
+    for case in ward_lab::demo::CASES {
+        statuses(&doc, case.domain);
+    }
+    // The HQ shows every mail check, and passes the ones that judge it.
+    let hq_checks: Vec<String> = statuses(&doc, hq).into_iter().map(|(c, _)| c).collect();
+    for check in ward_checks::mail::CHECKS {
+        if *check == "parked.lockdown" {
+            continue; // the HQ is not parked
+        }
+        assert!(hq_checks.iter().any(|c| c == check), "HQ lacks {check}");
+    }
     for (domain, check, status) in expect {
         assert_eq!(status_of(&doc, domain, check), status, "{domain} {check}");
     }

@@ -1,0 +1,387 @@
+//! The `dkim.*` checks: key records at selectors from a built-in list of the selectors
+//! common mail providers use, plus the selectors named in the inventory.
+//!
+//! Selectors cannot be listed from DNS, so "no key found" is only a finding when the
+//! inventory names the selectors in use; otherwise it is `info`.
+//!
+//! | check | pass | warn | fail | error |
+//! |---|---|---|---|---|
+//! | `dkim.present` | a usable key at some selector | | no key at a selector the inventory names; only revoked keys | a selector lookup failed and no key was found |
+//! | `dkim.strength` | every usable key RSA ≥ 2048 or Ed25519 | an RSA key of 1024–2047 bits | an RSA key under 1024 bits; every key revoked | |
+//! | `dkim.syntax` | every key record parses | | a key record is refused | |
+
+use super::{Txt, domain_unreachable};
+use crate::{Context, Stakes, finding};
+use serde_json::{Value, json};
+use ward_model::{Asset, Finding, Severity, Status};
+use ward_records::dkim::{self, DkimKey, KeyType, Limits, PublicKey};
+
+/// Selectors used by common mail providers, tried for every mail domain: Google Workspace
+/// (`google`), Microsoft 365 (`selector1`, `selector2`), Mailchimp/Mandrill (`k1`, `k2`,
+/// `k3`, `mandrill`), SendGrid and others (`s1`, `s2`), Fastmail (`fm1`–`fm3`), Proton
+/// (`protonmail`, `protonmail2`, `protonmail3`), Zoho (`zoho`), Postmark (`pm`), Amazon SES
+/// custom setups and hosting panels (`default`, `dkim`, `mail`, `smtp`).
+pub const BUILTIN_SELECTORS: &[&str] = &[
+    "google",
+    "selector1",
+    "selector2",
+    "k1",
+    "k2",
+    "k3",
+    "s1",
+    "s2",
+    "default",
+    "dkim",
+    "mail",
+    "smtp",
+    "fm1",
+    "fm2",
+    "fm3",
+    "protonmail",
+    "protonmail2",
+    "protonmail3",
+    "zoho",
+    "mandrill",
+    "pm",
+];
+
+/// Most selectors tried for one domain (built-in plus inventory).
+const MAX_SELECTORS: usize = 40;
+
+const PRESENT: Stakes = Stakes::flat(Severity::Medium);
+const STRENGTH: Stakes = Stakes::flat(Severity::Medium);
+const SYNTAX: Stakes = Stakes::flat(Severity::Medium);
+
+/// The selectors tried for `asset`: the built-in list, then the inventory's, each once.
+fn selectors(asset: &Asset) -> Vec<String> {
+    let mut out: Vec<String> = BUILTIN_SELECTORS.iter().map(|s| (*s).to_owned()).collect();
+    for s in &asset.dkim_selectors {
+        let s = s.trim().trim_end_matches('.').to_ascii_lowercase();
+        let ok = !s.is_empty()
+            && s.len() <= 200
+            && s.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+        if ok && !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out.truncate(MAX_SELECTORS);
+    out
+}
+
+fn name(selector: &str, domain: &str) -> String {
+    format!("{selector}._domainkey.{domain}")
+}
+
+/// The TXT questions for every selector.
+pub(crate) fn needed(asset: &Asset) -> Vec<(String, String)> {
+    selectors(asset)
+        .iter()
+        .map(|s| (name(s, &asset.domain), "TXT".to_owned()))
+        .collect()
+}
+
+/// What the DKIM checks found, for the bulk-sender check.
+#[derive(Debug, Clone)]
+pub(crate) struct DkimOutcome {
+    pub findings: Vec<Finding>,
+    /// Selectors with a usable (parsed, not revoked) key.
+    pub usable: Vec<String>,
+    /// Whether the answer is known (no lookup failed or was missing, or a key was found).
+    pub known: bool,
+}
+
+/// Whether a TXT text at a selector looks like a DKIM key record: it starts with
+/// `v=DKIM1` or has a `p=` tag (RFC 6376 §3.6.1 makes `p` the one required tag).
+fn looks_like_key(text: &str) -> bool {
+    text.split(';').any(|term| {
+        let (k, v) = term.split_once('=').unwrap_or((term, ""));
+        let k = k.trim();
+        k == "p" || (k == "v" && v.trim() == "DKIM1")
+    })
+}
+
+/// Bits, or a word, for evidence.
+fn describe(key: &DkimKey) -> String {
+    match &key.key {
+        PublicKey::Revoked => "revoked (empty p=)".into(),
+        PublicKey::Rsa { bits, .. } => format!("RSA {bits}-bit"),
+        PublicKey::Ed25519 { .. } => "Ed25519".into(),
+    }
+}
+
+pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
+    let domain = ctx.asset.domain.as_str();
+    if let Some(failure) = domain_unreachable(ctx.obs, domain) {
+        let why = format!(
+            "could not tell: {domain}'s nameservers did not answer ({failure}), so DKIM keys were not looked up"
+        );
+        let findings = ["dkim.present", "dkim.strength", "dkim.syntax"]
+            .iter()
+            .map(|c| finding(ctx, c, Status::Error, PRESENT, why.clone(), Value::Null))
+            .collect();
+        return DkimOutcome {
+            findings,
+            usable: Vec::new(),
+            known: false,
+        };
+    }
+    let named: Vec<String> = ctx
+        .asset
+        .dkim_selectors
+        .iter()
+        .map(|s| s.trim().to_ascii_lowercase())
+        .collect();
+    let mut keys: Vec<(String, DkimKey)> = Vec::new();
+    let mut refused: Vec<Value> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    let mut tried = Vec::new();
+    for sel in selectors(ctx.asset) {
+        let qname = name(&sel, domain);
+        let txt = Txt::get(ctx.obs, &qname);
+        tried.push(json!({ "selector": sel, "state": txt.state() }));
+        if let Some(why) = txt.unknown(&qname) {
+            unknown.push(why);
+            continue;
+        }
+        if let Txt::Records(texts) = &txt {
+            // Wildcard TXT records (`* IN TXT "v=spf1 -all"`) answer at every selector;
+            // only texts that look like key records are judged as keys.
+            for t in texts.iter().filter(|t| looks_like_key(t)) {
+                match dkim::parse(t, &Limits::default()) {
+                    Ok(k) => keys.push((sel.clone(), k)),
+                    Err(e) => refused.push(json!({
+                        "selector": sel, "record": t, "error": e, "message": e.to_string()
+                    })),
+                }
+            }
+        }
+    }
+    // A wildcard that answers every selector with the same key record (GDS advises
+    // `*._domainkey` with `v=DKIM1; p=` on domains that send no mail) is one key, not one
+    // per selector tried.
+    let tried_count = tried.len();
+    if let Some((_, first)) = keys.first() {
+        let raw = first.raw.clone();
+        if tried_count >= 3 && keys.len() == tried_count && keys.iter().all(|(_, k)| k.raw == raw) {
+            keys.truncate(1);
+            if let Some((sel, _)) = keys.first_mut() {
+                *sel = "*".to_owned();
+            }
+        }
+    }
+    let usable: Vec<&(String, DkimKey)> = keys
+        .iter()
+        .filter(|(_, k)| k.key != PublicKey::Revoked)
+        .collect();
+    let revoked: Vec<&str> = keys
+        .iter()
+        .filter(|(_, k)| k.key == PublicKey::Revoked)
+        .map(|(s, _)| s.as_str())
+        .collect();
+    let found: Vec<Value> = keys
+        .iter()
+        .map(|(s, k)| json!({ "selector": s, "key": describe(k), "testing": k.testing(), "record": k.raw }))
+        .collect();
+    let ev = json!({ "found": found, "refused": refused, "tried": tried });
+    let mut out = Vec::new();
+    // dkim.present
+    let missing_named: Vec<&str> = named
+        .iter()
+        .filter(|n| !keys.iter().any(|(s, _)| s == *n))
+        .map(String::as_str)
+        .collect();
+    let present = if !usable.is_empty() {
+        let sels: Vec<&str> = usable.iter().map(|(s, _)| s.as_str()).collect();
+        if missing_named.is_empty() || !unknown.is_empty() {
+            finding(
+                ctx,
+                "dkim.present",
+                Status::Pass,
+                PRESENT,
+                format!(
+                    "{domain} publishes DKIM keys at selector(s) {}",
+                    sels.join(", ")
+                ),
+                ev.clone(),
+            )
+        } else {
+            finding(
+                ctx,
+                "dkim.present",
+                Status::Fail,
+                PRESENT,
+                format!(
+                    "the inventory names DKIM selector(s) {} for {domain}, but no key is published there (keys found at {})",
+                    missing_named.join(", "),
+                    sels.join(", ")
+                ),
+                ev.clone(),
+            )
+        }
+    } else if let Some(first) = unknown.first() {
+        finding(
+            ctx,
+            "dkim.present",
+            Status::Error,
+            PRESENT,
+            format!("could not tell whether {domain} publishes DKIM keys: {first}"),
+            ev.clone(),
+        )
+    } else if !revoked.is_empty() {
+        finding(
+            ctx,
+            "dkim.present",
+            Status::Fail,
+            PRESENT,
+            format!(
+                "every DKIM key found for {domain} is revoked (selector(s) {}): its mail cannot be DKIM-signed",
+                revoked.join(", ")
+            ),
+            ev.clone(),
+        )
+    } else if !named.is_empty() {
+        finding(
+            ctx,
+            "dkim.present",
+            Status::Fail,
+            PRESENT,
+            format!(
+                "no DKIM key at the selector(s) the inventory names for {domain} ({})",
+                named.join(", ")
+            ),
+            ev.clone(),
+        )
+    } else {
+        finding(
+            ctx,
+            "dkim.present",
+            Status::Info,
+            PRESENT,
+            format!(
+                "no DKIM key found for {domain} at {} common selectors; name your selectors in the inventory (dkim_selectors) to have them checked",
+                tried.len()
+            ),
+            ev.clone(),
+        )
+    };
+    out.push(present);
+    // dkim.strength
+    let weakest = usable
+        .iter()
+        .filter_map(|(s, k)| match (&k.key_type, &k.key) {
+            (KeyType::Rsa, PublicKey::Rsa { bits, .. }) => Some((s.as_str(), *bits)),
+            _ => None,
+        })
+        .min_by_key(|(_, b)| *b);
+    let strength = match (weakest, usable.is_empty()) {
+        (_, true) if !revoked.is_empty() && unknown.is_empty() => finding(
+            ctx,
+            "dkim.strength",
+            Status::Fail,
+            STRENGTH,
+            format!(
+                "the only DKIM key(s) found for {domain} are revoked (empty p=): {}",
+                revoked.join(", ")
+            ),
+            ev.clone(),
+        ),
+        (_, true) => finding(
+            ctx,
+            "dkim.strength",
+            Status::Info,
+            STRENGTH,
+            format!("no DKIM key found for {domain}, so no key strength to judge"),
+            ev.clone(),
+        ),
+        (Some((sel, bits)), false) if bits < 1024 => finding(
+            ctx,
+            "dkim.strength",
+            Status::Fail,
+            STRENGTH,
+            format!(
+                "the DKIM key at selector {sel} of {domain} is RSA {bits}-bit: under 1024 bits, receivers ignore it (RFC 8301) and it can be factored"
+            ),
+            ev.clone(),
+        ),
+        (Some((sel, bits)), false) if bits < 2048 => finding(
+            ctx,
+            "dkim.strength",
+            Status::Warn,
+            STRENGTH,
+            format!(
+                "the DKIM key at selector {sel} of {domain} is RSA {bits}-bit: replace it with a 2048-bit key"
+            ),
+            ev.clone(),
+        ),
+        _ => {
+            let desc: Vec<String> = usable
+                .iter()
+                .map(|(s, k)| format!("{s}: {}", describe(k)))
+                .collect();
+            finding(
+                ctx,
+                "dkim.strength",
+                Status::Pass,
+                STRENGTH,
+                format!("DKIM keys of {domain} are strong ({})", desc.join(", ")),
+                ev.clone(),
+            )
+        }
+    };
+    out.push(strength);
+    // dkim.syntax
+    let syntax = if let Some(first) = refused.first() {
+        finding(
+            ctx,
+            "dkim.syntax",
+            Status::Fail,
+            SYNTAX,
+            format!(
+                "the DKIM key record at selector {} of {domain} is refused: {}",
+                first
+                    .get("selector")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                first
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            ),
+            ev.clone(),
+        )
+    } else if keys.is_empty() {
+        finding(
+            ctx,
+            "dkim.syntax",
+            Status::Info,
+            SYNTAX,
+            format!("no DKIM key record found for {domain} to check"),
+            ev.clone(),
+        )
+    } else {
+        finding(
+            ctx,
+            "dkim.syntax",
+            Status::Pass,
+            SYNTAX,
+            format!("every DKIM key record found for {domain} is valid"),
+            ev.clone(),
+        )
+    };
+    out.push(syntax);
+    DkimOutcome {
+        findings: out,
+        // Receivers ignore RSA keys under 1024 bits (RFC 8301), so they do not count here.
+        usable: usable
+            .iter()
+            .filter(|(_, k)| !matches!(k.key, PublicKey::Rsa { bits, .. } if bits < 1024))
+            .map(|(s, _)| s.clone())
+            .collect(),
+        known: unknown.is_empty() || !usable.is_empty(),
+    }
+}

@@ -1,0 +1,179 @@
+//! The mail-authentication checks beyond SPF: DMARC, DKIM, MX, MTA-STS, TLS-RPT, BIMI,
+//! parked-domain lockdown and bulk-sender readiness.
+//!
+//! Every check here reads DNS through the observation (a [`ward_model::DnsSource`]) and
+//! keeps the three states apart: a question that was not asked, or whose lookup failed,
+//! gives `error` ("could not tell"), never "missing". [`needed_lookups`] lists the
+//! questions still unanswered so the probe can ask them and judge again.
+//!
+//! Which assets are judged: role `mail` gets every check; role `parked` gets the DMARC
+//! family, `mx.present` and `parked.lockdown` (a parked domain signs nothing and serves no
+//! MTA-STS policy, so DKIM, MTA-STS, TLS-RPT, BIMI and bulk-sender readiness do not apply).
+
+mod dkim;
+mod dmarc;
+mod mx;
+mod posture;
+
+use crate::Context;
+use ward_model::observe::{AssetObservation, DnsFailure};
+use ward_model::{Asset, DnsOutcome, DnsSource, Finding, Lookup, Role};
+
+pub use dkim::BUILTIN_SELECTORS;
+
+/// The check ids of this family, in catalogue order.
+pub const CHECKS: &[&str] = &[
+    "dmarc.present",
+    "dmarc.syntax",
+    "dmarc.policy",
+    "dmarc.subdomains",
+    "dmarc.reporting",
+    "dmarc.inherited",
+    "dkim.present",
+    "dkim.strength",
+    "dkim.syntax",
+    "mx.present",
+    "mta_sts.record",
+    "mta_sts.policy",
+    "tls_rpt.record",
+    "bimi.record",
+    "parked.lockdown",
+    "mail.bulk_sender",
+];
+
+/// Whether the asset sends or receives mail (role `mail`).
+fn is_mail(asset: &Asset) -> bool {
+    asset.has(Role::Mail)
+}
+
+/// Whether the asset is judged by this family at all.
+fn in_scope(asset: &Asset) -> bool {
+    asset.has(Role::Mail) || asset.has(Role::Parked)
+}
+
+/// Whether the domain's own nameservers could not be reached: its SOA lookup failed.
+/// Mail questions are not asked then (each would only time out again); the checks say
+/// *could not tell*, naming the failure.
+fn domain_unreachable<'a>(obs: &'a AssetObservation, domain: &str) -> Option<&'a DnsFailure> {
+    obs.resolved(domain, "SOA").and_then(DnsOutcome::failure)
+}
+
+/// The DNS questions the mail checks still need for `asset`.
+pub fn needed_lookups(asset: &Asset, obs: &AssetObservation) -> Vec<(String, String)> {
+    let domain = asset.domain.as_str();
+    if !in_scope(asset) || domain_unreachable(obs, domain).is_some() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    out.extend(dmarc::needed(obs, domain));
+    out.push((domain.to_owned(), "MX".to_owned()));
+    if is_mail(asset) {
+        out.extend(dkim::needed(asset));
+        out.extend(mx::needed(obs, domain));
+        out.push((format!("default._bimi.{domain}"), "TXT".to_owned()));
+    }
+    out
+}
+
+/// Judges every mail check for one asset.
+pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
+    if !in_scope(ctx.asset) {
+        return Vec::new();
+    }
+    let mail = is_mail(ctx.asset);
+    let mut out = Vec::new();
+    let dm = dmarc::judge(ctx);
+    out.extend(dm.findings.iter().cloned());
+    let dk = if mail { Some(dkim::judge(ctx)) } else { None };
+    if let Some(d) = &dk {
+        out.extend(d.findings.iter().cloned());
+    }
+    let mxs = mx::judge_mx(ctx);
+    out.push(mxs.finding.clone());
+    if mail {
+        out.extend(mx::judge_mta_sts(ctx, &mxs));
+        out.push(mx::judge_tls_rpt(ctx));
+        out.push(posture::bimi(ctx, &dm));
+    }
+    if ctx.asset.has(Role::Parked) {
+        out.push(posture::parked(ctx, &dm, &mxs));
+    }
+    if let Some(d) = &dk {
+        out.push(posture::bulk_sender(ctx, &dm, d));
+    }
+    out
+}
+
+/// A TXT lookup in the three states, with the records' texts.
+#[derive(Debug, Clone)]
+pub(crate) enum Txt {
+    /// Not asked (yet).
+    NotFetched,
+    /// The lookup failed.
+    Failed(DnsFailure),
+    /// No such name, or no TXT records.
+    Absent,
+    /// The TXT records' texts.
+    Records(Vec<String>),
+}
+
+impl Txt {
+    pub(crate) fn get(dns: &dyn DnsSource, name: &str) -> Txt {
+        match dns.query(name, "TXT") {
+            Lookup::NotFetched => Txt::NotFetched,
+            Lookup::Done(DnsOutcome::Failed { failure }) => Txt::Failed(failure),
+            Lookup::Done(o @ DnsOutcome::Answer { .. }) => {
+                let texts: Vec<String> = o.records_of("TXT").map(|r| r.data.clone()).collect();
+                if texts.is_empty() {
+                    Txt::Absent
+                } else {
+                    Txt::Records(texts)
+                }
+            }
+            Lookup::Done(_) => Txt::Absent,
+        }
+    }
+
+    /// The records whose first term is `v=<version>` (case-insensitive keyword, blanks
+    /// around `=` allowed).
+    pub(crate) fn versioned(&self, version: &str) -> Vec<&str> {
+        match self {
+            Txt::Records(r) => r
+                .iter()
+                .map(String::as_str)
+                .filter(|t| starts_with_version(t, version))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// "could not tell" wording, when this lookup gives no answer.
+    pub(crate) fn unknown(&self, name: &str) -> Option<String> {
+        match self {
+            Txt::NotFetched => Some(format!("the TXT records of {name} were not fetched")),
+            Txt::Failed(f) => Some(format!("the TXT lookup of {name} failed ({f})")),
+            Txt::Absent | Txt::Records(_) => None,
+        }
+    }
+
+    pub(crate) fn state(&self) -> &'static str {
+        match self {
+            Txt::NotFetched => "not_fetched",
+            Txt::Failed(_) => "failed",
+            Txt::Absent => "absent",
+            Txt::Records(_) => "present",
+        }
+    }
+}
+
+/// Whether `txt` begins with the term `v=<version>`.
+pub(crate) fn starts_with_version(txt: &str, version: &str) -> bool {
+    let first = txt.split(';').next().unwrap_or_default();
+    match first.split_once('=') {
+        Some((k, v)) => {
+            k.trim_matches([' ', '\t']).eq_ignore_ascii_case("v")
+                && v.trim_matches([' ', '\t']).eq_ignore_ascii_case(version)
+        }
+        None => false,
+    }
+}

@@ -1,0 +1,92 @@
+//! HTTP fetches as observations: what a server answered, or why nothing usable came back.
+//!
+//! Written by `ward-net`'s HTTP client and stored in observations (the MTA-STS policy
+//! today; web checks later). Every failure is data, so a check can tell "the server said
+//! 404" (a finding) from "the connection timed out" or "the certificate did not validate"
+//! (each its own kind), and never mistakes one for the other.
+
+use crate::NetFailure;
+use serde::{Deserialize, Serialize};
+
+/// One GET and what came of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpFetch {
+    /// The URL asked for (`https://host/path`, port shown when not the default).
+    pub url: String,
+    /// The address connected to, when one was chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// What came back.
+    pub outcome: HttpOutcome,
+}
+
+/// The outcome of one fetch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum HttpOutcome {
+    /// The server answered. Redirects are not followed: a 3xx is the answer.
+    Response {
+        /// The status code.
+        status: u16,
+        /// Header fields in order, names lower-cased, values as sent (non-UTF-8 bytes
+        /// replaced by U+FFFD).
+        headers: Vec<(String, String)>,
+        /// The body, up to the client's cap (non-UTF-8 bytes replaced by U+FFFD).
+        body: String,
+        /// Whether the body was longer than the cap and was cut.
+        body_truncated: bool,
+    },
+    /// The host name has no address to connect to (see the DNS lookups for why).
+    NoAddress,
+    /// The TCP connection failed.
+    Network {
+        /// Why.
+        failure: NetFailure,
+    },
+    /// The TLS handshake failed, including certificate validation.
+    Tls {
+        /// Whether the failure was the certificate (invalid, expired, wrong name,
+        /// untrusted) rather than the handshake itself.
+        certificate: bool,
+        /// What went wrong, as the TLS library said it.
+        detail: String,
+    },
+    /// The server's reply broke HTTP: malformed or oversized head, bad chunking, or it
+    /// stopped in the middle.
+    Protocol {
+        /// What was wrong.
+        detail: String,
+    },
+    /// No complete reply within the time limit.
+    TimedOut,
+}
+
+impl HttpFetch {
+    /// A header's value (first occurrence), by lower-case name, when there was a response.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        match &self.outcome {
+            HttpOutcome::Response { headers, .. } => headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str()),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for HttpOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HttpOutcome::Response { status, .. } => write!(f, "HTTP status {status}"),
+            HttpOutcome::NoAddress => f.write_str("the host name has no address"),
+            HttpOutcome::Network { failure } => write!(f, "{failure}"),
+            HttpOutcome::Tls {
+                certificate: true,
+                detail,
+            } => write!(f, "certificate not valid: {detail}"),
+            HttpOutcome::Tls { detail, .. } => write!(f, "TLS handshake failed: {detail}"),
+            HttpOutcome::Protocol { detail } => write!(f, "broken HTTP reply: {detail}"),
+            HttpOutcome::TimedOut => f.write_str("timed out"),
+        }
+    }
+}

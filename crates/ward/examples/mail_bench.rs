@@ -1,0 +1,299 @@
+//! Email-family throughput and peak memory, against N synthetic domains served by the lab's
+//! DNS, and the same figure for checkdmarc pointed at the same DNS server in the same run.
+//!
+//! ```text
+//! cargo run -p ward --example mail_bench -- 10000 [--per-host N] [--checkdmarc /path/to/python] [--checkdmarc-sample N]
+//! ```
+//!
+//! The lab runs in a child process (this binary with `serve N`), so the peak memory
+//! measured here (`VmHWM` of this process) is ward's probe-and-judge engine alone.
+//! Each domain is probed and judged the way `ward scan` does it (DNS basics, SPF, DMARC,
+//! DKIM, MX, MTA-STS, TLS-RPT, BIMI), and its findings are counted and dropped: the
+//! figure is the engine's, not the cost of holding a 10,000-domain report.
+//!
+//! checkdmarc is run through a small driver (in this file) that calls
+//! `checkdmarc.check_domains(..., skip_tls=True)` with the lab resolver as nameserver;
+//! dnspython's resolver port is set to the lab's DNS port, since the lab does not listen on
+//! 53. Its peak memory is the driver process's `ru_maxrss`.
+
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+use ward_lab::fixture::{DnsBehaviour, Fixture, ZoneSource};
+use ward_model::{Asset, Role, SizeClass};
+use ward_net::{Net, NetConfig, PortMap};
+use ward_probe::Prober;
+
+/// Domains probed at once (the `ward scan` default).
+const IN_FLIGHT: usize = 64;
+const KEY: &str = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAzdZMYiMI16qUwo47bXFuSDmvlZw7q6N2piQ9ir74uftrzMVcmGpHpdCfjtyamJ+K4rXLauuKERoiWLMVWOYuYlcEtoV99gc+NYEzxLK5zakTUdNcsZqwUEibN8y3FHrr/Rdg1gri6BfUkxvCGxVUN86QQ2lK3QilyS9JdGRuS5mTG+o8VmGVypmX3vQl3H6sh6NF8ssMTNolTgZ8jAYmF/FAYxZkcTD5/cOmx4NJNUtjg1rvgvoko5XkhroxWO3oQh7tgWFJY6xxzQGGzjIWGxKnwUL5EcsVo5BdA/68iNhaL+C1aRYfUL3CLlLCNuEPY+r4dN1KFum0Ysh7Y6LBZQIDAQAB";
+
+/// The name of synthetic domain `i`.
+fn name(i: usize) -> String {
+    format!("m{i:05}.test")
+}
+
+/// A fixture with `n` mail domains showing a realistic spread: DMARC none, quarantine,
+/// reject or missing; DKIM on half; TLS-RPT on a third; MTA-STS records on a tenth.
+fn fixture(n: usize) -> Fixture {
+    let mut zones = vec![ZoneSource {
+        origin: "benchdns.test".into(),
+        text: "$ORIGIN benchdns.test.\n$TTL 300\n@ IN SOA ns1.benchdns.test. h.benchdns.test. ( 1 7200 3600 1209600 300 )\n\
+               @ IN NS ns1.benchdns.test.\nns1 IN A 127.0.57.1\nmx IN A 127.0.57.25\n\
+               _spf IN TXT \"v=spf1 ip4:127.0.57.25 -all\"\n"
+            .into(),
+        path: PathBuf::from("bench/benchdns.test.zone"),
+    }];
+    for i in 0..n {
+        let d = name(i);
+        let mut t = format!(
+            "$ORIGIN {d}.\n$TTL 300\n@ IN SOA ns1.benchdns.test. h.benchdns.test. ( 1 7200 3600 1209600 300 )\n\
+             @ IN NS ns1.benchdns.test.\n@ IN A 127.0.57.80\n@ IN MX 10 mx.benchdns.test.\n\
+             @ IN TXT \"v=spf1 include:_spf.benchdns.test ~all\"\n"
+        );
+        let dmarc = match i % 4 {
+            0 => Some("v=DMARC1; p=none; rua=mailto:d@"),
+            1 => Some("v=DMARC1; p=quarantine; rua=mailto:d@"),
+            2 => Some("v=DMARC1; p=reject; rua=mailto:d@"),
+            _ => None,
+        };
+        if let Some(rec) = dmarc {
+            let _ = writeln!(t, "_dmarc IN TXT \"{rec}{d}\"");
+        }
+        if i % 2 == 0 {
+            let (a, b) = KEY.split_at(200);
+            let _ = writeln!(
+                t,
+                "selector1._domainkey IN TXT \"v=DKIM1; k=rsa; p={a}\" \"{b}\""
+            );
+        }
+        if i % 3 == 0 {
+            let _ = writeln!(t, "_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tls@{d}\"");
+        }
+        if i % 10 == 0 {
+            let _ = writeln!(t, "_mta-sts IN TXT \"v=STSv1; id={i}\"");
+        }
+        zones.push(ZoneSource {
+            origin: d.clone(),
+            text: t,
+            path: PathBuf::from(format!("bench/{d}.zone")),
+        });
+    }
+    Fixture {
+        name: format!("mail bench, {n} domains"),
+        zones,
+        hosts_toml: None,
+        dns: DnsBehaviour::default(),
+        inventory_toml: None,
+    }
+}
+
+/// This process's peak resident set, in KiB (Linux `VmHWM`).
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn serve(n: usize) -> anyhow::Result<()> {
+    let lab = ward_lab::Lab::start(&fixture(n)).await?;
+    println!("LAB {} {}", lab.resolver(), lab.ports_arg());
+    std::io::stdout().flush()?;
+    // Serve until the parent closes our stdin.
+    tokio::task::spawn_blocking(|| {
+        let mut s = String::new();
+        while std::io::stdin()
+            .read_line(&mut s)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {
+            s.clear();
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+const DRIVER: &str = r#"
+import sys, time, resource, json
+import dns.resolver, dns.nameserver
+port = int(sys.argv[2])
+_init = dns.resolver.Resolver.__init__
+def _patched(self, *a, **k):
+    _init(self, *a, **k)
+    self.port = port
+dns.resolver.Resolver.__init__ = _patched
+import checkdmarc
+ns = sys.argv[1]
+domains = [l.strip() for l in open(sys.argv[3]) if l.strip()]
+t0 = time.monotonic()
+errors = 0
+for d in domains:
+    try:
+        checkdmarc.check_domains([d], skip_tls=True, nameservers=[dns.nameserver.Do53Nameserver(ns, port)], timeout=2.0)
+    except Exception as e:
+        errors += 1
+elapsed = time.monotonic() - t0
+print(json.dumps({"domains": len(domains), "seconds": elapsed, "errors": errors,
+                  "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"#;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("serve") {
+        let n = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
+        return serve(n).await;
+    }
+    let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let flag = |f: &str| {
+        args.iter()
+            .position(|a| a == f)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let python = flag("--checkdmarc");
+    let sample: usize = flag("--checkdmarc-sample")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(n);
+
+    let started = Instant::now();
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["serve", &n.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let out = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let mut line = String::new();
+    BufReader::new(out).read_line(&mut line)?;
+    let mut words = line.split_whitespace();
+    anyhow::ensure!(words.next() == Some("LAB"), "lab said {line:?}");
+    let resolver: std::net::SocketAddr = words.next().unwrap_or_default().parse()?;
+    let ports = PortMap::parse(words.next().unwrap_or_default()).map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "lab with {n} domains up in {:.1} s at {resolver}",
+        started.elapsed().as_secs_f64()
+    );
+
+    let mut cfg = NetConfig::new(resolver);
+    // One resolver serves every question, so the per-address budget is the concurrency.
+    // `--per-host 4` reproduces `ward scan`'s default.
+    cfg.per_host = flag("--per-host")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(64);
+    cfg.concurrency = 256;
+    let net = Net::new(cfg.dangerous_lab_mode(ports.clone()))?;
+    let prober = Prober::new(net);
+    let assets: Vec<Asset> = (0..n)
+        .map(|i| Asset {
+            domain: name(i),
+            roles: vec![Role::Mail],
+            dkim_selectors: Vec::new(),
+        })
+        .collect();
+    let before = peak_kib();
+    let t0 = Instant::now();
+    let scanned_at = time::OffsetDateTime::now_utc();
+    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut questions = 0usize;
+    let mut stream = futures::stream::iter(assets.iter())
+        .map(|asset| {
+            let prober = &prober;
+            async move {
+                let needs = |o: &ward_model::observe::AssetObservation| {
+                    ward_checks::needed_lookups(asset, o)
+                };
+                let obs = prober.probe(asset, scanned_at, &needs).await;
+                let ctx = ward_checks::Context {
+                    asset,
+                    size: SizeClass::Small,
+                    obs: &obs,
+                };
+                let findings = ward_checks::judge(&ctx);
+                (obs.dns.len(), findings)
+            }
+        })
+        .buffer_unordered(IN_FLIGHT);
+    while let Some((asked, findings)) = stream.next().await {
+        questions += asked;
+        for f in findings {
+            *counts
+                .entry((f.check.0, f.status.as_str().to_owned()))
+                .or_default() += 1;
+        }
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let peak = peak_kib();
+    let ward_rate = n as f64 / secs;
+    println!(
+        "ward: {n} domains in {secs:.2} s = {ward_rate:.0} domains/s; {questions} DNS questions; peak RSS {:.1} MiB (before scan {:.1} MiB)",
+        peak as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+    for check in [
+        "dmarc.policy",
+        "dkim.present",
+        "mta_sts.record",
+        "tls_rpt.record",
+    ] {
+        let by: Vec<String> = counts
+            .iter()
+            .filter(|((c, _), _)| c == check)
+            .map(|((_, s), k)| format!("{s} {k}"))
+            .collect();
+        println!("  {check}: {}", by.join(", "));
+    }
+    let errors: usize = counts
+        .iter()
+        .filter(|((_, s), _)| s == "error")
+        .map(|(_, k)| k)
+        .sum();
+    println!("  findings with status error: {errors}");
+
+    if let Some(python) = python {
+        let dir = std::env::temp_dir().join(format!("mail-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let list: String = (0..sample).map(|i| name(i) + "\n").collect();
+        std::fs::write(dir.join("domains.txt"), list)?;
+        std::fs::write(dir.join("driver.py"), DRIVER)?;
+        let port = ports.map(53);
+        let out = Command::new(&python)
+            .arg(dir.join("driver.py"))
+            .arg(resolver.ip().to_string())
+            .arg(port.to_string())
+            .arg(dir.join("domains.txt"))
+            .stderr(Stdio::inherit())
+            .output()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v: serde_json::Value =
+            serde_json::from_str(text.trim().lines().last().unwrap_or("{}"))?;
+        let secs = v["seconds"].as_f64().unwrap_or(f64::NAN);
+        let rate = sample as f64 / secs;
+        println!(
+            "checkdmarc: {sample} domains in {secs:.2} s = {rate:.1} domains/s; peak RSS {:.1} MiB; {} exceptions",
+            v["peak_kib"].as_f64().unwrap_or(0.0) / 1024.0,
+            v["errors"]
+        );
+        println!(
+            "ratio (ward / checkdmarc throughput): {:.1}x",
+            ward_rate / rate
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+    Ok(())
+}
