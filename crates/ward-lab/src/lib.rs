@@ -17,7 +17,6 @@ pub mod hosts;
 pub mod http;
 pub mod legacy;
 pub mod smtp;
-pub mod synth;
 
 pub use fixture::{DnsBehaviour, Fixture};
 
