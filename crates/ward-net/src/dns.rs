@@ -93,7 +93,7 @@ impl Net {
             attempts += 1;
             let query = build_query(&qname, qtype, recurse);
             let deadline = Instant::now() + cfg.dns_timeout;
-            match udp_exchange(server, &query, deadline).await {
+            match udp_exchange(&self.inner.udp_pool, server, &query, deadline).await {
                 Ok(reply) if reply.metadata.truncation => {
                     let deadline = Instant::now() + cfg.dns_timeout;
                     return match tcp_exchange(server, &query, deadline).await {
@@ -155,19 +155,59 @@ fn matches(query: &Message, reply: &Message) -> bool {
         && same_question
 }
 
-async fn udp_exchange(
-    server: SocketAddr,
-    query: &Message,
-    deadline: Instant,
-) -> Result<Message, ExchangeError> {
+/// Most idle UDP sockets kept per server. Binding a socket per question costs more
+/// than the question itself when the server is fast; a scan asks thousands.
+const IDLE_SOCKETS_PER_SERVER: usize = 64;
+
+/// Idle UDP sockets, connected to one server each, reused across questions. A reply
+/// that arrives late for an earlier question on a reused socket is harmless: replies are
+/// matched by id and question, and anything else is dropped.
+#[derive(Debug, Default)]
+pub(crate) struct UdpPool {
+    idle: std::sync::Mutex<std::collections::HashMap<SocketAddr, Vec<UdpSocket>>>,
+}
+
+impl UdpPool {
+    fn take(&self, server: SocketAddr) -> Option<UdpSocket> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.get_mut(&server).and_then(Vec::pop)
+    }
+
+    fn give_back(&self, server: SocketAddr, socket: UdpSocket) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let sockets = idle.entry(server).or_default();
+        if sockets.len() < IDLE_SOCKETS_PER_SERVER {
+            sockets.push(socket);
+        }
+    }
+}
+
+async fn udp_socket(pool: &UdpPool, server: SocketAddr) -> Result<UdpSocket, ExchangeError> {
+    let io = |e: std::io::Error| ExchangeError::Io(e.to_string());
+    if let Some(socket) = pool.take(server) {
+        // Drop whatever arrived since the socket was last used.
+        let mut scratch = [0u8; 1];
+        while socket.try_recv(&mut scratch).is_ok() {}
+        return Ok(socket);
+    }
     let bind: SocketAddr = if server.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
     } else {
         ([0u16; 8], 0).into()
     };
-    let io = |e: std::io::Error| ExchangeError::Io(e.to_string());
     let socket = UdpSocket::bind(bind).await.map_err(io)?;
     socket.connect(server).await.map_err(io)?;
+    Ok(socket)
+}
+
+async fn udp_exchange(
+    pool: &UdpPool,
+    server: SocketAddr,
+    query: &Message,
+    deadline: Instant,
+) -> Result<Message, ExchangeError> {
+    let io = |e: std::io::Error| ExchangeError::Io(e.to_string());
+    let socket = udp_socket(pool, server).await?;
     let bytes = query
         .to_vec()
         .map_err(|e| ExchangeError::Malformed(e.to_string()))?;
@@ -185,7 +225,10 @@ async fn udp_exchange(
             Ok(Ok(n)) => n,
         };
         match Message::from_vec(&buf[..n]) {
-            Ok(reply) if matches(query, &reply) => return Ok(reply),
+            Ok(reply) if matches(query, &reply) => {
+                pool.give_back(server, socket);
+                return Ok(reply);
+            }
             Ok(_) => continue,
             Err(e) => malformed = Some(format!("undecodable reply from {server}: {e}")),
         }

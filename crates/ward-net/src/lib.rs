@@ -212,6 +212,7 @@ struct Inner {
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
     roots: Arc<rustls::RootCertStore>,
+    udp_pool: dns::UdpPool,
 }
 
 /// Permission to use the network against one address; dropping it frees the slot.
@@ -229,6 +230,7 @@ impl Net {
         Ok(Net {
             inner: Arc::new(Inner {
                 roots,
+                udp_pool: dns::UdpPool::default(),
                 global: Arc::new(Semaphore::new(cfg.concurrency)),
                 hosts: Mutex::new(HashMap::new()),
                 cfg,
