@@ -7,6 +7,10 @@
 //! Each asset of a scan is stored in one transaction, so an interrupted scan leaves
 //! whole assets behind, never half of one, and the scan stays marked `running`.
 
+mod reports;
+
+pub use reports::{ReportFilter, Saved, StoredReport};
+
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Row, migrate::Migrator};
 use std::path::Path;
