@@ -628,3 +628,92 @@ pub fn tls_failures(t: &TlsDomainSummary) -> Finding {
         evidence,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(p: &str, pct: Option<u8>, testing: bool) -> PolicySeen {
+        PolicySeen {
+            domain: "d.example".into(),
+            p: Some(p.into()),
+            pct,
+            testing,
+            end: 0,
+        }
+    }
+
+    #[test]
+    fn phases() {
+        assert_eq!(phase(None, 100, 100), Phase::Assess);
+        assert_eq!(
+            phase(Some(&policy("none", None, false)), 100, 94),
+            Phase::Assess
+        );
+        assert_eq!(
+            phase(Some(&policy("none", None, false)), 100, 95),
+            Phase::Deploy
+        );
+        assert_eq!(
+            phase(Some(&policy("none", None, false)), 0, 0),
+            Phase::Assess
+        );
+        assert_eq!(
+            phase(Some(&policy("quarantine", Some(50), false)), 100, 100),
+            Phase::Deploy
+        );
+        assert_eq!(
+            phase(Some(&policy("reject", None, true)), 100, 100),
+            Phase::Deploy
+        );
+        assert_eq!(
+            phase(Some(&policy("quarantine", Some(100), false)), 100, 100),
+            Phase::Enforce
+        );
+        assert_eq!(
+            phase(Some(&policy("reject", None, false)), 100, 97),
+            Phase::Enforce
+        );
+        assert_eq!(
+            phase(Some(&policy("reject", None, false)), 100, 98),
+            Phase::Maintain
+        );
+    }
+
+    #[test]
+    fn services_match_whole_labels() {
+        assert_eq!(
+            service_for("mail-eopbgr.outbound.protection.outlook.com."),
+            Some("Microsoft 365")
+        );
+        assert_eq!(service_for("mail-sor-f41.google.com"), Some("Google"));
+        assert_eq!(service_for("mail1.mcsv.net"), Some("Mailchimp"));
+        assert_eq!(service_for("o1.ptr1234.SENDGRID.NET"), Some("SendGrid"));
+        assert_eq!(service_for("notoutlook.com"), None);
+        assert_eq!(service_for("mx.party.example"), None);
+    }
+
+    #[test]
+    fn tls_thresholds() {
+        let t = |ok, failed| TlsDomainSummary {
+            domain: "d.example".into(),
+            successful: ok,
+            failed,
+            failures: vec![TlsFailureSummary {
+                mx: "mx.d.example".into(),
+                result_type: "certificate-expired".into(),
+                sessions: failed,
+            }],
+        };
+        let f = tls_failures(&t(100, 0));
+        assert_eq!((f.status, f.severity), (Status::Pass, Severity::None));
+        let f = tls_failures(&t(96, 4));
+        assert_eq!((f.status, f.severity), (Status::Warn, Severity::Low));
+        assert_eq!(
+            f.summary,
+            "4 of 100 reported TLS sessions failed (4.0%): certificate-expired"
+        );
+        let f = tls_failures(&t(95, 5));
+        assert_eq!((f.status, f.severity), (Status::Fail, Severity::Medium));
+    }
+}

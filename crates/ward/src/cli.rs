@@ -43,6 +43,8 @@ pub enum Command {
     /// Serves the demo party by default, or a fixture folder (zones/*.zone,
     /// hosts.toml, dns.toml, inventory.toml). Stop it with Ctrl-C.
     Lab(LabArgs),
+    /// Ingest and summarise DMARC aggregate, failure and SMTP TLS reports.
+    Reports(crate::reports_cmd::ReportsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

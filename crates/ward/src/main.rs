@@ -1,6 +1,7 @@
 //! The `ward` binary: parses the command line, builds the pieces, wires them together.
 
 mod cli;
+mod reports_cmd;
 mod scan;
 
 use anyhow::Context as _;
@@ -92,6 +93,7 @@ async fn run(cli: Cli) -> anyhow::Result<WardExit> {
         Command::Scan(args) => scan_cmd(args).await,
         Command::Demo(args) => demo_cmd(args).await,
         Command::Lab(args) => lab_cmd(args).await,
+        Command::Reports(args) => reports_cmd::run(args).await,
     }
 }
 
