@@ -24,6 +24,8 @@ use ward_store::{ReportFilter, Saved, Store};
 
 use crate::{WardExit, usage};
 
+mod imap;
+
 #[derive(Debug, Args)]
 pub struct ReportsArgs {
     #[command(subcommand)]
@@ -61,8 +63,20 @@ pub enum ReportsCommand {
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// Files, folders, mbox files or Maildirs to read.
-    #[arg(value_name = "SOURCE", required = true)]
+    #[arg(value_name = "SOURCE", required_unless_present = "imap")]
     pub sources: Vec<PathBuf>,
+    /// Also read an IMAP mailbox over TLS: imaps://USER@HOST[:PORT][/FOLDER] (port 993,
+    /// folder INBOX by default). The password comes from the WARD_IMAP_PASSWORD
+    /// environment variable. Each message whose reports are all stored is then moved
+    /// to --imap-processed; a message that fails to parse stays where it is.
+    #[arg(long, value_name = "URL")]
+    pub imap: Option<String>,
+    /// The folder stored messages are moved to (created if missing).
+    #[arg(long, value_name = "FOLDER", default_value = "processed")]
+    pub imap_processed: String,
+    /// A CA certificate (PEM) to trust for the IMAP server, besides the public roots.
+    #[arg(long, value_name = "FILE")]
+    pub imap_ca: Option<PathBuf>,
     /// The SQLite database to store into (created if missing).
     #[arg(long, value_name = "PATH", default_value = "ward.db")]
     pub db: PathBuf,
@@ -129,6 +143,22 @@ pub struct Counts {
 }
 
 async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
+    let imap = match &args.imap {
+        Some(url) => {
+            let mailbox = imap::Mailbox::parse(url).map_err(|e| usage(format!("--imap {e}")))?;
+            let password = std::env::var("WARD_IMAP_PASSWORD").map_err(|_| {
+                usage("--imap needs the password in the WARD_IMAP_PASSWORD environment variable")
+            })?;
+            let ca = match &args.imap_ca {
+                Some(p) => std::fs::read(p)
+                    .map_err(|e| usage(format!("--imap-ca {}: {e}", p.display())))?,
+                None => Vec::new(),
+            };
+            let roots = imap::roots(&ca).map_err(|e| usage(format!("--imap-ca: {e:#}")))?;
+            Some((mailbox, password, roots))
+        }
+        None => None,
+    };
     let store = Store::open_sqlite(&args.db).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(IN_FLIGHT);
     let sources = args.sources.clone();
@@ -185,8 +215,24 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
     .await;
     // On a database error the receiver is dropped here, which stops the walker.
     drop(rx);
-    bar.finish_and_clear();
     walker.await.context("the source walker stopped")?;
+    let outcome = match (outcome, imap) {
+        (Ok(()), Some((mailbox, password, roots))) => {
+            ingest_imap(
+                &store,
+                &mailbox,
+                &password,
+                roots,
+                &args.imap_processed,
+                &bar,
+                &mut counts,
+                now,
+            )
+            .await
+        }
+        (o, _) => o,
+    };
+    bar.finish_and_clear();
     store.close().await;
     outcome?;
     let plural = |n: u64, one: &str, many: &str| {
@@ -207,6 +253,88 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
     } else {
         WardExit::Clean
     })
+}
+
+/// Reads every message of an IMAP folder, stores its reports, and moves each message
+/// whose reports were all stored (new or duplicate) to `processed`, only after the
+/// store has committed them. A message with any refusal stays, and is named.
+#[allow(clippy::too_many_arguments)]
+async fn ingest_imap(
+    store: &Store,
+    mb: &imap::Mailbox,
+    password: &str,
+    roots: rustls::RootCertStore,
+    processed: &str,
+    bar: &ProgressBar,
+    counts: &mut Counts,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    let limits = Limits::default();
+    let q = |s: &str, what: &str| {
+        imap::quote(s).ok_or_else(|| usage(format!("the IMAP {what} holds a line break")))
+    };
+    let mut c = imap::Client::connect(mb, roots).await?;
+    c.command(
+        &format!(
+            "LOGIN {} {}",
+            q(&mb.user, "user")?,
+            q(password, "password")?
+        ),
+        0,
+    )
+    .await?;
+    let target = q(processed, "folder")?;
+    // The folder may exist already; any other problem shows at the first MOVE.
+    let _ = c.command(&format!("CREATE {target}"), 0).await;
+    c.command(&format!("SELECT {}", q(&mb.folder, "folder")?), 0)
+        .await?;
+    let uids = imap::search_uids(&c.command("UID SEARCH ALL", 0).await?);
+    for uid in uids {
+        let name = format!("imaps://{}@{}/{};UID={uid}", mb.user, mb.host, mb.folder);
+        let r = c
+            .command(
+                &format!("UID FETCH {uid} (BODY.PEEK[])"),
+                limits.max_input_bytes,
+            )
+            .await?;
+        let mut results = Vec::new();
+        match r.literals.into_iter().next() {
+            Some(imap::Literal::Bytes(bytes)) => {
+                ward_reports::unpack::unpack(&name, &bytes, &limits, &mut |x| results.push(x))
+            }
+            Some(imap::Literal::TooLarge) => results.push(Err(ReportError::new(
+                name.clone(),
+                Reason::LimitExceeded {
+                    kind: ward_reports::LimitKind::InputBytes,
+                    limit: limits.max_input_bytes,
+                },
+            ))),
+            // Expunged meanwhile by another client.
+            None => continue,
+        }
+        let mut all_stored = !results.is_empty();
+        for r in results {
+            match r {
+                Ok(u) => match store.save_report(&u, now).await? {
+                    Saved::Stored(_) => {
+                        counts.stored += 1;
+                        tracing::info!(source = %terminal_safe(&u.source), "stored report");
+                    }
+                    Saved::Duplicate => counts.duplicates += 1,
+                },
+                Err(e) => {
+                    all_stored = false;
+                    counts.failures += 1;
+                    bar.suspend(|| eprintln!("ward: refused {}", terminal_safe(&e.to_string())));
+                }
+            }
+        }
+        if all_stored {
+            c.command(&format!("UID MOVE {uid} {target}"), 0).await?;
+        }
+    }
+    let _ = c.command("LOGOUT", 0).await;
+    Ok(())
 }
 
 fn io_refusal(path: &Path, e: &std::io::Error) -> Item {
