@@ -109,6 +109,20 @@ fn normal_domain(d: &str) -> String {
     d.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// Aggregate records written by one INSERT (11 values each; SQLite allows 32766).
+const RECORDS_PER_STATEMENT: usize = 200;
+
+/// One `<auth_results>` entry on its way into `aggregate_auth`.
+struct AuthRow<'a> {
+    record: usize,
+    method: &'static str,
+    domain: Option<&'a str>,
+    selector: Option<&'a str>,
+    scope: Option<&'a str>,
+    result: &'a str,
+    human: Option<&'a str>,
+}
+
 /// The filter of report queries: `?1` the domain (or NULL), `?2` the earliest end time.
 macro_rules! report_where {
     () => {
@@ -194,67 +208,99 @@ impl Store {
         id: i64,
         a: &AggregateReport,
     ) -> Result<(), StoreError> {
-        for (i, r) in a.records.iter().enumerate() {
-            let pe = &r.row.policy_evaluated;
-            let reasons = serde_json::to_string(&pe.reasons)
-                .map_err(|e| self.corrupt("override reasons")(e.to_string()))?;
-            sqlx::query(
+        // Many rows per statement: one round trip to SQLite's worker per batch, not per
+        // row, which is most of the cost of a large report.
+        for (n, chunk) in a.records.chunks(RECORDS_PER_STATEMENT).enumerate() {
+            let first = n * RECORDS_PER_STATEMENT;
+            let mut reasons = Vec::with_capacity(chunk.len());
+            for r in chunk {
+                reasons.push(
+                    serde_json::to_string(&r.row.policy_evaluated.reasons)
+                        .map_err(|e| self.corrupt("override reasons")(e.to_string()))?,
+                );
+            }
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO aggregate_records (report, position, source_ip, count, disposition, \
-                 dkim, spf, header_from, envelope_from, envelope_to, reasons) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(id)
-            .bind(i as i64)
-            .bind(r.row.source_ip.to_string())
-            .bind(int(r.row.count))
-            .bind(pe.disposition.as_ref().map(|d| d.as_str().to_owned()))
-            .bind(pe.dkim.as_ref().map(|d| d.as_str().to_owned()))
-            .bind(pe.spf.as_ref().map(|d| d.as_str().to_owned()))
-            .bind(r.identifiers.header_from.as_deref().map(normal_domain))
-            .bind(r.identifiers.envelope_from.as_deref())
-            .bind(r.identifiers.envelope_to.as_deref())
-            .bind(reasons)
-            .execute(&mut **tx)
-            .await
-            .map_err(self.db())?;
-            let dkim = r.auth_results.dkim.iter().map(|d| {
-                (
-                    "dkim",
-                    d.domain.as_deref(),
-                    d.selector.as_deref(),
-                    None,
-                    d.result.as_str(),
-                    d.human_result.as_deref(),
-                )
-            });
-            let spf = r.auth_results.spf.iter().map(|s| {
-                (
-                    "spf",
-                    s.domain.as_deref(),
-                    None,
-                    s.scope.as_ref().map(|s| s.as_str()),
-                    s.result.as_str(),
-                    s.human_result.as_deref(),
-                )
-            });
-            for (j, (method, domain, selector, scope, result, human)) in dkim.chain(spf).enumerate()
+                 dkim, spf, header_from, envelope_from, envelope_to, reasons) ",
+            );
+            q.push_values(
+                chunk.iter().zip(reasons).enumerate(),
+                |mut b, (i, (r, reasons))| {
+                    let pe = &r.row.policy_evaluated;
+                    b.push_bind(id)
+                        .push_bind((first + i) as i64)
+                        .push_bind(r.row.source_ip.to_string())
+                        .push_bind(int(r.row.count))
+                        .push_bind(pe.disposition.as_ref().map(|d| d.as_str().to_owned()))
+                        .push_bind(pe.dkim.as_ref().map(|d| d.as_str().to_owned()))
+                        .push_bind(pe.spf.as_ref().map(|d| d.as_str().to_owned()))
+                        .push_bind(r.identifiers.header_from.as_deref().map(normal_domain))
+                        .push_bind(r.identifiers.envelope_from.clone())
+                        .push_bind(r.identifiers.envelope_to.clone())
+                        .push_bind(reasons);
+                },
+            );
+            q.build().execute(&mut **tx).await.map_err(self.db())?;
+
+            let auth: Vec<AuthRow<'_>> = chunk
+                .iter()
+                .enumerate()
+                .flat_map(|(i, r)| {
+                    let dkim = r.auth_results.dkim.iter().map(move |d| AuthRow {
+                        record: first + i,
+                        method: "dkim",
+                        domain: d.domain.as_deref(),
+                        selector: d.selector.as_deref(),
+                        scope: None,
+                        result: d.result.as_str(),
+                        human: d.human_result.as_deref(),
+                    });
+                    let spf = r.auth_results.spf.iter().map(move |s| AuthRow {
+                        record: first + i,
+                        method: "spf",
+                        domain: s.domain.as_deref(),
+                        selector: None,
+                        scope: s.scope.as_ref().map(|s| s.as_str()),
+                        result: s.result.as_str(),
+                        human: s.human_result.as_deref(),
+                    });
+                    dkim.chain(spf)
+                })
+                .collect();
+            // Position within its record.
+            let mut positions = Vec::with_capacity(auth.len());
+            let mut last = None;
+            let mut k = 0i64;
+            for row in &auth {
+                if last != Some(row.record) {
+                    last = Some(row.record);
+                    k = 0;
+                }
+                positions.push(k);
+                k += 1;
+            }
+            for part in auth
+                .iter()
+                .zip(positions)
+                .collect::<Vec<_>>()
+                .chunks(2 * RECORDS_PER_STATEMENT)
             {
-                sqlx::query(
+                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                     "INSERT INTO aggregate_auth (report, record, position, method, domain, selector, \
-                     scope, result, human_result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(id)
-                .bind(i as i64)
-                .bind(j as i64)
-                .bind(method)
-                .bind(domain.map(normal_domain))
-                .bind(selector.map(|s| s.trim().to_ascii_lowercase()))
-                .bind(scope)
-                .bind(result)
-                .bind(human)
-                .execute(&mut **tx)
-                .await
-                .map_err(self.db())?;
+                     scope, result, human_result) ",
+                );
+                q.push_values(part, |mut b, (row, pos)| {
+                    b.push_bind(id)
+                        .push_bind(row.record as i64)
+                        .push_bind(*pos)
+                        .push_bind(row.method)
+                        .push_bind(row.domain.map(normal_domain))
+                        .push_bind(row.selector.map(|s| s.trim().to_ascii_lowercase()))
+                        .push_bind(row.scope.map(str::to_owned))
+                        .push_bind(row.result.to_owned())
+                        .push_bind(row.human.map(str::to_owned));
+                });
+                q.build().execute(&mut **tx).await.map_err(self.db())?;
             }
         }
         Ok(())
