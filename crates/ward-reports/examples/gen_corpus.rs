@@ -2,8 +2,12 @@
 //! (`bench/reports.sh`, `docs/performance.md`).
 //!
 //! ```text
-//! cargo run --release -p ward-reports --example gen_corpus -- OUT_DIR [MEGABYTES]
+//! cargo run --release -p ward-reports --example gen_corpus -- OUT_DIR [MEGABYTES [FIRST]]
 //! ```
+//!
+//! FIRST (default 1) numbers the first report; corpora made with FIRST far apart
+//! hold different reports of the same mix, to test that memory does not follow the
+//! corpus size.
 //!
 //! At least MEGABYTES (default 200) of files on disk: DMARC aggregate reports of
 //! mixed sizes (85% with 1-10 records, 14% with 50-500, 1% with 2,000-10,000)
@@ -162,16 +166,25 @@ fn main() -> std::io::Result<()> {
             std::process::exit(2);
         }
     };
+    let first: u64 = match args.next().map(|s| s.parse()) {
+        None => 1,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            eprintln!("FIRST must be a number");
+            std::process::exit(2);
+        }
+    };
     let out = Path::new(&out);
     std::fs::create_dir_all(out.join("mbox"))?;
     std::fs::create_dir_all(out.join("eml"))?;
     std::fs::create_dir_all(out.join("files"))?;
     let target = megabytes * 1_000_000;
-    let mut rng = Rng(0x005e_ed0f_7a2d);
+    let mut rng =
+        Rng(0x005e_ed0f_7a2d ^ first.saturating_sub(1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let (mut on_disk, mut raw, mut reports) = (0u64, 0u64, 0u64);
     let mut mbox: Option<std::io::BufWriter<std::fs::File>> = None;
     let mut in_mbox = 0u32;
-    let mut i = 0u64;
+    let mut i = first.saturating_sub(1);
     while on_disk < target {
         i += 1;
         if i.is_multiple_of(20) {

@@ -209,7 +209,9 @@ impl Store {
         a: &AggregateReport,
     ) -> Result<(), StoreError> {
         // Many rows per statement: one round trip to SQLite's worker per batch, not per
-        // row, which is most of the cost of a large report.
+        // row, which is most of the cost of a large report. The statements are not kept
+        // prepared: each row count is a different statement, and a cache full of large
+        // ones made memory grow with the variety of report sizes.
         for (n, chunk) in a.records.chunks(RECORDS_PER_STATEMENT).enumerate() {
             let first = n * RECORDS_PER_STATEMENT;
             let mut reasons = Vec::with_capacity(chunk.len());
@@ -240,7 +242,11 @@ impl Store {
                         .push_bind(reasons);
                 },
             );
-            q.build().execute(&mut **tx).await.map_err(self.db())?;
+            q.build()
+                .persistent(false)
+                .execute(&mut **tx)
+                .await
+                .map_err(self.db())?;
 
             let auth: Vec<AuthRow<'_>> = chunk
                 .iter()
@@ -300,7 +306,11 @@ impl Store {
                         .push_bind(row.result.to_owned())
                         .push_bind(row.human.map(str::to_owned));
                 });
-                q.build().execute(&mut **tx).await.map_err(self.db())?;
+                q.build()
+                    .persistent(false)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(self.db())?;
             }
         }
         Ok(())
