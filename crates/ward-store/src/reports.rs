@@ -109,19 +109,8 @@ fn normal_domain(d: &str) -> String {
     d.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// Aggregate records written by one INSERT (11 values each; SQLite allows 32766).
-const RECORDS_PER_STATEMENT: usize = 200;
-
-/// One `<auth_results>` entry on its way into `aggregate_auth`.
-struct AuthRow<'a> {
-    record: usize,
-    method: &'static str,
-    domain: Option<&'a str>,
-    selector: Option<&'a str>,
-    scope: Option<&'a str>,
-    result: &'a str,
-    human: Option<&'a str>,
-}
+/// Aggregate records written by one INSERT (13 values each; SQLite allows 32766).
+const RECORDS_PER_STATEMENT: usize = 500;
 
 /// The filter of report queries: `?1` the domain (or NULL), `?2` the earliest end time.
 macro_rules! report_where {
@@ -214,20 +203,25 @@ impl Store {
         // ones made memory grow with the variety of report sizes.
         for (n, chunk) in a.records.chunks(RECORDS_PER_STATEMENT).enumerate() {
             let first = n * RECORDS_PER_STATEMENT;
-            let mut reasons = Vec::with_capacity(chunk.len());
+            let mut json = Vec::with_capacity(chunk.len());
             for r in chunk {
-                reasons.push(
-                    serde_json::to_string(&r.row.policy_evaluated.reasons)
-                        .map_err(|e| self.corrupt("override reasons")(e.to_string()))?,
-                );
+                let enc = |v: Result<String, serde_json::Error>| {
+                    v.map_err(|e| self.corrupt("aggregate record")(e.to_string()))
+                };
+                json.push((
+                    enc(serde_json::to_string(&r.row.policy_evaluated.reasons))?,
+                    enc(serde_json::to_string(&r.auth_results.dkim))?,
+                    enc(serde_json::to_string(&r.auth_results.spf))?,
+                ));
             }
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO aggregate_records (report, position, source_ip, count, disposition, \
-                 dkim, spf, header_from, envelope_from, envelope_to, reasons) ",
+                 dkim, spf, header_from, envelope_from, envelope_to, reasons, dkim_results, \
+                 spf_results) ",
             );
             q.push_values(
-                chunk.iter().zip(reasons).enumerate(),
-                |mut b, (i, (r, reasons))| {
+                chunk.iter().zip(json).enumerate(),
+                |mut b, (i, (r, (reasons, dkim, spf)))| {
                     let pe = &r.row.policy_evaluated;
                     b.push_bind(id)
                         .push_bind((first + i) as i64)
@@ -239,7 +233,9 @@ impl Store {
                         .push_bind(r.identifiers.header_from.as_deref().map(normal_domain))
                         .push_bind(r.identifiers.envelope_from.clone())
                         .push_bind(r.identifiers.envelope_to.clone())
-                        .push_bind(reasons);
+                        .push_bind(reasons)
+                        .push_bind(dkim)
+                        .push_bind(spf);
                 },
             );
             q.build()
@@ -247,71 +243,6 @@ impl Store {
                 .execute(&mut **tx)
                 .await
                 .map_err(self.db())?;
-
-            let auth: Vec<AuthRow<'_>> = chunk
-                .iter()
-                .enumerate()
-                .flat_map(|(i, r)| {
-                    let dkim = r.auth_results.dkim.iter().map(move |d| AuthRow {
-                        record: first + i,
-                        method: "dkim",
-                        domain: d.domain.as_deref(),
-                        selector: d.selector.as_deref(),
-                        scope: None,
-                        result: d.result.as_str(),
-                        human: d.human_result.as_deref(),
-                    });
-                    let spf = r.auth_results.spf.iter().map(move |s| AuthRow {
-                        record: first + i,
-                        method: "spf",
-                        domain: s.domain.as_deref(),
-                        selector: None,
-                        scope: s.scope.as_ref().map(|s| s.as_str()),
-                        result: s.result.as_str(),
-                        human: s.human_result.as_deref(),
-                    });
-                    dkim.chain(spf)
-                })
-                .collect();
-            // Position within its record.
-            let mut positions = Vec::with_capacity(auth.len());
-            let mut last = None;
-            let mut k = 0i64;
-            for row in &auth {
-                if last != Some(row.record) {
-                    last = Some(row.record);
-                    k = 0;
-                }
-                positions.push(k);
-                k += 1;
-            }
-            for part in auth
-                .iter()
-                .zip(positions)
-                .collect::<Vec<_>>()
-                .chunks(2 * RECORDS_PER_STATEMENT)
-            {
-                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                    "INSERT INTO aggregate_auth (report, record, position, method, domain, selector, \
-                     scope, result, human_result) ",
-                );
-                q.push_values(part, |mut b, (row, pos)| {
-                    b.push_bind(id)
-                        .push_bind(row.record as i64)
-                        .push_bind(*pos)
-                        .push_bind(row.method)
-                        .push_bind(row.domain.map(normal_domain))
-                        .push_bind(row.selector.map(|s| s.trim().to_ascii_lowercase()))
-                        .push_bind(row.scope.map(str::to_owned))
-                        .push_bind(row.result.to_owned())
-                        .push_bind(row.human.map(str::to_owned));
-                });
-                q.build()
-                    .persistent(false)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(self.db())?;
-            }
         }
         Ok(())
     }
@@ -452,11 +383,13 @@ impl Store {
         }
 
         let rows = sqlx::query(concat!(
-            "SELECT r.domain, COALESCE(x.domain, ''), x.selector, x.result, SUM(a.count) \
-             FROM aggregate_auth x \
-             JOIN aggregate_records a ON a.report = x.report AND a.position = x.record \
-             JOIN reports r ON r.id = x.report \
-             WHERE x.method = 'dkim' AND x.selector IS NOT NULL AND x.selector != '' AND ",
+            "SELECT r.domain, \
+             COALESCE(lower(rtrim(trim(json_extract(x.value, '$.domain')), '.')), ''), \
+             lower(trim(json_extract(x.value, '$.selector'))), \
+             json_extract(x.value, '$.result'), SUM(a.count) \
+             FROM aggregate_records a JOIN reports r ON r.id = a.report, \
+             json_each(a.dkim_results) x \
+             WHERE COALESCE(trim(json_extract(x.value, '$.selector')), '') != '' AND ",
             report_where!(),
             " \
              GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"

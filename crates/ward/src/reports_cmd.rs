@@ -196,6 +196,7 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
                     bar.suspend(|| eprintln!("ward: refused {}", terminal_safe(&e.to_string())));
                 }
                 Item::Found(u) => {
+                    tracing::info!(source = %terminal_safe(&u.source), "storing report");
                     match store.save_report(&u, now).await? {
                         Saved::Stored(_) => {
                             counts.stored += 1;

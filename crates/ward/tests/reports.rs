@@ -262,14 +262,16 @@ fn a_missing_source_is_named_and_the_rest_is_stored() {
     );
 }
 
-/// Report `i` of the kill test has this many records, so a half-stored one shows.
+/// Report `i` of the kill test has this many records, so a half-stored one shows. Large
+/// enough that the store writes each in several statements, so that a kill lands inside
+/// one report's writes often.
 fn records_of(i: usize) -> usize {
-    150 + i % 7
+    600 + i % 7
 }
 
 #[test]
 fn a_killed_ingester_leaves_whole_reports_and_a_rerun_stores_the_rest() {
-    const REPORTS: usize = 120;
+    const REPORTS: usize = 80;
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("big");
     std::fs::create_dir_all(&src).unwrap();
@@ -296,30 +298,32 @@ fn a_killed_ingester_leaves_whole_reports_and_a_rerun_stores_the_rest() {
         std::fs::write(src.join(format!("k-{i:04}.xml.gz")), gzip(xml.as_bytes())).unwrap();
     }
     let db = dir.path().join("k.db");
-    // Kill -9 three times, each time a little later after a report was stored, so that
-    // the cut lands at different points of writing the next one.
+    // Kill -9 three times, each time a little later after the ingester began to store a
+    // report, so that the cut lands at different points of writing it.
     let mut after_kill = Vec::new();
-    for (round, delay_ms) in [0u64, 9, 17].into_iter().enumerate() {
+    for (round, delay_ms) in [0u64, 2, 5].into_iter().enumerate() {
         let mut child = ward(dir.path())
             .args(["-v", "reports", "ingest", "--db", "k.db", "big"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // Wait until the ingester says it stored a few reports (at -v).
+        // Wait until the ingester says it stored a few reports and has begun the next
+        // one (it says both at -v), then cut it there.
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
         let mut seen = 0;
         let deadline = Instant::now() + Duration::from_secs(120);
-        while seen < 3 {
+        loop {
             assert!(Instant::now() < deadline, "no reports stored in time");
             match lines.next() {
                 Some(Ok(l)) if l.contains("stored report") => seen += 1,
+                Some(Ok(l)) if seen >= 3 && l.contains("storing report") => break,
                 Some(Ok(_)) => {}
                 _ => panic!("the ingester ended before it was killed (round {round})"),
             }
         }
-        // Not a wait for an event: this picks where in the next write the cut falls.
+        // Not a wait for an event: this picks where in that report's writes the cut falls.
         std::thread::sleep(Duration::from_millis(delay_ms));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
