@@ -103,7 +103,7 @@ const TLS: &str = r#"{"organization-name":"rx.example","date-range":{"start-date
 "failure-details":[{"result-type":"certificate-expired","receiving-mx-hostname":"mx1.party.example","failed-session-count":7},
 {"result-type":"starttls-not-supported","receiving-mx-hostname":"mx2.party.example","failed-session-count":3}]}]}"#;
 
-/// Eight distinct reports in every kind of container, one of them twice, and one
+/// Nine distinct reports (eight aggregate or TLS, one failure) in every kind of container, one of them twice, and one
 /// broken file.
 fn mixed_corpus(dir: &Path) {
     let w = |p: &str, data: &[u8]| {
@@ -151,6 +151,18 @@ fn mixed_corpus(dir: &Path) {
         .as_bytes(),
     );
     w("maildir/tmp/ignored", b"half-delivered");
+    // A DMARC failure report (ARF).
+    w(
+        "f.eml",
+        b"From: abuse@rx.example\r\nTo: ruf@party.example\r\nSubject: auth failure\r\n\
+Message-ID: <fail-1@rx.example>\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=feedback-report; boundary=\"b2\"\r\n\r\n\
+--b2\r\nContent-Type: text/plain\r\n\r\nAn authentication failure report.\r\n\
+--b2\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: auth-failure\r\n\
+User-Agent: rx/1.0\r\nVersion: 1\r\nSource-IP: 192.0.2.9\r\nReported-Domain: party.example\r\n\
+Auth-Failure: dmarc\r\n\r\n--b2\r\nContent-Type: text/rfc822-headers\r\n\r\n\
+From: ceo@party.example\r\nSubject: invoice\r\n\r\n--b2--\r\n",
+    );
     // r-a again, gzipped, deeper down: a duplicate within one run.
     w("sub/deeper/a-again.xml.gz", &gzip(simple("r-a").as_bytes()));
     w(
@@ -190,7 +202,7 @@ fn ingesting_the_same_sources_twice_stores_nothing_new() {
     let first = run(ward(dir.path()).args(args), 2);
     assert_eq!(
         text(&first.stdout),
-        "8 reports stored, 1 duplicate skipped, 1 failure\n"
+        "9 reports stored, 1 duplicate skipped, 1 failure\n"
     );
     let err = text(&first.stderr);
     assert_eq!(
@@ -203,6 +215,7 @@ fn ingesting_the_same_sources_twice_stores_nothing_new() {
     let mut ids = stored(&db);
     ids.sort();
     let expect: Vec<(String, i64)> = [
+        ("fail-1@rx.example", 0),
         ("r-a", 1),
         ("r-b", 1),
         ("r-c", 1),
@@ -220,7 +233,7 @@ fn ingesting_the_same_sources_twice_stores_nothing_new() {
     let second = run(ward(dir.path()).args(args), 2);
     assert_eq!(
         text(&second.stdout),
-        "0 reports stored, 9 duplicates skipped, 1 failure\n"
+        "0 reports stored, 10 duplicates skipped, 1 failure\n"
     );
     let mut again = stored(&db);
     again.sort();
