@@ -592,3 +592,79 @@ fn summary_shows_rates_sources_selectors_tls_failures_phase_and_findings() {
         "ward: --since \"30\": give a number and a unit, e.g. 30d, 12h or 2w\n"
     );
 }
+
+/// Without --offline, sources get their reverse names (PTR, through the resolver) and
+/// the service those belong to; an address without a PTR record gets neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn summary_names_sources_by_reverse_lookup_and_service() {
+    let lab = ward_lab::Lab::start(&fixture(
+        vec![zone(
+            "2.0.192.in-addr.arpa",
+            &[("ns1.2.0.192.in-addr.arpa", "127.0.61.1")],
+            "1 IN PTR mail-sor-f41.google.com.\n2 IN PTR o1.ptr7.sendgrid.net.\n",
+        )],
+        ward_lab::DnsBehaviour::default(),
+    ))
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.xml"),
+        aggregate(
+            "p1",
+            "party.example",
+            "none",
+            1_767_225_600,
+            &[
+                ("192.0.2.1", 30, "pass", "pass", "s1"),
+                ("192.0.2.2", 20, "pass", "fail", "s2"),
+                ("192.0.2.3", 10, "fail", "fail", "x"),
+            ],
+        ),
+    )
+    .unwrap();
+    let doc = tokio::task::block_in_place(|| {
+        run(
+            ward(dir.path()).args(["reports", "ingest", "--db", "r.db", "p.xml"]),
+            0,
+        );
+        json(&run(
+            ward(dir.path())
+                .args(["reports", "summary", "--db", "r.db", "--format", "json"])
+                .args(["--resolver", &lab.resolver().to_string()]),
+            0,
+        ))
+    });
+    let named: Vec<(String, serde_json::Value, serde_json::Value)> = doc["domains"][0]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["ip"].as_str().unwrap().to_owned(),
+                s["reverse_name"].clone(),
+                s["service"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        vec![
+            (
+                "192.0.2.1".to_owned(),
+                serde_json::json!("mail-sor-f41.google.com"),
+                serde_json::json!("Google")
+            ),
+            (
+                "192.0.2.2".to_owned(),
+                serde_json::json!("o1.ptr7.sendgrid.net"),
+                serde_json::json!("SendGrid")
+            ),
+            (
+                "192.0.2.3".to_owned(),
+                serde_json::Value::Null,
+                serde_json::Value::Null
+            ),
+        ]
+    );
+}
