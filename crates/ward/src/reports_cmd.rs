@@ -44,11 +44,12 @@ pub enum ReportsCommand {
     ///
     /// Exit status: 0 every report found was stored or already there; 2 some input was
     /// refused (each is named on stderr, and everything else was stored); 3 the
-    /// database could not be written.
+    /// database could not be written, or the IMAP mailbox could not be read.
     ///
     /// Examples:
     ///   ward reports ingest --db ward.db ~/dmarc/ reports.mbox
     ///   ward reports ingest ~/Maildir/.DMARC
+    #[command(verbatim_doc_comment)]
     Ingest(IngestArgs),
     /// Summarise the stored reports: volume, DMARC pass and alignment rates, sending
     /// sources, failing sources, DKIM selectors, TLS failures per MX, and each
@@ -57,6 +58,7 @@ pub enum ReportsCommand {
     /// Examples:
     ///   ward reports summary --db ward.db
     ///   ward reports summary --domain example.org --since 30d --format json --offline
+    #[command(verbatim_doc_comment)]
     Summary(SummaryArgs),
 }
 
