@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 pub mod aggregate;
+pub mod analysis;
 pub mod enums;
 pub mod error;
 pub mod failure;

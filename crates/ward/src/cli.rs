@@ -58,6 +58,8 @@ pub enum Command {
     Report(crate::report_cmd::ReportArgs),
     /// Write the briefing for elected members and candidates on their own accounts and devices.
     Brochure(crate::report_cmd::BrochureArgs),
+    /// Ingest and summarise DMARC aggregate, failure and SMTP TLS reports.
+    Reports(crate::reports_cmd::ReportsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

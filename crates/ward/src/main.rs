@@ -3,6 +3,7 @@
 mod assess_cmd;
 mod cli;
 mod report_cmd;
+mod reports_cmd;
 mod scan;
 
 use anyhow::Context as _;
@@ -97,6 +98,7 @@ async fn run(cli: Cli) -> anyhow::Result<WardExit> {
         Command::Assess(args) => assess_cmd::assess_cmd(args).await,
         Command::Report(args) => report_cmd::report_cmd(args).await,
         Command::Brochure(args) => report_cmd::brochure_cmd(args),
+        Command::Reports(args) => reports_cmd::run(args).await,
     }
 }
 

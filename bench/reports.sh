@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Ingestion benchmark: ward against parsedmarc (offline) on the same generated corpus,
+# in the same run. Prints one table (docs/performance.md keeps a copy).
+#
+#   bench/reports.sh [MEGABYTES]          # default 200
+#
+# Needs: cargo, python3 (for a venv with parsedmarc, unless PARSEDMARC names one),
+# GNU time (/usr/bin/time, Debian package `time`). BENCH_DIR keeps the work folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MB="${1:-200}"
+WORK="${BENCH_DIR:-$(mktemp -d)}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+mkdir -p "$WORK"
+
+# Copied out at once: a build directory shared with other worktrees may be
+# overwritten by their builds of the same binary.
+cargo build -q --release -p ward-reports --example gen_corpus
+cp "$TARGET/release/examples/gen_corpus" "$WORK/gen_corpus"
+cargo build -q --release -p ward --bin ward
+cp "$TARGET/release/ward" "$WORK/ward"
+WARD="$WORK/ward"
+GEN="$WORK/gen_corpus"
+
+if [ -z "${PARSEDMARC:-}" ]; then
+  if [ ! -x "$WORK/venv/bin/parsedmarc" ]; then
+    python3 -m venv "$WORK/venv"
+    "$WORK/venv/bin/pip" install -q parsedmarc
+  fi
+  PARSEDMARC="$WORK/venv/bin/parsedmarc"
+fi
+
+# Corpus A (MB), and corpus B: as large, with different reports. ward ingests A, then
+# A and B together: twice the data should not need more memory.
+[ -d "$WORK/corpus-a" ] || "$GEN" "$WORK/corpus-a" "$MB" 1 > "$WORK/corpus-a.txt"
+[ -d "$WORK/corpus-b" ] || "$GEN" "$WORK/corpus-b" "$MB" 100000001 > "$WORK/corpus-b.txt"
+
+measure() { # name corpora command...   (corpora: "a" or "a b")
+  local name="$1" corpora="$2"; shift 2
+  local tag="$name-${corpora// /}"
+  local t="$WORK/time-$tag"
+  /usr/bin/time -f "%e %M" -o "$t" "$@" > "$WORK/out-$tag" 2> "$WORK/err-$tag" || true
+  local bytes=0 reports=0 wall rss c
+  for c in $corpora; do
+    bytes=$(( bytes + $(du -sb "$WORK/corpus-$c" | cut -f1) ))
+    reports=$(( reports + $(grep -o '^[0-9]*' "$WORK/corpus-$c.txt") ))
+  done
+  read -r wall rss < <(tail -1 "$t")
+  awk -v n="$name" -v b="$bytes" -v r="$reports" -v w="$wall" -v m="$rss" 'BEGIN {
+    printf "| %-16s | %8.1f | %7d | %8.2f | %9.2f | %9.1f | %9.1f |\n",
+      n, b/1e6, r, w, b/1e6/w, r/w, m/1024 }'
+}
+
+echo "| run              | MB disk  | reports | wall (s) | MB/s      | reports/s | peak MiB  |"
+echo "|------------------|----------|---------|----------|-----------|-----------|-----------|"
+rm -f "$WORK"/ward-*.db*
+measure "ward A" "a" "$WARD" reports ingest --db "$WORK/ward-a.db" "$WORK/corpus-a"
+measure "ward A+B" "a b" "$WARD" reports ingest --db "$WORK/ward-ab.db" "$WORK/corpus-a" "$WORK/corpus-b"
+if [ -z "${SKIP_PARSEDMARC:-}" ]; then
+  rm -rf "$WORK/parsedmarc-out"
+  measure "parsedmarc A" "a" "$PARSEDMARC" --offline -s -r -o "$WORK/parsedmarc-out" "$WORK/corpus-a"
+fi
+echo
+echo "ward A:     $(cat "$WORK/out-ward A-a")"
+echo "ward A+B:   $(cat "$WORK/out-ward A+B-ab")"
+echo "parsedmarc: $(python3 -c "import json,sys; a=json.load(open(sys.argv[1]+'/aggregate.json')); t=json.load(open(sys.argv[1]+'/smtp_tls.json')); print(len(a), 'aggregate and', len(t), 'TLS reports parsed')" "$WORK/parsedmarc-out" 2>/dev/null || echo 'not run or no output')"
+echo "work folder: $WORK"

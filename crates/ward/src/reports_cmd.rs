@@ -1,0 +1,745 @@
+//! `ward reports`: ingest DMARC aggregate, DMARC failure and SMTP TLS reports into the
+//! store, and summarise what they say.
+//!
+//! Ingestion streams: a blocking thread walks the sources and unpacks one input at a
+//! time ([`ward_reports::unpack`]), handing each report through a short channel to the
+//! task that stores it. Memory is bounded by the largest single input (an mbox is read
+//! message by message), never by the size of the corpus. One refused report is named
+//! and counted; the batch goes on.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use time::OffsetDateTime;
+use ward_advice::text::terminal_safe;
+use ward_reports::analysis::{self, Summary};
+use ward_reports::{Error as ReportError, Limits, Reason, Unpacked};
+use ward_store::{ReportFilter, Saved, Store};
+
+use crate::{WardExit, usage};
+
+mod imap;
+
+#[derive(Debug, Args)]
+pub struct ReportsArgs {
+    #[command(subcommand)]
+    pub command: ReportsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportsCommand {
+    /// Store the reports found in files, folders, mbox files and Maildirs.
+    ///
+    /// Formats are told by content, not by name: XML, JSON, gzip, zlib, zip, e-mail
+    /// messages (.eml) with the report attached, mbox files; folders are read
+    /// recursively, and a folder with cur/ or new/ is read as a Maildir. A report
+    /// already stored (same reporter, report id and date range) is skipped, so running
+    /// it again over the same sources stores nothing new.
+    ///
+    /// Exit status: 0 every report found was stored or already there; 2 some input was
+    /// refused (each is named on stderr, and everything else was stored); 3 the
+    /// database could not be written, or the IMAP mailbox could not be read.
+    ///
+    /// Examples:
+    ///   ward reports ingest --db ward.db ~/dmarc/ reports.mbox
+    ///   ward reports ingest ~/Maildir/.DMARC
+    #[command(verbatim_doc_comment)]
+    Ingest(IngestArgs),
+    /// Summarise the stored reports: volume, DMARC pass and alignment rates, sending
+    /// sources, failing sources, DKIM selectors, TLS failures per MX, and each
+    /// domain's DMARC phase (assess, deploy, enforce, maintain).
+    ///
+    /// Examples:
+    ///   ward reports summary --db ward.db
+    ///   ward reports summary --domain example.org --since 30d --format json --offline
+    #[command(verbatim_doc_comment)]
+    Summary(SummaryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files, folders, mbox files or Maildirs to read.
+    #[arg(value_name = "SOURCE", required_unless_present = "imap")]
+    pub sources: Vec<PathBuf>,
+    /// Also read an IMAP mailbox over TLS: imaps://USER@HOST[:PORT][/FOLDER] (port 993,
+    /// folder INBOX by default). The password comes from the WARD_IMAP_PASSWORD
+    /// environment variable. Each message whose reports are all stored is then moved
+    /// to --imap-processed; a message that fails to parse stays where it is.
+    #[arg(long, value_name = "URL")]
+    pub imap: Option<String>,
+    /// The folder stored messages are moved to (created if missing).
+    #[arg(long, value_name = "FOLDER", default_value = "processed")]
+    pub imap_processed: String,
+    /// A CA certificate (PEM) to trust for the IMAP server, besides the public roots.
+    #[arg(long, value_name = "FILE")]
+    pub imap_ca: Option<PathBuf>,
+    /// The SQLite database to store into (created if missing).
+    #[arg(long, value_name = "PATH", default_value = "ward.db")]
+    pub db: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// Tables, for people.
+    Table,
+    /// One JSON document, for scripts.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// The SQLite database to read.
+    #[arg(long, value_name = "PATH", default_value = "ward.db")]
+    pub db: PathBuf,
+    /// Only this domain.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Only reports whose period ended within this long before now: a number and a
+    /// unit, d (days), h (hours) or w (weeks), e.g. 30d.
+    #[arg(long, value_name = "AGE")]
+    pub since: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+    /// Do not look up reverse names of sending addresses.
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub net: crate::cli::NetArgs,
+}
+
+pub async fn run(args: ReportsArgs) -> anyhow::Result<WardExit> {
+    match args.command {
+        ReportsCommand::Ingest(a) => ingest(a).await,
+        ReportsCommand::Summary(a) => summary(a).await,
+    }
+}
+
+/// What the walking thread hands to the storing task.
+enum Item {
+    /// The total size of the sources, for the progress bar.
+    Total(u64),
+    /// A report found.
+    Found(Box<Unpacked>),
+    /// An input refused.
+    Refused(ReportError),
+    /// A file was read to the end; its size.
+    Done(u64),
+}
+
+/// Reports in flight between the walker and the store.
+const IN_FLIGHT: usize = 4;
+
+/// The closing count of an ingestion.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub stored: u64,
+    pub duplicates: u64,
+    pub failures: u64,
+}
+
+async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
+    let imap = match &args.imap {
+        Some(url) => {
+            let mailbox = imap::Mailbox::parse(url).map_err(|e| usage(format!("--imap {e}")))?;
+            let password = std::env::var("WARD_IMAP_PASSWORD").map_err(|_| {
+                usage("--imap needs the password in the WARD_IMAP_PASSWORD environment variable")
+            })?;
+            let ca = match &args.imap_ca {
+                Some(p) => std::fs::read(p)
+                    .map_err(|e| usage(format!("--imap-ca {}: {e}", p.display())))?,
+                None => Vec::new(),
+            };
+            let roots = imap::roots(&ca).map_err(|e| usage(format!("--imap-ca: {e:#}")))?;
+            Some((mailbox, password, roots))
+        }
+        None => None,
+    };
+    let store = Store::open_sqlite(&args.db).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(IN_FLIGHT);
+    let sources = args.sources.clone();
+    let walker = tokio::task::spawn_blocking(move || {
+        let limits = Limits::default();
+        let total: u64 = sources.iter().map(|s| size_of(s, true)).sum();
+        if tx.blocking_send(Item::Total(total)).is_err() {
+            return;
+        }
+        for s in &sources {
+            if !walk(s, true, &limits, &tx) {
+                return;
+            }
+        }
+    });
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} ingesting [{bar:30}] {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let mut counts = Counts::default();
+    let now = OffsetDateTime::now_utc();
+    let outcome: anyhow::Result<()> = async {
+        while let Some(item) = rx.recv().await {
+            match item {
+                Item::Total(n) => bar.set_length(n),
+                Item::Done(n) => bar.inc(n),
+                Item::Refused(e) => {
+                    counts.failures += 1;
+                    bar.suspend(|| eprintln!("ward: refused {}", terminal_safe(&e.to_string())));
+                }
+                Item::Found(u) => {
+                    tracing::info!(source = %terminal_safe(&u.source), "storing report");
+                    match store.save_report(&u, now).await? {
+                        Saved::Stored(_) => {
+                            counts.stored += 1;
+                            tracing::info!(source = %terminal_safe(&u.source), "stored report");
+                        }
+                        Saved::Duplicate => counts.duplicates += 1,
+                    }
+                    bar.set_message(format!(
+                        "{} stored, {} duplicates, {} failures",
+                        counts.stored, counts.duplicates, counts.failures
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    // On a database error the receiver is dropped here, which stops the walker.
+    drop(rx);
+    walker.await.context("the source walker stopped")?;
+    let outcome = match (outcome, imap) {
+        (Ok(()), Some((mailbox, password, roots))) => {
+            ingest_imap(
+                &store,
+                &mailbox,
+                &password,
+                roots,
+                &args.imap_processed,
+                &bar,
+                &mut counts,
+                now,
+            )
+            .await
+        }
+        (o, _) => o,
+    };
+    bar.finish_and_clear();
+    store.close().await;
+    outcome?;
+    let plural = |n: u64, one: &str, many: &str| {
+        if n == 1 {
+            format!("{n} {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    println!(
+        "{} stored, {} skipped, {}",
+        plural(counts.stored, "report", "reports"),
+        plural(counts.duplicates, "duplicate", "duplicates"),
+        plural(counts.failures, "failure", "failures"),
+    );
+    Ok(if counts.failures > 0 {
+        WardExit::Usage
+    } else {
+        WardExit::Clean
+    })
+}
+
+/// Reads every message of an IMAP folder, stores its reports, and moves each message
+/// whose reports were all stored (new or duplicate) to `processed`, only after the
+/// store has committed them. A message with any refusal stays, and is named.
+#[allow(clippy::too_many_arguments)]
+async fn ingest_imap(
+    store: &Store,
+    mb: &imap::Mailbox,
+    password: &str,
+    roots: rustls::RootCertStore,
+    processed: &str,
+    bar: &ProgressBar,
+    counts: &mut Counts,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    let limits = Limits::default();
+    let q = |s: &str, what: &str| {
+        imap::quote(s).ok_or_else(|| usage(format!("the IMAP {what} holds a line break")))
+    };
+    let mut c = imap::Client::connect(mb, roots).await?;
+    c.command(
+        &format!(
+            "LOGIN {} {}",
+            q(&mb.user, "user")?,
+            q(password, "password")?
+        ),
+        0,
+    )
+    .await?;
+    let target = q(processed, "folder")?;
+    // The folder may exist already; any other problem shows at the first MOVE.
+    let _ = c.command(&format!("CREATE {target}"), 0).await;
+    c.command(&format!("SELECT {}", q(&mb.folder, "folder")?), 0)
+        .await?;
+    let uids = imap::search_uids(&c.command("UID SEARCH ALL", 0).await?);
+    for uid in uids {
+        let name = format!("imaps://{}@{}/{};UID={uid}", mb.user, mb.host, mb.folder);
+        let r = c
+            .command(
+                &format!("UID FETCH {uid} (BODY.PEEK[])"),
+                limits.max_input_bytes,
+            )
+            .await?;
+        let mut results = Vec::new();
+        match r.literals.into_iter().next() {
+            Some(imap::Literal::Bytes(bytes)) => {
+                ward_reports::unpack::unpack(&name, &bytes, &limits, &mut |x| results.push(x))
+            }
+            Some(imap::Literal::TooLarge) => results.push(Err(ReportError::new(
+                name.clone(),
+                Reason::LimitExceeded {
+                    kind: ward_reports::LimitKind::InputBytes,
+                    limit: limits.max_input_bytes,
+                },
+            ))),
+            // Expunged meanwhile by another client.
+            None => continue,
+        }
+        let mut all_stored = !results.is_empty();
+        for r in results {
+            match r {
+                Ok(u) => match store.save_report(&u, now).await? {
+                    Saved::Stored(_) => {
+                        counts.stored += 1;
+                        tracing::info!(source = %terminal_safe(&u.source), "stored report");
+                    }
+                    Saved::Duplicate => counts.duplicates += 1,
+                },
+                Err(e) => {
+                    all_stored = false;
+                    counts.failures += 1;
+                    bar.suspend(|| eprintln!("ward: refused {}", terminal_safe(&e.to_string())));
+                }
+            }
+        }
+        if all_stored {
+            c.command(&format!("UID MOVE {uid} {target}"), 0).await?;
+        }
+    }
+    let _ = c.command("LOGOUT", 0).await;
+    Ok(())
+}
+
+fn io_refusal(path: &Path, e: &std::io::Error) -> Item {
+    Item::Refused(ReportError::new(
+        path.display().to_string(),
+        Reason::Io {
+            message: e.to_string(),
+        },
+    ))
+}
+
+fn is_maildir(dir: &Path) -> bool {
+    dir.join("cur").is_dir() || dir.join("new").is_dir()
+}
+
+/// Bytes under `path` (regular files, recursively), for the progress bar. Symbolic
+/// links to folders are followed only when named on the command line.
+fn size_of(path: &Path, top: bool) -> u64 {
+    let meta = if top {
+        fs::metadata(path)
+    } else {
+        fs::symlink_metadata(path)
+    };
+    match meta {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(m) if m.is_dir() => match fs::read_dir(path) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .map(|e| size_of(&e.path(), false))
+                .sum(),
+            Err(_) => 0,
+        },
+        Ok(m) if m.file_type().is_symlink() => match fs::metadata(path) {
+            Ok(t) if t.is_file() => t.len(),
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+/// Walks one source, sending what it finds. Returns false once the receiver is gone.
+fn walk(path: &Path, top: bool, limits: &Limits, tx: &tokio::sync::mpsc::Sender<Item>) -> bool {
+    let send = |item: Item| tx.blocking_send(item).is_ok();
+    let meta = if top {
+        fs::metadata(path)
+    } else {
+        fs::symlink_metadata(path)
+    };
+    let meta = match meta {
+        Ok(m) if m.file_type().is_symlink() => match fs::metadata(path) {
+            // Inside a folder, follow links to files but not to folders (no loops).
+            Ok(t) if t.is_file() => t,
+            Ok(_) => return true,
+            Err(e) => return send(io_refusal(path, &e)),
+        },
+        Ok(m) => m,
+        Err(e) => return send(io_refusal(path, &e)),
+    };
+    if meta.is_dir() {
+        if is_maildir(path) {
+            let mut alive = true;
+            ward_reports::unpack::walk_maildir(path, limits, &mut |r| {
+                if alive {
+                    alive = send(item(r));
+                }
+            });
+            return alive && send(Item::Done(size_of(path, true)));
+        }
+        let mut entries: Vec<PathBuf> = match fs::read_dir(path) {
+            Ok(e) => e.filter_map(Result::ok).map(|e| e.path()).collect(),
+            Err(e) => return send(io_refusal(path, &e)),
+        };
+        entries.sort();
+        return entries.iter().all(|p| walk(p, false, limits, tx));
+    }
+    if !meta.is_file() {
+        return true;
+    }
+    let name = path.display().to_string();
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return send(io_refusal(path, &e)),
+    };
+    let mut alive = true;
+    let mut head = [0u8; 5];
+    let n = read_head(&mut file, &mut head);
+    match file.seek(SeekFrom::Start(0)).map(|_| file) {
+        Err(e) => return send(io_refusal(path, &e)),
+        Ok(f) if head.get(..n) == Some(b"From ") => {
+            // An mbox: read message by message, whatever its size.
+            ward_reports::unpack::unpack_mbox(&name, BufReader::new(f), limits, &mut |r| {
+                if alive {
+                    alive = send(item(r));
+                }
+            });
+        }
+        Ok(f) => {
+            if meta.len() > limits.max_input_bytes {
+                return send(Item::Refused(ReportError::new(
+                    name,
+                    Reason::LimitExceeded {
+                        kind: ward_reports::LimitKind::InputBytes,
+                        limit: limits.max_input_bytes,
+                    },
+                ))) && send(Item::Done(meta.len()));
+            }
+            let mut bytes = Vec::new();
+            // Bounded even if the file grows while we read it.
+            if let Err(e) = f
+                .take(limits.max_input_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)
+            {
+                return send(io_refusal(path, &e));
+            }
+            ward_reports::unpack::unpack(&name, &bytes, limits, &mut |r| {
+                if alive {
+                    alive = send(item(r));
+                }
+            });
+        }
+    }
+    alive && send(Item::Done(meta.len()))
+}
+
+fn read_head(file: &mut File, head: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(head.get_mut(n..).unwrap_or_default()) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    n
+}
+
+fn item(r: Result<Unpacked, ReportError>) -> Item {
+    match r {
+        Ok(u) => Item::Found(Box::new(u)),
+        Err(e) => Item::Refused(e),
+    }
+}
+
+/// Seconds in an age such as `30d`, `12h` or `2w`.
+fn parse_age(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let unit = s.chars().last()?;
+    let n: i64 = s.get(..s.len() - unit.len_utf8())?.parse().ok()?;
+    let per = match unit {
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => return None,
+    };
+    (n >= 0).then(|| n.checked_mul(per)).flatten()
+}
+
+/// Most reverse lookups one summary makes (the busiest sources first).
+const MAX_REVERSE_LOOKUPS: usize = 200;
+
+async fn summary(args: SummaryArgs) -> anyhow::Result<WardExit> {
+    let since = match &args.since {
+        Some(s) => {
+            let age = parse_age(s).ok_or_else(|| {
+                usage(format!(
+                    "--since {s:?}: give a number and a unit, e.g. 30d, 12h or 2w"
+                ))
+            })?;
+            Some(
+                OffsetDateTime::now_utc()
+                    .unix_timestamp()
+                    .saturating_sub(age),
+            )
+        }
+        None => None,
+    };
+    let domain = match &args.domain {
+        Some(d) => Some(ward_model::inventory::normalise_domain(d).map_err(usage)?),
+        None => None,
+    };
+    if !args.db.exists() {
+        return Err(usage(format!(
+            "no database at {}; ingest reports first with `ward reports ingest --db {} SOURCE...`",
+            args.db.display(),
+            args.db.display()
+        )));
+    }
+    let net = if args.offline {
+        None
+    } else {
+        let cfg = crate::net_config(&args.net)?;
+        Some(ward_net::Net::new(cfg).map_err(|e| usage(e.to_string()))?)
+    };
+    let store = Store::open_sqlite(&args.db).await?;
+    let data = store.report_data(&ReportFilter { domain, since }).await?;
+    store.close().await;
+    let mut names = BTreeMap::new();
+    if let Some(net) = &net {
+        names = reverse_names(net, analysis::source_addresses(&data)).await;
+    }
+    let summary = analysis::summarise(&data, &names);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        SummaryFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &summary)?;
+            writeln!(out)?;
+        }
+        SummaryFormat::Table => write_summary(&mut out, &summary)?,
+    }
+    out.flush()?;
+    Ok(WardExit::Clean)
+}
+
+/// Reverse names (PTR) of the busiest sources, looked up concurrently.
+async fn reverse_names(net: &ward_net::Net, ips: Vec<IpAddr>) -> BTreeMap<IpAddr, String> {
+    use futures::StreamExt;
+    futures::stream::iter(ips.into_iter().take(MAX_REVERSE_LOOKUPS))
+        .map(|ip| async move {
+            let lookup = net.resolve(&reverse_name(ip), "PTR").await;
+            let name = match lookup.outcome {
+                ward_model::observe::DnsOutcome::Answer { records, .. } => records
+                    .into_iter()
+                    .find(|r| r.rtype.eq_ignore_ascii_case("PTR"))
+                    .map(|r| r.data.trim_end_matches('.').to_ascii_lowercase()),
+                _ => None,
+            };
+            (ip, name)
+        })
+        .buffer_unordered(32)
+        .filter_map(|(ip, name)| async move { name.map(|n| (ip, n)) })
+        .collect()
+        .await
+}
+
+/// The `in-addr.arpa` / `ip6.arpa` name of an address.
+fn reverse_name(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            format!("{d}.{c}.{b}.{a}.in-addr.arpa")
+        }
+        IpAddr::V6(v6) => {
+            let mut s = String::with_capacity(72);
+            for byte in v6.octets().iter().rev() {
+                s.push_str(&format!("{:x}.{:x}.", byte & 0x0f, byte >> 4));
+            }
+            s.push_str("ip6.arpa");
+            s
+        }
+    }
+}
+
+fn pct(rate: f64) -> String {
+    format!("{:.1}%", rate * 100.0)
+}
+
+/// Sources shown per domain in the table (JSON has them all).
+const TABLE_SOURCES: usize = 10;
+
+fn write_summary(w: &mut impl Write, s: &Summary) -> std::io::Result<()> {
+    let t = |x: &str| terminal_safe(x).into_owned();
+    writeln!(
+        w,
+        "Reports: {} aggregate, {} failure, {} TLS",
+        s.aggregate_reports, s.failure_reports, s.tls_reports
+    )?;
+    for d in &s.domains {
+        writeln!(w)?;
+        writeln!(w, "{}", t(&d.domain))?;
+        let policy = d
+            .policy
+            .as_ref()
+            .map(|p| {
+                let mut x = format!("p={}", p.p.as_deref().unwrap_or("?"));
+                if let Some(pct) = p.pct {
+                    x.push_str(&format!(" pct={pct}"));
+                }
+                if p.testing {
+                    x.push_str(" t=y");
+                }
+                x
+            })
+            .unwrap_or_else(|| "unknown".into());
+        writeln!(w, "  phase {}   policy {}", d.phase.as_str(), t(&policy))?;
+        writeln!(
+            w,
+            "  messages {}   DMARC pass {}   SPF aligned {}   DKIM aligned {}",
+            d.messages,
+            pct(d.dmarc_pass_rate),
+            pct(d.spf_alignment_rate),
+            pct(d.dkim_alignment_rate)
+        )?;
+        writeln!(
+            w,
+            "  {:<40} {:>9} {:>8}  SERVICE / REVERSE NAME",
+            "SOURCE", "MESSAGES", "PASS"
+        )?;
+        for src in d.sources.iter().take(TABLE_SOURCES) {
+            let who = match (&src.service, &src.reverse_name) {
+                (Some(svc), Some(n)) => format!("{svc} ({n})"),
+                (None, Some(n)) => n.clone(),
+                _ => String::new(),
+            };
+            writeln!(
+                w,
+                "  {:<40} {:>9} {:>8}  {}",
+                src.ip.to_string(),
+                src.messages,
+                pct(if src.messages == 0 {
+                    0.0
+                } else {
+                    src.dmarc_pass as f64 / src.messages as f64
+                }),
+                t(&who)
+            )?;
+        }
+        if d.sources.len() > TABLE_SOURCES {
+            writeln!(w, "  ... and {} more", d.sources.len() - TABLE_SOURCES)?;
+        }
+        let failing = d.failing_sources();
+        if !failing.is_empty() {
+            writeln!(w, "  failing sources:")?;
+            for src in failing.iter().take(TABLE_SOURCES) {
+                writeln!(
+                    w,
+                    "    {} {} of {} messages fail DMARC",
+                    src.ip,
+                    src.failing(),
+                    src.messages
+                )?;
+            }
+        }
+        if !d.selectors.is_empty() {
+            let sels: Vec<String> = d
+                .selectors
+                .iter()
+                .map(|x| format!("{}._domainkey.{}", t(&x.selector), t(&x.dkim_domain)))
+                .collect();
+            writeln!(w, "  DKIM selectors: {}", sels.join(", "))?;
+        }
+    }
+    for tls in &s.tls {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{} (TLS): {} sessions succeeded, {} failed",
+            t(&tls.domain),
+            tls.successful,
+            tls.failed
+        )?;
+        for f in &tls.failures {
+            writeln!(
+                w,
+                "  {:<40} {:<28} {:>8}",
+                t(&f.mx),
+                t(&f.result_type),
+                f.sessions
+            )?;
+        }
+    }
+    if !s.findings.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "Findings:")?;
+        for f in &s.findings {
+            writeln!(
+                w,
+                "  {:<5} {:<8} {:<32} {}: {}",
+                f.finding.status.as_str(),
+                f.finding.severity.as_str(),
+                f.finding.check.as_str(),
+                t(&f.domain),
+                t(&f.finding.summary)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages() {
+        assert_eq!(parse_age("30d"), Some(30 * 86_400));
+        assert_eq!(parse_age("12h"), Some(12 * 3600));
+        assert_eq!(parse_age("2w"), Some(14 * 86_400));
+        assert_eq!(parse_age("30"), None);
+        assert_eq!(parse_age("d"), None);
+        assert_eq!(parse_age("-1d"), None);
+        assert_eq!(parse_age("99999999999999999d"), None);
+    }
+
+    #[test]
+    fn reverse_names() {
+        assert_eq!(
+            reverse_name("192.0.2.10".parse().unwrap()),
+            "10.2.0.192.in-addr.arpa"
+        );
+        assert_eq!(
+            reverse_name("2001:db8::1".parse().unwrap()),
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
+        );
+    }
+}
