@@ -60,6 +60,24 @@ fn demo_json_shows_each_deliberate_case() {
     let doc = json(&run(ward(dir.path()).args(["demo", "--format", "json"]), 0));
     assert!(dir.path().join("ward-demo.db").exists());
     assert!(dir.path().join("ward-demo-report.html").exists());
+    // Every id the scan emits is in the catalogue and has advice for both size classes,
+    // so no finding reaches a reader without words on what to do.
+    let catalogue = ward_checks::check_ids();
+    for asset in doc["assets"].as_array().unwrap() {
+        for f in asset["findings"].as_array().unwrap() {
+            let id = f["check"].as_str().unwrap();
+            assert!(
+                catalogue.contains(&id),
+                "{id} is emitted but not in check_ids()"
+            );
+            for size in [ward_model::SizeClass::Small, ward_model::SizeClass::Medium] {
+                assert!(
+                    ward_advice::advice_for(id, size).is_some(),
+                    "{id} has no {size:?} advice"
+                );
+            }
+        }
+    }
     let hq = ward_lab::demo::HQ_DOMAIN;
     for (check, status) in statuses(&doc, hq) {
         assert!(
