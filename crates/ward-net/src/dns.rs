@@ -27,11 +27,27 @@ const MAX_DATA_CHARS: usize = 8192;
 
 impl Net {
     /// Asks the configured resolver (recursion desired).
+    ///
+    /// Answers (records, NXDOMAIN, NODATA) are remembered for the life of this `Net`, so
+    /// the nameservers, SPF includes and mail hosts that hundreds of branches share are
+    /// asked about once per scan, not once per branch. Failures are not remembered: the
+    /// next asker tries again.
     pub async fn resolve(&self, name: &str, rtype: &str) -> DnsLookup {
-        let server = self.config().resolver;
-        let outcome = self.exchange(server, name, rtype, true).await;
+        let name = normalise(name);
+        let key = (name.clone(), rtype.to_owned());
+        let outcome = match self.inner.answers.get(&key) {
+            Some(hit) => hit,
+            None => {
+                let server = self.config().resolver;
+                let outcome = self.exchange(server, &name, rtype, true).await;
+                if outcome.failure().is_none() {
+                    self.inner.answers.put(key, outcome.clone());
+                }
+                outcome
+            }
+        };
         DnsLookup {
-            name: normalise(name),
+            name,
             rtype: rtype.to_owned(),
             server: None,
             outcome,
@@ -153,6 +169,30 @@ fn matches(query: &Message, reply: &Message) -> bool {
     reply.metadata.id == query.metadata.id
         && reply.metadata.message_type == MessageType::Response
         && same_question
+}
+
+/// Most answers remembered by one [`Net`]; past this, new answers are not kept (a scan
+/// of a few hundred domains asks a few tens of thousands of questions).
+const MAX_REMEMBERED: usize = 250_000;
+
+/// Answers from the resolver, remembered for one scan.
+#[derive(Debug, Default)]
+pub(crate) struct AnswerCache {
+    map: std::sync::Mutex<std::collections::HashMap<(String, String), DnsOutcome>>,
+}
+
+impl AnswerCache {
+    fn get(&self, key: &(String, String)) -> Option<DnsOutcome> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key).cloned()
+    }
+
+    fn put(&self, key: (String, String), outcome: DnsOutcome) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() < MAX_REMEMBERED {
+            map.insert(key, outcome);
+        }
+    }
 }
 
 /// Most idle UDP sockets kept per server. Binding a socket per question costs more

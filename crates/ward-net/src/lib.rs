@@ -213,6 +213,7 @@ struct Inner {
     hosts: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
     roots: Arc<rustls::RootCertStore>,
     udp_pool: dns::UdpPool,
+    answers: dns::AnswerCache,
 }
 
 /// Permission to use the network against one address; dropping it frees the slot.
@@ -231,6 +232,7 @@ impl Net {
             inner: Arc::new(Inner {
                 roots,
                 udp_pool: dns::UdpPool::default(),
+                answers: dns::AnswerCache::default(),
                 global: Arc::new(Semaphore::new(cfg.concurrency)),
                 hosts: Mutex::new(HashMap::new()),
                 cfg,

@@ -109,3 +109,63 @@ async fn resolver_answers_three_states() {
         DnsOutcome::NxDomain { .. }
     ));
 }
+
+#[tokio::test]
+async fn answers_are_remembered_for_the_scan_and_failures_are_not() {
+    let text = "$ORIGIN quiet.test.\n@ 300 IN SOA ns1.guard.test. h.quiet.test. ( 1 7200 3600 1209600 300 )\n\
+                @ 300 IN NS ns1.guard.test.\n";
+    let mut fixture = Fixture {
+        zones: vec![ZoneSource {
+            origin: "quiet.test".into(),
+            text: text.into(),
+            path: PathBuf::from("quiet.zone"),
+        }],
+        dns: DnsBehaviour {
+            silent: vec!["quiet.test".into()],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let zone = format!(
+        "$ORIGIN guard.test.\n@ 300 IN SOA ns1.guard.test. h.guard.test. ( 1 7200 3600 1209600 300 )\n\
+         @ 300 IN NS ns1.guard.test.\nns1 300 IN A {NS_IP}\n"
+    );
+    fixture.zones.push(ZoneSource {
+        origin: "guard.test".into(),
+        text: zone,
+        path: PathBuf::from("guard.zone"),
+    });
+    let lab = Lab::start(&fixture).await.unwrap();
+    let resolver = lab.resolver().ip();
+    let mut cfg = NetConfig::new(lab.resolver());
+    cfg.dns_timeout = std::time::Duration::from_millis(100);
+    cfg.dns_attempts = 1;
+    let net = Net::new(cfg).unwrap();
+
+    let first = net.resolve("ns1.guard.test", "A").await;
+    let again = net.resolve("NS1.guard.test.", "A").await;
+    assert_eq!(first, again);
+    assert_eq!(
+        lab.queries_at(resolver),
+        1,
+        "the second question is answered from memory"
+    );
+    net.resolve("nope.guard.test", "A").await;
+    net.resolve("nope.guard.test", "A").await;
+    assert_eq!(lab.queries_at(resolver), 2, "NXDOMAIN is an answer too");
+
+    for _ in 0..2 {
+        let lookup = net.resolve("quiet.test", "SOA").await;
+        assert_eq!(
+            lookup.outcome,
+            DnsOutcome::Failed {
+                failure: DnsFailure::Timeout { attempts: 1 }
+            }
+        );
+    }
+    assert_eq!(
+        lab.queries_at(resolver),
+        4,
+        "a timeout is asked again, never remembered"
+    );
+}
