@@ -111,11 +111,27 @@ pub fn needed_lookups(asset: &Asset, obs: &AssetObservation) -> Vec<(String, Str
 }
 
 /// Runs every check family over one asset's observations.
+///
+/// A domain that does not exist (NXDOMAIN for its SOA) gets one failure, from
+/// `dns.resolves`: every other family's findings become `info` "not judged", because
+/// "no DMARC record" on a lapsed registration is noise that would bury the one action
+/// that matters (renew it, or someone else can).
 pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(dns::judge(ctx));
-    out.extend(spf::judge(ctx));
-    out.extend(mail::judge(ctx));
-    out.extend(tls::judge(ctx));
+    let mut rest = Vec::new();
+    rest.extend(spf::judge(ctx));
+    rest.extend(mail::judge(ctx));
+    rest.extend(tls::judge(ctx));
+    if let Some(ward_model::DnsOutcome::NxDomain { .. }) =
+        ctx.obs.resolved(&ctx.asset.domain, "SOA")
+    {
+        for f in &mut rest {
+            f.status = Status::Info;
+            f.severity = Severity::None;
+            f.summary = "not judged: the domain does not exist".into();
+        }
+    }
+    out.extend(rest);
     out
 }

@@ -89,6 +89,9 @@ fn demo_json_shows_each_deliberate_case() {
         ("ashford-exampleparty.example", "dns.ns", "fail"),
         ("carlisle-exampleparty.example", "dns.ns", "fail"),
         ("kendal-exampleparty.example", "dns.resolves", "fail"),
+        // A lapsed domain fails once; the mail checks do not pile on.
+        ("kendal-exampleparty.example", "dmarc.present", "info"),
+        ("kendal-exampleparty.example", "spf.present", "info"),
         ("dover-exampleparty.example", "dns.resolves", "error"),
         ("dover-exampleparty.example", "dns.ns", "error"),
         ("halifax-exampleparty.example", "dns.resolves", "error"),
