@@ -95,6 +95,17 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
 
+/// Dovecot's binary: on the PATH, or where Debian puts it (/usr/sbin is not on an
+/// unprivileged user's PATH).
+fn dovecot_bin() -> std::path::PathBuf {
+    let debian = std::path::Path::new("/usr/sbin/dovecot");
+    if Command::new("dovecot").arg("--version").output().is_err() && debian.exists() {
+        debian.to_path_buf()
+    } else {
+        "dovecot".into()
+    }
+}
+
 /// Starts Dovecot on loopback with a certificate from the lab CA, one user `dmarc`
 /// (password `secret`) whose INBOX holds `messages`. Run as `nobody` when the test
 /// runs as root (Dovecot's login processes refuse root). Panics when Dovecot is not
@@ -102,7 +113,10 @@ fn is_root() -> bool {
 fn start_dovecot(dir: &Path, ca_pem_out: &Path, messages: &[(&str, String)]) -> Dovecot {
     // A missing server is a failure, not a silent pass: the IMAP path must be tested.
     assert!(
-        Command::new("dovecot").arg("--version").output().is_ok(),
+        Command::new(dovecot_bin())
+            .arg("--version")
+            .output()
+            .is_ok(),
         "dovecot is not installed: apt-get install dovecot-imapd (bash .ci/run does it)"
     );
     let now = time::OffsetDateTime::now_utc();
@@ -181,15 +195,11 @@ fn start_dovecot(dir: &Path, ca_pem_out: &Path, messages: &[(&str, String)]) -> 
             std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
         let mut c = Command::new("setpriv");
-        c.args([
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            "dovecot",
-        ]);
+        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"]);
+        c.arg(dovecot_bin());
         c
     } else {
-        Command::new("dovecot")
+        Command::new(dovecot_bin())
     };
     let child = cmd
         .args(["-F", "-c", &conf_path])
