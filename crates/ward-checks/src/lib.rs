@@ -112,10 +112,11 @@ pub fn needed_lookups(asset: &Asset, obs: &AssetObservation) -> Vec<(String, Str
 
 /// Runs every check family over one asset's observations.
 ///
-/// A domain that does not exist (NXDOMAIN for its SOA) gets one failure, from
-/// `dns.resolves`: every other family's findings become `info` "not judged", because
-/// "no DMARC record" on a lapsed registration is noise that would bury the one action
-/// that matters (renew it, or someone else can).
+/// A domain that does not exist (NXDOMAIN for its SOA) fails `dns.resolves`, and the
+/// SPF, MX and transport findings become `info` "not judged": "no SPF record" or "no
+/// STARTTLS" about a name nobody holds is noise that would bury the action that matters.
+/// The DMARC findings stay, because RFC 9989's `np` tag exists precisely to protect
+/// names that do not exist, and a weak `np` is a real gap.
 pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(dns::judge(ctx));
@@ -126,7 +127,10 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     if let Some(ward_model::DnsOutcome::NxDomain { .. }) =
         ctx.obs.resolved(&ctx.asset.domain, "SOA")
     {
-        for f in &mut rest {
+        for f in rest
+            .iter_mut()
+            .filter(|f| !f.check.as_str().starts_with("dmarc."))
+        {
             f.status = Status::Info;
             f.severity = Severity::None;
             f.summary = "not judged: the domain does not exist".into();
