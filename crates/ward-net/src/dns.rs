@@ -171,9 +171,11 @@ fn matches(query: &Message, reply: &Message) -> bool {
         && same_question
 }
 
-/// Most answers remembered by one [`Net`]; past this, new answers are not kept (a scan
-/// of a few hundred domains asks a few tens of thousands of questions).
-const MAX_REMEMBERED: usize = 250_000;
+/// Most answers remembered by one [`Net`]. The first answers of a scan are the ones
+/// shared most (nameservers, providers' SPF includes, mail hosts: every branch asks about
+/// them early), so a small bound keeps nearly all the benefit while memory stays flat
+/// however many domains are scanned; past it, new answers are simply not kept.
+const MAX_REMEMBERED: usize = 20_000;
 
 /// Answers from the resolver, remembered for one scan.
 #[derive(Debug, Default)]
