@@ -97,6 +97,115 @@ impl Directive {
     pub fn has(&self, k: Keyword) -> bool {
         self.sources.contains(&Source::Keyword(k))
     }
+
+    /// Whether the value fits the directive's grammar: no value for
+    /// `upgrade-insecure-requests` and `block-all-mixed-content`; for source-list directives,
+    /// no quoted expression that is not a keyword, nonce or hash (`'sha513-…'`, a nonce with
+    /// `=` inside). Other directives are not checked.
+    pub fn well_formed(&self) -> bool {
+        match self.name.as_str() {
+            "upgrade-insecure-requests" | "block-all-mixed-content" => self.values.is_empty(),
+            n if n.ends_with("-src") || n == "base-uri" || n == "form-action" => !self
+                .sources
+                .iter()
+                .any(|s| matches!(s, Source::UnknownQuoted(_))),
+            _ => true,
+        }
+    }
+
+    /// Whether `'unsafe-inline'` takes effect: CSP3 §6.7.3.3 ignores it when the list also
+    /// holds a nonce or hash, or (for scripts) `'strict-dynamic'`.
+    pub fn inline_allowed(&self) -> bool {
+        self.has(Keyword::UnsafeInline)
+            && !self
+                .sources
+                .iter()
+                .any(|s| matches!(s, Source::Nonce(_) | Source::Hash(..)))
+            && !(self.name.starts_with("script-src") && self.has(Keyword::StrictDynamic))
+    }
+}
+
+/// What a policy fails to protect against, as ward judges it (see `web.csp`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Weakness {
+    /// A directive that governs nothing when absent: `default-src`, `object-src` (with no
+    /// `default-src` to fall back to), `base-uri` or `frame-ancestors`.
+    Missing(&'static str),
+    /// `'unsafe-inline'` in effect in this directive.
+    UnsafeInline(String),
+    /// `'unsafe-eval'` in a script directive (or `default-src` standing in for one).
+    UnsafeEval(String),
+    /// A source that admits any host, or plain HTTP: `*`, `http:`, `https:`, `data:` (for
+    /// scripts and objects), `http://…`, a host that is only a wildcard.
+    Permissive(String, String),
+    /// A keyword written without its quotes (`self`), which names a host called "self".
+    Unquoted(String, String),
+}
+
+impl Policy {
+    /// Every weakness, in directive order after the missing ones.
+    pub fn weaknesses(&self) -> Vec<Weakness> {
+        let mut out = Vec::new();
+        if self.get("default-src").is_none() {
+            out.push(Weakness::Missing("default-src"));
+        }
+        if self.effective("object-src").is_none() {
+            out.push(Weakness::Missing("object-src"));
+        }
+        for name in ["base-uri", "frame-ancestors"] {
+            if self.get(name).is_none() {
+                out.push(Weakness::Missing(name));
+            }
+        }
+        for d in &self.directives {
+            let scripty = d.name.starts_with("script-src") || d.name == "default-src";
+            let source_list = d.name.ends_with("-src")
+                || matches!(
+                    d.name.as_str(),
+                    "base-uri" | "form-action" | "frame-ancestors"
+                );
+            if !source_list {
+                continue;
+            }
+            if d.inline_allowed() {
+                out.push(Weakness::UnsafeInline(d.name.clone()));
+            }
+            if scripty && d.has(Keyword::UnsafeEval) {
+                out.push(Weakness::UnsafeEval(d.name.clone()));
+            }
+            for (v, s) in d.values.iter().zip(&d.sources) {
+                let lower = v.to_ascii_lowercase();
+                let permissive = match s {
+                    Source::Scheme(sc) => {
+                        sc == "http"
+                            || sc == "https"
+                            || (sc == "data" && (scripty || d.name == "object-src"))
+                    }
+                    Source::Host(_) => {
+                        let rest = lower
+                            .strip_prefix("http://")
+                            .map(|r| (true, r))
+                            .or_else(|| lower.strip_prefix("https://").map(|r| (false, r)))
+                            .or_else(|| lower.strip_prefix("*://").map(|r| (true, r)));
+                        let (insecure, host) = rest.unwrap_or((false, lower.as_str()));
+                        let host = host.split(['/', ':']).next().unwrap_or("");
+                        insecure || host == "*" || host.is_empty()
+                    }
+                    _ => false,
+                };
+                if permissive {
+                    out.push(Weakness::Permissive(d.name.clone(), v.clone()));
+                }
+                if matches!(
+                    lower.as_str(),
+                    "self" | "none" | "unsafe-inline" | "unsafe-eval" | "strict-dynamic"
+                ) {
+                    out.push(Weakness::Unquoted(d.name.clone(), v.clone()));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// A parsed policy.
@@ -272,10 +381,14 @@ pub fn classify(token: &str) -> Source {
         }
         // The value keeps its case: base64 is case-sensitive.
         let orig = &token[1..token.len() - 1];
+        // base64-value = 1*( ALPHA / DIGIT / "+" / "/" / "-" / "_" )*2( "=" )
         let b64 = |v: &str| {
-            !v.is_empty()
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+/-_=".contains(&b))
+            let body = v.trim_end_matches('=');
+            !body.is_empty()
+                && v.len() - body.len() <= 2
+                && body
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+/-_".contains(&b))
         };
         if inner.starts_with("nonce-") && b64(&orig[6..]) {
             return Source::Nonce(orig[6..].to_string());
@@ -484,5 +597,34 @@ mod tests {
         let l = parse_list("default-src 'self', script-src 'none'", &Limits::default()).unwrap();
         assert_eq!(l.len(), 2);
         assert_eq!(l[1].directives[0].at, 20);
+    }
+
+    #[test]
+    fn weaknesses() {
+        let pol = p("script-src 'unsafe-inline' 'unsafe-eval' https: *.cdn.example; style-src 'unsafe-inline' 'nonce-abc'; frame-ancestors self").unwrap();
+        assert_eq!(
+            pol.weaknesses(),
+            vec![
+                Weakness::Missing("default-src"),
+                Weakness::Missing("object-src"),
+                Weakness::Missing("base-uri"),
+                Weakness::UnsafeInline("script-src".into()),
+                Weakness::UnsafeEval("script-src".into()),
+                Weakness::Permissive("script-src".into(), "https:".into()),
+                Weakness::Unquoted("frame-ancestors".into(), "self".into()),
+            ]
+        );
+        let good = p("default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; script-src 'strict-dynamic' 'nonce-r4nd' 'unsafe-inline' https://x.example").unwrap();
+        assert_eq!(good.weaknesses(), vec![]);
+        let fb = p("default-src *; base-uri 'self'; frame-ancestors 'self'").unwrap();
+        assert_eq!(
+            fb.weaknesses(),
+            vec![Weakness::Permissive("default-src".into(), "*".into())]
+        );
+        assert_eq!(
+            classify("'nonce-ab=c'"),
+            Source::UnknownQuoted("'nonce-ab=c'".into())
+        );
+        assert_eq!(classify("'nonce-abc=='"), Source::Nonce("abc==".into()));
     }
 }

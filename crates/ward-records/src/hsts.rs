@@ -17,6 +17,9 @@
 
 use serde::Serialize;
 
+/// The `max-age` ward requires: one year, as internet.nl and the HSTS preload list do.
+pub const ONE_YEAR: u64 = 31_536_000;
+
 /// Bounds checked before anything is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

@@ -9,9 +9,9 @@
 //! ```
 //!
 //! §8.1: the value is split on `,`; the last token that is a known policy wins, unknown
-//! tokens are ignored (that is how a site sends a fallback before a newer policy). Token
-//! matching is exact, as the spec's "is a referrer policy" comparison is; a differently-cased
-//! token is reported as unknown.
+//! tokens are ignored (that is how a site sends a fallback before a newer policy). The spec
+//! compares tokens exactly, but Chromium and Firefox compare them ASCII-case-insensitively, so
+//! `STRICT-ORIGIN` takes effect in the browsers visitors use and ward reads it the same way.
 #![deny(missing_docs)]
 
 use serde::Serialize;
@@ -95,7 +95,7 @@ impl ReferrerPolicy {
             ReferrerPolicy::UnsafeUrl,
         ]
         .into_iter()
-        .find(|p| p.token() == t)
+        .find(|p| p.token().eq_ignore_ascii_case(t))
     }
 }
 
@@ -182,7 +182,10 @@ mod tests {
         assert_eq!(r.policy, Some(ReferrerPolicy::StrictOriginWhenCrossOrigin));
         assert_eq!(r.unknown, vec![("foo".into(), 13), ("bar".into(), 51)]);
         let r = parse("Unsafe-URL", &Limits::default()).unwrap();
+        assert_eq!(r.policy, Some(ReferrerPolicy::UnsafeUrl));
+        let r = parse("\"\"", &Limits::default()).unwrap();
         assert_eq!(r.policy, None);
+        assert_eq!(r.unknown, vec![("\"\"".into(), 0)]);
         assert!(ReferrerPolicy::UnsafeUrl.leaks());
         assert!(!ReferrerPolicy::StrictOrigin.leaks());
         assert_eq!(
