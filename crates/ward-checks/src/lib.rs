@@ -16,6 +16,7 @@ pub mod dns;
 pub mod mail;
 pub mod spf;
 pub mod tls;
+pub mod web;
 
 /// What a check knows about the asset it judges.
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +94,7 @@ pub fn check_ids() -> Vec<&'static str> {
     ids.extend_from_slice(spf::CHECKS);
     ids.extend_from_slice(mail::CHECKS);
     ids.extend_from_slice(tls::CHECKS);
+    ids.extend_from_slice(web::CHECKS);
     ids
 }
 
@@ -117,5 +119,6 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     out.extend(spf::judge(ctx));
     out.extend(mail::judge(ctx));
     out.extend(tls::judge(ctx));
+    out.extend(web::judge(ctx));
     out
 }
