@@ -670,7 +670,21 @@ fn cookies_verdict(ctx: &Context<'_>, web: &WebObservation) -> Finding {
         }
     }
     let ev = json!({"cookies": seen, "without_secure": bad, "without_httponly_or_samesite": soft});
-    if !bad.is_empty() {
+    let any_https = web
+        .chains
+        .iter()
+        .flat_map(|c| &c.hops)
+        .any(|h| is_https(&h.url) && h.status().is_some());
+    if !any_https {
+        finding(
+            ctx,
+            "web.cookies",
+            Status::Error,
+            COOKIE_STAKES,
+            "no HTTPS response to read cookies from",
+            ev,
+        )
+    } else if !bad.is_empty() {
         finding(
             ctx,
             "web.cookies",

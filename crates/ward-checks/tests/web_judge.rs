@@ -299,6 +299,13 @@ fn https_states() {
     assert_eq!(st(&fs, "web.https"), Status::Error);
     assert_eq!(st(&fs, "web.security_txt"), Status::Error);
     assert_eq!(st(&fs, "web.cookies"), Status::Pass);
+    // Nothing answered over HTTPS at all: cookies could not be seen.
+    let mut w = good_web();
+    w.chains = vec![chain(vec![failed(
+        "https://party.example/",
+        HttpOutcome::TimedOut,
+    )])];
+    assert_eq!(st(&findings(w), "web.cookies"), Status::Error);
 }
 
 #[test]
