@@ -16,6 +16,7 @@ pub mod dns;
 pub mod mail;
 pub mod spf;
 pub mod tls;
+pub mod web;
 
 /// What a check knows about the asset it judges.
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +94,7 @@ pub fn check_ids() -> Vec<&'static str> {
     ids.extend_from_slice(spf::CHECKS);
     ids.extend_from_slice(mail::CHECKS);
     ids.extend_from_slice(tls::CHECKS);
+    ids.extend_from_slice(web::CHECKS);
     ids
 }
 
@@ -124,6 +126,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     rest.extend(spf::judge(ctx));
     rest.extend(mail::judge(ctx));
     rest.extend(tls::judge(ctx));
+    rest.extend(web::judge(ctx));
     if let Some(ward_model::DnsOutcome::NxDomain { .. }) =
         ctx.obs.resolved(&ctx.asset.domain, "SOA")
     {

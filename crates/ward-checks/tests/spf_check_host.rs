@@ -224,6 +224,7 @@ fn mx_host_address_not_fetched_is_reported() {
         ],
         tls: Vec::new(),
         mta_sts_policy: None,
+        web: None,
     };
     let v = check_host(
         "2001:db8::5".parse().expect("ip"),

@@ -64,6 +64,7 @@ fn obs(dns: Vec<DnsLookup>) -> AssetObservation {
         dns,
         tls: Vec::new(),
         mta_sts_policy: None,
+        web: None,
     }
 }
 

@@ -116,7 +116,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         domain: "preston-exampleparty.example",
-        what: "no SPF, no DMARC",
+        what: "no SPF, no DMARC; its own web server: no HTTPS redirect, CSP with 'unsafe-inline', versions in Server and X-Powered-By, a cookie without Secure, an expired security.txt",
     },
     Case {
         domain: "ashford-exampleparty.example",
@@ -178,7 +178,23 @@ const OWN_WEB: &[(&str, &str, &str, &str)] = &[
     ("exeter", "127.0.10.51", "expired", "rustls"),
     // An old box nobody updates: TLS 1.0 and RSA/CBC suites, from Debian's openssl.
     ("durham", "127.0.10.52", "valid", "openssl-legacy"),
+    // A volunteer-built site: served over HTTP without a redirect, a CSP that allows inline
+    // script, Server and X-Powered-By naming versions, a cookie without Secure, and a
+    // security.txt left to expire.
+    ("preston", "127.0.10.53", "valid", "rustls"),
 ];
+/// Extra `[[web]]` lines for branches in [`OWN_WEB`].
+const OWN_WEB_EXTRA: &[(&str, &str)] = &[(
+    "preston",
+    r#"[web.headers]
+"Content-Security-Policy" = "default-src 'self'; script-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+"X-Powered-By" = "PHP/7.4.33"
+"Server" = "Apache/2.4.38 (Debian)"
+"Set-Cookie" = "PHPSESSID=demo; path=/"
+[web.files]
+"/.well-known/security.txt" = "Contact: mailto:webmaster@preston-exampleparty.example\nExpires: 2025-01-01T00:00:00Z\n"
+"#,
+)];
 /// Branches that run their own mail server (address) without STARTTLS.
 const OWN_MAIL_NO_STARTTLS: &[(&str, &str)] = &[("salford", "127.0.20.51")];
 
@@ -655,6 +671,9 @@ fn hosts() -> String {
                 title = title(br.town),
                 town = br.town,
             );
+            if let Some((_, extra)) = OWN_WEB_EXTRA.iter().find(|(town, _)| *town == br.town) {
+                own.push_str(extra);
+            }
         } else {
             branch_names.push(format!("\"{}-exampleparty.example\"", br.town));
         }
@@ -669,7 +688,8 @@ fn hosts() -> String {
         );
     }
     let hosts = format!(
-        r#"# HQ web site: HTTPS with a valid certificate, HTTP redirects to it, HSTS.
+        r#"# HQ web site: HTTPS with a valid certificate, HTTP redirects to it, HSTS and the other
+# security headers (CSP, Referrer-Policy, Permissions-Policy, a Secure cookie).
 [[web]]
 names = ["exampleparty.example", "www.exampleparty.example", "mta-sts.exampleparty.example", "exampleparty-north.example", "www.exampleparty-north.example", "exampleparty-midlands.example", "www.exampleparty-midlands.example", "exampleparty-south.example", "www.exampleparty-south.example"]
 ip = "127.0.10.1"
@@ -678,6 +698,10 @@ http = "redirect-https"
 [web.headers]
 "Strict-Transport-Security" = "max-age=31536000; includeSubDomains"
 "X-Content-Type-Options" = "nosniff"
+"Content-Security-Policy" = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+"Referrer-Policy" = "strict-origin-when-cross-origin"
+"Permissions-Policy" = "camera=(), microphone=(), geolocation=()"
+"Set-Cookie" = "session=demo; Path=/; Secure; HttpOnly; SameSite=Lax"
 [web.files]
 "/.well-known/security.txt" = "Contact: mailto:security@exampleparty.example\nExpires: 2027-06-01T00:00:00Z\n"
 "/.well-known/mta-sts.txt" = {hq_sts:?}

@@ -90,3 +90,68 @@ impl std::fmt::Display for HttpOutcome {
         }
     }
 }
+
+/// One redirect chain, as the web probe followed it: the first fetch is the URL it started
+/// from, each next one the `Location` of the one before, at most
+/// [`WebObservation::MAX_HOPS`] redirects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebChain {
+    /// The URL the chain started from.
+    pub start: String,
+    /// Every fetch, in order.
+    pub hops: Vec<HttpFetch>,
+    /// Why the chain stopped early, when it did (a redirect loop, too many hops, a
+    /// `Location` ward would not follow); `None` when it ended on a non-redirect or a
+    /// failed fetch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+impl WebChain {
+    /// The last fetch.
+    pub fn last(&self) -> Option<&HttpFetch> {
+        self.hops.last()
+    }
+}
+
+/// What the web probe saw for an asset with role `web`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct WebObservation {
+    /// Chains from `http://<domain>/`, `https://<domain>/` and, when `www.<domain>`
+    /// resolves, the same two for it.
+    pub chains: Vec<WebChain>,
+    /// `GET https://<domain>/.well-known/security.txt` (no redirect followed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_txt: Option<HttpFetch>,
+}
+
+impl WebObservation {
+    /// Most redirects followed in one chain (internet.nl and pshtt use 10).
+    pub const MAX_HOPS: usize = 10;
+
+    /// The chain that started at `url`.
+    pub fn chain(&self, url: &str) -> Option<&WebChain> {
+        self.chains.iter().find(|c| c.start == url)
+    }
+}
+
+impl HttpFetch {
+    /// Every value of a header, by lower-case name, when there was a response.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let list: &[(String, String)] = match &self.outcome {
+            HttpOutcome::Response { headers, .. } => headers,
+            _ => &[],
+        };
+        list.iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The status, when there was a response.
+    pub fn status(&self) -> Option<u16> {
+        match &self.outcome {
+            HttpOutcome::Response { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}

@@ -197,6 +197,9 @@ pub struct AssetObservation {
     /// made when the domain publishes an `_mta-sts` record; `None` when not attempted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mta_sts_policy: Option<crate::http::HttpFetch>,
+    /// The web probe's fetches (role `web` only); `None` when not attempted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<crate::http::WebObservation>,
 }
 
 impl AssetObservation {
@@ -208,6 +211,7 @@ impl AssetObservation {
             dns: Vec::new(),
             tls: Vec::new(),
             mta_sts_policy: None,
+            web: None,
         }
     }
 

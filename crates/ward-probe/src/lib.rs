@@ -9,6 +9,7 @@ pub mod dns;
 pub mod mta_sts;
 pub mod tls;
 pub mod transport;
+pub mod web;
 
 use time::OffsetDateTime;
 use ward_model::Asset;
@@ -76,6 +77,7 @@ impl Prober {
             obs.dns.extend(answers);
         }
         mta_sts::fetch_policy(&self.net, &self.http, &asset.domain, &mut obs).await;
+        web::probe(&self.net, &self.http, asset, &mut obs).await;
         obs
     }
 }

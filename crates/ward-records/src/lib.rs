@@ -8,8 +8,12 @@
 
 pub mod bimi;
 pub mod caa;
+pub mod csp;
 pub mod dkim;
 pub mod dmarc;
+pub mod hsts;
 pub mod mta_sts;
+pub mod referrer_policy;
+pub mod security_txt;
 pub mod spf;
 pub mod tls_rpt;

@@ -112,6 +112,19 @@ fn demo_json_shows_each_deliberate_case() {
         ("durham-exampleparty.example", "web.cert", "pass"),
         ("bradford-exampleparty.example", "web.tls_versions", "pass"),
         ("bradford-exampleparty.example", "mx.starttls", "pass"),
+        // Web checks (issue 4): HQ passes them all (above); the hosting company's
+        // branches send no HSTS; Preston's own server has every weakness.
+        (hq, "web.hsts", "pass"),
+        (hq, "web.csp", "pass"),
+        (hq, "web.security_txt", "pass"),
+        ("bradford-exampleparty.example", "web.hsts", "fail"),
+        ("preston-exampleparty.example", "web.https", "pass"),
+        ("preston-exampleparty.example", "web.redirect", "fail"),
+        ("preston-exampleparty.example", "web.csp", "fail"),
+        ("preston-exampleparty.example", "web.version_leak", "fail"),
+        ("preston-exampleparty.example", "web.cookies", "fail"),
+        ("preston-exampleparty.example", "web.security_txt", "fail"),
+        ("exeter-exampleparty.example", "web.https", "fail"),
         // Mail authentication (issue 3).
         ("exampleparty-midlands.example", "dmarc.present", "fail"),
         ("exampleparty-north.example", "dmarc.policy", "warn"),
