@@ -26,6 +26,7 @@
 pub mod cert;
 pub mod codec;
 pub mod hello;
+pub mod ocsp;
 pub mod reply;
 pub mod starttls;
 
@@ -236,7 +237,7 @@ pub async fn certificate(
                 };
                 match legacy {
                     Some(certs) => (
-                        Some(engine.chain_seen(certs, "certificate_message", now)),
+                        Some(engine.chain_seen(certs, "certificate_message", None, now)),
                         Some(why),
                     ),
                     None => (None, Some(why)),
@@ -483,19 +484,43 @@ impl Engine<'_> {
         let result = tokio::time::timeout_at(deadline, connector.connect(name, conn.stream)).await;
         let chain = recorder.chain();
         match (result, chain) {
-            (_, Some(chain)) => Ok(self.chain_seen(chain, "rustls", now)),
+            (_, Some(chain)) => {
+                let ocsp = recorder.ocsp().unwrap_or_default();
+                Ok(self.chain_seen(chain, "rustls", Some(&ocsp), now))
+            }
             (Err(_), None) => Err("TLS handshake timed out".into()),
             (Ok(Err(e)), None) => Err(format!("TLS handshake failed: {e}")),
             (Ok(Ok(_)), None) => Err("handshake completed without a certificate".into()),
         }
     }
 
-    fn chain_seen(&self, chain: Vec<Vec<u8>>, source: &str, now: OffsetDateTime) -> CertChainSeen {
-        let verdict = cert::validate(&chain, &self.target.hostname, self.net.roots(), now);
+    /// What ward makes of a chain; `ocsp` is the stapled response (empty: none stapled)
+    /// when the handshake asked for one, `None` when it did not.
+    fn chain_seen(
+        &self,
+        chain: Vec<Vec<u8>>,
+        source: &str,
+        ocsp: Option<&[u8]>,
+        now: OffsetDateTime,
+    ) -> CertChainSeen {
+        let roots = self.net.roots();
+        let verdict = cert::validate(&chain, &self.target.hostname, roots.clone(), now);
+        let shape = cert::shape(&chain, &roots);
         let certs: Vec<_> = chain.iter().map(|c| cert::describe(c)).collect();
+        let ocsp = ocsp.map(|der| {
+            ocsp::read(
+                der,
+                &shape.leaf_serial,
+                shape.issuer_key.as_ref(),
+                cert::provider().signature_verification_algorithms.all,
+            )
+        });
         CertChainSeen {
             source: source.into(),
-            order_problem: cert::order_problem(&certs),
+            order_problem: shape.order_problem,
+            missing_issuer: shape.missing_issuer,
+            extra_certs: shape.extra_certs,
+            ocsp,
             certs,
             validation_kind: verdict.as_ref().map(|v| v.0.clone()),
             validation_error: verdict.map(|v| v.1),
