@@ -107,6 +107,53 @@ pub struct CertSpec {
     /// Default: `ecdsa-p256`.
     #[serde(default = "default_key_type")]
     pub key: KeyType,
+    /// Who issues the leaf and what the server sends with it. Default: `direct`.
+    #[serde(default = "default_chain_shape")]
+    pub chain: ChainShape,
+    /// What the server staples in answer to `status_request`. Default: `none`.
+    #[serde(default = "default_ocsp")]
+    pub ocsp: OcspSpec,
+}
+
+impl Default for CertSpec {
+    fn default() -> Self {
+        CertSpec {
+            status: default_cert_status(),
+            key: default_key_type(),
+            chain: default_chain_shape(),
+            ocsp: default_ocsp(),
+        }
+    }
+}
+
+/// Who issues a leaf and which certificates the server sends with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChainShape {
+    /// Issued by the lab root; the leaf alone is sent (the root is the trust anchor).
+    Direct,
+    /// Issued by the lab intermediate; leaf and intermediate are sent, in order.
+    Intermediate,
+    /// Issued by the lab intermediate, which the server does not send.
+    MissingIntermediate,
+    /// Issued by the lab intermediate; sent as leaf, root, intermediate.
+    OutOfOrder,
+    /// Issued by the lab intermediate; sent with it, plus an unrelated certificate.
+    Extra,
+}
+
+/// What a server staples (an OCSP response made by the leaf's issuer at lab start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OcspSpec {
+    /// Nothing.
+    None,
+    /// `good`, valid for a week.
+    Good,
+    /// `revoked` (key compromise) ten days ago.
+    Revoked,
+    /// `good`, but its nextUpdate passed two days ago.
+    Stale,
 }
 
 /// What is wrong (or not) with a certificate.
@@ -337,6 +384,12 @@ fn default_cert_status() -> CertStatus {
 }
 fn default_key_type() -> KeyType {
     KeyType::EcdsaP256
+}
+fn default_chain_shape() -> ChainShape {
+    ChainShape::Direct
+}
+fn default_ocsp() -> OcspSpec {
+    OcspSpec::None
 }
 fn default_hosts_list<T>() -> Vec<T> {
     Vec::new()
@@ -583,7 +636,8 @@ banner = "mail.example-party.org.uk ESMTP"
             www.cert,
             Some(CertSpec {
                 status: CertStatus::Valid,
-                key: KeyType::EcdsaP256
+                key: KeyType::EcdsaP256,
+                ..CertSpec::default()
             })
         );
         assert_eq!(
@@ -626,7 +680,9 @@ banner = "mail.example-party.org.uk ESMTP"
             w.cert,
             Some(CertSpec {
                 status: default_cert_status(),
-                key: default_key_type()
+                key: default_key_type(),
+                chain: default_chain_shape(),
+                ocsp: default_ocsp(),
             })
         );
         let m = &hosts.smtp[0];
