@@ -251,8 +251,9 @@ pub struct CertChainSeen {
     /// extras, which cost bytes in every handshake but break nothing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_certs: Vec<String>,
-    /// The stapled OCSP response. `None` when stapling was not asked about (a chain read
-    /// from a pre-1.3 Certificate message, or a scan stored before ward recorded it).
+    /// The stapled OCSP response (from rustls, or from the CertificateStatus message of a
+    /// pre-1.3 first flight). `None` when stapling was not asked about (SSL 3.0 has no
+    /// extensions) or the scan was stored before ward recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocsp: Option<OcspStaple>,
 }

@@ -131,6 +131,16 @@ fn free_port() -> u16 {
 impl Server {
     /// s_server with `leaf` (and its key), sending `chain` after it, stapling `status`.
     fn start(leaf: &str, chain: Option<&Path>, status: Option<&str>) -> Server {
+        Server::start_with(leaf, chain, status, &[])
+    }
+
+    /// [`Server::start`] with extra s_server arguments.
+    fn start_with(
+        leaf: &str,
+        chain: Option<&Path>,
+        status: Option<&str>,
+        extra: &[&str],
+    ) -> Server {
         let p = pki();
         for _ in 0..5 {
             let port = free_port();
@@ -149,6 +159,7 @@ impl Server {
             if let Some(status) = status {
                 cmd.arg("-status_file").arg(p.path(status));
             }
+            cmd.args(extra);
             let mut child = cmd
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
@@ -356,4 +367,45 @@ async fn response_signed_by_another_key_is_bad() {
     };
     assert_eq!(seen.cert_status, Some(OcspCertStatus::Good));
     assert_eq!(seen.signature, OcspSignature::Bad);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls10_server_staples_in_a_certificate_status_message() {
+    // rustls does not speak TLS 1.0: chain and staple come from the hand-built hello's
+    // first flight (status_request, then Certificate and CertificateStatus).
+    let chain = pki().bundle("c-tls10.pem", &["int.pem"]);
+    let server = Server::start_with(
+        "revoked",
+        Some(&chain),
+        Some("revoked-ocsp.der"),
+        &["-tls1", "-cipher", "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0"],
+    );
+    let scan = scan(&server).await;
+    let c = scan.chain.as_ref().expect("chain");
+    assert_eq!(c.source, "certificate_message");
+    assert_eq!(c.certs.len(), 2);
+    assert_eq!(c.missing_issuer, None);
+    let Some(OcspStaple::Stapled(seen)) = &c.ocsp else {
+        panic!("no staple: {:?}", c.ocsp);
+    };
+    assert!(matches!(
+        seen.cert_status,
+        Some(OcspCertStatus::Revoked {
+            reason: Some(1),
+            ..
+        })
+    ));
+    assert_eq!(seen.signature, OcspSignature::Verified);
+
+    // The same server without stapling: asked, and nothing came.
+    let server = Server::start_with(
+        "leaf",
+        Some(&chain),
+        None,
+        &["-tls1", "-cipher", "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0"],
+    );
+    let scan = self::scan(&server).await;
+    let c = scan.chain.as_ref().expect("chain");
+    assert_eq!(c.source, "certificate_message");
+    assert_eq!(c.ocsp, Some(OcspStaple::NotStapled));
 }

@@ -149,7 +149,7 @@ pub struct Protocols {
     /// The STARTTLS exchange, for SMTP.
     pub starttls: Option<ward_model::tls::StartTlsSeen>,
     /// Certificates from the newest pre-1.3 first flight, for `hostname`.
-    legacy_certs: Option<Vec<Vec<u8>>>,
+    legacy_certs: Option<LegacyChain>,
     /// Connections made.
     pub connections: u32,
 }
@@ -188,10 +188,7 @@ pub async fn enumerate(net: &Net, target: &TlsTarget, timeout: Duration) -> Prot
         }
     }
     let versions = futures::future::join_all(VERSIONS.iter().map(|&v| engine.version(v))).await;
-    let legacy_certs = versions
-        .iter()
-        .rev()
-        .find_map(|(_, certs)| certs.clone().filter(|c| !c.is_empty()));
+    let legacy_certs = versions.iter().rev().find_map(|(_, chain)| chain.clone());
     Protocols {
         hostname: target.hostname.clone(),
         versions: versions.into_iter().map(|(v, _)| v).collect(),
@@ -236,8 +233,13 @@ pub async fn certificate(
                     engine.legacy_certs(&protocols.versions).await
                 };
                 match legacy {
-                    Some(certs) => (
-                        Some(engine.chain_seen(certs, "certificate_message", None, now)),
+                    Some(legacy) => (
+                        Some(engine.chain_seen(
+                            legacy.certs,
+                            "certificate_message",
+                            legacy.ocsp.as_deref(),
+                            now,
+                        )),
                         Some(why),
                     ),
                     None => (None, Some(why)),
@@ -266,11 +268,31 @@ pub async fn certificate(
     }
 }
 
+/// The chain from a pre-1.3 first flight, and its stapled OCSP response: `None` when
+/// the ClientHello did not ask (SSL 3.0 has no extensions), empty when none came.
+#[derive(Debug, Clone)]
+struct LegacyChain {
+    certs: Vec<Vec<u8>>,
+    ocsp: Option<Vec<u8>>,
+}
+
 /// One answer, with the certificates of its first flight (pre-1.3).
 struct Answer {
     outcome: HelloOutcome,
     kx: Option<KeyExchange>,
     certs: Vec<Vec<u8>>,
+    /// The CertificateStatus's response, if one came.
+    ocsp: Option<Vec<u8>>,
+}
+
+impl Answer {
+    /// The chain and staple of this answer's first flight, for `version`, if it had one.
+    fn legacy_chain(&self, version: ProtocolVersion) -> Option<LegacyChain> {
+        (!self.certs.is_empty()).then(|| LegacyChain {
+            certs: self.certs.clone(),
+            ocsp: (version > ProtocolVersion::SSLV3).then(|| self.ocsp.clone().unwrap_or_default()),
+        })
+    }
 }
 
 struct Engine<'a> {
@@ -320,6 +342,7 @@ impl Engine<'_> {
             outcome: HelloOutcome::Network { failure },
             kx: None,
             certs: Vec::new(),
+            ocsp: None,
         };
         let deadline = tokio::time::Instant::now() + self.timeout;
         let mut conn = match tokio::time::timeout_at(deadline, self.open()).await {
@@ -329,6 +352,7 @@ impl Engine<'_> {
                     outcome,
                     kx: None,
                     certs: Vec::new(),
+                    ocsp: None,
                 };
             }
             Ok(Ok(c)) => c,
@@ -360,13 +384,14 @@ impl Engine<'_> {
                 },
                 kx: None,
                 certs: Vec::new(),
+                ocsp: None,
             },
         }
     }
 
     /// The Certificate message for this host name from the newest supported pre-1.3
     /// version, offering the suites known to work there.
-    async fn legacy_certs(&self, versions: &[VersionScan]) -> Option<Vec<Vec<u8>>> {
+    async fn legacy_certs(&self, versions: &[VersionScan]) -> Option<LegacyChain> {
         let v = versions.iter().rev().find(|v| {
             v.version < ProtocolVersion::TLS13
                 && v.status == VersionStatus::Supported
@@ -374,11 +399,11 @@ impl Engine<'_> {
         })?;
         let suites: Vec<u16> = v.suites.iter().map(|s| s.id.0).collect();
         let answer = self.hello(v.version, &suites).await;
-        (!answer.certs.is_empty()).then_some(answer.certs)
+        answer.legacy_chain(v.version)
     }
 
     /// Everything about one version; also returns the first flight's certificates.
-    async fn version(&self, version: ProtocolVersion) -> (VersionScan, Option<Vec<Vec<u8>>>) {
+    async fn version(&self, version: ProtocolVersion) -> (VersionScan, Option<LegacyChain>) {
         let offered: Vec<u16> = if version == ProtocolVersion::TLS13 {
             TLS13_SUITES.to_vec()
         } else {
@@ -403,7 +428,7 @@ impl Engine<'_> {
             dh_bits: None,
             incomplete: None,
         };
-        let certs = (!first.certs.is_empty()).then(|| first.certs.clone());
+        let certs = first.legacy_chain(version);
         if scan.status != VersionStatus::Supported {
             return (scan, certs);
         }
@@ -551,6 +576,7 @@ fn judge(version: ProtocolVersion, offered: &[u16], reply: Reply) -> Answer {
             outcome: HelloOutcome::Alert { level, description },
             kx: None,
             certs: Vec::new(),
+            ocsp: None,
         },
         Reply::Hello(flight) => {
             let h = flight.hello;
@@ -578,6 +604,7 @@ fn judge(version: ProtocolVersion, offered: &[u16], reply: Reply) -> Answer {
                 outcome,
                 kx: flight.kx,
                 certs: flight.certs,
+                ocsp: flight.ocsp,
             }
         }
     }
