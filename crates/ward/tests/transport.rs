@@ -252,6 +252,18 @@ cert = { status = "valid", chain = "intermediate", ocsp = "revoked" }
 names = ["stale.test"]
 ip = "127.0.73.6"
 cert = { status = "valid", ocsp = "stale" }
+
+[[smtp]]
+name = "mx.nochain.test"
+ip = "127.0.74.2"
+starttls = true
+cert = { status = "valid", chain = "missing-intermediate" }
+
+[[smtp]]
+name = "mx.revoked.test"
+ip = "127.0.74.5"
+starttls = true
+cert = { status = "valid", chain = "intermediate", ocsp = "revoked" }
 "#;
 
 const CHAIN_DOMAINS: [&str; 6] = [
@@ -275,7 +287,7 @@ async fn chain_shapes_and_stapled_ocsp_through_the_binary() {
                     (&format!("ns1.{name}"), &format!("127.0.61.{}", 2 * n)),
                     (&format!("ns2.{name}"), &format!("127.0.61.{}", 2 * n + 1)),
                 ],
-                &format!("@ IN A 127.0.73.{n}\n"),
+                &format!("@ IN A 127.0.73.{n}\n@ IN MX 10 mx.{name}.\nmx IN A 127.0.74.{n}\n"),
             )
         })
         .collect();
@@ -283,7 +295,7 @@ async fn chain_shapes_and_stapled_ocsp_through_the_binary() {
     f.hosts_toml = Some(CHAIN_HOSTS.into());
     let lab = Lab::start(&f).await.unwrap();
     let doc = tokio::task::block_in_place(|| scan(&lab, &CHAIN_DOMAINS));
-    let cert = |domain: &str| -> (String, String, serde_json::Value) {
+    let check = |domain: &str, check: &str| -> (String, String, serde_json::Value) {
         let asset = doc["assets"]
             .as_array()
             .and_then(|a| a.iter().find(|a| a["domain"] == domain))
@@ -292,14 +304,15 @@ async fn chain_shapes_and_stapled_ocsp_through_the_binary() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["check"] == "web.cert")
-            .unwrap_or_else(|| panic!("no web.cert for {domain}"));
+            .find(|f| f["check"] == check)
+            .unwrap_or_else(|| panic!("no {check} for {domain}"));
         (
             f["status"].as_str().unwrap().to_string(),
             f["summary"].as_str().unwrap().to_string(),
             f["evidence"]["endpoints"][0]["detail"].clone(),
         )
     };
+    let cert = |domain: &str| check(domain, "web.cert");
     let (status, summary, detail) = cert("chain.test");
     assert_eq!(status, "pass", "{summary}");
     assert!(summary.ends_with("OCSP response stapled"), "{summary}");
@@ -351,4 +364,14 @@ async fn chain_shapes_and_stapled_ocsp_through_the_binary() {
         "{summary}"
     );
     assert_eq!(detail["ocsp"]["signature"]["kind"], "verified");
+
+    // The same shapes on mail servers, after STARTTLS.
+    let (status, summary, _) = check("nochain.test", "mx.cert");
+    assert_eq!(status, "fail");
+    assert!(summary.contains("chain incomplete"), "{summary}");
+    let (status, summary, _) = check("revoked.test", "mx.cert");
+    assert_eq!(status, "fail");
+    assert!(summary.contains("revoked on"), "{summary}");
+    // Where the MX host has no server at all, mx.starttls cannot tell.
+    assert_eq!(check("chain.test", "mx.starttls").0, "error");
 }
