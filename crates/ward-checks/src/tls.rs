@@ -321,7 +321,7 @@ fn cert_verdict(scan: &TlsScan, ctx: &Context<'_>) -> Verdict {
                 chain.hostname
             ),
             ("unknown_issuer", Some(missing)) if leaf.subject != leaf.issuer => format!(
-                "chain incomplete: the server does not send the intermediate certificate of {missing}"
+                "chain incomplete: the issuer {missing} is neither sent by the server nor a trusted root"
             ),
             ("unknown_issuer", _) => {
                 "not issued by a trusted CA (self-signed or unknown issuer)".into()

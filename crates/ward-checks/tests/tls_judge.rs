@@ -407,7 +407,7 @@ fn incomplete_chain_names_the_missing_intermediate() {
     assert_eq!(status, Status::Fail);
     assert!(
         summary.ends_with(
-            "chain incomplete: the server does not send the intermediate certificate of CN=Lab Intermediate"
+            "chain incomplete: the issuer CN=Lab Intermediate is neither sent by the server nor a trusted root"
         ),
         "{summary}"
     );

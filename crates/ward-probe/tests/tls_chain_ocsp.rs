@@ -297,6 +297,17 @@ async fn stapled_good_response_is_read_and_verified() {
     let (this, next) = (seen.this_update.unwrap(), seen.next_update.unwrap());
     // -ndays 7
     assert_eq!((next - this).whole_days(), 7);
+
+    // The same over TLS 1.2, where the staple comes in a CertificateStatus message.
+    let server = Server::start_with("leaf", Some(&chain), Some("leaf-ocsp.der"), &["-tls1_2"]);
+    let scan = self::scan(&server).await;
+    let c = scan.chain.as_ref().expect("chain");
+    assert_eq!(c.source, "rustls");
+    let Some(OcspStaple::Stapled(seen)) = &c.ocsp else {
+        panic!("no TLS 1.2 staple: {:?}", c.ocsp);
+    };
+    assert_eq!(seen.cert_status, Some(OcspCertStatus::Good));
+    assert_eq!(seen.signature, OcspSignature::Verified);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
