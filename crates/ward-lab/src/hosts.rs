@@ -60,6 +60,9 @@ pub enum TlsServer {
     /// Debian's `openssl s_server` with TLS 1.0–1.2 and legacy suites
     /// ([`crate::legacy::LEGACY_ARGS`]); the HTTPS side serves openssl's status page.
     OpensslLegacy,
+    /// Plain HTTP on the HTTPS port (a common misconfiguration): every ClientHello is
+    /// answered with `400 Bad Request` in clear text, so no TLS version can be tested.
+    NotTls,
 }
 
 /// One `[[smtp]]` entry.
@@ -73,7 +76,7 @@ pub struct SmtpHost {
     #[serde(deserialize_with = "loopback_ip")]
     pub ip: IpAddr,
     /// Whether EHLO advertises STARTTLS. Default: `false`. Needs `cert` unless the
-    /// behaviour is `broken-tls`.
+    /// behaviour is `broken-tls` or `broken-tls-late`.
     #[serde(default = "default_starttls")]
     pub starttls: bool,
     /// Certificate used after STARTTLS. Default: none.
@@ -287,6 +290,9 @@ pub enum SmtpBehaviour {
     DropAfterEhlo,
     /// Offer STARTTLS, answer `220`, then send bytes that are not TLS and close.
     BrokenTls,
+    /// Offer STARTTLS, answer `220`, wait for the client's ClientHello, then answer it
+    /// with bytes that are not TLS and close (a broken TLS stack behind a working SMTP).
+    BrokenTlsLate,
 }
 
 /// Extra response headers, validated: names are HTTP tokens, values hold no control
@@ -500,7 +506,7 @@ pub enum HostsErrorKind {
         /// The address.
         ip: IpAddr,
     },
-    /// `starttls = true` without a `cert` (and not `broken-tls`).
+    /// `starttls = true` without a `cert` (and not `broken-tls` or `broken-tls-late`).
     #[error("{name}: starttls = true needs a cert")]
     StartTlsWithoutCert {
         /// The mail server.
@@ -572,7 +578,13 @@ pub fn parse_hosts(source_name: &str, text: &str) -> Result<Hosts, HostsError> {
                 HostsErrorKind::TwoMailServers { ip: h.ip },
             ));
         }
-        if h.starttls && h.cert.is_none() && h.behaviour != SmtpBehaviour::BrokenTls {
+        if h.starttls
+            && h.cert.is_none()
+            && !matches!(
+                h.behaviour,
+                SmtpBehaviour::BrokenTls | SmtpBehaviour::BrokenTlsLate
+            )
+        {
             return Err(HostsError::at(
                 source_name,
                 text,

@@ -253,6 +253,18 @@ names = ["stale.test"]
 ip = "127.0.73.6"
 cert = { status = "valid", ocsp = "stale" }
 
+[[web]]
+names = ["plain443.test"]
+ip = "127.0.73.7"
+cert = { status = "valid" }
+tls = "not-tls"
+
+[[smtp]]
+name = "mx.plain443.test"
+ip = "127.0.74.7"
+starttls = true
+behaviour = "broken-tls-late"
+
 [[smtp]]
 name = "mx.nochain.test"
 ip = "127.0.74.2"
@@ -266,13 +278,14 @@ starttls = true
 cert = { status = "valid", chain = "intermediate", ocsp = "revoked" }
 "#;
 
-const CHAIN_DOMAINS: [&str; 6] = [
+const CHAIN_DOMAINS: [&str; 7] = [
     "chain.test",
     "nochain.test",
     "disorder.test",
     "extra.test",
     "revoked.test",
     "stale.test",
+    "plain443.test",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -374,4 +387,17 @@ async fn chain_shapes_and_stapled_ocsp_through_the_binary() {
     assert!(summary.contains("revoked on"), "{summary}");
     // Where the MX host has no server at all, mx.starttls cannot tell.
     assert_eq!(check("chain.test", "mx.starttls").0, "error");
+
+    // Plain HTTP on 443, and a mail server that answers STARTTLS with garbage: no TLS
+    // version can be tested, so the transport checks cannot tell (never "pass" or "not
+    // supported"); HTTPS itself visibly does not work.
+    for id in ["web.tls_versions", "web.ciphers", "web.cert"] {
+        assert_eq!(check("plain443.test", id).0, "error", "{id}");
+    }
+    assert_eq!(check("plain443.test", "web.https").0, "fail");
+    for id in ["mx.starttls", "mx.tls_versions", "mx.ciphers", "mx.cert"] {
+        assert_eq!(check("plain443.test", id).0, "error", "{id}");
+    }
+    let (_, summary, _) = check("plain443.test", "web.tls_versions");
+    assert!(summary.contains("could not test"), "{summary}");
 }
