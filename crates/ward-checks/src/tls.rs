@@ -19,7 +19,8 @@
 use crate::{Context, Stakes, finding};
 use serde_json::json;
 use ward_model::tls::{
-    HelloOutcome, ProtocolVersion, StartTlsOutcome, TlsScan, VersionStatus, forward_secret,
+    HelloOutcome, OcspCertStatus, OcspSignature, OcspStaple, ProtocolVersion, StartTlsOutcome,
+    TlsScan, VersionStatus, forward_secret,
 };
 use ward_model::{Finding, Role, Severity, Status};
 
@@ -236,6 +237,63 @@ fn cipher_verdict(scan: &TlsScan) -> Verdict {
     )
 }
 
+/// What a stapled OCSP response means for the leaf: `Some(verdict)` when
+/// it changes the certificate's status, `None` when it is fine or absent. Judged at the scan's time.
+fn ocsp_verdict(ocsp: Option<&OcspStaple>, ctx: &Context<'_>) -> Option<Verdict> {
+    let seen = match ocsp? {
+        OcspStaple::NotStapled => return None,
+        OcspStaple::Malformed { reason } => {
+            return Some(v(
+                Status::Warn,
+                format!("the stapled OCSP response cannot be read ({reason})"),
+            ));
+        }
+        OcspStaple::Stapled(seen) => seen,
+    };
+    if seen.response_status != "successful" {
+        return Some(v(
+            Status::Warn,
+            format!(
+                "the stapled OCSP response is an error ({}), not an answer",
+                seen.response_status
+            ),
+        ));
+    }
+    if seen.signature == OcspSignature::Bad {
+        return Some(v(
+            Status::Warn,
+            "the stapled OCSP response is not signed by the certificate's issuer",
+        ));
+    }
+    match &seen.cert_status {
+        None => Some(v(
+            Status::Warn,
+            "the stapled OCSP response is about another certificate",
+        )),
+        Some(OcspCertStatus::Revoked { at, .. }) => Some(v(
+            Status::Fail,
+            format!(
+                "revoked on {} according to the OCSP response the server itself staples",
+                at.date()
+            ),
+        )),
+        Some(OcspCertStatus::Unknown) => Some(v(
+            Status::Warn,
+            "the stapled OCSP response says the CA does not know this certificate",
+        )),
+        Some(OcspCertStatus::Good) => match seen.next_update {
+            Some(next) if next < ctx.obs.scanned_at => Some(v(
+                Status::Warn,
+                format!(
+                    "the stapled OCSP response went stale on {}: browsers ignore it, and \"must-staple\" certificates fail",
+                    next.date()
+                ),
+            )),
+            _ => None,
+        },
+    }
+}
+
 fn cert_verdict(scan: &TlsScan, ctx: &Context<'_>) -> Verdict {
     let Some(chain) = &scan.chain else {
         return v(
@@ -249,16 +307,25 @@ fn cert_verdict(scan: &TlsScan, ctx: &Context<'_>) -> Verdict {
     let Some(leaf) = chain.certs.first() else {
         return v(Status::Fail, "the server sent no certificate");
     };
+    let ocsp = ocsp_verdict(chain.ocsp.as_ref(), ctx);
+    if let Some(revoked) = ocsp.as_ref().filter(|o| o.status == Status::Fail) {
+        return revoked.clone();
+    }
     if let Some(kind) = &chain.validation_kind {
-        let why = match kind.as_str() {
-            "expired" => format!("expired on {}", leaf.not_after.date()),
-            "not_yet_valid" => format!("not valid before {}", leaf.not_before.date()),
-            "name_mismatch" => format!(
+        let why = match (kind.as_str(), &chain.missing_issuer) {
+            ("expired", _) => format!("expired on {}", leaf.not_after.date()),
+            ("not_yet_valid", _) => format!("not valid before {}", leaf.not_before.date()),
+            ("name_mismatch", _) => format!(
                 "issued for {} — not {}",
                 leaf.dns_names.join(", "),
                 chain.hostname
             ),
-            "unknown_issuer" => "not issued by a trusted CA (self-signed or unknown issuer)".into(),
+            ("unknown_issuer", Some(missing)) if leaf.subject != leaf.issuer => format!(
+                "chain incomplete: the issuer {missing} is neither sent by the server nor a trusted root"
+            ),
+            ("unknown_issuer", _) => {
+                "not issued by a trusted CA (self-signed or unknown issuer)".into()
+            }
             _ => format!(
                 "does not validate: {}",
                 chain.validation_error.as_deref().unwrap_or(kind)
@@ -296,6 +363,9 @@ fn cert_verdict(scan: &TlsScan, ctx: &Context<'_>) -> Verdict {
             ),
         );
     }
+    if let Some(problem) = ocsp {
+        return problem;
+    }
     if let Some(problem) = &chain.order_problem {
         return v(Status::Warn, format!("chain out of order: {problem}"));
     }
@@ -306,10 +376,86 @@ fn cert_verdict(scan: &TlsScan, ctx: &Context<'_>) -> Verdict {
             format!("expires in {left} days ({})", leaf.not_after.date()),
         );
     }
+    if !chain.extra_certs.is_empty() {
+        return v(
+            Status::Info,
+            format!(
+                "valid for {}, {left} days left; the server also sends certificates that are not part of its chain: {}",
+                chain.hostname,
+                chain.extra_certs.join("; ")
+            ),
+        );
+    }
+    let stapled = matches!(chain.ocsp, Some(OcspStaple::Stapled(_)));
     v(
         Status::Pass,
-        format!("valid for {}, {left} days left", chain.hostname),
+        format!(
+            "valid for {}, {left} days left{}",
+            chain.hostname,
+            if stapled {
+                ", OCSP response stapled"
+            } else {
+                ""
+            }
+        ),
     )
+}
+
+fn no_detail(_: &TlsScan) -> serde_json::Value {
+    serde_json::Value::Null
+}
+
+/// What a reader needs to see why a certificate verdict was given.
+fn cert_detail(scan: &TlsScan) -> serde_json::Value {
+    let Some(chain) = &scan.chain else {
+        return json!({"chain_failure": scan.chain_failure});
+    };
+    json!({
+        "source": chain.source,
+        "certs": chain.certs.iter().map(|c| json!({
+            "subject": c.subject,
+            "issuer": c.issuer,
+            "not_after": c.not_after.date().to_string(),
+            "key": format!("{} {}", c.key_type, c.key_bits.map_or(String::new(), |b| b.to_string())).trim().to_string(),
+            "signature": c.signature_algorithm,
+        })).collect::<Vec<_>>(),
+        "validation": chain.validation_kind,
+        "missing_issuer": chain.missing_issuer,
+        "order_problem": chain.order_problem,
+        "extra_certs": chain.extra_certs,
+        "ocsp": chain.ocsp,
+    })
+}
+
+/// The key exchange and suite picture per supported version: server preference order,
+/// groups, DH size and forward secrecy (issue 4's "what to build").
+fn cipher_detail(scan: &TlsScan) -> serde_json::Value {
+    let versions: Vec<_> = scan
+        .versions
+        .iter()
+        .filter(|x| x.status == VersionStatus::Supported)
+        .map(|x| {
+            let names: Vec<String> = x
+                .suites
+                .iter()
+                .map(|s| s.name.clone().unwrap_or_else(|| format!("{:?}", s.id)))
+                .collect();
+            let fs = x
+                .suites
+                .iter()
+                .filter(|s| forward_secret(x.version, s.name.as_deref()))
+                .count();
+            json!({
+                "version": label(x.version),
+                "suites": names,
+                "server_order": x.server_order,
+                "groups": x.groups.iter().map(|g| g.to_string()).collect::<Vec<_>>(),
+                "dh_bits": x.dh_bits,
+                "forward_secrecy": if fs == x.suites.len() { "all" } else if fs == 0 { "none" } else { "some" },
+            })
+        })
+        .collect();
+    json!({ "by_version": versions })
 }
 
 fn starttls_verdict(scan: &TlsScan) -> Verdict {
@@ -374,6 +520,7 @@ fn combine(
     stakes: Stakes,
     scans: &[&TlsScan],
     judge: impl Fn(&TlsScan) -> Verdict,
+    detail: fn(&TlsScan) -> serde_json::Value,
 ) -> Option<Finding> {
     let verdicts: Vec<(&TlsScan, Verdict)> = scans.iter().map(|s| (*s, judge(s))).collect();
     let (worst_scan, worst) = verdicts
@@ -387,6 +534,7 @@ fn combine(
             "why": vd.why,
             "versions": s.supported_versions().iter().map(|x| label(*x)).collect::<Vec<_>>(),
             "connections": s.connections,
+            "detail": detail(s),
         })).collect::<Vec<_>>(),
     });
     Some(finding(
@@ -431,6 +579,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
             VERSIONS_STAKES,
             &reachable,
             |s| version_verdict(s, false),
+            no_detail,
         ));
         out.extend(combine(
             ctx,
@@ -438,10 +587,16 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
             CIPHER_STAKES,
             &reachable,
             cipher_verdict,
+            cipher_detail,
         ));
-        out.extend(combine(ctx, "web.cert", CERT_STAKES, &reachable, |s| {
-            cert_verdict(s, ctx)
-        }));
+        out.extend(combine(
+            ctx,
+            "web.cert",
+            CERT_STAKES,
+            &reachable,
+            |s| cert_verdict(s, ctx),
+            cert_detail,
+        ));
     }
     if ctx.asset.has(Role::Mail) {
         let mx: Vec<&TlsScan> = ctx
@@ -456,6 +611,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
             STARTTLS_STAKES,
             &mx,
             starttls_verdict,
+            no_detail,
         ));
         let with_tls: Vec<&TlsScan> = mx.iter().copied().filter(|s| tls_reached(s)).collect();
         out.extend(combine(
@@ -464,6 +620,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
             VERSIONS_STAKES,
             &with_tls,
             |s| version_verdict(s, true),
+            no_detail,
         ));
         out.extend(combine(
             ctx,
@@ -471,10 +628,16 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
             CIPHER_STAKES,
             &with_tls,
             cipher_verdict,
+            cipher_detail,
         ));
-        out.extend(combine(ctx, "mx.cert", CERT_STAKES, &with_tls, |s| {
-            cert_verdict(s, ctx)
-        }));
+        out.extend(combine(
+            ctx,
+            "mx.cert",
+            CERT_STAKES,
+            &with_tls,
+            |s| cert_verdict(s, ctx),
+            cert_detail,
+        ));
     }
     out
 }

@@ -16,7 +16,7 @@ use crate::{Context, Stakes, finding};
 use serde_json::json;
 use ward_model::http::{HttpFetch, HttpOutcome, WebChain, WebObservation};
 use ward_model::{Finding, Role, Severity, Status};
-use ward_records::{csp, hsts, referrer_policy, security_txt};
+use ward_records::{csp, hsts, permissions_policy, referrer_policy, security_txt};
 
 /// The checks in this family, in catalogue order.
 pub const CHECKS: &[&str] = &[
@@ -521,33 +521,60 @@ fn referrer_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
     }
 }
 
+/// `web.permissions`: a Permissions-Policy that parses and grants no powerful feature
+/// (camera, microphone, location, payment, device access) to every origin passes; one that
+/// does fails (any embedded page may ask for it); none, an unparsable one (browsers ignore
+/// it) or only the retired Feature-Policy warns.
 fn permissions_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
+    let f = |status, summary: String, ev| {
+        finding(ctx, "web.permissions", status, HEADER_STAKES, summary, ev)
+    };
     match (
         page.header("permissions-policy"),
         page.header("feature-policy"),
     ) {
-        (Some(v), _) if !v.trim().is_empty() => finding(
-            ctx,
-            "web.permissions",
-            Status::Pass,
-            HEADER_STAKES,
-            "a Permissions-Policy is set",
-            json!({"url": page.url, "header": v}),
-        ),
-        (_, Some(v)) => finding(
-            ctx,
-            "web.permissions",
+        (Some(v), _) if !v.trim().is_empty() => {
+            match permissions_policy::parse(v, &permissions_policy::Limits::default()) {
+                Err(e) => f(
+                    Status::Warn,
+                    format!("the Permissions-Policy cannot be read, so browsers ignore it: {e}"),
+                    json!({"url": page.url, "header": v, "error": e.to_string()}),
+                ),
+                Ok(p) => {
+                    let open: Vec<&str> = permissions_policy::POWERFUL
+                        .iter()
+                        .copied()
+                        .filter(|feat| p.get(feat) == Some(&permissions_policy::Allowlist::All))
+                        .collect();
+                    if open.is_empty() {
+                        f(
+                            Status::Pass,
+                            "a Permissions-Policy is set".into(),
+                            json!({"url": page.url, "header": v}),
+                        )
+                    } else {
+                        f(
+                            Status::Fail,
+                            format!(
+                                "the Permissions-Policy lets every embedded site ask for {}",
+                                open.join(", ")
+                            ),
+                            json!({"url": page.url, "header": v, "open_to_all": open}),
+                        )
+                    }
+                }
+            }
+        }
+        (_, Some(v)) => f(
             Status::Warn,
-            HEADER_STAKES,
-            "only the retired Feature-Policy header is set; browsers now read Permissions-Policy",
+            "only the retired Feature-Policy header is set; browsers now read Permissions-Policy"
+                .into(),
             json!({"url": page.url, "feature_policy": v}),
         ),
-        _ => finding(
-            ctx,
-            "web.permissions",
+        _ => f(
             Status::Warn,
-            HEADER_STAKES,
-            "no Permissions-Policy: embedded content may ask for camera, microphone and location",
+            "no Permissions-Policy: embedded content may ask for camera, microphone and location"
+                .into(),
             json!({"url": page.url}),
         ),
     }

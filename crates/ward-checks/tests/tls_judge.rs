@@ -7,8 +7,9 @@ use ward_checks::Context;
 use ward_checks::tls::judge;
 use ward_model::observe::AssetObservation;
 use ward_model::tls::{
-    AlertDescription, CertChainSeen, CertSeen, CipherSuite, HelloOutcome, ProtocolVersion,
-    StartTlsOutcome, StartTlsSeen, SuiteSeen, TlsScan, VersionScan, VersionStatus,
+    AlertDescription, CertChainSeen, CertSeen, CipherSuite, HelloOutcome, NamedGroup,
+    OcspCertStatus, OcspSeen, OcspSignature, OcspStaple, ProtocolVersion, StartTlsOutcome,
+    StartTlsSeen, SuiteSeen, TlsScan, VersionScan, VersionStatus,
 };
 use ward_model::{Asset, NetFailure, Role, SizeClass, Status};
 
@@ -77,6 +78,9 @@ fn chain(certs: Vec<CertSeen>, kind: Option<&str>) -> CertChainSeen {
         validation_kind: kind.map(str::to_string),
         hostname: "example.org".into(),
         order_problem: None,
+        missing_issuer: None,
+        extra_certs: vec![],
+        ocsp: None,
     }
 }
 
@@ -360,4 +364,201 @@ fn check_ids_list_the_family() {
     for id in ward_checks::tls::CHECKS {
         assert!(ids.contains(id), "{id}");
     }
+}
+
+/// The `web.cert` finding for one endpoint with `c` as its chain: (status, summary).
+fn cert_finding(c: CertChainSeen) -> (Status, String, serde_json::Value) {
+    let mut s = good_web();
+    s.chain = Some(c);
+    let asset = Asset {
+        domain: "example.org".into(),
+        roles: vec![Role::Web],
+        dkim_selectors: vec![],
+    };
+    let obs = AssetObservation {
+        tls: vec![s],
+        ..AssetObservation::new("example.org", NOW)
+    };
+    let ctx = Context {
+        asset: &asset,
+        size: SizeClass::Small,
+        obs: &obs,
+    };
+    let f = judge(&ctx)
+        .into_iter()
+        .find(|f| f.check.as_str() == "web.cert")
+        .expect("web.cert");
+    // Judged the same after a JSON round trip.
+    let back: AssetObservation =
+        serde_json::from_str(&serde_json::to_string(&obs).unwrap()).unwrap();
+    let again = judge(&Context { obs: &back, ..ctx })
+        .into_iter()
+        .find(|f| f.check.as_str() == "web.cert")
+        .expect("web.cert");
+    assert_eq!((again.status, &again.summary), (f.status, &f.summary));
+    (f.status, f.summary, f.evidence)
+}
+
+#[test]
+fn incomplete_chain_names_the_missing_intermediate() {
+    let mut c = chain(vec![cert(80)], Some("unknown_issuer"));
+    c.missing_issuer = Some("CN=Lab Intermediate".into());
+    let (status, summary, ev) = cert_finding(c);
+    assert_eq!(status, Status::Fail);
+    assert!(
+        summary.ends_with(
+            "chain incomplete: the issuer CN=Lab Intermediate is neither sent by the server nor a trusted root"
+        ),
+        "{summary}"
+    );
+    assert_eq!(
+        ev["endpoints"][0]["detail"]["missing_issuer"],
+        "CN=Lab Intermediate"
+    );
+    // A self-signed leaf is not "incomplete": nothing is missing, nobody trusts it.
+    let mut own = cert(80);
+    own.issuer = own.subject.clone();
+    let mut c = chain(vec![own], Some("unknown_issuer"));
+    c.missing_issuer = None;
+    let (status, summary, _) = cert_finding(c);
+    assert_eq!(status, Status::Fail);
+    assert!(
+        summary.contains("self-signed or unknown issuer"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn extra_certificates_are_info() {
+    let mut c = chain(vec![cert(80)], None);
+    c.extra_certs = vec!["CN=unrelated.example".into()];
+    let (status, summary, _) = cert_finding(c);
+    assert_eq!(status, Status::Info);
+    assert!(
+        summary.ends_with("not part of its chain: CN=unrelated.example"),
+        "{summary}"
+    );
+}
+
+fn staple(status: Option<OcspCertStatus>, next_in_days: i64, sig: OcspSignature) -> OcspStaple {
+    OcspStaple::Stapled(OcspSeen {
+        response_status: "successful".into(),
+        for_other_certificate: status.is_none(),
+        cert_status: status,
+        this_update: Some(NOW - time::Duration::days(1)),
+        next_update: Some(NOW + time::Duration::days(next_in_days)),
+        signature: sig,
+    })
+}
+
+#[test]
+fn stapled_ocsp_states() {
+    let with = |o: Option<OcspStaple>| {
+        let mut c = chain(vec![cert(80)], None);
+        c.ocsp = o;
+        let (status, summary, ev) = cert_finding(c);
+        (
+            status,
+            summary,
+            ev["endpoints"][0]["detail"]["ocsp"].clone(),
+        )
+    };
+    let good = staple(Some(OcspCertStatus::Good), 6, OcspSignature::Verified);
+    let (status, summary, ev) = with(Some(good));
+    assert_eq!(status, Status::Pass);
+    assert!(summary.ends_with("OCSP response stapled"), "{summary}");
+    assert_eq!(ev["cert_status"]["kind"], "good");
+    // Not stapled, or not asked: no effect on the verdict.
+    assert_eq!(with(Some(OcspStaple::NotStapled)).0, Status::Pass);
+    assert_eq!(with(None).0, Status::Pass);
+
+    let revoked = staple(
+        Some(OcspCertStatus::Revoked {
+            at: datetime!(2026-11-01 00:00 UTC),
+            reason: Some(1),
+        }),
+        6,
+        OcspSignature::Verified,
+    );
+    let (status, summary, _) = with(Some(revoked));
+    assert_eq!(status, Status::Fail);
+    assert!(summary.contains("revoked on 2026-11-01"), "{summary}");
+
+    let stale = staple(Some(OcspCertStatus::Good), -2, OcspSignature::Verified);
+    let (status, summary, _) = with(Some(stale));
+    assert_eq!(status, Status::Warn);
+    assert!(summary.contains("went stale on 2026-11-24"), "{summary}");
+
+    let forged = staple(Some(OcspCertStatus::Good), 6, OcspSignature::Bad);
+    assert_eq!(with(Some(forged)).0, Status::Warn);
+    let other = staple(None, 6, OcspSignature::Verified);
+    assert_eq!(with(Some(other)).0, Status::Warn);
+    let unknown = staple(Some(OcspCertStatus::Unknown), 6, OcspSignature::Verified);
+    assert_eq!(with(Some(unknown)).0, Status::Warn);
+    let broken = OcspStaple::Malformed {
+        reason: "OCSPResponse: truncated at byte 0".into(),
+    };
+    assert_eq!(with(Some(broken)).0, Status::Warn);
+    // A delegated responder's signature that could not be checked is not a problem.
+    let delegated = staple(
+        Some(OcspCertStatus::Good),
+        6,
+        OcspSignature::Unchecked {
+            why: "signed by a delegated responder certificate".into(),
+        },
+    );
+    assert_eq!(with(Some(delegated)).0, Status::Pass);
+}
+
+#[test]
+fn cipher_evidence_shows_order_groups_dh_and_forward_secrecy() {
+    let mut scan = good_web();
+    scan.versions[3] = version(
+        ProtocolVersion::TLS12,
+        vec![
+            suite(0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+            suite(0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"),
+            suite(0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256"),
+        ],
+    );
+    scan.versions[3].server_order = Some(true);
+    scan.versions[3].groups = vec![NamedGroup::SECP384R1];
+    scan.versions[3].dh_bits = Some(1024);
+    let asset = Asset {
+        domain: "example.org".into(),
+        roles: vec![Role::Web],
+        dkim_selectors: vec![],
+    };
+    let obs = AssetObservation {
+        tls: vec![scan],
+        ..AssetObservation::new("example.org", NOW)
+    };
+    let f = judge(&Context {
+        asset: &asset,
+        size: SizeClass::Small,
+        obs: &obs,
+    })
+    .into_iter()
+    .find(|f| f.check.as_str() == "web.ciphers")
+    .expect("web.ciphers");
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.summary.contains("1024-bit DH group with TLS 1.2"),
+        "{}",
+        f.summary
+    );
+    let v12 = &f.evidence["endpoints"][0]["detail"]["by_version"][0];
+    assert_eq!(v12["version"], "TLS 1.2");
+    assert_eq!(
+        v12["suites"],
+        serde_json::json!([
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_RSA_WITH_AES_128_GCM_SHA256"
+        ])
+    );
+    assert_eq!(v12["server_order"], true);
+    assert_eq!(v12["groups"], serde_json::json!(["SECP384R1"]));
+    assert_eq!(v12["dh_bits"], 1024);
+    assert_eq!(v12["forward_secrecy"], "some");
 }

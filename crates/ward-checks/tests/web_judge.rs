@@ -351,3 +351,35 @@ fn version_detection() {
     assert!(!web::names_version("nginx"));
     assert!(!web::names_version("cloudflare"));
 }
+
+#[test]
+fn permissions_policy_states() {
+    let one = |v: &str| {
+        let fs = with_headers(&[("permissions-policy", v)]);
+        let f = get(&fs, "web.permissions");
+        (f.status, f.summary.clone())
+    };
+    assert_eq!(
+        one("camera=(), geolocation=(self \"https://maps.example\")"),
+        (Status::Pass, "a Permissions-Policy is set".into())
+    );
+    // A harmless feature open to all is fine; a powerful one is not.
+    assert_eq!(one("fullscreen=*").0, Status::Pass);
+    assert_eq!(
+        one("camera=*, microphone=(self), geolocation=(* self)"),
+        (
+            Status::Fail,
+            "the Permissions-Policy lets every embedded site ask for camera, geolocation".into()
+        )
+    );
+    // Feature-Policy syntax in the new header: not a dictionary, so browsers ignore it.
+    assert_eq!(
+        one("camera 'none'"),
+        (
+            Status::Warn,
+            "the Permissions-Policy cannot be read, so browsers ignore it: not a structured dictionary at byte 7: a comma".into()
+        )
+    );
+    let fs = with_headers(&[("feature-policy", "camera 'none'")]);
+    assert_eq!(st(&fs, "web.permissions"), Status::Warn);
+}

@@ -9,6 +9,7 @@
 //! keys under 2048 bits, both to generate and to sign with, so `rsa-1024` keys are made,
 //! and used for signing, by the pure-Rust `rsa` crate (see [`weak_rsa`]).
 
+mod ocsp;
 mod weak_rsa;
 
 use std::collections::HashMap;
@@ -25,7 +26,7 @@ use rustls::sign::CertifiedKey;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
-use crate::hosts::{CertSpec, CertStatus, KeyType};
+use crate::hosts::{CertSpec, CertStatus, ChainShape, KeyType};
 
 /// The name a `wrong-name` certificate is issued for (it covers no lab host).
 pub const WRONG_NAME: &str = "wrong-name.ward-lab.invalid";
@@ -68,6 +69,56 @@ pub struct LabCa {
     issuer: Issuer<'static, KeyPair>,
     der: CertificateDer<'static>,
     pem: String,
+    intermediate: Issuer<'static, KeyPair>,
+    intermediate_der: CertificateDer<'static>,
+}
+
+/// The subject CN of the lab's intermediate CA.
+pub const INTERMEDIATE_CN: &str = "ward-lab intermediate CA";
+
+/// ecdsa-with-SHA256, the AlgorithmIdentifier of the lab CAs' signatures (whole DER).
+const ECDSA_SHA256_ALG: &[u8] = &[
+    0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
+];
+
+/// An ECDSA P-256 CA certificate for `cn`, signed by `signer` (or by itself).
+fn ca_cert(
+    cn: &str,
+    path_len: u8,
+    now: OffsetDateTime,
+    signer: Option<&Issuer<'static, KeyPair>>,
+) -> Result<(Issuer<'static, KeyPair>, rcgen::Certificate), CertError> {
+    let build = |source| CertError::Build {
+        names: vec![],
+        source,
+    };
+    let key =
+        KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| CertError::KeyGeneration {
+            key: KeyType::EcdsaP256,
+            reason: e.to_string(),
+        })?;
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(build)?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, "ward-lab");
+    dn.push(DnType::CommonName, cn);
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(path_len));
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params.not_before = now - Duration::days(365);
+    params.not_after = now + Duration::days(3650);
+    let cert = match signer {
+        None => params.self_signed(&key),
+        Some(s) => {
+            params.use_authority_key_identifier_extension = true;
+            params.signed_by(&key, s)
+        }
+    }
+    .map_err(build)?;
+    Ok((Issuer::new(params, key), cert))
 }
 
 impl std::fmt::Debug for LabCa {
@@ -77,37 +128,23 @@ impl std::fmt::Debug for LabCa {
 }
 
 impl LabCa {
-    /// Makes a new CA (ECDSA P-256), valid from a year before `now` to ten years after.
+    /// Makes a new CA (ECDSA P-256), valid from a year before `now` to ten years after,
+    /// and an intermediate CA under it ([`INTERMEDIATE_CN`]) for chain-shaped hosts.
     pub fn new(now: OffsetDateTime) -> Result<Self, CertError> {
-        let build = |source| CertError::Build {
-            names: vec![],
-            source,
-        };
-        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| {
-            CertError::KeyGeneration {
-                key: KeyType::EcdsaP256,
-                reason: e.to_string(),
-            }
-        })?;
-        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(build)?;
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::OrganizationName, "ward-lab");
-        dn.push(DnType::CommonName, "ward-lab test CA (trusted by nothing)");
-        params.distinguished_name = dn;
-        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        params.not_before = now - Duration::days(365);
-        params.not_after = now + Duration::days(3650);
-        let cert = params.self_signed(&key).map_err(build)?;
+        let (issuer, cert) = ca_cert("ward-lab test CA (trusted by nothing)", 1, now, None)?;
+        let (intermediate, int_cert) = ca_cert(INTERMEDIATE_CN, 0, now, Some(&issuer))?;
         Ok(LabCa {
             pem: cert.pem(),
             der: cert.der().clone(),
-            issuer: Issuer::new(params, key),
+            issuer,
+            intermediate_der: int_cert.der().clone(),
+            intermediate,
         })
+    }
+
+    /// The intermediate CA certificate, DER.
+    pub fn intermediate_der(&self) -> &CertificateDer<'static> {
+        &self.intermediate_der
     }
 
     /// The CA certificate, PEM.
@@ -129,7 +166,10 @@ impl LabCa {
     /// - `wrong-name`: by the CA, valid now, but only for [`WRONG_NAME`];
     /// - `self-signed`: for the names, valid now, signed by its own key.
     ///
-    /// `chain` holds the leaf only: the CA is a root, which servers do not send.
+    /// `spec.chain` says who signs and what is sent: the root (leaf only; the root is the
+    /// trust anchor, which servers do not send) or the intermediate (with the intermediate,
+    /// without it, out of order, or with an unrelated certificate). `spec.ocsp` adds an
+    /// OCSP response from the leaf's issuer for the server to staple.
     pub fn issue(
         &self,
         names: &[String],
@@ -171,12 +211,16 @@ impl LabCa {
         params.not_after = not_after;
 
         let self_signed = spec.status == CertStatus::SelfSigned;
+        let (signer, signer_der) = match spec.chain {
+            ChainShape::Direct => (&self.issuer, &self.der),
+            _ => (&self.intermediate, &self.intermediate_der),
+        };
         let (cert, pkcs8) = match LeafKey::generate(spec.key)? {
             LeafKey::Rcgen(key) => {
                 let cert = if self_signed {
                     params.self_signed(&key)
                 } else {
-                    params.signed_by(&key, &self.issuer)
+                    params.signed_by(&key, signer)
                 };
                 (cert.map_err(build)?, key.serialize_der())
             }
@@ -184,13 +228,34 @@ impl LabCa {
                 let cert = if self_signed {
                     params.self_signed(key.as_ref())
                 } else {
-                    params.signed_by(key.as_ref(), &self.issuer)
+                    params.signed_by(key.as_ref(), signer)
                 };
                 (cert.map_err(build)?, key.pkcs8_der().to_vec())
             }
         };
+        let leaf = cert.der().clone();
+        let ocsp = ocsp::response(
+            spec.ocsp,
+            &leaf,
+            signer_der,
+            signer.key(),
+            ECDSA_SHA256_ALG,
+            now,
+        );
+        let chain = match spec.chain {
+            ChainShape::Direct | ChainShape::MissingIntermediate => vec![leaf],
+            ChainShape::Intermediate => vec![leaf, self.intermediate_der.clone()],
+            ChainShape::OutOfOrder => {
+                vec![leaf, self.der.clone(), self.intermediate_der.clone()]
+            }
+            ChainShape::Extra => {
+                let (_, unrelated) = ca_cert(UNRELATED_CN, 0, now, None)?;
+                vec![leaf, self.intermediate_der.clone(), unrelated.der().clone()]
+            }
+        };
         Ok(IssuedCert {
-            chain: vec![cert.der().clone()],
+            chain,
+            ocsp,
             key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pkcs8)),
             spec: *spec,
             san,
@@ -220,11 +285,16 @@ fn validity(status: CertStatus, now: OffsetDateTime) -> (OffsetDateTime, OffsetD
     }
 }
 
+/// The subject CN of the unrelated certificate an `extra` chain carries.
+pub const UNRELATED_CN: &str = "unrelated.ward-lab.invalid";
+
 /// A leaf certificate and its key, as [`LabCa::issue`] made them.
 #[derive(Debug)]
 pub struct IssuedCert {
-    /// The chain a server sends: the leaf only.
+    /// The chain a server sends, leaf first, shaped as the spec's `chain` says.
     pub chain: Vec<CertificateDer<'static>>,
+    /// The OCSP response to staple, if the spec asks for one.
+    pub ocsp: Option<Vec<u8>>,
     /// The leaf's private key, PKCS#8.
     pub key: PrivateKeyDer<'static>,
     /// What was asked for.
@@ -252,8 +322,9 @@ impl IssuedCert {
                 .key_provider
                 .load_private_key(self.key.clone_key())?,
         };
-        let certified = CertifiedKey::new(self.chain.clone(), signer);
+        let mut certified = CertifiedKey::new(self.chain.clone(), signer);
         certified.keys_match()?;
+        certified.ocsp = self.ocsp.clone();
         Ok(Arc::new(certified))
     }
 }

@@ -116,7 +116,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         domain: "preston-exampleparty.example",
-        what: "no SPF, no DMARC; its own web server: no HTTPS redirect, CSP with 'unsafe-inline', versions in Server and X-Powered-By, a cookie without Secure, an expired security.txt",
+        what: "no SPF, no DMARC; its own web server: no HTTPS redirect, CSP with 'unsafe-inline', camera and microphone open to every embedded site, versions in Server and X-Powered-By, a cookie without Secure, an expired security.txt",
     },
     Case {
         domain: "ashford-exampleparty.example",
@@ -170,18 +170,76 @@ pub const CASES: &[Case] = &[
         domain: "salford-exampleparty.example",
         what: "own mail server without STARTTLS",
     },
+    Case {
+        domain: "wakefield-exampleparty.example",
+        what: "own web server that does not send its certificate's intermediate",
+    },
+    Case {
+        domain: "ipswich-exampleparty.example",
+        what: "own web server stapling an OCSP response that says its certificate is revoked",
+    },
+    Case {
+        domain: "cambridge-exampleparty.example",
+        what: "own web server sending its chain out of order (with a good OCSP staple)",
+    },
+    Case {
+        domain: "derby-exampleparty.example",
+        what: "own web server sending an unrelated certificate with its chain",
+    },
+    Case {
+        domain: "truro-exampleparty.example",
+        what: "own web server stapling an OCSP response that went stale",
+    },
 ];
 
-/// Branches that run their own web server (town, address, certificate status, TLS
-/// server) instead of the hosting company's.
+/// Branches that run their own web server (town, address, certificate table contents,
+/// TLS server) instead of the hosting company's.
 const OWN_WEB: &[(&str, &str, &str, &str)] = &[
-    ("exeter", "127.0.10.51", "expired", "rustls"),
+    ("exeter", "127.0.10.51", r#"status = "expired""#, "rustls"),
     // An old box nobody updates: TLS 1.0 and RSA/CBC suites, from Debian's openssl.
-    ("durham", "127.0.10.52", "valid", "openssl-legacy"),
+    (
+        "durham",
+        "127.0.10.52",
+        r#"status = "valid""#,
+        "openssl-legacy",
+    ),
     // A volunteer-built site: served over HTTP without a redirect, a CSP that allows inline
-    // script, Server and X-Powered-By naming versions, a cookie without Secure, and a
-    // security.txt left to expire.
-    ("preston", "127.0.10.53", "valid", "rustls"),
+    // script, camera and microphone open to every embedded site, Server and X-Powered-By
+    // naming versions, a cookie without Secure, and a security.txt left to expire.
+    ("preston", "127.0.10.53", r#"status = "valid""#, "rustls"),
+    // Chains and stapled OCSP (issue 4): a certificate from an intermediate the server
+    // does not send; one the CA has revoked, stapled as such; one sent out of order; one
+    // sent with an unrelated certificate; one stapling a response that went stale.
+    (
+        "wakefield",
+        "127.0.10.54",
+        r#"status = "valid", chain = "missing-intermediate""#,
+        "rustls",
+    ),
+    (
+        "ipswich",
+        "127.0.10.55",
+        r#"status = "valid", chain = "intermediate", ocsp = "revoked""#,
+        "rustls",
+    ),
+    (
+        "cambridge",
+        "127.0.10.56",
+        r#"status = "valid", chain = "out-of-order", ocsp = "good""#,
+        "rustls",
+    ),
+    (
+        "derby",
+        "127.0.10.57",
+        r#"status = "valid", chain = "extra""#,
+        "rustls",
+    ),
+    (
+        "truro",
+        "127.0.10.58",
+        r#"status = "valid", ocsp = "stale""#,
+        "rustls",
+    ),
 ];
 /// Extra `[[web]]` lines for branches in [`OWN_WEB`].
 const OWN_WEB_EXTRA: &[(&str, &str)] = &[(
@@ -190,6 +248,7 @@ const OWN_WEB_EXTRA: &[(&str, &str)] = &[(
 "Content-Security-Policy" = "default-src 'self'; script-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
 "X-Powered-By" = "PHP/7.4.33"
 "Server" = "Apache/2.4.38 (Debian)"
+"Permissions-Policy" = "camera=*, microphone=*"
 "Set-Cookie" = "PHPSESSID=demo; path=/"
 [web.files]
 "/.well-known/security.txt" = "Contact: mailto:webmaster@preston-exampleparty.example\nExpires: 2025-01-01T00:00:00Z\n"
@@ -662,11 +721,11 @@ fn hosts() -> String {
         if br.town == "kendal" {
             continue;
         }
-        if let Some((_, ip, status, tls)) = OWN_WEB.iter().find(|(town, ..)| *town == br.town) {
+        if let Some((_, ip, cert, tls)) = OWN_WEB.iter().find(|(town, ..)| *town == br.town) {
             let _ = write!(
                 own,
                 "\n# {title} branch's own web server.\n[[web]]\nnames = [\"{town}-exampleparty.example\"]\n\
-                 ip = \"{ip}\"\ncert = {{ status = \"{status}\", key = \"rsa-2048\" }}\nhttp = \"serve\"\n\
+                 ip = \"{ip}\"\ncert = {{ {cert}, key = \"rsa-2048\" }}\nhttp = \"serve\"\n\
                  tls = \"{tls}\"\n",
                 title = title(br.town),
                 town = br.town,

@@ -60,6 +60,9 @@ pub enum TlsServer {
     /// Debian's `openssl s_server` with TLS 1.0–1.2 and legacy suites
     /// ([`crate::legacy::LEGACY_ARGS`]); the HTTPS side serves openssl's status page.
     OpensslLegacy,
+    /// Plain HTTP on the HTTPS port (a common misconfiguration): every ClientHello is
+    /// answered with `400 Bad Request` in clear text, so no TLS version can be tested.
+    NotTls,
 }
 
 /// One `[[smtp]]` entry.
@@ -73,7 +76,7 @@ pub struct SmtpHost {
     #[serde(deserialize_with = "loopback_ip")]
     pub ip: IpAddr,
     /// Whether EHLO advertises STARTTLS. Default: `false`. Needs `cert` unless the
-    /// behaviour is `broken-tls`.
+    /// behaviour is `broken-tls` or `broken-tls-late`.
     #[serde(default = "default_starttls")]
     pub starttls: bool,
     /// Certificate used after STARTTLS. Default: none.
@@ -107,6 +110,53 @@ pub struct CertSpec {
     /// Default: `ecdsa-p256`.
     #[serde(default = "default_key_type")]
     pub key: KeyType,
+    /// Who issues the leaf and what the server sends with it. Default: `direct`.
+    #[serde(default = "default_chain_shape")]
+    pub chain: ChainShape,
+    /// What the server staples in answer to `status_request`. Default: `none`.
+    #[serde(default = "default_ocsp")]
+    pub ocsp: OcspSpec,
+}
+
+impl Default for CertSpec {
+    fn default() -> Self {
+        CertSpec {
+            status: default_cert_status(),
+            key: default_key_type(),
+            chain: default_chain_shape(),
+            ocsp: default_ocsp(),
+        }
+    }
+}
+
+/// Who issues a leaf and which certificates the server sends with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChainShape {
+    /// Issued by the lab root; the leaf alone is sent (the root is the trust anchor).
+    Direct,
+    /// Issued by the lab intermediate; leaf and intermediate are sent, in order.
+    Intermediate,
+    /// Issued by the lab intermediate, which the server does not send.
+    MissingIntermediate,
+    /// Issued by the lab intermediate; sent as leaf, root, intermediate.
+    OutOfOrder,
+    /// Issued by the lab intermediate; sent with it, plus an unrelated certificate.
+    Extra,
+}
+
+/// What a server staples (an OCSP response made by the leaf's issuer at lab start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OcspSpec {
+    /// Nothing.
+    None,
+    /// `good`, valid for a week.
+    Good,
+    /// `revoked` (key compromise) ten days ago.
+    Revoked,
+    /// `good`, but its nextUpdate passed two days ago.
+    Stale,
 }
 
 /// What is wrong (or not) with a certificate.
@@ -240,6 +290,9 @@ pub enum SmtpBehaviour {
     DropAfterEhlo,
     /// Offer STARTTLS, answer `220`, then send bytes that are not TLS and close.
     BrokenTls,
+    /// Offer STARTTLS, answer `220`, wait for the client's ClientHello, then answer it
+    /// with bytes that are not TLS and close (a broken TLS stack behind a working SMTP).
+    BrokenTlsLate,
 }
 
 /// Extra response headers, validated: names are HTTP tokens, values hold no control
@@ -337,6 +390,12 @@ fn default_cert_status() -> CertStatus {
 }
 fn default_key_type() -> KeyType {
     KeyType::EcdsaP256
+}
+fn default_chain_shape() -> ChainShape {
+    ChainShape::Direct
+}
+fn default_ocsp() -> OcspSpec {
+    OcspSpec::None
 }
 fn default_hosts_list<T>() -> Vec<T> {
     Vec::new()
@@ -447,7 +506,7 @@ pub enum HostsErrorKind {
         /// The address.
         ip: IpAddr,
     },
-    /// `starttls = true` without a `cert` (and not `broken-tls`).
+    /// `starttls = true` without a `cert` (and not `broken-tls` or `broken-tls-late`).
     #[error("{name}: starttls = true needs a cert")]
     StartTlsWithoutCert {
         /// The mail server.
@@ -519,7 +578,13 @@ pub fn parse_hosts(source_name: &str, text: &str) -> Result<Hosts, HostsError> {
                 HostsErrorKind::TwoMailServers { ip: h.ip },
             ));
         }
-        if h.starttls && h.cert.is_none() && h.behaviour != SmtpBehaviour::BrokenTls {
+        if h.starttls
+            && h.cert.is_none()
+            && !matches!(
+                h.behaviour,
+                SmtpBehaviour::BrokenTls | SmtpBehaviour::BrokenTlsLate
+            )
+        {
             return Err(HostsError::at(
                 source_name,
                 text,
@@ -583,7 +648,8 @@ banner = "mail.example-party.org.uk ESMTP"
             www.cert,
             Some(CertSpec {
                 status: CertStatus::Valid,
-                key: KeyType::EcdsaP256
+                key: KeyType::EcdsaP256,
+                ..CertSpec::default()
             })
         );
         assert_eq!(
@@ -626,7 +692,9 @@ banner = "mail.example-party.org.uk ESMTP"
             w.cert,
             Some(CertSpec {
                 status: default_cert_status(),
-                key: default_key_type()
+                key: default_key_type(),
+                chain: default_chain_shape(),
+                ocsp: default_ocsp(),
             })
         );
         let m = &hosts.smtp[0];

@@ -45,6 +45,22 @@ pub async fn serve_http(listener: TcpListener, hosts: Arc<[WebHost]>, shutdown: 
     .await;
 }
 
+/// What a `tls = "not-tls"` host answers on the HTTPS port, whatever it is sent.
+pub const NOT_TLS_REPLY: &[u8] =
+    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+/// Serves plain HTTP's `400` on the HTTPS port (`tls = "not-tls"`) until `shutdown`.
+pub async fn serve_not_tls(listener: TcpListener, shutdown: CancellationToken) {
+    accept_loop(listener, shutdown, move |mut tcp| async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut buf = [0u8; 4096];
+        let _ = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tcp.read(&mut buf)).await;
+        let _ = tcp.write_all(NOT_TLS_REPLY).await;
+        let _ = tcp.shutdown().await;
+    })
+    .await;
+}
+
 /// Serves HTTPS for `hosts` on `listener` with `tls` (see [`tls_config_for`]) until
 /// `shutdown` is cancelled.
 pub async fn serve_https(

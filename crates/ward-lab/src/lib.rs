@@ -267,6 +267,10 @@ async fn start_web(
         let on_ip: Arc<[hosts::WebHost]> =
             hosts.web.iter().filter(|h| h.ip == *ip).cloned().collect();
         tokio::spawn(http::serve_http(plain, on_ip.clone(), shutdown.clone()));
+        if on_ip.iter().any(|h| h.tls == hosts::TlsServer::NotTls) {
+            tokio::spawn(http::serve_not_tls(secure, shutdown.clone()));
+            continue;
+        }
         let legacy_host = on_ip
             .iter()
             .find(|h| h.tls == hosts::TlsServer::OpensslLegacy && h.cert.is_some());

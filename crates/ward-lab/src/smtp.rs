@@ -92,7 +92,12 @@ struct Offer {
 async fn session(tcp: TcpStream, host: &SmtpHost, tls: Option<Arc<rustls::ServerConfig>>) {
     let offer = Offer {
         name: host.name.clone(),
-        starttls: host.starttls && (tls.is_some() || host.behaviour == SmtpBehaviour::BrokenTls),
+        starttls: host.starttls
+            && (tls.is_some()
+                || matches!(
+                    host.behaviour,
+                    SmtpBehaviour::BrokenTls | SmtpBehaviour::BrokenTlsLate
+                )),
         behaviour: host.behaviour,
     };
     let mut plain = LineConn::new(tcp);
@@ -103,7 +108,10 @@ async fn session(tcp: TcpStream, host: &SmtpHost, tls: Option<Arc<rustls::Server
             let _ = plain.send(&line).await;
             return plain.close().await;
         }
-        SmtpBehaviour::Normal | SmtpBehaviour::DropAfterEhlo | SmtpBehaviour::BrokenTls => {}
+        SmtpBehaviour::Normal
+        | SmtpBehaviour::DropAfterEhlo
+        | SmtpBehaviour::BrokenTls
+        | SmtpBehaviour::BrokenTlsLate => {}
     }
     if plain
         .send(&format!("220 {}\r\n", host.banner_text()))
@@ -119,6 +127,14 @@ async fn session(tcp: TcpStream, host: &SmtpHost, tls: Option<Arc<rustls::Server
         End::StartTls => {}
     }
     if host.behaviour == SmtpBehaviour::BrokenTls {
+        let _ = plain.io.write_all(BROKEN_TLS_BYTES).await;
+        return plain.close().await;
+    }
+    if host.behaviour == SmtpBehaviour::BrokenTlsLate {
+        if plain.buf.is_empty() {
+            let mut hello = [0u8; 4096];
+            let _ = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, plain.io.read(&mut hello)).await;
+        }
         let _ = plain.io.write_all(BROKEN_TLS_BYTES).await;
         return plain.close().await;
     }

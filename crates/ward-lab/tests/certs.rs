@@ -43,7 +43,15 @@ fn verifier(ca: &LabCa) -> Arc<WebPkiServerVerifier> {
 /// Verifies the issued certificate for `name` at `at`, as a TLS client would.
 fn verify(ca: &LabCa, status: CertStatus, key: KeyType, name: &str) -> Result<(), TlsError> {
     let issued = ca
-        .issue(&names(), &CertSpec { status, key }, now())
+        .issue(
+            &names(),
+            &CertSpec {
+                status,
+                key,
+                ..CertSpec::default()
+            },
+            now(),
+        )
         .expect("issue");
     let server_name = ServerName::try_from(name.to_owned()).expect("server name");
     verifier(ca)
@@ -101,6 +109,7 @@ fn expiring_soon_verifies_and_has_ten_days_left() {
             &CertSpec {
                 status: CertStatus::ExpiringSoon,
                 key: KeyType::EcdsaP256,
+                ..CertSpec::default()
             },
             now(),
         )
@@ -175,6 +184,7 @@ fn key_of(ca: &LabCa, key: KeyType) -> (Vec<u8>, String) {
             &CertSpec {
                 status: CertStatus::Valid,
                 key,
+                ..CertSpec::default()
             },
             now(),
         )
@@ -229,6 +239,7 @@ fn self_signed_weak_rsa_is_signed_by_itself() {
             &CertSpec {
                 status: CertStatus::SelfSigned,
                 key: KeyType::Rsa1024,
+                ..CertSpec::default()
             },
             now(),
         )
@@ -264,6 +275,7 @@ fn every_issued_cert_loads_into_rustls() {
                 &CertSpec {
                     status: CertStatus::Valid,
                     key,
+                    ..CertSpec::default()
                 },
                 now(),
             )

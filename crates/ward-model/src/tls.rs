@@ -242,6 +242,91 @@ pub struct CertChainSeen {
     /// often cope; other clients (mail servers, older devices) fail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_problem: Option<String>,
+    /// The chain is incomplete: the last certificate on the path from the leaf is issued
+    /// by this name (a DN), which the server did not send and no trust anchor has.
+    /// Clients that do not fetch missing intermediates (most non-browsers) fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_issuer: Option<String>,
+    /// Certificates sent that are not on the path from the leaf (subjects): unrelated
+    /// extras, which cost bytes in every handshake but break nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_certs: Vec<String>,
+    /// The stapled OCSP response (from rustls, or from the CertificateStatus message of a
+    /// pre-1.3 first flight). `None` when stapling was not asked about (SSL 3.0 has no
+    /// extensions) or the scan was stored before ward recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocsp: Option<OcspStaple>,
+}
+
+/// What the server stapled in answer to `status_request` (RFC 6066 §8; RFC 8446 §4.4.2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OcspStaple {
+    /// Asked for, and nothing was stapled.
+    NotStapled,
+    /// A response was stapled; what it says.
+    Stapled(OcspSeen),
+    /// Something was stapled that is not a readable OCSP response.
+    Malformed {
+        /// What was wrong, with the byte offset.
+        reason: String,
+    },
+}
+
+/// A stapled OCSP response (RFC 6960 §4.2), as read. Judging its freshness against the
+/// scan time is the checks' job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OcspSeen {
+    /// `responseStatus`: `successful`, `malformed_request`, `internal_error`,
+    /// `try_later`, `sig_required`, `unauthorized`, or the number.
+    pub response_status: String,
+    /// The answer about the leaf certificate; `None` when the response is not
+    /// `successful` or has no entry for the leaf's serial number.
+    pub cert_status: Option<OcspCertStatus>,
+    /// The response has entries, but none for the leaf's serial number.
+    pub for_other_certificate: bool,
+    /// `thisUpdate` of the leaf's entry.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub this_update: Option<OffsetDateTime>,
+    /// `nextUpdate` of the leaf's entry: after it, the response is stale.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub next_update: Option<OffsetDateTime>,
+    /// Whether the response's signature checks against the leaf's issuer.
+    pub signature: OcspSignature,
+}
+
+/// `certStatus` of a SingleResponse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OcspCertStatus {
+    /// `good`.
+    Good,
+    /// `revoked`, with when (and the CRL reason code, if given).
+    Revoked {
+        /// `revocationTime`.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// `revocationReason` (RFC 5280 §5.3.1), if given.
+        reason: Option<u8>,
+    },
+    /// `unknown`: the responder does not know the certificate.
+    Unknown,
+}
+
+/// Whether a stapled response's signature was checked (STYLE T3: unchecked is said, never
+/// counted as good or bad).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OcspSignature {
+    /// Signed by the leaf's issuer.
+    Verified,
+    /// The signature does not verify with the issuer's key.
+    Bad,
+    /// Not checked, and why (issuer not available, delegated responder, algorithm).
+    Unchecked {
+        /// Why not.
+        why: String,
+    },
 }
 
 /// One certificate's facts.

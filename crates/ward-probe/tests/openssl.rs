@@ -458,3 +458,49 @@ async fn every_suite_openssl_offers_at_seclevel_0_and_no_other() {
     // versions, one full handshake: far below sslyze's several hundred.
     assert_eq!(scan.connections as usize, expected.len() + 1 + 1 + 4 + 1);
 }
+
+/// RFC 2409 §6.2 (second Oakley group, 1024-bit MODP), as `openssl dhparam` writes it.
+const OAKLEY_GROUP_2: &str = "-----BEGIN DH PARAMETERS-----
+MIGHAoGBAP//////////yQ/aoiFowjTExmKLgNwc0SkCTgiKZ8x0Agu+pjsTmyJR
+Sgh5jjQE3e+VGbPNOkMbMCsKbfJfFDdP4TVtbVHCReSFtXZiXn7G9ExC6aY37WsL
+/1y29Aa37e44a/taiZ+lrp8kEXxLH+ZJKGZR7OZTgf//////////AgEC
+-----END DH PARAMETERS-----
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weak_dh_group_and_named_groups_are_reported() {
+    need_openssl!();
+    // RFC 2409's 1024-bit MODP group (Oakley group 2), g = 2: the classic weak group.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dh = dir.path().join("dh1024.pem");
+    std::fs::write(&dh, OAKLEY_GROUP_2).expect("write dh params");
+    let dh = dh.to_str().expect("utf-8 path");
+    let server = Server::start(&[
+        "-tls1_2",
+        "-serverpref",
+        "-dhparam",
+        dh,
+        "-groups",
+        "P-384",
+        "-cipher",
+        "ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256:@SECLEVEL=0",
+    ]);
+    let scan = scan_port(server.port).await;
+    let v12 = version(&scan, ProtocolVersion::TLS12);
+    // Server order, as configured.
+    assert_eq!(
+        suites(&scan, ProtocolVersion::TLS12),
+        [0xc030, 0x009e, 0x009c]
+    );
+    assert_eq!(v12.server_order, Some(true));
+    // The ECDHE suite used P-384 (the only group allowed), the DHE suite 1024-bit DH.
+    assert_eq!(v12.groups, [NamedGroup::SECP384R1]);
+    assert_eq!(v12.dh_bits, Some(1024));
+    // Forward secrecy per suite, as the checks read it.
+    let fs: Vec<bool> = v12
+        .suites
+        .iter()
+        .map(|s| ward_model::tls::forward_secret(ProtocolVersion::TLS12, s.name.as_deref()))
+        .collect();
+    assert_eq!(fs, [true, true, false]);
+}

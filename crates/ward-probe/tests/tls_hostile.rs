@@ -139,3 +139,82 @@ async fn http_server_on_the_tls_port_misbehaves() {
         );
     }
 }
+
+/// A TLS 1.2 ServerHello record choosing ECDHE-RSA-AES128-GCM-SHA256, no extensions.
+fn server_hello_record() -> Vec<u8> {
+    let mut body = vec![0x03, 0x03];
+    body.extend_from_slice(&[7u8; 32]); // random
+    body.push(0); // session id
+    body.extend_from_slice(&[0xc0, 0x2f, 0]); // suite, null compression
+    let mut hs = vec![2u8, 0, 0, body.len() as u8];
+    hs.extend_from_slice(&body);
+    let mut rec = vec![22u8, 3, 3, 0, hs.len() as u8];
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_megabyte_certificate_chain_is_cut_off() {
+    const CHAIN: usize = 10 * 1024 * 1024;
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sent.clone();
+    let port = serve(move |mut s| {
+        let counter = counter.clone();
+        async move {
+            read_hello(&mut s).await;
+            if s.write_all(&server_hello_record()).await.is_err() {
+                return;
+            }
+            // A Certificate message that declares the whole 10 MB, then the bytes, in
+            // full-size records, for as long as the client reads them.
+            let mut first = vec![11u8];
+            first.extend_from_slice(&(CHAIN as u32).to_be_bytes()[1..]);
+            let mut left = CHAIN;
+            let mut chunk = first;
+            while left > 0 {
+                let n = (16384 - chunk.len()).min(left);
+                chunk.resize(chunk.len() + n, 0x30);
+                left -= n;
+                let mut rec = vec![22u8, 3, 3];
+                rec.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+                rec.extend_from_slice(&chunk);
+                if s.write_all(&rec).await.is_err() {
+                    return;
+                }
+                counter.fetch_add(rec.len(), std::sync::atomic::Ordering::Relaxed);
+                chunk = Vec::new();
+            }
+        }
+    })
+    .await;
+    let started = Instant::now();
+    let scan = scan_port(port, Duration::from_secs(5)).await;
+    let elapsed = started.elapsed();
+    let tls12 = scan
+        .versions
+        .iter()
+        .find(|v| v.version == ward_model::tls::ProtocolVersion::TLS12)
+        .unwrap();
+    // The chain is refused at its declared length, before it is buffered; a flight that
+    // breaks the limits proves nothing, so the version is could-not-tell.
+    assert_eq!(tls12.status, VersionStatus::CouldNotTell);
+    assert!(
+        matches!(&tls12.first_answer, HelloOutcome::Malformed { reason, .. } if reason.contains("131072")),
+        "{:?}",
+        tls12.first_answer
+    );
+    // rustls refuses the oversized message too: no chain.
+    assert_eq!(scan.chain, None);
+    assert!(
+        scan.chain_failure
+            .as_deref()
+            .is_some_and(|f| f.contains("TLS handshake failed")),
+        "{:?}",
+        scan.chain_failure
+    );
+    // Well under the timeout, and nowhere near 10 MB per connection was taken: what the
+    // server got out is what the kernel buffers hold once ward stops reading.
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    let per_conn = sent.load(std::sync::atomic::Ordering::Relaxed) / scan.connections as usize;
+    assert!(per_conn < CHAIN / 2, "{per_conn} bytes per connection");
+}

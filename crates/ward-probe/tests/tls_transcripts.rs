@@ -82,6 +82,7 @@ fn expected_tls12() -> Reply {
         certs: vec![b"leaf-der".to_vec(), b"ca-der".to_vec()],
         kx: Some(KeyExchange::Group(NamedGroup::X25519)),
         partial: false,
+        ocsp: None,
     })
 }
 
@@ -174,6 +175,7 @@ fn hello_retry_request_names_the_group() {
             certs: vec![],
             kx: None,
             partial: false,
+            ocsp: None,
         })))
     );
 }
@@ -375,6 +377,7 @@ fn stream_ending_after_server_hello_still_proves_support() {
             certs: vec![],
             kx: None,
             partial: true,
+            ocsp: None,
         }))
     );
 }
@@ -432,4 +435,36 @@ proptest! {
         prop_assert_eq!(f.hello.suite, suite);
         prop_assert_eq!(f.hello.version, ProtocolVersion(version));
     }
+}
+
+#[test]
+fn certificate_status_is_kept_and_checked() {
+    let flight = |status: &[u8]| {
+        let mut hs = server_hello(0x0303, [7; 32], 0xc02f, &[]);
+        hs.extend(certificate(&[b"leaf-der"]));
+        hs.extend(handshake(22, status));
+        hs.extend(handshake(14, &[]));
+        record(22, &hs)
+    };
+    // status_type ocsp, a 3-byte "response".
+    let got = read_all(Want::FirstFlight, &flight(&[1, 0, 0, 3, 0x30, 0x01, 0x00]));
+    let Ok(Some(Reply::Hello(f))) = got else {
+        panic!("{got:?}");
+    };
+    assert_eq!(f.ocsp, Some(vec![0x30, 0x01, 0x00]));
+    assert_eq!(f.certs, vec![b"leaf-der".to_vec()]);
+    // An unknown status_type is refused where it stands.
+    assert!(matches!(
+        read_all(Want::FirstFlight, &flight(&[2, 0, 0, 0])),
+        Err(FlightError::Decode(DecodeError::Invalid {
+            what: "status_type",
+            value: 2,
+            ..
+        }))
+    ));
+    // A response longer than the message is truncated, not over-read.
+    assert!(matches!(
+        read_all(Want::FirstFlight, &flight(&[1, 0, 0, 9, 0x30])),
+        Err(FlightError::Decode(DecodeError::Truncated { .. }))
+    ));
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use ward_records::{csp, hsts, referrer_policy, security_txt};
+use ward_records::{csp, hsts, permissions_policy, referrer_policy, security_txt};
 
 const BUDGET: Duration = Duration::from_millis(200);
 
@@ -20,6 +20,7 @@ fn all(s: &str) {
     timed(|| csp::parse(s, &csp::Limits::default()).ok());
     timed(|| csp::parse_list(s, &csp::Limits::default()).ok());
     timed(|| referrer_policy::parse(s, &referrer_policy::Limits::default()).ok());
+    timed(|| permissions_policy::parse(s, &permissions_policy::Limits::default()).ok());
     timed(|| security_txt::parse(s.as_bytes(), &security_txt::Limits::default()).ok());
     timed(|| security_txt::parse_rfc3339(s));
 }
@@ -51,6 +52,12 @@ fn piece() -> impl Strategy<Value = &'static str> {
         "*.example.org",
         "no-referrer",
         "unsafe-url",
+        "camera",
+        "(",
+        ")",
+        "*",
+        "self",
+        "\"https://a.example\"",
         "Contact:",
         "Expires:",
         "mailto:a@b",

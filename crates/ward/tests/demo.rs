@@ -125,6 +125,15 @@ fn demo_json_shows_each_deliberate_case() {
         ("preston-exampleparty.example", "web.cookies", "fail"),
         ("preston-exampleparty.example", "web.security_txt", "fail"),
         ("exeter-exampleparty.example", "web.https", "fail"),
+        ("preston-exampleparty.example", "web.permissions", "fail"),
+        (hq, "web.permissions", "pass"),
+        // Chains and stapled OCSP (issue 4).
+        ("wakefield-exampleparty.example", "web.cert", "fail"),
+        ("wakefield-exampleparty.example", "web.https", "fail"),
+        ("ipswich-exampleparty.example", "web.cert", "fail"),
+        ("cambridge-exampleparty.example", "web.cert", "warn"),
+        ("derby-exampleparty.example", "web.cert", "info"),
+        ("truro-exampleparty.example", "web.cert", "warn"),
         // Mail authentication (issue 3).
         ("exampleparty-midlands.example", "dmarc.present", "fail"),
         ("exampleparty-north.example", "dmarc.policy", "warn"),

@@ -127,6 +127,7 @@ fn start_dovecot(dir: &Path, ca_pem_out: &Path, messages: &[(&str, String)]) -> 
             &ward_lab::hosts::CertSpec {
                 status: ward_lab::hosts::CertStatus::Valid,
                 key: ward_lab::hosts::KeyType::EcdsaP256,
+                ..Default::default()
             },
             now,
         )

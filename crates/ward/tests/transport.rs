@@ -221,3 +221,183 @@ async fn transport_checks_pass_fail_and_error_through_the_binary() {
         summary("greylist.test", "mx.starttls")
     );
 }
+
+const CHAIN_HOSTS: &str = r#"
+[[web]]
+names = ["chain.test"]
+ip = "127.0.73.1"
+cert = { status = "valid", chain = "intermediate", ocsp = "good" }
+
+[[web]]
+names = ["nochain.test"]
+ip = "127.0.73.2"
+cert = { status = "valid", chain = "missing-intermediate" }
+
+[[web]]
+names = ["disorder.test"]
+ip = "127.0.73.3"
+cert = { status = "valid", chain = "out-of-order" }
+
+[[web]]
+names = ["extra.test"]
+ip = "127.0.73.4"
+cert = { status = "valid", chain = "extra" }
+
+[[web]]
+names = ["revoked.test"]
+ip = "127.0.73.5"
+cert = { status = "valid", chain = "intermediate", ocsp = "revoked" }
+
+[[web]]
+names = ["stale.test"]
+ip = "127.0.73.6"
+cert = { status = "valid", ocsp = "stale" }
+
+[[web]]
+names = ["plain443.test"]
+ip = "127.0.73.7"
+cert = { status = "valid" }
+tls = "not-tls"
+
+[[smtp]]
+name = "mx.plain443.test"
+ip = "127.0.74.7"
+starttls = true
+behaviour = "broken-tls-late"
+
+[[smtp]]
+name = "mx.nochain.test"
+ip = "127.0.74.2"
+starttls = true
+cert = { status = "valid", chain = "missing-intermediate" }
+
+[[smtp]]
+name = "mx.revoked.test"
+ip = "127.0.74.5"
+starttls = true
+cert = { status = "valid", chain = "intermediate", ocsp = "revoked" }
+"#;
+
+const CHAIN_DOMAINS: [&str; 7] = [
+    "chain.test",
+    "nochain.test",
+    "disorder.test",
+    "extra.test",
+    "revoked.test",
+    "stale.test",
+    "plain443.test",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chain_shapes_and_stapled_ocsp_through_the_binary() {
+    let zones = CHAIN_DOMAINS
+        .iter()
+        .zip(1u8..)
+        .map(|(name, n)| {
+            zone(
+                name,
+                &[
+                    (&format!("ns1.{name}"), &format!("127.0.61.{}", 2 * n)),
+                    (&format!("ns2.{name}"), &format!("127.0.61.{}", 2 * n + 1)),
+                ],
+                &format!("@ IN A 127.0.73.{n}\n@ IN MX 10 mx.{name}.\nmx IN A 127.0.74.{n}\n"),
+            )
+        })
+        .collect();
+    let mut f = fixture(zones, DnsBehaviour::default());
+    f.hosts_toml = Some(CHAIN_HOSTS.into());
+    let lab = Lab::start(&f).await.unwrap();
+    let doc = tokio::task::block_in_place(|| scan(&lab, &CHAIN_DOMAINS));
+    let check = |domain: &str, check: &str| -> (String, String, serde_json::Value) {
+        let asset = doc["assets"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["domain"] == domain))
+            .unwrap();
+        let f = asset["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == check)
+            .unwrap_or_else(|| panic!("no {check} for {domain}"));
+        (
+            f["status"].as_str().unwrap().to_string(),
+            f["summary"].as_str().unwrap().to_string(),
+            f["evidence"]["endpoints"][0]["detail"].clone(),
+        )
+    };
+    let cert = |domain: &str| check(domain, "web.cert");
+    let (status, summary, detail) = cert("chain.test");
+    assert_eq!(status, "pass", "{summary}");
+    assert!(summary.ends_with("OCSP response stapled"), "{summary}");
+    assert_eq!(detail["certs"].as_array().map(Vec::len), Some(2));
+    assert_eq!(detail["ocsp"]["cert_status"]["kind"], "good");
+    assert_eq!(detail["ocsp"]["signature"]["kind"], "verified");
+
+    let (status, summary, detail) = cert("nochain.test");
+    assert_eq!(status, "fail");
+    assert!(
+        summary.ends_with(
+            "chain incomplete: the issuer O=ward-lab, CN=ward-lab intermediate CA is neither sent by the server nor a trusted root"
+        ),
+        "{summary}"
+    );
+    assert_eq!(
+        detail["missing_issuer"],
+        "O=ward-lab, CN=ward-lab intermediate CA"
+    );
+
+    let (status, summary, _) = cert("disorder.test");
+    assert_eq!(status, "warn");
+    assert!(
+        summary.contains("chain out of order: certificate 0"),
+        "{summary}"
+    );
+
+    let (status, summary, detail) = cert("extra.test");
+    assert_eq!(status, "info");
+    assert!(
+        summary.ends_with("not part of its chain: O=ward-lab, CN=unrelated.ward-lab.invalid"),
+        "{summary}"
+    );
+    assert_eq!(detail["missing_issuer"], serde_json::Value::Null);
+
+    let (status, summary, detail) = cert("revoked.test");
+    assert_eq!(status, "fail");
+    assert!(
+        summary.contains("according to the OCSP response the server itself staples"),
+        "{summary}"
+    );
+    assert_eq!(detail["ocsp"]["cert_status"]["reason"], 1);
+
+    // Signed by the root (direct chain), stale two days ago.
+    let (status, summary, detail) = cert("stale.test");
+    assert_eq!(status, "warn");
+    assert!(
+        summary.contains("the stapled OCSP response went stale"),
+        "{summary}"
+    );
+    assert_eq!(detail["ocsp"]["signature"]["kind"], "verified");
+
+    // The same shapes on mail servers, after STARTTLS.
+    let (status, summary, _) = check("nochain.test", "mx.cert");
+    assert_eq!(status, "fail");
+    assert!(summary.contains("chain incomplete"), "{summary}");
+    let (status, summary, _) = check("revoked.test", "mx.cert");
+    assert_eq!(status, "fail");
+    assert!(summary.contains("revoked on"), "{summary}");
+    // Where the MX host has no server at all, mx.starttls cannot tell.
+    assert_eq!(check("chain.test", "mx.starttls").0, "error");
+
+    // Plain HTTP on 443, and a mail server that answers STARTTLS with garbage: no TLS
+    // version can be tested, so the transport checks cannot tell (never "pass" or "not
+    // supported"); HTTPS itself visibly does not work.
+    for id in ["web.tls_versions", "web.ciphers", "web.cert"] {
+        assert_eq!(check("plain443.test", id).0, "error", "{id}");
+    }
+    assert_eq!(check("plain443.test", "web.https").0, "fail");
+    for id in ["mx.starttls", "mx.tls_versions", "mx.ciphers", "mx.cert"] {
+        assert_eq!(check("plain443.test", id).0, "error", "{id}");
+    }
+    let (_, summary, _) = check("plain443.test", "web.tls_versions");
+    assert!(summary.contains("could not test"), "{summary}");
+}

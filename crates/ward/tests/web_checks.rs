@@ -1,7 +1,9 @@
 //! The web checks through the real binary against the real lab: a site with good headers,
-//! one with every weakness (no redirect, short HSTS, CSP with 'unsafe-inline', a version
-//! in Server, a cookie without Secure, an expired security.txt), and a name whose address
-//! has no web server (every check `error`, never `fail`).
+//! one with every weakness (no redirect, short HSTS, CSP with 'unsafe-inline', camera and
+//! location open to every embedded site, a version in Server, a cookie without Secure, an
+//! expired security.txt), one with no security headers at all, one whose certificate names
+//! another host, and a name whose address has no web server (every check `error`, never
+//! `fail`). Together they give every web check a pass, a fail and an error.
 
 mod common;
 use common::*;
@@ -73,10 +75,23 @@ http = "serve"
 "Content-Security-Policy" = "default-src 'self'; script-src 'self' 'unsafe-inline'"
 "X-Content-Type-Options" = "sniff"
 "Referrer-Policy" = "unsafe-url"
+"Permissions-Policy" = "camera=*, geolocation=*, fullscreen=(self)"
 "Server" = "Apache/2.4.58 (Debian)"
 "Set-Cookie" = "sid=1; HttpOnly"
 [web.files]
 "/.well-known/security.txt" = "Contact: mailto:security@weak.test\nExpires: {expired}\n"
+
+[[web]]
+names = ["bare.test"]
+ip = "127.0.72.4"
+cert = {{ status = "valid" }}
+http = "redirect-https"
+
+[[web]]
+names = ["badcert.test"]
+ip = "127.0.72.5"
+cert = {{ status = "wrong-name" }}
+http = "redirect-https"
 "#,
         good = date_in(90),
         expired = date_in(-2),
@@ -98,6 +113,10 @@ fn lab_fixture() -> ward_lab::Fixture {
         vec![
             z("good.test", 1, "www IN A 127.0.72.1\n"),
             z("weak.test", 2, ""),
+            // No security headers at all, no security.txt.
+            z("bare.test", 4, ""),
+            // A certificate for another name.
+            z("badcert.test", 5, ""),
             // An address where nothing listens: every connection is refused.
             z("down.test", 3, ""),
         ],
@@ -117,7 +136,13 @@ async fn web_checks_pass_fail_and_error_through_the_binary() {
         cmd.arg("scan")
             .args(lab_args(&lab))
             .args(["--lab-ca", "ca.pem", "--format", "json"])
-            .args(["good.test", "weak.test", "down.test"]);
+            .args([
+                "good.test",
+                "weak.test",
+                "down.test",
+                "bare.test",
+                "badcert.test",
+            ]);
         json(&run(&mut cmd, 0))
     });
     let web = |domain: &str| -> Vec<(String, String)> {
@@ -157,9 +182,45 @@ async fn web_checks_pass_fail_and_error_through_the_binary() {
             ("web.xcto", "fail"),
             ("web.framing", "fail"),
             ("web.referrer", "fail"),
-            ("web.permissions", "warn"),
+            ("web.permissions", "fail"),
             ("web.version_leak", "fail"),
             ("web.cookies", "fail"),
+            ("web.security_txt", "fail"),
+        ])
+    );
+    // Missing headers: absent HSTS, XCTO and framing fail; absent CSP and
+    // Permissions-Policy warn; absent Referrer-Policy is the browser default (pass).
+    assert_eq!(
+        web("bare.test"),
+        pairs(&[
+            ("web.https", "pass"),
+            ("web.redirect", "pass"),
+            ("web.hsts", "fail"),
+            ("web.csp", "warn"),
+            ("web.xcto", "fail"),
+            ("web.framing", "fail"),
+            ("web.referrer", "pass"),
+            ("web.permissions", "warn"),
+            ("web.version_leak", "pass"),
+            ("web.cookies", "pass"),
+            ("web.security_txt", "fail"),
+        ])
+    );
+    // A certificate for another name: HTTPS fails; the pages behind it were never seen,
+    // so the header checks cannot tell; security.txt over broken HTTPS is not usable.
+    assert_eq!(
+        web("badcert.test"),
+        pairs(&[
+            ("web.https", "fail"),
+            ("web.redirect", "pass"),
+            ("web.hsts", "error"),
+            ("web.csp", "error"),
+            ("web.xcto", "error"),
+            ("web.framing", "error"),
+            ("web.referrer", "error"),
+            ("web.permissions", "error"),
+            ("web.version_leak", "pass"),
+            ("web.cookies", "error"),
             ("web.security_txt", "fail"),
         ])
     );

@@ -107,27 +107,138 @@ pub fn describe(der: &[u8]) -> CertSeen {
     }
 }
 
-/// Checks that each certificate is followed by its issuer (RFC 8446 §4.4.2: "each
-/// following certificate SHOULD directly certify the one immediately preceding it").
-/// A self-issued last certificate (a root sent along) is fine.
-pub fn order_problem(certs: &[CertSeen]) -> Option<String> {
-    for (i, pair) in certs.windows(2).enumerate() {
-        let [child, parent] = pair else { continue };
-        if child.parse_error.is_some() || parent.parse_error.is_some() {
-            return Some(format!(
-                "certificate {} or {} could not be parsed",
-                i,
-                i + 1
-            ));
+/// How a presented chain is put together: whether each certificate is followed by its
+/// issuer (RFC 8446 §4.4.2: "each following certificate SHOULD directly certify the one
+/// immediately preceding it"), whether the path from the leaf reaches a certificate the
+/// client has (sent, or a trust anchor), and which certificates are not on that path.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// The path is there but not in order, as text.
+    pub order_problem: Option<String>,
+    /// The issuer (DN) the path stops at: neither sent nor a trust anchor.
+    pub missing_issuer: Option<String>,
+    /// Subjects of certificates that are not on the path from the leaf.
+    pub extra_certs: Vec<String>,
+    /// The leaf issuer's key, from the chain or the trust anchors (for OCSP).
+    pub issuer_key: Option<super::ocsp::IssuerKey>,
+    /// The leaf's serial number (INTEGER contents).
+    pub leaf_serial: Vec<u8>,
+}
+
+/// The contents of a DER SEQUENCE (what webpki keeps of a trust anchor's subject).
+fn contents(der: &[u8]) -> &[u8] {
+    let Some(&first) = der.get(1) else {
+        return der;
+    };
+    let head = if first < 0x80 {
+        2
+    } else {
+        2 + usize::from(first & 0x7f)
+    };
+    der.get(head..).unwrap_or_default()
+}
+
+/// Works out the [`Shape`] of `chain` (DER, leaf first) against `roots`. Issuers are
+/// matched by name, byte for byte, as path builders do first.
+pub fn shape(chain: &[Vec<u8>], roots: &RootCertStore) -> Shape {
+    struct Parsed {
+        subject: Vec<u8>,
+        issuer: Vec<u8>,
+        subject_text: String,
+        issuer_text: String,
+        spki: Vec<u8>,
+        serial: Vec<u8>,
+    }
+    let parsed: Vec<Option<Parsed>> = chain
+        .iter()
+        .map(|der| {
+            X509Certificate::from_der(der).ok().map(|(_, c)| Parsed {
+                subject: c.subject().as_raw().to_vec(),
+                issuer: c.issuer().as_raw().to_vec(),
+                subject_text: c.subject().to_string(),
+                issuer_text: c.issuer().to_string(),
+                spki: c.public_key().raw.to_vec(),
+                serial: c.raw_serial().to_vec(),
+            })
+        })
+        .collect();
+    let mut out = Shape::default();
+    let Some(Some(leaf)) = parsed.first() else {
+        return out;
+    };
+    out.leaf_serial = leaf.serial.clone();
+    let anchor = |name: &[u8]| {
+        roots
+            .roots
+            .iter()
+            .find(|a| a.subject.as_ref() == contents(name))
+    };
+
+    let mut path = vec![0usize];
+    let mut current = leaf;
+    while path.len() <= chain.len() {
+        if current.issuer == current.subject {
+            break;
         }
-        if child.issuer != parent.subject {
-            return Some(format!(
-                "certificate {i} ({}) is issued by {}, but is followed by {}",
-                child.subject, child.issuer, parent.subject
-            ));
+        let next = parsed.iter().enumerate().find(|(j, p)| {
+            !path.contains(j) && p.as_ref().is_some_and(|p| p.subject == current.issuer)
+        });
+        match next {
+            Some((j, Some(p))) => {
+                path.push(j);
+                current = p;
+            }
+            _ => {
+                if anchor(&current.issuer).is_none() {
+                    out.missing_issuer = Some(current.issuer_text.clone());
+                }
+                break;
+            }
         }
     }
-    None
+    // The leaf's issuer key, for the OCSP signature.
+    out.issuer_key = match path
+        .get(1)
+        .and_then(|&j| parsed.get(j))
+        .and_then(Option::as_ref)
+    {
+        Some(p) => super::ocsp::issuer_key(&p.spki, true),
+        None => anchor(&leaf.issuer)
+            .and_then(|a| super::ocsp::issuer_key(a.subject_public_key_info.as_ref(), false)),
+    };
+    let in_order = path.iter().enumerate().all(|(i, &j)| i == j);
+    if !in_order {
+        // The first place where a certificate is not followed by its issuer.
+        let slot = path
+            .iter()
+            .enumerate()
+            .find(|(i, j)| *i != **j)
+            .map_or(0, |(i, _)| i);
+        let child = slot.saturating_sub(1);
+        let name = |k: usize| {
+            parsed
+                .get(k)
+                .and_then(Option::as_ref)
+                .map_or_else(|| format!("certificate {k}"), |p| p.subject_text.clone())
+        };
+        let issuer_at = path.get(slot).copied().unwrap_or(slot);
+        out.order_problem = Some(format!(
+            "certificate {child} ({}) is followed by {}, not by its issuer {}, which is sent as certificate {issuer_at}",
+            name(child),
+            name(child + 1),
+            name(issuer_at),
+        ));
+    }
+    out.extra_certs = (0..chain.len())
+        .filter(|j| !path.contains(j))
+        .map(|j| {
+            parsed.get(j).and_then(Option::as_ref).map_or_else(
+                || format!("certificate {j} (unparsable)"),
+                |p| p.subject_text.clone(),
+            )
+        })
+        .collect();
+    out
 }
 
 /// Validates `chain` (leaf first) for `hostname` at `now`. `None` when it validates;
@@ -187,6 +298,8 @@ pub struct Recorder {
     provider: Arc<rustls::crypto::CryptoProvider>,
     /// The chain, leaf first, once the server has sent it.
     pub seen: Mutex<Option<Vec<Vec<u8>>>>,
+    /// The stapled OCSP response (empty when none was stapled), once the chain is seen.
+    pub ocsp: Mutex<Option<Vec<u8>>>,
 }
 
 impl Recorder {
@@ -199,12 +312,18 @@ impl Recorder {
                 .supported_schemes(),
             provider,
             seen: Mutex::new(None),
+            ocsp: Mutex::new(None),
         }
     }
 
     /// The recorded chain.
     pub fn chain(&self) -> Option<Vec<Vec<u8>>> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The stapled OCSP response, empty when the server stapled none.
+    pub fn ocsp(&self) -> Option<Vec<u8>> {
+        self.ocsp.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -220,9 +339,10 @@ impl ServerCertVerifier for Recorder {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
+        ocsp: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
+        *self.ocsp.lock().unwrap_or_else(|p| p.into_inner()) = Some(ocsp.to_vec());
         let chain = std::iter::once(end_entity)
             .chain(intermediates)
             .map(|c| c.as_ref().to_vec())
@@ -267,34 +387,6 @@ impl ServerCertVerifier for Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn seen(subject: &str, issuer: &str) -> CertSeen {
-        CertSeen {
-            subject: subject.into(),
-            issuer: issuer.into(),
-            dns_names: vec![],
-            not_before: OffsetDateTime::UNIX_EPOCH,
-            not_after: OffsetDateTime::UNIX_EPOCH,
-            key_type: "ec".into(),
-            key_bits: Some(256),
-            signature_algorithm: "ecdsa-with-SHA256".into(),
-            weak_signature: false,
-            parse_error: None,
-        }
-    }
-
-    #[test]
-    fn chain_order() {
-        let leaf = seen("CN=leaf", "CN=int");
-        let int = seen("CN=int", "CN=root");
-        let root = seen("CN=root", "CN=root");
-        assert_eq!(order_problem(&[leaf.clone(), int.clone(), root]), None);
-        assert_eq!(order_problem(std::slice::from_ref(&leaf)), None);
-        assert_eq!(
-            order_problem(&[int.clone(), leaf.clone()]),
-            Some("certificate 0 (CN=int) is issued by CN=root, but is followed by CN=leaf".into())
-        );
-    }
 
     #[test]
     fn garbage_der_is_described_not_fatal() {

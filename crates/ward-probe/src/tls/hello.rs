@@ -11,6 +11,7 @@ use std::hash::{BuildHasher, Hasher};
 use ward_model::tls::{NamedGroup, ProtocolVersion};
 
 const EXT_SERVER_NAME: u16 = 0;
+const EXT_STATUS_REQUEST: u16 = 5;
 const EXT_SUPPORTED_GROUPS: u16 = 10;
 const EXT_EC_POINT_FORMATS: u16 = 11;
 const EXT_SIGNATURE_ALGORITHMS: u16 = 13;
@@ -111,6 +112,9 @@ pub fn client_hello(spec: &HelloSpec<'_>) -> Vec<u8> {
             put_prefixed(&mut list, 2, &entry);
             ext(&mut exts, EXT_SERVER_NAME, &list);
         }
+        // status_request (RFC 6066 §8): OCSP, no responder ids, no extensions. Servers
+        // that staple answer with a CertificateStatus message after the Certificate.
+        ext(&mut exts, EXT_STATUS_REQUEST, &[1, 0, 0, 0, 0]);
         let mut groups = Vec::new();
         put_prefixed(
             &mut groups,
@@ -190,7 +194,7 @@ mod tests {
             kinds.push(exts.u16("kind").unwrap().unverified());
             exts.sub_u16("ext").unwrap();
         }
-        assert_eq!(kinds, [0, 10, 11, 13]);
+        assert_eq!(kinds, [0, 5, 10, 11, 13]);
     }
 
     #[test]

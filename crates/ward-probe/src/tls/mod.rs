@@ -26,6 +26,7 @@
 pub mod cert;
 pub mod codec;
 pub mod hello;
+pub mod ocsp;
 pub mod reply;
 pub mod starttls;
 
@@ -148,7 +149,7 @@ pub struct Protocols {
     /// The STARTTLS exchange, for SMTP.
     pub starttls: Option<ward_model::tls::StartTlsSeen>,
     /// Certificates from the newest pre-1.3 first flight, for `hostname`.
-    legacy_certs: Option<Vec<Vec<u8>>>,
+    legacy_certs: Option<LegacyChain>,
     /// Connections made.
     pub connections: u32,
 }
@@ -187,10 +188,7 @@ pub async fn enumerate(net: &Net, target: &TlsTarget, timeout: Duration) -> Prot
         }
     }
     let versions = futures::future::join_all(VERSIONS.iter().map(|&v| engine.version(v))).await;
-    let legacy_certs = versions
-        .iter()
-        .rev()
-        .find_map(|(_, certs)| certs.clone().filter(|c| !c.is_empty()));
+    let legacy_certs = versions.iter().rev().find_map(|(_, chain)| chain.clone());
     Protocols {
         hostname: target.hostname.clone(),
         versions: versions.into_iter().map(|(v, _)| v).collect(),
@@ -235,8 +233,13 @@ pub async fn certificate(
                     engine.legacy_certs(&protocols.versions).await
                 };
                 match legacy {
-                    Some(certs) => (
-                        Some(engine.chain_seen(certs, "certificate_message", now)),
+                    Some(legacy) => (
+                        Some(engine.chain_seen(
+                            legacy.certs,
+                            "certificate_message",
+                            legacy.ocsp.as_deref(),
+                            now,
+                        )),
                         Some(why),
                     ),
                     None => (None, Some(why)),
@@ -265,11 +268,31 @@ pub async fn certificate(
     }
 }
 
+/// The chain from a pre-1.3 first flight, and its stapled OCSP response: `None` when
+/// the ClientHello did not ask (SSL 3.0 has no extensions), empty when none came.
+#[derive(Debug, Clone)]
+struct LegacyChain {
+    certs: Vec<Vec<u8>>,
+    ocsp: Option<Vec<u8>>,
+}
+
 /// One answer, with the certificates of its first flight (pre-1.3).
 struct Answer {
     outcome: HelloOutcome,
     kx: Option<KeyExchange>,
     certs: Vec<Vec<u8>>,
+    /// The CertificateStatus's response, if one came.
+    ocsp: Option<Vec<u8>>,
+}
+
+impl Answer {
+    /// The chain and staple of this answer's first flight, for `version`, if it had one.
+    fn legacy_chain(&self, version: ProtocolVersion) -> Option<LegacyChain> {
+        (!self.certs.is_empty()).then(|| LegacyChain {
+            certs: self.certs.clone(),
+            ocsp: (version > ProtocolVersion::SSLV3).then(|| self.ocsp.clone().unwrap_or_default()),
+        })
+    }
 }
 
 struct Engine<'a> {
@@ -319,6 +342,7 @@ impl Engine<'_> {
             outcome: HelloOutcome::Network { failure },
             kx: None,
             certs: Vec::new(),
+            ocsp: None,
         };
         let deadline = tokio::time::Instant::now() + self.timeout;
         let mut conn = match tokio::time::timeout_at(deadline, self.open()).await {
@@ -328,6 +352,7 @@ impl Engine<'_> {
                     outcome,
                     kx: None,
                     certs: Vec::new(),
+                    ocsp: None,
                 };
             }
             Ok(Ok(c)) => c,
@@ -359,13 +384,14 @@ impl Engine<'_> {
                 },
                 kx: None,
                 certs: Vec::new(),
+                ocsp: None,
             },
         }
     }
 
     /// The Certificate message for this host name from the newest supported pre-1.3
     /// version, offering the suites known to work there.
-    async fn legacy_certs(&self, versions: &[VersionScan]) -> Option<Vec<Vec<u8>>> {
+    async fn legacy_certs(&self, versions: &[VersionScan]) -> Option<LegacyChain> {
         let v = versions.iter().rev().find(|v| {
             v.version < ProtocolVersion::TLS13
                 && v.status == VersionStatus::Supported
@@ -373,11 +399,11 @@ impl Engine<'_> {
         })?;
         let suites: Vec<u16> = v.suites.iter().map(|s| s.id.0).collect();
         let answer = self.hello(v.version, &suites).await;
-        (!answer.certs.is_empty()).then_some(answer.certs)
+        answer.legacy_chain(v.version)
     }
 
     /// Everything about one version; also returns the first flight's certificates.
-    async fn version(&self, version: ProtocolVersion) -> (VersionScan, Option<Vec<Vec<u8>>>) {
+    async fn version(&self, version: ProtocolVersion) -> (VersionScan, Option<LegacyChain>) {
         let offered: Vec<u16> = if version == ProtocolVersion::TLS13 {
             TLS13_SUITES.to_vec()
         } else {
@@ -402,7 +428,7 @@ impl Engine<'_> {
             dh_bits: None,
             incomplete: None,
         };
-        let certs = (!first.certs.is_empty()).then(|| first.certs.clone());
+        let certs = first.legacy_chain(version);
         if scan.status != VersionStatus::Supported {
             return (scan, certs);
         }
@@ -483,19 +509,43 @@ impl Engine<'_> {
         let result = tokio::time::timeout_at(deadline, connector.connect(name, conn.stream)).await;
         let chain = recorder.chain();
         match (result, chain) {
-            (_, Some(chain)) => Ok(self.chain_seen(chain, "rustls", now)),
+            (_, Some(chain)) => {
+                let ocsp = recorder.ocsp().unwrap_or_default();
+                Ok(self.chain_seen(chain, "rustls", Some(&ocsp), now))
+            }
             (Err(_), None) => Err("TLS handshake timed out".into()),
             (Ok(Err(e)), None) => Err(format!("TLS handshake failed: {e}")),
             (Ok(Ok(_)), None) => Err("handshake completed without a certificate".into()),
         }
     }
 
-    fn chain_seen(&self, chain: Vec<Vec<u8>>, source: &str, now: OffsetDateTime) -> CertChainSeen {
-        let verdict = cert::validate(&chain, &self.target.hostname, self.net.roots(), now);
+    /// What ward makes of a chain; `ocsp` is the stapled response (empty: none stapled)
+    /// when the handshake asked for one, `None` when it did not.
+    fn chain_seen(
+        &self,
+        chain: Vec<Vec<u8>>,
+        source: &str,
+        ocsp: Option<&[u8]>,
+        now: OffsetDateTime,
+    ) -> CertChainSeen {
+        let roots = self.net.roots();
+        let verdict = cert::validate(&chain, &self.target.hostname, roots.clone(), now);
+        let shape = cert::shape(&chain, &roots);
         let certs: Vec<_> = chain.iter().map(|c| cert::describe(c)).collect();
+        let ocsp = ocsp.map(|der| {
+            ocsp::read(
+                der,
+                &shape.leaf_serial,
+                shape.issuer_key.as_ref(),
+                cert::provider().signature_verification_algorithms.all,
+            )
+        });
         CertChainSeen {
             source: source.into(),
-            order_problem: cert::order_problem(&certs),
+            order_problem: shape.order_problem,
+            missing_issuer: shape.missing_issuer,
+            extra_certs: shape.extra_certs,
+            ocsp,
             certs,
             validation_kind: verdict.as_ref().map(|v| v.0.clone()),
             validation_error: verdict.map(|v| v.1),
@@ -526,6 +576,7 @@ fn judge(version: ProtocolVersion, offered: &[u16], reply: Reply) -> Answer {
             outcome: HelloOutcome::Alert { level, description },
             kx: None,
             certs: Vec::new(),
+            ocsp: None,
         },
         Reply::Hello(flight) => {
             let h = flight.hello;
@@ -553,6 +604,7 @@ fn judge(version: ProtocolVersion, offered: &[u16], reply: Reply) -> Answer {
                 outcome,
                 kx: flight.kx,
                 certs: flight.certs,
+                ocsp: flight.ocsp,
             }
         }
     }

@@ -96,6 +96,8 @@ pub struct Flight {
     pub kx: Option<KeyExchange>,
     /// The flight ended before ServerHelloDone (only meaningful for [`Want::FirstFlight`]).
     pub partial: bool,
+    /// The OCSP response of a CertificateStatus message (RFC 6066 §8), if one came.
+    pub ocsp: Option<Vec<u8>>,
 }
 
 /// The server's answer.
@@ -195,6 +197,8 @@ pub struct FlightReader {
     hs_base: usize,
     received: usize,
     state: State,
+    /// The stapled OCSP response, once a CertificateStatus has been read.
+    ocsp: Option<Vec<u8>>,
 }
 
 impl FlightReader {
@@ -209,6 +213,7 @@ impl FlightReader {
             hs_base: 0,
             received: 0,
             state: State::ExpectServerHello,
+            ocsp: None,
         }
     }
 
@@ -259,6 +264,7 @@ impl FlightReader {
             certs,
             kx,
             partial: true,
+            ocsp: self.ocsp,
         }))
     }
 
@@ -352,6 +358,7 @@ impl FlightReader {
             hs_base: 0,
             received: 0,
             state,
+            ocsp: self.ocsp.take(),
         };
         me.end()
     }
@@ -387,6 +394,12 @@ impl FlightReader {
                 return Ok(None);
             }
             let body = r.take(len, "handshake body")?;
+            if kind == HS_CERTIFICATE_STATUS && matches!(self.state, State::ExpectKeyExchange(..)) {
+                self.ocsp = Some(parse_certificate_status(Reader::new(
+                    body,
+                    self.hs_base + 4,
+                ))?);
+            }
             let body = Reader::new(body, self.hs_base + 4);
             let state = std::mem::replace(&mut self.state, State::Over);
             let step = state.handle(kind, body, self.want, self.kx_kind)?;
@@ -394,7 +407,10 @@ impl FlightReader {
             self.hs.drain(..consumed.min(self.hs.len()));
             self.hs_base += consumed;
             match step {
-                Step::Done(flight) => return Ok(Some(Reply::Hello(flight))),
+                Step::Done(mut flight) => {
+                    flight.ocsp = self.ocsp.take();
+                    return Ok(Some(Reply::Hello(flight)));
+                }
                 Step::Next(next) => self.state = next,
             }
         }
@@ -421,6 +437,7 @@ impl State {
                         certs: Vec::new(),
                         kx: None,
                         partial: false,
+                        ocsp: None,
                     }))
                 } else {
                     Ok(Step::Next(State::ExpectCertificate(hello)))
@@ -440,6 +457,7 @@ impl State {
                 certs: Vec::new(),
                 kx: None,
                 partial: false,
+                ocsp: None,
             })),
             (State::ExpectKeyExchange(h, c), HS_CERTIFICATE_STATUS) => {
                 Ok(Step::Next(State::ExpectKeyExchange(h, c)))
@@ -456,12 +474,14 @@ impl State {
                 certs: c,
                 kx: None,
                 partial: false,
+                ocsp: None,
             })),
             (State::ExpectDone(h, c, kx), HS_SERVER_HELLO_DONE) => Ok(Step::Done(Flight {
                 hello: h,
                 certs: c,
                 kx,
                 partial: false,
+                ocsp: None,
             })),
             (State::ExpectDone(h, c, k), HS_CERTIFICATE_REQUEST) => {
                 Ok(Step::Next(State::ExpectDone(h, c, k)))
@@ -479,6 +499,24 @@ impl State {
             }),
         }
     }
+}
+
+/// Parses a CertificateStatus body (RFC 6066 §8): `status_type` 1 (ocsp), then the
+/// DER OCSPResponse with a 24-bit length.
+pub fn parse_certificate_status(mut r: Reader<'_>) -> Result<Vec<u8>, DecodeError> {
+    let at = r.offset();
+    let kind = r.u8("status_type")?.unverified();
+    if kind != 1 {
+        return Err(DecodeError::Invalid {
+            what: "status_type",
+            at,
+            value: u32::from(kind),
+        });
+    }
+    let mut resp = r.sub_u24("ocsp_response", MAX_MESSAGE)?;
+    let out = resp.rest().to_vec();
+    r.finish("CertificateStatus")?;
+    Ok(out)
 }
 
 /// Parses a ServerHello body (RFC 8446 §4.1.3; RFC 5246 §7.4.1.3).
