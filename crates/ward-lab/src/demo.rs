@@ -576,6 +576,7 @@ pub fn fixture() -> Fixture {
         servfail: vec!["halifax-exampleparty.example".into()],
         refused: vec![],
         offline: vec![],
+        signed: vec![],
         lame: vec![Lame {
             zone: "carlisle-exampleparty.example".into(),
             nameserver: "ns2.hostingco.example".into(),

@@ -16,6 +16,7 @@ pub mod fixture;
 pub mod hosts;
 pub mod http;
 pub mod legacy;
+pub mod signing;
 pub mod smtp;
 
 pub use fixture::{DnsBehaviour, Fixture};
@@ -64,6 +65,7 @@ pub struct Lab {
     zones: Vec<String>,
     queries: BTreeMap<IpAddr, Arc<AtomicU64>>,
     ca_pem: String,
+    trust_anchor: Option<String>,
     shutdown: CancellationToken,
 }
 
@@ -158,6 +160,7 @@ impl Lab {
                 behaviour: zones.behaviour.clone(),
                 role,
                 queries: counter,
+                ds_catalogs: zones.ds_catalogs.clone(),
             };
             let mut server = Server::new(handler);
             if let Some(udp) = udp {
@@ -192,8 +195,15 @@ impl Lab {
             zones: zone_names,
             queries,
             ca_pem: ca.ca_cert_pem().to_owned(),
+            trust_anchor: zones.anchor.clone(),
             shutdown,
         })
+    }
+
+    /// The lab's DNSSEC trust anchor: the DS record (master-file line) of its topmost
+    /// signed zone, for `ward --trust-anchor`; `None` when nothing is signed.
+    pub fn trust_anchor(&self) -> Option<&str> {
+        self.trust_anchor.as_deref()
     }
 
     /// The address to use as ward's resolver.
