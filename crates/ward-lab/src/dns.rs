@@ -66,7 +66,42 @@ impl Behaviour {
 }
 
 /// Parses every zone, builds the catalog and works out which address serves which zone.
-pub(crate) fn load(fixture: &Fixture) -> Result<Zones, LabError> {
+/// The TLSA record (`3 1 1`) the lab publishes for a mail server's key.
+pub(crate) fn tlsa_record(
+    host: &str,
+    spki: &[u8],
+    kind: crate::hosts::DaneRecord,
+) -> Result<hickory_proto::rr::Record, LabError> {
+    use hickory_proto::dnssec::DigestType;
+    use hickory_proto::dnssec::crypto::Digest;
+    use hickory_proto::rr::rdata::tlsa::{CertUsage, Matching, Selector, TLSA};
+    let mut digest = Digest::new(spki, DigestType::SHA256)
+        .map_err(|e| LabError::Fixture(format!("{host}: TLSA digest: {e}")))?
+        .as_ref()
+        .to_vec();
+    if kind == crate::hosts::DaneRecord::Mismatch
+        && let Some(b) = digest.first_mut()
+    {
+        *b ^= 0xff;
+    }
+    let owner = Name::from_str(&format!("_25._tcp.{}.", host.trim_end_matches('.')))
+        .map_err(|e| LabError::Fixture(format!("{host}: {e}")))?;
+    Ok(hickory_proto::rr::Record::from_rdata(
+        owner,
+        300,
+        RData::TLSA(TLSA::new(
+            CertUsage::DaneEe,
+            Selector::Spki,
+            Matching::Sha256,
+            digest,
+        )),
+    ))
+}
+
+pub(crate) fn load(
+    fixture: &Fixture,
+    extra: Vec<hickory_proto::rr::Record>,
+) -> Result<Zones, LabError> {
     let mut catalog = Catalog::new();
     let mut origins = Vec::new();
     let mut addresses: HashMap<LowerName, Vec<IpAddr>> = HashMap::new();
@@ -80,6 +115,19 @@ pub(crate) fn load(fixture: &Fixture) -> Result<Zones, LabError> {
                 .parse()
                 .map_err(|e| LabError::Fixture(format!("{}: {e}", zone.path.display())))?;
         parsed.push((zone, origin, records));
+    }
+    // Records made at start (DANE TLSA for mail servers) go in their closest zone.
+    let by_origin: HashMap<LowerName, usize> = parsed
+        .iter()
+        .enumerate()
+        .map(|(i, (_, o, _))| (LowerName::from(o), i))
+        .collect();
+    let all_origins: HashSet<LowerName> = by_origin.keys().cloned().collect();
+    for rr in extra {
+        let owner = LowerName::from(&rr.name);
+        if let Some(i) = closest_zone(&all_origins, &owner).and_then(|z| by_origin.get(&z)) {
+            crate::signing::insert(&mut parsed[*i].2, rr);
+        }
     }
     let (anchor, keys) = sign_zones(fixture, &mut parsed)?;
     let mut handlers: HashMap<LowerName, Arc<InMemoryZoneHandler<TokioRuntimeProvider>>> =

@@ -34,6 +34,9 @@ pub enum Fault {
     MissingRrsig,
     /// No DS record at the parent: signed, but not linked into the chain.
     NoDs,
+    /// A DS record at the parent, but the zone serves no DNSKEY and no signatures (the
+    /// DNS host was changed and the new one does not sign).
+    NoDnskey,
 }
 
 /// A zone the lab signs: `[[signed]]` in `dns.toml`.
@@ -51,7 +54,23 @@ pub struct Signed {
     /// A deliberate break, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<Fault>,
+    /// An extra zone key (flags 256) with this algorithm number and random key bytes,
+    /// never used to sign: what a rollover that forgot to remove the old key leaves
+    /// behind. It lets the lab show algorithms it cannot sign with (1, 3, 6, 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_key: Option<u8>,
+    /// This many more unused zone keys (algorithm 13, random bytes): a hostile DNSKEY set
+    /// for testing ward's work limits. Default 0, at most 1,000.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extra_keys: u16,
 }
+
+fn is_zero(n: &u16) -> bool {
+    *n == 0
+}
+
+/// Most extra keys a fixture may ask for.
+const MAX_EXTRA_KEYS: u16 = 1000;
 
 fn default_algorithm() -> u8 {
     13
@@ -68,6 +87,8 @@ impl Signed {
             algorithm: default_algorithm(),
             ds_digest: default_digest(),
             fault: None,
+            stale_key: None,
+            extra_keys: 0,
         }
     }
 }
@@ -161,12 +182,32 @@ impl ZoneKey {
         records: &mut BTreeMap<RrKey, RecordSet>,
         now: OffsetDateTime,
     ) -> Result<(), String> {
+        if self.spec.fault == Some(Fault::NoDnskey) {
+            return Ok(());
+        }
         let rr = Record::from_rdata(
             self.origin.clone(),
             KEY_TTL,
             RData::DNSSEC(DNSSECRData::DNSKEY(self.dnskey.clone())),
         );
         insert(records, rr);
+        let stale = self.spec.stale_key.into_iter().chain(std::iter::repeat_n(
+            13,
+            usize::from(self.spec.extra_keys.min(MAX_EXTRA_KEYS)),
+        ));
+        for alg in stale {
+            let mut bytes = vec![3, 1, 0, 1];
+            bytes.extend((0..64).map(|_| rand_byte()));
+            let key = DNSKEY::with_flags(256, PublicKeyBuf::new(bytes, Algorithm::from_u8(alg)));
+            insert(
+                records,
+                Record::from_rdata(
+                    self.origin.clone(),
+                    KEY_TTL,
+                    RData::DNSSEC(DNSSECRData::DNSKEY(key)),
+                ),
+            );
+        }
         let (inception, expiration) = match self.spec.fault {
             Some(Fault::Expired) => (
                 now - time::Duration::days(30),
@@ -208,6 +249,14 @@ impl ZoneKey {
         }
         Ok(())
     }
+}
+
+/// One random byte (key material that is never used, so any source does).
+fn rand_byte() -> u8 {
+    use rsa::rand_core::RngCore;
+    let mut b = [0u8; 1];
+    rsa::rand_core::OsRng.fill_bytes(&mut b);
+    b[0]
 }
 
 fn stamp(t: OffsetDateTime) -> u32 {

@@ -279,6 +279,16 @@ impl Walk<'_> {
             });
         }
         let mut zone = anchor.zone.clone();
+        if self
+            .fetch(&zone, RecordType::DNSKEY)
+            .await?
+            .records()
+            .is_empty()
+        {
+            return Ok(ChainOutcome::NoAnchor {
+                zone: display(&zone),
+            });
+        }
         let anchor_ds: Vec<&DS> = anchor.ds.iter().collect();
         let mut keys = self
             .zone_keys(&zone, &anchor_ds, &anchor.keys, None)

@@ -29,6 +29,8 @@ fn signed(zone: &str, algorithm: u8, ds_digest: u8, fault: Option<Fault>) -> Sig
         algorithm,
         ds_digest,
         fault,
+        stale_key: None,
+        extra_keys: 0,
     }
 }
 
@@ -42,6 +44,7 @@ fn fixture() -> Fixture {
         "sha1.test",
         "island.test",
         "plain.test",
+        "hostile.test",
     ];
     let mut zones = vec![zone("test", "ns1 IN A 127.0.90.1\n")];
     for n in names {
@@ -64,6 +67,10 @@ fn fixture() -> Fixture {
                 signed("nosig.test", 13, 2, Some(Fault::MissingRrsig)),
                 signed("sha1.test", 5, 1, None),
                 signed("island.test", 13, 2, Some(Fault::NoDs)),
+                Signed {
+                    extra_keys: 40,
+                    ..Signed::new("hostile.test")
+                },
             ],
             ..DnsBehaviour::default()
         },
@@ -196,10 +203,10 @@ async fn unsigned_and_unlinked_zones_are_insecure_not_bogus() {
 }
 
 #[tokio::test]
-async fn a_wrong_anchor_makes_every_chain_bogus() {
+async fn a_wrong_anchor_is_could_not_tell_not_bogus() {
     let (_lab, net, _) = setup().await;
     // The root anchor does not reach the lab at all: the lab serves no root zone, so the
-    // first question (the root's DNSKEY set) gets NXDOMAIN, which is no DNSKEY.
+    // first question (the root's DNSKEY set) gets NXDOMAIN.
     let chain = walk(
         &net,
         &TrustAnchor::root(),
@@ -208,11 +215,23 @@ async fn a_wrong_anchor_makes_every_chain_bogus() {
         OffsetDateTime::now_utc(),
     )
     .await;
+    assert_eq!(chain.outcome, ChainOutcome::NoAnchor { zone: ".".into() });
+}
+
+#[tokio::test]
+async fn a_key_that_is_not_the_anchor_is_bogus() {
+    let (lab, net, _) = setup().await;
+    // An anchor for test. whose digest names no key of the zone.
+    let line = lab.trust_anchor().expect("anchor");
+    let (head, digest) = line.rsplit_once(' ').expect("digest");
+    let wrong = format!("{head} {}", "0".repeat(digest.len()));
+    let anchor = TrustAnchor::parse(&wrong).expect("parses");
+    let chain = walk(&net, &anchor, "good.test", "SOA", OffsetDateTime::now_utc()).await;
     assert!(
         matches!(
             chain.outcome,
             ChainOutcome::Bogus {
-                link: BrokenLink::NoDnskey,
+                link: BrokenLink::DsMismatch,
                 ..
             }
         ),
@@ -232,6 +251,51 @@ async fn a_silent_resolver_is_could_not_tell() {
     let chain = walk(&net, &anchor, "good.test", "SOA", OffsetDateTime::now_utc()).await;
     assert!(
         matches!(chain.outcome, ChainOutcome::Failed { .. }),
+        "{:?}",
+        chain.outcome
+    );
+}
+
+#[tokio::test]
+async fn a_huge_dnskey_set_is_bounded_and_could_not_tell() {
+    let (_lab, net, anchor) = setup().await;
+    let started = std::time::Instant::now();
+    let chain = walk(
+        &net,
+        &anchor,
+        "hostile.test",
+        "SOA",
+        OffsetDateTime::now_utc(),
+    )
+    .await;
+    // 41 keys: the answer is over the UDP limit, so this also goes over TCP.
+    let ChainOutcome::Bogus { link, detail, .. } = &chain.outcome else {
+        panic!("{:?}", chain.outcome);
+    };
+    assert_eq!(*link, BrokenLink::TooMuchWork, "{detail}");
+    assert!(detail.contains("more than 16 DNSKEY"), "{detail}");
+    // Only the first 16 keys are kept in the observation.
+    assert_eq!(chain.zones.last().map(|z| z.dnskeys.len()), Some(16));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn names_far_below_the_anchor_are_refused_before_any_walk() {
+    let (_lab, net, anchor) = setup().await;
+    let deep = format!("{}good.test", "a.".repeat(30));
+    let chain = walk(&net, &anchor, &deep, "TLSA", OffsetDateTime::now_utc()).await;
+    assert!(
+        matches!(
+            chain.outcome,
+            ChainOutcome::Bogus {
+                link: BrokenLink::TooMuchWork,
+                ..
+            }
+        ),
         "{:?}",
         chain.outcome
     );
