@@ -79,30 +79,60 @@ impl TrustAnchor {
         }
     }
 
-    /// Reads DS and DNSKEY records in master-file form (owner names fully qualified or
-    /// relative to the root), all for one zone.
+    /// Reads DS and DNSKEY records in master-file form (owner names fully qualified),
+    /// all for one zone. hickory's zone parser refuses DNSKEY records, so those lines go
+    /// through its trust-anchor parser and the rest through the zone parser.
     pub fn parse(text: &str) -> Result<TrustAnchor, AnchorError> {
-        let (_, records) = Parser::new(text, None, Some(Name::root()))
-            .parse()
-            .map_err(|e| AnchorError::Syntax(e.to_string()))?;
+        let is_dnskey = |line: &str| {
+            line.split_whitespace()
+                .any(|w| w.eq_ignore_ascii_case("DNSKEY"))
+        };
+        let dnskey_text: String = text
+            .lines()
+            .filter(|l| is_dnskey(l))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let other_text: String = text
+            .lines()
+            .filter(|l| !is_dnskey(l))
+            .map(|l| format!("{l}\n"))
+            .collect();
         let mut zone: Option<Name> = None;
+        let mut note = |name: &Name| -> Result<(), AnchorError> {
+            match &zone {
+                Some(z) if z != name => {
+                    Err(AnchorError::SeveralZones(z.to_string(), name.to_string()))
+                }
+                _ => {
+                    zone = Some(name.clone());
+                    Ok(())
+                }
+            }
+        };
         let mut ds = Vec::new();
         let mut keys = Vec::new();
-        for set in records.values() {
-            for r in set.records_without_rrsigs() {
-                let RData::DNSSEC(data) = &r.data else {
+        if !dnskey_text.trim().is_empty() {
+            let entries = hickory_proto::serialize::txt::trust_anchor::Parser::new(dnskey_text)
+                .parse()
+                .map_err(|e| AnchorError::Syntax(e.to_string()))?;
+            for entry in entries {
+                let hickory_proto::serialize::txt::trust_anchor::Entry::DNSKEY(r) = entry else {
                     continue;
                 };
-                match data {
-                    DNSSECRData::DS(d) => ds.push(d.clone()),
-                    DNSSECRData::DNSKEY(k) => keys.push(k.public_key().clone()),
-                    _ => continue,
-                }
-                match &zone {
-                    Some(z) if z != &r.name => {
-                        return Err(AnchorError::SeveralZones(z.to_string(), r.name.to_string()));
+                note(r.name())?;
+                keys.push(r.data().public_key().clone());
+            }
+        }
+        if !other_text.trim().is_empty() {
+            let (_, records) = Parser::new(other_text.as_str(), None, Some(Name::root()))
+                .parse()
+                .map_err(|e| AnchorError::Syntax(e.to_string()))?;
+            for set in records.values() {
+                for r in set.records_without_rrsigs() {
+                    if let RData::DNSSEC(DNSSECRData::DS(d)) = &r.data {
+                        note(&r.name)?;
+                        ds.push(d.clone());
                     }
-                    _ => zone = Some(r.name.clone()),
                 }
             }
         }

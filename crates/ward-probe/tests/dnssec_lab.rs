@@ -300,3 +300,59 @@ async fn names_far_below_the_anchor_are_refused_before_any_walk() {
         chain.outcome
     );
 }
+
+#[tokio::test]
+async fn an_anchor_given_as_dnskey_works_like_the_root_anchor() {
+    let (lab, net, _) = setup().await;
+    // The root anchor is a key, not a DS: take the lab parent's DNSKEY as the anchor.
+    let keys = net.resolve("test", "DNSKEY").await;
+    let key = keys
+        .outcome
+        .records_of("DNSKEY")
+        .next()
+        .expect("a key")
+        .data
+        .clone();
+    let anchor = TrustAnchor::parse(&format!("test. 3600 IN DNSKEY {key}\n")).expect("parses");
+    assert_eq!(anchor.zone(), "test");
+    let chain = walk(&net, &anchor, "good.test", "SOA", OffsetDateTime::now_utc()).await;
+    assert!(
+        matches!(chain.outcome, ChainOutcome::Secure { .. }),
+        "{:?}",
+        chain.outcome
+    );
+    // And the DS form of the same anchor, together with it, is one zone.
+    let both = format!(
+        "{}\ntest. 3600 IN DNSKEY {key}\n",
+        lab.trust_anchor().expect("ds")
+    );
+    assert!(TrustAnchor::parse(&both).is_ok());
+    // Records for two zones are refused.
+    let two = format!(
+        "{}\nother. 3600 IN DNSKEY {key}\n",
+        lab.trust_anchor().expect("ds")
+    );
+    assert!(matches!(
+        TrustAnchor::parse(&two),
+        Err(ward_probe::dnssec::AnchorError::SeveralZones(..))
+    ));
+    assert!(matches!(
+        TrustAnchor::parse("; nothing here\n"),
+        Err(ward_probe::dnssec::AnchorError::Empty)
+    ));
+}
+
+#[tokio::test]
+async fn walking_again_costs_no_questions() {
+    let (lab, net, anchor) = setup().await;
+    let now = OffsetDateTime::now_utc();
+    let before = lab.queries_at(ward_lab::RESOLVER_IP);
+    walk(&net, &anchor, "good.test", "SOA", now).await;
+    let first = lab.queries_at(ward_lab::RESOLVER_IP) - before;
+    // DNSKEY test, DS good.test, DNSKEY good.test, SOA good.test.
+    assert_eq!(first, 4);
+    walk(&net, &anchor, "good.test", "SOA", now).await;
+    walk(&net, &anchor, "ed.test", "SOA", now).await;
+    // The anchor zone's keys are remembered: ed.test costs three more, good.test none.
+    assert_eq!(lab.queries_at(ward_lab::RESOLVER_IP) - before, 7);
+}
