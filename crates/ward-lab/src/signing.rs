@@ -37,6 +37,9 @@ pub enum Fault {
     /// A DS record at the parent, but the zone serves no DNSKEY and no signatures (the
     /// DNS host was changed and the new one does not sign).
     NoDnskey,
+    /// The DNSKEY is published but nothing is signed, not even the DNSKEY set: what a
+    /// resolver that strips signatures hands over.
+    NoSignatures,
 }
 
 /// A zone the lab signs: `[[signed]]` in `dns.toml`.
@@ -207,6 +210,9 @@ impl ZoneKey {
                     RData::DNSSEC(DNSSECRData::DNSKEY(key)),
                 ),
             );
+        }
+        if self.spec.fault == Some(Fault::NoSignatures) {
+            return Ok(());
         }
         let (inception, expiration) = match self.spec.fault {
             Some(Fault::Expired) => (

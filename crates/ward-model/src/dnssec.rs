@@ -147,9 +147,10 @@ pub enum ChainOutcome {
         /// Details (key tags, times).
         detail: String,
     },
-    /// The resolver gave no DNSKEY records for the trust anchor's zone: it does not pass
-    /// DNSSEC data on, or the anchor is for another namespace (a lab scanned with the
-    /// root's keys). Nothing can be validated (could not tell).
+    /// The resolver gave no DNSKEY records for the trust anchor's zone, or gave them
+    /// without signatures: it does not pass DNSSEC data on, or the anchor is for another
+    /// namespace (a lab scanned with the root's keys). Nothing can be validated (could
+    /// not tell).
     NoAnchor {
         /// The anchor's zone.
         zone: String,

@@ -309,12 +309,15 @@ impl Walk<'_> {
             });
         }
         let mut zone = anchor.zone.clone();
-        if self
-            .fetch(&zone, RecordType::DNSKEY)
-            .await?
+        // No keys for the anchor's zone, or keys without any signature: the resolver does
+        // not pass DNSSEC data on (or the anchor is for another namespace). Could not
+        // tell, never "bogus" for every domain scanned.
+        let anchor_keys = self.fetch(&zone, RecordType::DNSKEY).await?;
+        let signed = anchor_keys
             .records()
-            .is_empty()
-        {
+            .iter()
+            .any(|r| matches!(&r.data, RData::DNSSEC(DNSSECRData::RRSIG(_))));
+        if dnskeys(anchor_keys.records()).is_empty() || !signed {
             return Ok(ChainOutcome::NoAnchor {
                 zone: display(&zone),
             });

@@ -356,3 +356,44 @@ async fn walking_again_costs_no_questions() {
     // The anchor zone's keys are remembered: ed.test costs three more, good.test none.
     assert_eq!(lab.queries_at(ward_lab::RESOLVER_IP) - before, 7);
 }
+
+#[tokio::test]
+async fn a_resolver_that_strips_signatures_is_could_not_tell() {
+    // The anchor zone publishes its key but no signature at all: what a resolver that
+    // drops RRSIGs hands over. Every domain would otherwise be "bogus".
+    let mut f = fixture();
+    f.dns.signed[0].fault = Some(Fault::NoSignatures);
+    let lab = Lab::start(&f).await.expect("lab starts");
+    let mut cfg = NetConfig::new(lab.resolver());
+    cfg.dns_timeout = Duration::from_millis(500);
+    cfg.dns_attempts = 1;
+    let net = Net::new(cfg.dangerous_lab_mode(PortMap(lab.ports().clone()))).expect("net");
+    let anchor = TrustAnchor::parse(lab.trust_anchor().expect("anchor")).expect("anchor");
+    let chain = walk(&net, &anchor, "good.test", "SOA", OffsetDateTime::now_utc()).await;
+    assert_eq!(
+        chain.outcome,
+        ChainOutcome::NoAnchor {
+            zone: "test".into()
+        }
+    );
+    // Below the anchor, a zone with keys and no signatures is bogus, not "could not tell".
+    let mut f = fixture();
+    f.dns.signed[1].fault = Some(Fault::NoSignatures);
+    let lab = Lab::start(&f).await.expect("lab starts");
+    let mut cfg = NetConfig::new(lab.resolver());
+    cfg.dns_timeout = Duration::from_millis(500);
+    let net = Net::new(cfg.dangerous_lab_mode(PortMap(lab.ports().clone()))).expect("net");
+    let anchor = TrustAnchor::parse(lab.trust_anchor().expect("anchor")).expect("anchor");
+    let chain = walk(&net, &anchor, "good.test", "SOA", OffsetDateTime::now_utc()).await;
+    assert!(
+        matches!(
+            chain.outcome,
+            ChainOutcome::Bogus {
+                link: BrokenLink::MissingRrsig,
+                ..
+            }
+        ),
+        "{:?}",
+        chain.outcome
+    );
+}
