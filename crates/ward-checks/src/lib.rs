@@ -13,6 +13,7 @@ use ward_model::{Asset, CheckId, Finding, Severity, SizeClass, Status};
 
 pub mod dmarc;
 pub mod dns;
+pub mod dnssec;
 pub mod mail;
 pub mod spf;
 pub mod tls;
@@ -94,6 +95,7 @@ pub fn check_ids() -> Vec<&'static str> {
     ids.extend_from_slice(spf::CHECKS);
     ids.extend_from_slice(mail::CHECKS);
     ids.extend_from_slice(tls::CHECKS);
+    ids.extend_from_slice(dnssec::CHECKS);
     ids.extend_from_slice(web::CHECKS);
     ids
 }
@@ -126,6 +128,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     rest.extend(spf::judge(ctx));
     rest.extend(mail::judge(ctx));
     rest.extend(tls::judge(ctx));
+    rest.extend(dnssec::judge(ctx));
     rest.extend(web::judge(ctx));
     if let Some(ward_model::DnsOutcome::NxDomain { .. }) =
         ctx.obs.resolved(&ctx.asset.domain, "SOA")

@@ -225,6 +225,7 @@ fn mx_host_address_not_fetched_is_reported() {
         tls: Vec::new(),
         mta_sts_policy: None,
         web: None,
+        dnssec: Vec::new(),
     };
     let v = check_host(
         "2001:db8::5".parse().expect("ip"),

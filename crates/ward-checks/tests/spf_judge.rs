@@ -65,6 +65,7 @@ fn obs(dns: Vec<DnsLookup>) -> AssetObservation {
         tls: Vec::new(),
         mta_sts_policy: None,
         web: None,
+        dnssec: Vec::new(),
     }
 }
 

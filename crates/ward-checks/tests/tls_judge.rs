@@ -67,6 +67,7 @@ fn cert(days_left: i64) -> CertSeen {
         signature_algorithm: "ecdsa-with-SHA256".into(),
         weak_signature: false,
         parse_error: None,
+        dane: None,
     }
 }
 

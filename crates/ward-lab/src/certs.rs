@@ -215,14 +215,16 @@ impl LabCa {
             ChainShape::Direct => (&self.issuer, &self.der),
             _ => (&self.intermediate, &self.intermediate_der),
         };
-        let (cert, pkcs8) = match LeafKey::generate(spec.key)? {
+        use rcgen::PublicKeyData;
+        let (cert, pkcs8, spki) = match LeafKey::generate(spec.key)? {
             LeafKey::Rcgen(key) => {
                 let cert = if self_signed {
                     params.self_signed(&key)
                 } else {
                     params.signed_by(&key, signer)
                 };
-                (cert.map_err(build)?, key.serialize_der())
+                let spki = key.subject_public_key_info();
+                (cert.map_err(build)?, key.serialize_der(), spki)
             }
             LeafKey::WeakRsa(key) => {
                 let cert = if self_signed {
@@ -230,7 +232,8 @@ impl LabCa {
                 } else {
                     params.signed_by(key.as_ref(), signer)
                 };
-                (cert.map_err(build)?, key.pkcs8_der().to_vec())
+                let spki = key.as_ref().subject_public_key_info();
+                (cert.map_err(build)?, key.pkcs8_der().to_vec(), spki)
             }
         };
         let leaf = cert.der().clone();
@@ -261,6 +264,7 @@ impl LabCa {
             san,
             not_before,
             not_after,
+            spki,
         })
     }
 }
@@ -305,6 +309,8 @@ pub struct IssuedCert {
     pub not_before: OffsetDateTime,
     /// End of validity.
     pub not_after: OffsetDateTime,
+    /// The leaf's SubjectPublicKeyInfo (DER), for DANE records.
+    pub spki: Vec<u8>,
 }
 
 impl IssuedCert {

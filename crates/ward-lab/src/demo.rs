@@ -5,10 +5,14 @@
 //! really make. Every check family adds its cases here, so that the demo exercises every
 //! check ward has. The cases are listed in [`CASES`] so tests can assert each one.
 //!
-//! Addresses: the lab resolver is 127.0.53.1; nameservers live in 127.0.54-56.x, web
+//! Addresses: the lab resolver is 127.0.53.1; nameservers live in 127.0.54-57.x, web
 //! hosts in 127.0.10.x and mail hosts in 127.0.20.x.
+//!
+//! DNSSEC: the lab serves the `example.` zone itself, signed, holding DS records for the
+//! signed demo zones; its DS record is the demo's trust anchor ([`crate::Lab::trust_anchor`]).
 
 use crate::fixture::{DnsBehaviour, Fixture, Lame, ZoneSource};
+use crate::signing::{Fault, Signed};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -190,7 +194,60 @@ pub const CASES: &[Case] = &[
         domain: "truro-exampleparty.example",
         what: "own web server stapling an OCSP response that went stale",
     },
+    Case {
+        domain: HQ_DOMAIN,
+        what: "DNSSEC-signed (ECDSA P-256, SHA-256 DS) with a valid chain; DANE TLSA for its mail server that matches",
+    },
+    Case {
+        domain: "bradford-exampleparty.example",
+        what: "DNSSEC-signed with a valid chain",
+    },
+    Case {
+        domain: "derby-exampleparty.example",
+        what: "DNSSEC signatures expired: the chain is broken (bogus)",
+    },
+    Case {
+        domain: "oxford-exampleparty.example",
+        what: "DS record at the parent but no DNSKEY: moved to a DNS host that does not sign",
+    },
+    Case {
+        domain: "wakefield-exampleparty.example",
+        what: "DNSSEC with RSA/SHA-1 (algorithm 5) and a SHA-1 DS record",
+    },
+    Case {
+        domain: "lincoln-exampleparty.example",
+        what: "DNSSEC-signed, but an old RSA/MD5 (algorithm 1) key left in the DNSKEY set",
+    },
+    Case {
+        domain: "truro-exampleparty.example",
+        what: "own mail server whose DANE TLSA record no longer matches its key",
+    },
 ];
+
+/// Zones the demo signs, with their algorithm, DS digest type and deliberate fault.
+fn signed_zones() -> Vec<Signed> {
+    let s = |zone: &str, algorithm: u8, ds_digest: u8, fault: Option<Fault>| Signed {
+        zone: zone.to_owned(),
+        algorithm,
+        ds_digest,
+        fault,
+        stale_key: None,
+        extra_keys: 0,
+    };
+    vec![
+        Signed::new("example"),
+        Signed::new(HQ_DOMAIN),
+        Signed::new("bradford-exampleparty.example"),
+        s("derby-exampleparty.example", 13, 2, Some(Fault::Expired)),
+        s("oxford-exampleparty.example", 13, 2, Some(Fault::NoDnskey)),
+        s("wakefield-exampleparty.example", 5, 1, None),
+        Signed {
+            stale_key: Some(1),
+            ..Signed::new("lincoln-exampleparty.example")
+        },
+        Signed::new("truro-exampleparty.example"),
+    ]
+}
 
 /// Branches that run their own web server (town, address, certificate table contents,
 /// TLS server) instead of the hosting company's.
@@ -256,6 +313,9 @@ const OWN_WEB_EXTRA: &[(&str, &str)] = &[(
 )];
 /// Branches that run their own mail server (address) without STARTTLS.
 const OWN_MAIL_NO_STARTTLS: &[(&str, &str)] = &[("salford", "127.0.20.51")];
+/// Branches that run their own mail server (address) with STARTTLS and a DANE record
+/// that no longer matches its key.
+const OWN_MAIL_DANE_MISMATCH: &[(&str, &str)] = &[("truro", "127.0.20.52")];
 
 struct Branch {
     town: &'static str,
@@ -527,6 +587,12 @@ pub fn fixture() -> Fixture {
                 + &txt("_smtp._tls", "v=TLSRPTv1; rua=mailto:tlsrpt@exampleparty.example")
                 + &txt("default._bimi", "v=BIMI1; l=https://exampleparty.example/logo.svg"),
         ),
+        // The lab's stand-in for the registry: holds the DS records of the signed zones.
+        zone(
+            "example",
+            &["ns.registry.example"],
+            "ns.registry IN A 127.0.57.1\n",
+        ),
         zone(
             "hostingco.example",
             &hosting_ns,
@@ -606,6 +672,7 @@ pub fn fixture() -> Fixture {
         if br.roles.contains("mail") {
             match OWN_MAIL_NO_STARTTLS
                 .iter()
+                .chain(OWN_MAIL_DANE_MISMATCH)
                 .find(|(town, _)| *town == br.town)
             {
                 Some((_, ip)) => {
@@ -635,6 +702,7 @@ pub fn fixture() -> Fixture {
         servfail: vec!["halifax-exampleparty.example".into()],
         refused: vec![],
         offline: vec![],
+        signed: signed_zones(),
         lame: vec![Lame {
             zone: "carlisle-exampleparty.example".into(),
             nameserver: "ns2.hostingco.example".into(),
@@ -746,6 +814,15 @@ fn hosts() -> String {
             title = title(town),
         );
     }
+    for (town, ip) in OWN_MAIL_DANE_MISMATCH {
+        let _ = write!(
+            own,
+            "\n# {title} branch's own mail server: its key was replaced, its TLSA record was not.\n\
+             [[smtp]]\nname = \"mail.{town}-exampleparty.example\"\nip = \"{ip}\"\nstarttls = true\n\
+             cert = {{ status = \"valid\" }}\ndane = \"mismatch\"\n",
+            title = title(town),
+        );
+    }
     let hosts = format!(
         r#"# HQ web site: HTTPS with a valid certificate, HTTP redirects to it, HSTS and the other
 # security headers (CSP, Referrer-Policy, Permissions-Policy, a Secure cookie).
@@ -800,6 +877,7 @@ name = "mail.exampleparty.example"
 ip = "127.0.20.1"
 starttls = true
 cert = {{ status = "valid", key = "rsa-2048" }}
+dane = "match"
 
 # The hosting company's mail server.
 [[smtp]]

@@ -10,7 +10,7 @@
 use crate::LabError;
 use crate::fixture::{DnsBehaviour, Fixture};
 use hickory_proto::op::{Header, HeaderCounts, Metadata, ResponseCode};
-use hickory_proto::rr::{LowerName, Name, RData};
+use hickory_proto::rr::{LowerName, Name, RData, RecordType};
 use hickory_proto::serialize::txt::Parser;
 use hickory_server::net::runtime::{Time, TokioRuntimeProvider};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
@@ -30,6 +30,12 @@ pub(crate) struct Zones {
     /// For each nameserver address, the zones it serves.
     pub served_at: BTreeMap<IpAddr, HashSet<LowerName>>,
     pub behaviour: Arc<Behaviour>,
+    /// For each zone with an enclosing lab zone: a catalog holding only that parent, which
+    /// answers DS questions about the zone (DS records live at the parent side of a cut).
+    pub ds_catalogs: Arc<HashMap<LowerName, (LowerName, Arc<Catalog>)>>,
+    /// DS records (master-file lines) of the signed zones that have no signed lab zone
+    /// above them: the lab's DNSSEC trust anchor.
+    pub anchor: Option<String>,
 }
 
 pub(crate) struct Behaviour {
@@ -60,11 +66,47 @@ impl Behaviour {
 }
 
 /// Parses every zone, builds the catalog and works out which address serves which zone.
-pub(crate) fn load(fixture: &Fixture) -> Result<Zones, LabError> {
+/// The TLSA record (`3 1 1`) the lab publishes for a mail server's key.
+pub(crate) fn tlsa_record(
+    host: &str,
+    spki: &[u8],
+    kind: crate::hosts::DaneRecord,
+) -> Result<hickory_proto::rr::Record, LabError> {
+    use hickory_proto::dnssec::DigestType;
+    use hickory_proto::dnssec::crypto::Digest;
+    use hickory_proto::rr::rdata::tlsa::{CertUsage, Matching, Selector, TLSA};
+    let mut digest = Digest::new(spki, DigestType::SHA256)
+        .map_err(|e| LabError::Fixture(format!("{host}: TLSA digest: {e}")))?
+        .as_ref()
+        .to_vec();
+    if kind == crate::hosts::DaneRecord::Mismatch
+        && let Some(b) = digest.first_mut()
+    {
+        *b ^= 0xff;
+    }
+    let owner = Name::from_str(&format!("_25._tcp.{}.", host.trim_end_matches('.')))
+        .map_err(|e| LabError::Fixture(format!("{host}: {e}")))?;
+    Ok(hickory_proto::rr::Record::from_rdata(
+        owner,
+        300,
+        RData::TLSA(TLSA::new(
+            CertUsage::DaneEe,
+            Selector::Spki,
+            Matching::Sha256,
+            digest,
+        )),
+    ))
+}
+
+pub(crate) fn load(
+    fixture: &Fixture,
+    extra: Vec<hickory_proto::rr::Record>,
+) -> Result<Zones, LabError> {
     let mut catalog = Catalog::new();
     let mut origins = Vec::new();
     let mut addresses: HashMap<LowerName, Vec<IpAddr>> = HashMap::new();
     let mut ns_names: Vec<(LowerName, Vec<LowerName>)> = Vec::new();
+    let mut parsed = Vec::with_capacity(fixture.zones.len());
     for zone in &fixture.zones {
         let origin = Name::from_str(&format!("{}.", zone.origin.trim_end_matches('.')))
             .map_err(|e| LabError::Fixture(format!("{}: bad origin: {e}", zone.path.display())))?;
@@ -72,6 +114,25 @@ pub(crate) fn load(fixture: &Fixture) -> Result<Zones, LabError> {
             Parser::new(zone.text.as_str(), Some(zone.path.clone()), Some(origin))
                 .parse()
                 .map_err(|e| LabError::Fixture(format!("{}: {e}", zone.path.display())))?;
+        parsed.push((zone, origin, records));
+    }
+    // Records made at start (DANE TLSA for mail servers) go in their closest zone.
+    let by_origin: HashMap<LowerName, usize> = parsed
+        .iter()
+        .enumerate()
+        .map(|(i, (_, o, _))| (LowerName::from(o), i))
+        .collect();
+    let all_origins: HashSet<LowerName> = by_origin.keys().cloned().collect();
+    for rr in extra {
+        let owner = LowerName::from(&rr.name);
+        if let Some(i) = closest_zone(&all_origins, &owner).and_then(|z| by_origin.get(&z)) {
+            crate::signing::insert(&mut parsed[*i].2, rr);
+        }
+    }
+    let (anchor, keys) = sign_zones(fixture, &mut parsed)?;
+    let mut handlers: HashMap<LowerName, Arc<InMemoryZoneHandler<TokioRuntimeProvider>>> =
+        HashMap::new();
+    for (zone, origin, records) in parsed {
         let mut ns = Vec::new();
         for rrset in records.values() {
             for record in rrset.records_without_rrsigs() {
@@ -89,15 +150,24 @@ pub(crate) fn load(fixture: &Fixture) -> Result<Zones, LabError> {
                 }
             }
         }
-        let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
+        let signed = keys.contains(&LowerName::from(&origin));
+        let mut handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
             origin.clone(),
-            records,
+            records.clone(),
             ZoneType::Primary,
             AxfrPolicy::Deny,
+            None,
         )
         .map_err(|e| LabError::Fixture(format!("{}: {e}", zone.path.display())))?;
+        if signed {
+            // `new` keeps records only; put the signed RRsets (RRSIGs included) back.
+            *handler.records_get_mut() =
+                records.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        }
+        let handler = Arc::new(handler);
         let origin = LowerName::from(&origin);
-        catalog.upsert(origin.clone(), vec![Arc::new(handler)]);
+        handlers.insert(origin.clone(), handler.clone());
+        catalog.upsert(origin.clone(), vec![handler]);
         ns_names.push((origin.clone(), ns));
         origins.push(origin);
     }
@@ -119,13 +189,124 @@ pub(crate) fn load(fixture: &Fixture) -> Result<Zones, LabError> {
             }
         }
     }
+    let all: HashSet<LowerName> = origins.iter().cloned().collect();
+    let mut ds_catalogs = HashMap::new();
+    let mut parent_catalogs: HashMap<LowerName, Arc<Catalog>> = HashMap::new();
+    for o in &origins {
+        if o.is_root() {
+            continue;
+        }
+        let Some(parent) = closest_zone(&all, &o.base_name()) else {
+            continue;
+        };
+        let Some(handler) = handlers.get(&parent) else {
+            continue;
+        };
+        let cat = parent_catalogs
+            .entry(parent.clone())
+            .or_insert_with(|| {
+                let mut c = Catalog::new();
+                c.upsert(parent.clone(), vec![handler.clone()]);
+                Arc::new(c)
+            })
+            .clone();
+        ds_catalogs.insert(o.clone(), (parent, cat));
+    }
     origins.sort_by_key(|o| std::cmp::Reverse(o.num_labels()));
     Ok(Zones {
         catalog: Arc::new(catalog),
         origins,
         served_at,
         behaviour: Arc::new(Behaviour::new(&fixture.dns)?),
+        ds_catalogs: Arc::new(ds_catalogs),
+        anchor,
     })
+}
+
+type Parsed<'a> = (
+    &'a crate::fixture::ZoneSource,
+    Name,
+    BTreeMap<hickory_proto::rr::RrKey, hickory_proto::rr::RecordSet>,
+);
+
+/// Makes the keys of the zones marked `[[signed]]`, puts each DS record in the closest
+/// enclosing lab zone, and signs. Returns the trust anchor (the DS records of the signed
+/// zones with no lab zone above them) and the signed zones.
+fn sign_zones(
+    fixture: &Fixture,
+    parsed: &mut [Parsed<'_>],
+) -> Result<(Option<String>, HashSet<LowerName>), LabError> {
+    use crate::signing::{Fault, ZoneKey};
+    let fail = |m: String| LabError::Fixture(format!("dns.toml [[signed]]: {m}"));
+    if fixture.dns.signed.is_empty() {
+        return Ok((None, HashSet::new()));
+    }
+    let index: HashMap<LowerName, usize> = parsed
+        .iter()
+        .enumerate()
+        .map(|(i, (_, o, _))| (LowerName::from(o), i))
+        .collect();
+    let all: HashSet<LowerName> = index.keys().cloned().collect();
+    let mut keys = Vec::new();
+    for spec in &fixture.dns.signed {
+        let origin = lower(&spec.zone)?;
+        let Some(&i) = index.get(&origin) else {
+            return Err(fail(format!("{} is not a zone of the fixture", spec.zone)));
+        };
+        keys.push((
+            i,
+            ZoneKey::generate(parsed[i].1.clone(), spec).map_err(fail)?,
+        ));
+    }
+    let signed: HashSet<LowerName> = keys
+        .iter()
+        .map(|(i, _)| LowerName::from(&parsed[*i].1))
+        .collect();
+    let mut anchors = Vec::new();
+    for (_, key) in &keys {
+        if key.spec.fault == Some(Fault::NoDs) {
+            continue;
+        }
+        let origin = LowerName::from(&key.origin);
+        let parent = if origin.is_root() {
+            None
+        } else {
+            closest_zone(&all, &origin.base_name())
+        };
+        match parent.and_then(|p| index.get(&p).copied()) {
+            Some(p) => {
+                let ds = key.ds().map_err(fail)?;
+                let rr = hickory_proto::rr::Record::from_rdata(
+                    key.origin.clone(),
+                    3600,
+                    RData::DNSSEC(hickory_proto::dnssec::rdata::DNSSECRData::DS(ds)),
+                );
+                crate::signing::insert(&mut parsed[p].2, rr);
+                if !signed.contains(&LowerName::from(&parsed[p].1)) {
+                    // An unsigned parent holds a DS record nobody can trust: the child
+                    // is an anchor of its own.
+                    anchors.push((origin.clone(), key.ds_line().map_err(fail)?));
+                }
+            }
+            None => anchors.push((origin.clone(), key.ds_line().map_err(fail)?)),
+        }
+    }
+    let now = time::OffsetDateTime::now_utc();
+    for (i, key) in &keys {
+        key.sign(&mut parsed[*i].2, now).map_err(fail)?;
+    }
+    let anchor = match anchors.as_slice() {
+        [] => None,
+        [(_, line)] => Some(line.clone()),
+        several => {
+            let names: Vec<String> = several.iter().map(|(n, _)| n.to_string()).collect();
+            return Err(fail(format!(
+                "one trust anchor per lab: sign a parent of {} too",
+                names.join(", ")
+            )));
+        }
+    };
+    Ok((anchor, signed))
 }
 
 /// What a listening address does.
@@ -161,6 +342,8 @@ pub(crate) struct LabHandler {
     pub behaviour: Arc<Behaviour>,
     pub role: Role,
     pub queries: Arc<AtomicU64>,
+    /// Parent-side catalogs for DS questions at zone cuts (see [`Zones::ds_catalogs`]).
+    pub ds_catalogs: Arc<HashMap<LowerName, (LowerName, Arc<Catalog>)>>,
 }
 
 #[async_trait::async_trait]
@@ -175,7 +358,15 @@ impl RequestHandler for LabHandler {
             return self.error(request, ResponseCode::FormErr, response).await;
         };
         let qname = info.query.name().clone();
-        let zone = closest_zone(&self.origins, &qname);
+        // A DS question about a zone cut belongs to the parent zone (RFC 4035 §3.1.4.1).
+        let parent_side = match info.query.query_type() {
+            RecordType::DS => self.ds_catalogs.get(&qname).cloned(),
+            _ => None,
+        };
+        let zone = match &parent_side {
+            Some((parent, _)) => Some(parent.clone()),
+            None => closest_zone(&self.origins, &qname),
+        };
         let Some(zone) = zone else {
             let code = match self.role {
                 Role::Resolver => ResponseCode::NXDomain,
@@ -202,7 +393,10 @@ impl RequestHandler for LabHandler {
         {
             return self.error(request, ResponseCode::Refused, response).await;
         }
-        self.catalog.handle_request::<R, T>(request, response).await
+        match parent_side {
+            Some((_, catalog)) => catalog.handle_request::<R, T>(request, response).await,
+            None => self.catalog.handle_request::<R, T>(request, response).await,
+        }
     }
 }
 

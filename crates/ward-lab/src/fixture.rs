@@ -6,7 +6,8 @@
 //! zones/*.zone      master files (RFC 1035 §5), one zone each; $ORIGIN or the file
 //!                   name (minus .zone) gives the origin
 //! hosts.toml        web and mail hosts (see `hosts`)
-//! dns.toml          optional: nameserver misbehaviour (see [`DnsBehaviour`])
+//! dns.toml          optional: nameserver misbehaviour and DNSSEC signing (see
+//!                   [`DnsBehaviour`])
 //! inventory.toml    optional: the organisation tree ward scans
 //! ```
 //!
@@ -49,6 +50,10 @@ pub struct DnsBehaviour {
     /// sent there meet a closed port.
     #[serde(default)]
     pub offline: Vec<std::net::IpAddr>,
+    /// Zones the lab signs with DNSSEC at start (`[[signed]]`), each with its algorithm,
+    /// DS digest type and any deliberate fault; see [`crate::signing`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signed: Vec<crate::signing::Signed>,
 }
 
 /// A nameserver that does not serve a zone that names it.

@@ -88,6 +88,22 @@ pub struct SmtpHost {
     /// Text after `220 ` in the banner. Default: `None`, meaning `"<name> ESMTP ward-lab"`.
     #[serde(default = "default_banner", deserialize_with = "banner_text")]
     pub banner: Option<String>,
+    /// A DANE TLSA record (`_25._tcp.<name>`, usage 3, selector 1, SHA-256) the lab
+    /// publishes for this server's certificate: `match`, or `mismatch` (a wrong digest,
+    /// as after a key change nobody told DNS about). Default: none. The record goes in
+    /// the closest enclosing zone, and is signed if that zone is.
+    #[serde(default)]
+    pub dane: Option<DaneRecord>,
+}
+
+/// The DANE TLSA record the lab publishes for a mail server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DaneRecord {
+    /// The SHA-256 of the certificate's public key.
+    Match,
+    /// A digest of no key the server has.
+    Mismatch,
 }
 
 impl SmtpHost {

@@ -16,6 +16,7 @@ pub mod fixture;
 pub mod hosts;
 pub mod http;
 pub mod legacy;
+pub mod signing;
 pub mod smtp;
 
 pub use fixture::{DnsBehaviour, Fixture};
@@ -64,6 +65,7 @@ pub struct Lab {
     zones: Vec<String>,
     queries: BTreeMap<IpAddr, Arc<AtomicU64>>,
     ca_pem: String,
+    trust_anchor: Option<String>,
     shutdown: CancellationToken,
 }
 
@@ -125,7 +127,30 @@ async fn bind_everywhere(
 impl Lab {
     /// Starts every server of `fixture` and returns once all are listening.
     pub async fn start(fixture: &Fixture) -> Result<Lab, LabError> {
-        let zones = dns::load(fixture)?;
+        let now = time::OffsetDateTime::now_utc();
+        let ca = certs::LabCa::new(now)?;
+        let hosts = match &fixture.hosts_toml {
+            Some(text) => hosts::parse_hosts("hosts.toml", text)?,
+            None => hosts::Hosts::default(),
+        };
+        // Mail certificates come first: their DANE records go into the zones before the
+        // zones are signed.
+        let mut mail_tls = Vec::with_capacity(hosts.smtp.len());
+        let mut extra = Vec::new();
+        for host in &hosts.smtp {
+            let issued = match &host.cert {
+                Some(spec) => Some(ca.issue(std::slice::from_ref(&host.name), spec, now)?),
+                None => None,
+            };
+            if let (Some(d), Some(i)) = (host.dane, &issued) {
+                extra.push(dns::tlsa_record(&host.name, &i.spki, d)?);
+            }
+            mail_tls.push(match &issued {
+                Some(i) => Some(smtp::tls_config_from(host, i)?),
+                None => None,
+            });
+        }
+        let zones = dns::load(fixture, extra)?;
         if zones.served_at.contains_key(&RESOLVER_IP) {
             return Err(LabError::Fixture(format!(
                 "{RESOLVER_IP} is the lab resolver's address; give nameservers another"
@@ -158,6 +183,7 @@ impl Lab {
                 behaviour: zones.behaviour.clone(),
                 role,
                 queries: counter,
+                ds_catalogs: zones.ds_catalogs.clone(),
             };
             let mut server = Server::new(handler);
             if let Some(udp) = udp {
@@ -172,14 +198,8 @@ impl Lab {
         }
         let mut ports = BTreeMap::new();
         ports.insert(53, dns_port);
-        let now = time::OffsetDateTime::now_utc();
-        let ca = certs::LabCa::new(now)?;
-        let hosts = match &fixture.hosts_toml {
-            Some(text) => hosts::parse_hosts("hosts.toml", text)?,
-            None => hosts::Hosts::default(),
-        };
         start_web(&hosts, &ca, now, &shutdown, &mut ports).await?;
-        start_mail(&hosts, &ca, now, &shutdown, &mut ports).await?;
+        start_mail(&hosts, mail_tls, &shutdown, &mut ports).await?;
         let mut zone_names: Vec<String> = zones
             .origins
             .iter()
@@ -192,8 +212,15 @@ impl Lab {
             zones: zone_names,
             queries,
             ca_pem: ca.ca_cert_pem().to_owned(),
+            trust_anchor: zones.anchor.clone(),
             shutdown,
         })
+    }
+
+    /// The lab's DNSSEC trust anchor: the DS record (master-file line) of its topmost
+    /// signed zone, for `ward --trust-anchor`; `None` when nothing is signed.
+    pub fn trust_anchor(&self) -> Option<&str> {
+        self.trust_anchor.as_deref()
     }
 
     /// The address to use as ward's resolver.
@@ -302,8 +329,7 @@ async fn start_web(
 /// Starts SMTP (port 25) on every mail host address.
 async fn start_mail(
     hosts: &hosts::Hosts,
-    ca: &certs::LabCa,
-    now: time::OffsetDateTime,
+    tls: Vec<Option<Arc<rustls::ServerConfig>>>,
     shutdown: &CancellationToken,
     ports: &mut BTreeMap<u16, u16>,
 ) -> Result<(), LabError> {
@@ -313,8 +339,7 @@ async fn start_mail(
     let ips: Vec<IpAddr> = hosts.smtp.iter().map(|h| h.ip).collect();
     let (port, listeners) = bind_everywhere(&ips, false).await?;
     ports.insert(25, port);
-    for (host, (_, listener)) in hosts.smtp.iter().zip(listeners) {
-        let tls = smtp::tls_config_for(host, ca, now)?;
+    for ((host, (_, listener)), tls) in hosts.smtp.iter().zip(listeners).zip(tls) {
         tokio::spawn(smtp::serve_smtp(
             listener,
             Arc::new(host.clone()),

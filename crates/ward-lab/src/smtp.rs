@@ -72,12 +72,22 @@ pub fn tls_config_for(
     let Some(spec) = &host.cert else {
         return Ok(None);
     };
+    let issued = ca.issue(std::slice::from_ref(&host.name), spec, now)?;
+    tls_config_from(host, &issued).map(Some)
+}
+
+/// The TLS configuration for `host` serving a certificate already issued.
+pub fn tls_config_from(
+    host: &SmtpHost,
+    issued: &crate::certs::IssuedCert,
+) -> Result<Arc<rustls::ServerConfig>, CertError> {
     let provider = lab_crypto_provider();
-    let names = [host.name.clone()];
-    let issued = ca.issue(&names, spec, now)?;
     let mut resolver = SniResolver::new();
-    resolver.add(&names, issued.certified_key(&provider)?);
-    server_config(provider, resolver, &[]).map(Some)
+    resolver.add(
+        std::slice::from_ref(&host.name),
+        issued.certified_key(&provider)?,
+    );
+    server_config(provider, resolver, &[])
 }
 
 /// What the server offers, fixed for a connection.

@@ -116,3 +116,38 @@ async fn a_broken_zone_file_is_named_in_the_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn signing_survives_writing_the_fixture_out_and_reading_it_back() {
+    let dir = std::env::temp_dir().join(format!("ward-lab-fixture-{}", std::process::id()));
+    let fixture = demo::fixture();
+    fixture.write(&dir).unwrap();
+    let back = ward_lab::Fixture::load(&dir).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(back.dns.signed, fixture.dns.signed);
+    let lab = Lab::start(&back).await.unwrap();
+    // The demo's anchor is the DS record of its `example.` zone, made fresh at start.
+    let anchor = lab.trust_anchor().expect("anchor");
+    assert!(anchor.starts_with("example. 3600 IN DS "), "{anchor}");
+    let other = Lab::start(&back).await.unwrap();
+    assert_ne!(
+        other.trust_anchor(),
+        lab.trust_anchor(),
+        "keys are made per start"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_zone_that_is_not_in_the_fixture_is_refused() {
+    let mut fixture = demo::fixture();
+    fixture
+        .dns
+        .signed
+        .push(ward_lab::signing::Signed::new("nowhere.example"));
+    let err = Lab::start(&fixture).await.err().expect("refused");
+    assert!(
+        err.to_string()
+            .contains("nowhere.example is not a zone of the fixture"),
+        "{err}"
+    );
+}

@@ -9,6 +9,7 @@
 //! *present*, *absent*, or *could not tell*. See [`observe::DnsOutcome`].
 #![deny(missing_docs)]
 
+pub mod dnssec;
 pub mod finding;
 pub mod http;
 pub mod inventory;

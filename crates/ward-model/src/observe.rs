@@ -200,6 +200,10 @@ pub struct AssetObservation {
     /// The web probe's fetches (role `web` only); `None` when not attempted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web: Option<crate::http::WebObservation>,
+    /// DNSSEC chain walks: the domain's own zone (its SOA) and, for mail domains, the
+    /// DANE TLSA records of its MX hosts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dnssec: Vec<crate::dnssec::DnssecChain>,
 }
 
 impl AssetObservation {
@@ -212,6 +216,7 @@ impl AssetObservation {
             tls: Vec::new(),
             mta_sts_policy: None,
             web: None,
+            dnssec: Vec::new(),
         }
     }
 
@@ -221,6 +226,13 @@ impl AssetObservation {
             .iter()
             .find(|l| l.server.is_none() && l.name == name && l.rtype == rtype)
             .map(|l| &l.outcome)
+    }
+
+    /// The DNSSEC chain walked for `name`/`rtype`, if one was.
+    pub fn chain(&self, name: &str, rtype: &str) -> Option<&crate::dnssec::DnssecChain> {
+        self.dnssec
+            .iter()
+            .find(|c| c.name == name && c.rtype == rtype)
     }
 
     /// Every question asked of a nameserver directly.

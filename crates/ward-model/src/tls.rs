@@ -354,6 +354,27 @@ pub struct CertSeen {
     pub weak_signature: bool,
     /// The DER could not be parsed; then the other fields are empty.
     pub parse_error: Option<String>,
+    /// What DANE TLSA records are matched against (RFC 6698 §2.1): the certificate and
+    /// its SubjectPublicKeyInfo, in full and hashed. `None` when not computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dane: Option<DaneData>,
+}
+
+/// A certificate's TLSA association data, all lower-case hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaneData {
+    /// The whole certificate (selector 0, matching type 0).
+    pub cert: String,
+    /// SHA-256 of the certificate (selector 0, matching type 1).
+    pub cert_sha256: String,
+    /// SHA-512 of the certificate (selector 0, matching type 2).
+    pub cert_sha512: String,
+    /// The SubjectPublicKeyInfo (selector 1, matching type 0).
+    pub spki: String,
+    /// SHA-256 of the SubjectPublicKeyInfo (selector 1, matching type 1).
+    pub spki_sha256: String,
+    /// SHA-512 of the SubjectPublicKeyInfo (selector 1, matching type 2).
+    pub spki_sha512: String,
 }
 
 /// Where an SMTP STARTTLS exchange stopped, and what was learnt on the way.

@@ -11,6 +11,7 @@ use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode}
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
@@ -21,7 +22,7 @@ const UDP_PAYLOAD: u16 = 1232;
 /// Largest TCP reply accepted (the protocol maximum).
 const TCP_MAX: usize = 65_535;
 /// Most records of one answer turned into observations; a hostile server may send more.
-const MAX_RECORDS: usize = 512;
+pub const MAX_RECORDS: usize = 512;
 /// Longest text kept of one record's data.
 const MAX_DATA_CHARS: usize = 8192;
 
@@ -74,6 +75,32 @@ impl Net {
         }
     }
 
+    /// Asks the configured resolver a DNSSEC question: DO set (send signatures) and CD
+    /// set (do not validate), so that a validating resolver hands over the data of a
+    /// bogus zone instead of SERVFAIL and ward can say which link is broken. The answer
+    /// section comes back whole, RRSIGs included, at most 512 records.
+    ///
+    /// Replies are remembered for the life of this `Net` like [`Net::resolve`]'s, so the
+    /// root and top-level keys are fetched once per scan; failures are not remembered.
+    pub async fn resolve_signed(
+        &self,
+        name: &str,
+        rtype: &str,
+    ) -> Result<Arc<SignedReply>, DnsFailure> {
+        let name = normalise(name);
+        let key = (name.clone(), rtype.to_owned());
+        if let Some(hit) = self.inner.signed.get(&key) {
+            return Ok(hit);
+        }
+        let server = self.config().resolver;
+        let (reply, qname, qtype) = self
+            .exchange_message(server, &name, rtype, true, true)
+            .await?;
+        let reply = Arc::new(signed_reply(&reply, &qname, qtype)?);
+        self.inner.signed.put(key, reply.clone());
+        Ok(reply)
+    }
+
     async fn exchange(
         &self,
         server: SocketAddr,
@@ -81,7 +108,24 @@ impl Net {
         rtype: &str,
         recurse: bool,
     ) -> DnsOutcome {
-        let failed = |failure| DnsOutcome::Failed { failure };
+        match self
+            .exchange_message(server, name, rtype, recurse, false)
+            .await
+        {
+            Ok((reply, qname, qtype)) => interpret(&reply, &qname, qtype),
+            Err(failure) => DnsOutcome::Failed { failure },
+        }
+    }
+
+    async fn exchange_message(
+        &self,
+        server: SocketAddr,
+        name: &str,
+        rtype: &str,
+        recurse: bool,
+        dnssec: bool,
+    ) -> Result<(Message, Name, RecordType), DnsFailure> {
+        let failed = Err;
         let qname = match Name::from_str(&format!("{}.", normalise(name))) {
             Ok(n) => n,
             Err(e) => {
@@ -107,17 +151,17 @@ impl Net {
         let mut last_failure = DnsFailure::Timeout { attempts: 0 };
         while attempts < cfg.dns_attempts {
             attempts += 1;
-            let query = build_query(&qname, qtype, recurse);
+            let query = build_query(&qname, qtype, recurse, dnssec);
             let deadline = Instant::now() + cfg.dns_timeout;
             match udp_exchange(&self.inner.udp_pool, server, &query, deadline).await {
                 Ok(reply) if reply.metadata.truncation => {
                     let deadline = Instant::now() + cfg.dns_timeout;
                     return match tcp_exchange(server, &query, deadline).await {
-                        Ok(reply) => interpret(&reply, &qname, qtype),
+                        Ok(reply) => Ok((reply, qname, qtype)),
                         Err(_) => failed(DnsFailure::Truncated),
                     };
                 }
-                Ok(reply) => return interpret(&reply, &qname, qtype),
+                Ok(reply) => return Ok((reply, qname, qtype)),
                 Err(ExchangeError::Timeout) => last_failure = DnsFailure::Timeout { attempts },
                 // An ICMP "port unreachable" is an answer of sorts: retrying will not help.
                 Err(ExchangeError::Io(detail)) => return failed(DnsFailure::Network { detail }),
@@ -144,14 +188,16 @@ enum ExchangeError {
     Malformed(String),
 }
 
-fn build_query(name: &Name, qtype: RecordType, recurse: bool) -> Message {
+fn build_query(name: &Name, qtype: RecordType, recurse: bool, dnssec: bool) -> Message {
     let mut msg = Message::query();
     msg.metadata.message_type = MessageType::Query;
     msg.metadata.op_code = OpCode::Query;
     msg.metadata.recursion_desired = recurse;
+    msg.metadata.checking_disabled = dnssec;
     msg.add_query(Query::query(name.clone(), qtype));
     let mut edns = Edns::new();
     edns.set_max_payload(UDP_PAYLOAD);
+    edns.set_dnssec_ok(dnssec);
     msg.set_edns(edns);
     msg
 }
@@ -311,6 +357,82 @@ async fn tcp_exchange(
         .unwrap_or(Err(ExchangeError::Timeout))
 }
 
+/// A reply to a DNSSEC question, records as decoded (RRSIGs included).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignedReply {
+    /// NOERROR with records at the question name: the answer section's records owned by
+    /// it (CNAMEs are not followed), at most [`MAX_RECORDS`].
+    Answer {
+        /// The records, RRSIGs included.
+        records: Vec<Record>,
+    },
+    /// NOERROR with nothing of the type at the name.
+    NoData,
+    /// NXDOMAIN.
+    NxDomain,
+}
+
+impl SignedReply {
+    /// The records (empty unless an answer).
+    pub fn records(&self) -> &[Record] {
+        match self {
+            SignedReply::Answer { records } => records,
+            _ => &[],
+        }
+    }
+}
+
+fn signed_reply(
+    reply: &Message,
+    qname: &Name,
+    qtype: RecordType,
+) -> Result<SignedReply, DnsFailure> {
+    match reply.metadata.response_code {
+        ResponseCode::NoError => {}
+        ResponseCode::NXDomain => return Ok(SignedReply::NxDomain),
+        ResponseCode::ServFail => return Err(DnsFailure::ServFail),
+        ResponseCode::Refused => return Err(DnsFailure::Refused),
+        other => {
+            return Err(DnsFailure::Rcode {
+                code: u16::from(other),
+            });
+        }
+    }
+    let wanted = qname.to_lowercase();
+    let records: Vec<Record> = reply
+        .answers
+        .iter()
+        .filter(|r| r.name.to_lowercase() == wanted)
+        .take(MAX_RECORDS)
+        .cloned()
+        .collect();
+    if records.iter().any(|r| r.record_type() == qtype) {
+        Ok(SignedReply::Answer { records })
+    } else {
+        Ok(SignedReply::NoData)
+    }
+}
+
+/// DNSSEC replies remembered for one scan, bounded like [`AnswerCache`].
+#[derive(Debug, Default)]
+pub(crate) struct SignedCache {
+    map: std::sync::Mutex<std::collections::HashMap<(String, String), Arc<SignedReply>>>,
+}
+
+impl SignedCache {
+    fn get(&self, key: &(String, String)) -> Option<Arc<SignedReply>> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key).cloned()
+    }
+
+    fn put(&self, key: (String, String), reply: Arc<SignedReply>) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() < MAX_REMEMBERED {
+            map.insert(key, reply);
+        }
+    }
+}
+
 /// Turns a reply into one of the three states.
 fn interpret(reply: &Message, qname: &Name, qtype: RecordType) -> DnsOutcome {
     let authoritative = reply.metadata.authoritative;
@@ -373,7 +495,8 @@ fn interpret(reply: &Message, qname: &Name, qtype: RecordType) -> DnsOutcome {
     }
 }
 
-fn to_record(r: &Record) -> DnsRecord {
+/// A decoded record in the form observations keep.
+pub fn to_record(r: &Record) -> DnsRecord {
     let mut data = match &r.data {
         RData::TXT(txt) => {
             let mut joined = Vec::new();

@@ -214,6 +214,7 @@ struct Inner {
     roots: Arc<rustls::RootCertStore>,
     udp_pool: dns::UdpPool,
     answers: dns::AnswerCache,
+    signed: dns::SignedCache,
 }
 
 /// Permission to use the network against one address; dropping it frees the slot.
@@ -233,6 +234,7 @@ impl Net {
                 roots,
                 udp_pool: dns::UdpPool::default(),
                 answers: dns::AnswerCache::default(),
+                signed: dns::SignedCache::default(),
                 global: Arc::new(Semaphore::new(cfg.concurrency)),
                 hosts: Mutex::new(HashMap::new()),
                 cfg,

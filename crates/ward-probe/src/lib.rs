@@ -6,6 +6,7 @@
 //! not ask" stay different things.
 
 pub mod dns;
+pub mod dnssec;
 pub mod mta_sts;
 pub mod tls;
 pub mod transport;
@@ -28,6 +29,7 @@ pub struct Prober {
     net: Net,
     tls_cache: transport::TlsCache,
     http: ward_net::http::HttpClient,
+    anchor: std::sync::Arc<dnssec::TrustAnchor>,
 }
 
 impl Prober {
@@ -38,7 +40,15 @@ impl Prober {
             net,
             http,
             tls_cache: transport::TlsCache::default(),
+            anchor: std::sync::Arc::new(dnssec::TrustAnchor::root()),
         }
+    }
+
+    /// Validates DNSSEC from `anchor` instead of the root zone's keys (the lab's own
+    /// anchor, say).
+    pub fn with_trust_anchor(mut self, anchor: dnssec::TrustAnchor) -> Self {
+        self.anchor = std::sync::Arc::new(anchor);
+        self
     }
 
     /// The network it uses.
@@ -76,8 +86,34 @@ impl Prober {
                 futures::future::join_all(wanted.iter().map(|(n, t)| self.net.resolve(n, t))).await;
             obs.dns.extend(answers);
         }
+        self.dnssec(asset, &mut obs).await;
         mta_sts::fetch_policy(&self.net, &self.http, &asset.domain, &mut obs).await;
         web::probe(&self.net, &self.http, asset, &mut obs).await;
         obs
+    }
+
+    /// DNSSEC chains: the domain's SOA, and the DANE TLSA records (`_25._tcp.<mx>`) of
+    /// the first [`transport::MAX_MX_HOSTS`] MX hosts of a mail domain.
+    async fn dnssec(&self, asset: &Asset, obs: &mut AssetObservation) {
+        let mut wanted = vec![(asset.domain.clone(), "SOA".to_owned())];
+        if asset.has(ward_model::Role::Mail)
+            && let Some(mx) = obs.resolved(&asset.domain, "MX")
+        {
+            for r in mx.records_of("MX").take(transport::MAX_MX_HOSTS) {
+                let host = r.data.split_whitespace().nth(1).unwrap_or_default();
+                let host = host.trim_end_matches('.').to_ascii_lowercase();
+                if !host.is_empty() {
+                    wanted.push((format!("_25._tcp.{host}"), "TLSA".to_owned()));
+                }
+            }
+        }
+        let at = obs.scanned_at;
+        let chains = futures::future::join_all(
+            wanted
+                .iter()
+                .map(|(n, t)| dnssec::walk(&self.net, &self.anchor, n, t, at)),
+        )
+        .await;
+        obs.dnssec.extend(chains);
     }
 }

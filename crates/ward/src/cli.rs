@@ -116,6 +116,10 @@ pub struct NetArgs {
     /// Lab mode: a CA certificate (PEM) to trust in addition to the public roots.
     #[arg(long, value_name = "FILE")]
     pub lab_ca: Option<PathBuf>,
+    /// The DNSSEC trust anchor: a file of DS or DNSKEY records (master-file form) for one
+    /// zone. Default: the root zone's keys. `ward lab` writes the lab's.
+    #[arg(long, value_name = "FILE")]
+    pub trust_anchor: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -172,6 +172,32 @@ fn demo_json_shows_each_deliberate_case() {
         ("preston-exampleparty.example", "mail.bulk_sender", "fail"),
         ("dover-exampleparty.example", "dmarc.present", "error"),
         ("halifax-exampleparty.example", "mx.present", "error"),
+        // DNSSEC and DANE: every check in pass, fail (or warn) and error.
+        ("exampleparty.example", "dnssec.valid", "pass"),
+        ("exampleparty.example", "dnssec.algorithms", "pass"),
+        ("exampleparty.example", "mx.dane", "pass"),
+        ("bradford-exampleparty.example", "dnssec.signed", "pass"),
+        ("bradford-exampleparty.example", "dnssec.valid", "pass"),
+        ("barnsley-exampleparty.example", "dnssec.signed", "warn"),
+        ("barnsley-exampleparty.example", "dnssec.valid", "info"),
+        ("oxford-exampleparty.example", "dnssec.signed", "fail"),
+        ("oxford-exampleparty.example", "dnssec.valid", "fail"),
+        ("derby-exampleparty.example", "dnssec.signed", "pass"),
+        ("derby-exampleparty.example", "dnssec.valid", "fail"),
+        ("wakefield-exampleparty.example", "dnssec.valid", "pass"),
+        (
+            "wakefield-exampleparty.example",
+            "dnssec.algorithms",
+            "warn",
+        ),
+        ("lincoln-exampleparty.example", "dnssec.algorithms", "fail"),
+        ("truro-exampleparty.example", "dnssec.algorithms", "pass"),
+        ("truro-exampleparty.example", "mx.dane", "fail"),
+        ("bradford-exampleparty.example", "mx.dane", "info"),
+        ("dover-exampleparty.example", "dnssec.signed", "error"),
+        ("dover-exampleparty.example", "dnssec.valid", "error"),
+        ("halifax-exampleparty.example", "dnssec.algorithms", "error"),
+        ("halifax-exampleparty.example", "mx.dane", "error"),
     ];
     // Every listed case is a domain the demo scans.
     for case in ward_lab::demo::CASES {
@@ -179,7 +205,10 @@ fn demo_json_shows_each_deliberate_case() {
     }
     // The HQ shows every mail check, and passes the ones that judge it.
     let hq_checks: Vec<String> = statuses(&doc, hq).into_iter().map(|(c, _)| c).collect();
-    for check in ward_checks::mail::CHECKS {
+    for check in ward_checks::mail::CHECKS
+        .iter()
+        .chain(ward_checks::dnssec::CHECKS)
+    {
         if *check == "parked.lockdown" {
             continue; // the HQ is not parked
         }

@@ -66,6 +66,9 @@ fn lab_fixture() -> ward_lab::Fixture {
                 zone: "lame.test".into(),
                 nameserver: "ns2.lame.test".into(),
             }],
+            // The healthy domain is DNSSEC-signed too; with no signed lab zone above it,
+            // its own key is the trust anchor.
+            signed: vec![ward_lab::signing::Signed::new("healthy.test")],
             ..Default::default()
         },
     );
@@ -74,7 +77,7 @@ fn lab_fixture() -> ward_lab::Fixture {
         "[[web]]\nnames = [\"healthy.test\"]\nip = \"127.0.60.11\"\n\
          cert = { status = \"valid\", key = \"ecdsa-p256\" }\nhttp = \"redirect-https\"\n\n\
          [[smtp]]\nname = \"mx.healthy.test\"\nip = \"127.0.60.10\"\nstarttls = true\n\
-         cert = { status = \"valid\", key = \"ecdsa-p256\" }\n"
+         cert = { status = \"valid\", key = \"ecdsa-p256\" }\ndane = \"match\"\n"
             .into(),
     );
     f
@@ -83,10 +86,11 @@ fn lab_fixture() -> ward_lab::Fixture {
 fn scan(lab: &Lab, domains: &[&str], extra: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ca.pem"), lab.ca_pem()).unwrap();
+    std::fs::write(dir.path().join("anchor.txt"), lab.trust_anchor().unwrap()).unwrap();
     let mut cmd = ward(dir.path());
     cmd.arg("scan")
         .args(lab_args(lab))
-        .args(["--lab-ca", "ca.pem"])
+        .args(["--lab-ca", "ca.pem", "--trust-anchor", "anchor.txt"])
         .args([
             "--dns-timeout",
             "0.3",

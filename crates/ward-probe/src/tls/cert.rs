@@ -35,6 +35,7 @@ pub fn describe(der: &[u8]) -> CertSeen {
         signature_algorithm: String::new(),
         weak_signature: false,
         parse_error: Some(e),
+        dane: None,
     };
     let cert = match X509Certificate::from_der(der) {
         Ok((_, c)) => c,
@@ -104,6 +105,21 @@ pub fn describe(der: &[u8]) -> CertSeen {
         signature_algorithm,
         weak_signature,
         parse_error: None,
+        dane: Some(dane_data(der, spki.raw)),
+    }
+}
+
+/// The certificate's DANE association data (RFC 6698 §2.1.2, §2.1.3).
+fn dane_data(cert: &[u8], spki: &[u8]) -> ward_model::tls::DaneData {
+    use aws_lc_rs::digest::{SHA256, SHA512, digest};
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    ward_model::tls::DaneData {
+        cert: hex(cert),
+        cert_sha256: hex(digest(&SHA256, cert).as_ref()),
+        cert_sha512: hex(digest(&SHA512, cert).as_ref()),
+        spki: hex(spki),
+        spki_sha256: hex(digest(&SHA256, spki).as_ref()),
+        spki_sha512: hex(digest(&SHA512, spki).as_ref()),
     }
 }
 
