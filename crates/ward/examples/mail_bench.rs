@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 use ward_lab::fixture::{DnsBehaviour, Fixture, ZoneSource};
+use ward_lab::signing::Signed;
 use ward_model::{Asset, Role, SizeClass};
 use ward_net::{Net, NetConfig, PortMap};
 use ward_probe::Prober;
@@ -48,6 +49,25 @@ fn fixture(n: usize) -> Fixture {
             .into(),
         path: PathBuf::from("bench/benchdns.test.zone"),
     }];
+    // The signed parent of every bench domain and the scan's trust anchor, so the DNSSEC
+    // walk runs as it would on the internet: each unsigned child is proven insecure at
+    // its delegation instead of failing for want of an anchor.
+    let mut parent = String::from(
+        "$ORIGIN test.\n$TTL 300\n@ IN SOA ns1.benchdns.test. h.benchdns.test. ( 1 7200 3600 1209600 300 )\n\
+         @ IN NS ns1.benchdns.test.\nbenchdns IN NS ns1.benchdns.test.\n",
+    );
+    for i in 0..n {
+        let _ = writeln!(
+            parent,
+            "{} IN NS ns1.benchdns.test.",
+            name(i).trim_end_matches(".test")
+        );
+    }
+    zones.push(ZoneSource {
+        origin: "test".into(),
+        text: parent,
+        path: PathBuf::from("bench/test.zone"),
+    });
     for i in 0..n {
         let d = name(i);
         let mut t = format!(
@@ -87,7 +107,10 @@ fn fixture(n: usize) -> Fixture {
         name: format!("mail bench, {n} domains"),
         zones,
         hosts_toml: None,
-        dns: DnsBehaviour::default(),
+        dns: DnsBehaviour {
+            signed: vec![Signed::new("test")],
+            ..DnsBehaviour::default()
+        },
         inventory_toml: None,
     }
 }
@@ -107,7 +130,14 @@ fn peak_kib() -> u64 {
 
 async fn serve(n: usize) -> anyhow::Result<()> {
     let lab = ward_lab::Lab::start(&fixture(n)).await?;
-    println!("LAB {} {}", lab.resolver(), lab.ports_arg());
+    let anchor = std::env::temp_dir().join(format!("mail-bench-anchor-{}", std::process::id()));
+    std::fs::write(&anchor, lab.trust_anchor().unwrap_or_default())?;
+    println!(
+        "LAB {} {} {}",
+        lab.resolver(),
+        lab.ports_arg(),
+        anchor.display()
+    );
     std::io::stdout().flush()?;
     // Serve until the parent closes our stdin.
     tokio::task::spawn_blocking(|| {
@@ -183,6 +213,10 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(words.next() == Some("LAB"), "lab said {line:?}");
     let resolver: std::net::SocketAddr = words.next().unwrap_or_default().parse()?;
     let ports = PortMap::parse(words.next().unwrap_or_default()).map_err(anyhow::Error::msg)?;
+    let anchor_path = words.next().unwrap_or_default().to_owned();
+    let anchor = ward_probe::dnssec::TrustAnchor::parse(&std::fs::read_to_string(&anchor_path)?)
+        .map_err(|e| anyhow::anyhow!("the bench lab's trust anchor: {e}"))?;
+    let _ = std::fs::remove_file(&anchor_path);
     eprintln!(
         "lab with {n} domains up in {:.1} s at {resolver}",
         started.elapsed().as_secs_f64()
@@ -196,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or(64);
     cfg.concurrency = 256;
     let net = Net::new(cfg.dangerous_lab_mode(ports.clone()))?;
-    let prober = Prober::new(net);
+    let prober = Prober::new(net).with_trust_anchor(anchor);
     let assets: Vec<Asset> = (0..n)
         .map(|i| Asset {
             domain: name(i),
@@ -248,6 +282,8 @@ async fn main() -> anyhow::Result<()> {
         "dkim.present",
         "mta_sts.record",
         "tls_rpt.record",
+        "dnssec.signed",
+        "mx.dane",
     ] {
         let by: Vec<String> = counts
             .iter()
@@ -261,7 +297,12 @@ async fn main() -> anyhow::Result<()> {
         .filter(|((_, s), _)| s == "error")
         .map(|(_, k)| k)
         .sum();
-    println!("  findings with status error: {errors}");
+    let by: Vec<String> = counts
+        .iter()
+        .filter(|((_, s), _)| s == "error")
+        .map(|((c, _), k)| format!("{c} {k}"))
+        .collect();
+    println!("  findings with status error: {errors} ({})", by.join(", "));
 
     if let Some(python) = python {
         let dir = std::env::temp_dir().join(format!("mail-bench-{}", std::process::id()));
