@@ -285,6 +285,21 @@ pub struct Summary {
     pub findings: Vec<DomainFinding>,
 }
 
+impl Summary {
+    /// The findings about `domain` (`reports.unauthenticated_sources` when its aggregate
+    /// reports have data, `reports.tls_failures` when its TLS reports do).
+    pub fn findings_for(&self, domain: &str) -> Vec<Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.domain == domain)
+            .map(|f| f.finding.clone())
+            .collect()
+    }
+}
+
+/// The check ids the analysis emits.
+pub const CHECKS: &[&str] = &["reports.unauthenticated_sources", "reports.tls_failures"];
+
 /// A finding and the domain it is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainFinding {
@@ -521,6 +536,7 @@ pub fn unauthenticated_sources(d: &DomainSummary) -> Finding {
         })
         .collect();
     let evidence = json!({
+        "phase": d.phase.as_str(),
         "messages": d.messages,
         "dmarc_pass": d.dmarc_pass,
         "policy": d.policy.as_ref().and_then(|p| p.p.clone()),

@@ -13,7 +13,6 @@ use std::io::{BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use time::OffsetDateTime;
@@ -144,50 +143,53 @@ pub struct Counts {
     pub failures: u64,
 }
 
-async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
-    let imap = match &args.imap {
-        Some(url) => {
-            let mailbox = imap::Mailbox::parse(url).map_err(|e| usage(format!("--imap {e}")))?;
-            let password = std::env::var("WARD_IMAP_PASSWORD").map_err(|_| {
-                usage("--imap needs the password in the WARD_IMAP_PASSWORD environment variable")
-            })?;
-            let ca = match &args.imap_ca {
-                Some(p) => std::fs::read(p)
-                    .map_err(|e| usage(format!("--imap-ca {}: {e}", p.display())))?,
-                None => Vec::new(),
-            };
-            let roots = imap::roots(&ca).map_err(|e| usage(format!("--imap-ca: {e:#}")))?;
-            Some((mailbox, password, roots))
-        }
-        None => None,
-    };
-    let store = Store::open_sqlite(&args.db).await?;
+/// One input to [`ingest_inputs`].
+pub enum Input {
+    /// A file, folder, mbox file or Maildir.
+    Path(PathBuf),
+    /// Bytes already in memory (the demo's generated reports), under a name.
+    Bytes {
+        /// The name refusals and stored reports give as their source.
+        name: String,
+        /// The input, in any format a file may have.
+        bytes: Vec<u8>,
+    },
+}
+
+/// Stores every report in `inputs`: the path `ward reports ingest` and `ward demo` share.
+/// A blocking thread walks and unpacks the inputs and hands reports through a short
+/// channel to this task, which stores them one transaction each. Refusals are printed
+/// and counted; a database error stops the run and comes back with the counts so far.
+pub async fn ingest_inputs(
+    store: &Store,
+    inputs: Vec<Input>,
+    bar: &ProgressBar,
+    now: OffsetDateTime,
+) -> Result<Counts, (anyhow::Error, Counts)> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(IN_FLIGHT);
-    let sources = args.sources.clone();
     let walker = tokio::task::spawn_blocking(move || {
         let limits = Limits::default();
-        let total: u64 = sources.iter().map(|s| size_of(s, true)).sum();
+        let total: u64 = inputs
+            .iter()
+            .map(|i| match i {
+                Input::Path(p) => size_of(p, true),
+                Input::Bytes { bytes, .. } => bytes.len() as u64,
+            })
+            .sum();
         if tx.blocking_send(Item::Total(total)).is_err() {
             return;
         }
-        for s in &sources {
-            if !walk(s, true, &limits, &tx) {
+        for input in &inputs {
+            let alive = match input {
+                Input::Path(p) => walk(p, true, &limits, &tx),
+                Input::Bytes { name, bytes } => unpack_bytes(name, bytes, &limits, &tx),
+            };
+            if !alive {
                 return;
             }
         }
     });
-    let bar = if std::io::stderr().is_terminal() {
-        ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} ingesting [{bar:30}] {bytes}/{total_bytes} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
     let mut counts = Counts::default();
-    let now = OffsetDateTime::now_utc();
     let outcome: anyhow::Result<()> = async {
         while let Some(item) = rx.recv().await {
             match item {
@@ -218,7 +220,78 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
     .await;
     // On a database error the receiver is dropped here, which stops the walker.
     drop(rx);
-    walker.await.context("the source walker stopped")?;
+    if let Err(e) = walker.await {
+        return Err((
+            anyhow::Error::new(e).context("the source walker stopped"),
+            counts,
+        ));
+    }
+    match outcome {
+        Ok(()) => Ok(counts),
+        Err(e) => Err((e, counts)),
+    }
+}
+
+/// Unpacks one in-memory input, within the same limits as a file.
+fn unpack_bytes(
+    name: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    tx: &tokio::sync::mpsc::Sender<Item>,
+) -> bool {
+    let send = |item: Item| tx.blocking_send(item).is_ok();
+    if bytes.len() as u64 > limits.max_input_bytes {
+        return send(Item::Refused(ReportError::new(
+            name.to_owned(),
+            Reason::LimitExceeded {
+                kind: ward_reports::LimitKind::InputBytes,
+                limit: limits.max_input_bytes,
+            },
+        ))) && send(Item::Done(bytes.len() as u64));
+    }
+    let mut alive = true;
+    ward_reports::unpack::unpack(name, bytes, limits, &mut |r| {
+        if alive {
+            alive = send(item(r));
+        }
+    });
+    alive && send(Item::Done(bytes.len() as u64))
+}
+
+async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
+    let imap = match &args.imap {
+        Some(url) => {
+            let mailbox = imap::Mailbox::parse(url).map_err(|e| usage(format!("--imap {e}")))?;
+            let password = std::env::var("WARD_IMAP_PASSWORD").map_err(|_| {
+                usage("--imap needs the password in the WARD_IMAP_PASSWORD environment variable")
+            })?;
+            let ca = match &args.imap_ca {
+                Some(p) => std::fs::read(p)
+                    .map_err(|e| usage(format!("--imap-ca {}: {e}", p.display())))?,
+                None => Vec::new(),
+            };
+            let roots = imap::roots(&ca).map_err(|e| usage(format!("--imap-ca: {e:#}")))?;
+            Some((mailbox, password, roots))
+        }
+        None => None,
+    };
+    let store = Store::open_sqlite(&args.db).await?;
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} ingesting [{bar:30}] {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let now = OffsetDateTime::now_utc();
+    let inputs = args.sources.iter().cloned().map(Input::Path).collect();
+    let (outcome, mut counts) = match ingest_inputs(&store, inputs, &bar, now).await {
+        Ok(c) => (Ok(()), c),
+        Err((e, c)) => (Err(e), c),
+    };
     let outcome = match (outcome, imap) {
         (Ok(()), Some((mailbox, password, roots))) => {
             ingest_imap(
@@ -552,7 +625,7 @@ async fn summary(args: SummaryArgs) -> anyhow::Result<WardExit> {
 }
 
 /// Reverse names (PTR) of the busiest sources, looked up concurrently.
-async fn reverse_names(net: &ward_net::Net, ips: Vec<IpAddr>) -> BTreeMap<IpAddr, String> {
+pub async fn reverse_names(net: &ward_net::Net, ips: Vec<IpAddr>) -> BTreeMap<IpAddr, String> {
     use futures::StreamExt;
     futures::stream::iter(ips.into_iter().take(MAX_REVERSE_LOOKUPS))
         .map(|ip| async move {
@@ -597,7 +670,7 @@ fn pct(rate: f64) -> String {
 /// Sources shown per domain in the table (JSON has them all).
 const TABLE_SOURCES: usize = 10;
 
-fn write_summary(w: &mut impl Write, s: &Summary) -> std::io::Result<()> {
+pub fn write_summary(w: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     let t = |x: &str| terminal_safe(x).into_owned();
     writeln!(
         w,
