@@ -120,20 +120,35 @@ pub async fn run(args: ReportsArgs) -> anyhow::Result<WardExit> {
     }
 }
 
-/// What the walking thread hands to the storing task.
+/// What a parsing thread hands to the storing task.
 enum Item {
-    /// The total size of the sources, for the progress bar.
-    Total(u64),
     /// A report found.
     Found(Box<Unpacked>),
     /// An input refused.
     Refused(ReportError),
     /// A file was read to the end; its size.
     Done(u64),
+    /// The unit of work is finished; the next one comes from the next parser.
+    EndOfUnit,
 }
 
-/// Reports in flight between the walker and the store.
+/// Reports in flight between each parsing thread and the store.
 const IN_FLIGHT: usize = 4;
+
+/// Most parsing threads, whatever the machine has.
+const MAX_PARSERS: usize = 4;
+
+/// One piece of work for a parsing thread, in the order the sources name them.
+enum Unit {
+    /// A file (plain, compressed, a message or an mbox).
+    File(PathBuf),
+    /// A Maildir, read as one unit.
+    Maildir(PathBuf),
+    /// Bytes already in memory.
+    Bytes { name: String, bytes: Vec<u8> },
+    /// A source that could not be read (its refusal).
+    Unreadable(PathBuf, std::io::Error),
+}
 
 /// The closing count of an ingestion.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -166,65 +181,112 @@ pub async fn ingest_inputs(
     bar: &ProgressBar,
     now: OffsetDateTime,
 ) -> Result<Counts, (anyhow::Error, Counts)> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(IN_FLIGHT);
-    let walker = tokio::task::spawn_blocking(move || {
-        let limits = Limits::default();
-        let total: u64 = inputs
-            .iter()
-            .map(|i| match i {
-                Input::Path(p) => size_of(p, true),
-                Input::Bytes { bytes, .. } => bytes.len() as u64,
-            })
-            .sum();
-        if tx.blocking_send(Item::Total(total)).is_err() {
-            return;
-        }
-        for input in &inputs {
-            let alive = match input {
-                Input::Path(p) => walk(p, true, &limits, &tx),
-                Input::Bytes { name, bytes } => unpack_bytes(name, bytes, &limits, &tx),
-            };
-            if !alive {
-                return;
+    let mut counts = Counts::default();
+    // The sources become a list of units (files, Maildirs, in-memory inputs) in the
+    // order a single walk would meet them.
+    let planned = tokio::task::spawn_blocking(move || {
+        let mut units = Vec::new();
+        let mut total = 0u64;
+        for input in inputs {
+            match input {
+                Input::Path(p) => {
+                    total += size_of(&p, true);
+                    plan(&p, true, &mut units);
+                }
+                Input::Bytes { name, bytes } => {
+                    total += bytes.len() as u64;
+                    units.push(Unit::Bytes { name, bytes });
+                }
             }
         }
-    });
-    let mut counts = Counts::default();
-    let outcome: anyhow::Result<()> = async {
-        while let Some(item) = rx.recv().await {
-            match item {
-                Item::Total(n) => bar.set_length(n),
-                Item::Done(n) => bar.inc(n),
-                Item::Refused(e) => {
-                    counts.failures += 1;
-                    bar.suspend(|| eprintln!("ward: refused {}", terminal_safe(&e.to_string())));
+        (units, total)
+    })
+    .await;
+    let (units, total) = match planned {
+        Ok(p) => p,
+        Err(e) => {
+            return Err((
+                anyhow::Error::new(e).context("the source walker stopped"),
+                counts,
+            ));
+        }
+    };
+    bar.set_length(total);
+    // Parsing takes as much CPU as storing, so the units are parsed on several threads:
+    // unit i on thread i mod n, each handing its reports through its own short channel.
+    // The store takes unit 0 from thread 0, unit 1 from thread 1, and so on, so reports
+    // are stored in source order, and at most n inputs and n * IN_FLIGHT reports are in
+    // memory at once, whatever the size of the corpus.
+    let parsers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_PARSERS)
+        .min(units.len().max(1));
+    let units = std::sync::Arc::new(units);
+    let mut receivers = Vec::with_capacity(parsers);
+    let mut workers = Vec::with_capacity(parsers);
+    for k in 0..parsers {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Item>(IN_FLIGHT);
+        receivers.push(rx);
+        let units = std::sync::Arc::clone(&units);
+        workers.push(tokio::task::spawn_blocking(move || {
+            let limits = Limits::default();
+            for unit in units.iter().skip(k).step_by(parsers) {
+                let alive = match unit {
+                    Unit::File(p) => walk(p, &limits, &tx),
+                    Unit::Maildir(p) => walk_maildir(p, &limits, &tx),
+                    Unit::Bytes { name, bytes } => unpack_bytes(name, bytes, &limits, &tx),
+                    Unit::Unreadable(p, e) => tx.blocking_send(io_refusal(p, e)).is_ok(),
+                };
+                if !alive || tx.blocking_send(Item::EndOfUnit).is_err() {
+                    return;
                 }
-                Item::Found(u) => {
-                    tracing::info!(source = %terminal_safe(&u.source), "storing report");
-                    match store.save_report(&u, now).await? {
-                        Saved::Stored(_) => {
-                            counts.stored += 1;
-                            tracing::info!(source = %terminal_safe(&u.source), "stored report");
-                        }
-                        Saved::Duplicate => counts.duplicates += 1,
+            }
+        }));
+    }
+    let outcome: anyhow::Result<()> = async {
+        for i in 0..units.len() {
+            let Some(rx) = receivers.get_mut(i % parsers) else {
+                break;
+            };
+            while let Some(item) = rx.recv().await {
+                match item {
+                    Item::EndOfUnit => break,
+                    Item::Done(n) => bar.inc(n),
+                    Item::Refused(e) => {
+                        counts.failures += 1;
+                        bar.suspend(|| {
+                            eprintln!("ward: refused {}", terminal_safe(&e.to_string()))
+                        });
                     }
-                    bar.set_message(format!(
-                        "{} stored, {} duplicates, {} failures",
-                        counts.stored, counts.duplicates, counts.failures
-                    ));
+                    Item::Found(u) => {
+                        tracing::info!(source = %terminal_safe(&u.source), "storing report");
+                        match store.save_report(&u, now).await? {
+                            Saved::Stored(_) => {
+                                counts.stored += 1;
+                                tracing::info!(source = %terminal_safe(&u.source), "stored report");
+                            }
+                            Saved::Duplicate => counts.duplicates += 1,
+                        }
+                        bar.set_message(format!(
+                            "{} stored, {} duplicates, {} failures",
+                            counts.stored, counts.duplicates, counts.failures
+                        ));
+                    }
                 }
             }
         }
         Ok(())
     }
     .await;
-    // On a database error the receiver is dropped here, which stops the walker.
-    drop(rx);
-    if let Err(e) = walker.await {
-        return Err((
-            anyhow::Error::new(e).context("the source walker stopped"),
-            counts,
-        ));
+    // On a database error the receivers are dropped here, which stops the parsers.
+    drop(receivers);
+    for w in workers {
+        if let Err(e) = w.await {
+            return Err((
+                anyhow::Error::new(e).context("a report parser stopped"),
+                counts,
+            ));
+        }
     }
     match outcome {
         Ok(()) => Ok(counts),
@@ -451,9 +513,10 @@ fn size_of(path: &Path, top: bool) -> u64 {
     }
 }
 
-/// Walks one source, sending what it finds. Returns false once the receiver is gone.
-fn walk(path: &Path, top: bool, limits: &Limits, tx: &tokio::sync::mpsc::Sender<Item>) -> bool {
-    let send = |item: Item| tx.blocking_send(item).is_ok();
+/// Adds the units of one source to `out`: itself if it is a file, itself if it is a
+/// Maildir, else the units of its entries in name order. Symbolic links to folders are
+/// followed only when named on the command line (`top`), so there are no loops.
+fn plan(path: &Path, top: bool, out: &mut Vec<Unit>) {
     let meta = if top {
         fs::metadata(path)
     } else {
@@ -463,29 +526,48 @@ fn walk(path: &Path, top: bool, limits: &Limits, tx: &tokio::sync::mpsc::Sender<
         Ok(m) if m.file_type().is_symlink() => match fs::metadata(path) {
             // Inside a folder, follow links to files but not to folders (no loops).
             Ok(t) if t.is_file() => t,
-            Ok(_) => return true,
-            Err(e) => return send(io_refusal(path, &e)),
+            Ok(_) => return,
+            Err(e) => return out.push(Unit::Unreadable(path.to_path_buf(), e)),
         },
         Ok(m) => m,
-        Err(e) => return send(io_refusal(path, &e)),
+        Err(e) => return out.push(Unit::Unreadable(path.to_path_buf(), e)),
     };
     if meta.is_dir() {
         if is_maildir(path) {
-            let mut alive = true;
-            ward_reports::unpack::walk_maildir(path, limits, &mut |r| {
-                if alive {
-                    alive = send(item(r));
-                }
-            });
-            return alive && send(Item::Done(size_of(path, true)));
+            return out.push(Unit::Maildir(path.to_path_buf()));
         }
         let mut entries: Vec<PathBuf> = match fs::read_dir(path) {
             Ok(e) => e.filter_map(Result::ok).map(|e| e.path()).collect(),
-            Err(e) => return send(io_refusal(path, &e)),
+            Err(e) => return out.push(Unit::Unreadable(path.to_path_buf(), e)),
         };
         entries.sort();
-        return entries.iter().all(|p| walk(p, false, limits, tx));
+        for p in &entries {
+            plan(p, false, out);
+        }
+    } else if meta.is_file() {
+        out.push(Unit::File(path.to_path_buf()));
     }
+}
+
+/// Reads a Maildir, sending what it finds. Returns false once the receiver is gone.
+fn walk_maildir(path: &Path, limits: &Limits, tx: &tokio::sync::mpsc::Sender<Item>) -> bool {
+    let send = |item: Item| tx.blocking_send(item).is_ok();
+    let mut alive = true;
+    ward_reports::unpack::walk_maildir(path, limits, &mut |r| {
+        if alive {
+            alive = send(item(r));
+        }
+    });
+    alive && send(Item::Done(size_of(path, true)))
+}
+
+/// Reads one file, sending what it finds. Returns false once the receiver is gone.
+fn walk(path: &Path, limits: &Limits, tx: &tokio::sync::mpsc::Sender<Item>) -> bool {
+    let send = |item: Item| tx.blocking_send(item).is_ok();
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return send(io_refusal(path, &e)),
+    };
     if !meta.is_file() {
         return true;
     }
