@@ -41,6 +41,17 @@ fn nx(name: &str, rtype: &str) -> DnsLookup {
     }
 }
 
+fn nodata(name: &str, rtype: &str) -> DnsLookup {
+    DnsLookup {
+        name: name.into(),
+        rtype: rtype.into(),
+        server: None,
+        outcome: DnsOutcome::NoData {
+            authoritative: false,
+        },
+    }
+}
+
 fn asset(domain: &str, roles: &[Role], selectors: &[&str]) -> Asset {
     Asset {
         domain: domain.into(),
@@ -204,13 +215,17 @@ fn null_mx_is_understood() {
 fn dkim_key_sizes_at_the_boundaries() {
     // RFC 8463's example key.
     let ed = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+    // `_domainkey.party.example` exists (an empty non-terminal: NODATA), so every
+    // built-in selector is asked about.
     let (o, f) = run(
         &mail(),
-        vec![answer("google._domainkey.party.example", "TXT", &[ed])],
+        vec![
+            nodata("_domainkey.party.example", "TXT"),
+            answer("google._domainkey.party.example", "TXT", &[ed]),
+        ],
     );
     assert_eq!(status(&f, "dkim.present"), Status::Pass);
     assert_eq!(status(&f, "dkim.strength"), Status::Pass);
-    // Every built-in selector was asked about.
     let asked = o
         .dns
         .iter()
@@ -225,6 +240,58 @@ fn dkim_key_sizes_at_the_boundaries() {
     assert_eq!(status(&f, "dkim.present"), Status::Fail);
     let (_, f) = run(&mail(), vec![]);
     assert_eq!(status(&f, "dkim.present"), Status::Info);
+}
+
+#[test]
+fn no_domainkey_name_means_no_selector_is_asked_but_named_ones() {
+    // NXDOMAIN at `_domainkey.party.example`: nothing below it exists (RFC 8020), so
+    // the built-in selectors are not asked; the verdict is the same "no key found".
+    let (o, f) = run(&mail(), vec![nx("_domainkey.party.example", "TXT")]);
+    let asked: Vec<&str> = o
+        .dns
+        .iter()
+        .filter(|l| l.name.ends_with("._domainkey.party.example"))
+        .map(|l| l.name.as_str())
+        .collect();
+    assert!(asked.is_empty(), "asked {asked:?}");
+    assert_eq!(status(&f, "dkim.present"), Status::Info);
+    // A selector the inventory names is still asked, and still fails when absent.
+    let named = asset(D, &[Role::Mail], &["Custom"]);
+    let (o, f) = run(&named, vec![nx("_domainkey.party.example", "TXT")]);
+    let asked: Vec<&str> = o
+        .dns
+        .iter()
+        .filter(|l| l.name.ends_with("._domainkey.party.example"))
+        .map(|l| l.name.as_str())
+        .collect();
+    assert_eq!(asked, ["custom._domainkey.party.example"]);
+    assert_eq!(status(&f, "dkim.present"), Status::Fail);
+    // ...and found when present, even though its parent was (wrongly) NXDOMAIN.
+    let ed = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+    let (_, f) = run(
+        &named,
+        vec![
+            nx("_domainkey.party.example", "TXT"),
+            answer("custom._domainkey.party.example", "TXT", &[ed]),
+        ],
+    );
+    assert_eq!(status(&f, "dkim.present"), Status::Pass);
+    // A failed lookup of the parent is not NXDOMAIN: every selector is asked.
+    let failed = DnsLookup {
+        name: "_domainkey.party.example".into(),
+        rtype: "TXT".into(),
+        server: None,
+        outcome: DnsOutcome::Failed {
+            failure: ward_model::DnsFailure::ServFail,
+        },
+    };
+    let (o, _) = run(&mail(), vec![failed]);
+    let asked = o
+        .dns
+        .iter()
+        .filter(|l| l.name.ends_with("._domainkey.party.example"))
+        .count();
+    assert_eq!(asked, ward_checks::mail::BUILTIN_SELECTORS.len());
 }
 
 #[test]

@@ -13,7 +13,9 @@
 use super::{Txt, domain_unreachable};
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
-use ward_model::{Asset, Finding, Severity, Status};
+use ward_model::lookup::{DnsSource, Lookup};
+use ward_model::observe::AssetObservation;
+use ward_model::{Asset, DnsOutcome, Finding, Severity, Status};
 use ward_records::dkim::{self, DkimKey, KeyType, Limits, PublicKey};
 
 /// Selectors used by common mail providers, tried for every mail domain: Google Workspace
@@ -77,11 +79,51 @@ fn name(selector: &str, domain: &str) -> String {
     format!("{selector}._domainkey.{domain}")
 }
 
-/// The TXT questions for every selector.
-pub(crate) fn needed(asset: &Asset) -> Vec<(String, String)> {
-    selectors(asset)
+/// The name every selector hangs under.
+fn parent(domain: &str) -> String {
+    format!("_domainkey.{domain}")
+}
+
+/// Whether `_domainkey.<domain>` does not exist. An NXDOMAIN there means no name below it
+/// exists either (RFC 8020), so no built-in selector can hold a key and none is asked: for
+/// a domain without DKIM that is one question instead of one per selector. Selectors the
+/// inventory names are asked regardless, so a server that wrongly answers NXDOMAIN for an
+/// empty non-terminal still cannot hide a key the user told us about.
+fn parent_missing(dns: &dyn DnsSource, domain: &str) -> bool {
+    matches!(
+        dns.query(&parent(domain), "TXT"),
+        Lookup::Done(DnsOutcome::NxDomain { .. })
+    )
+}
+
+/// The TXT questions: `_domainkey.<domain>` first, then every selector unless that name
+/// does not exist (then only the inventory's). Failed or truncated answers for the
+/// parent count as "exists": when in doubt, ask.
+pub(crate) fn needed(asset: &Asset, obs: &AssetObservation) -> Vec<(String, String)> {
+    let domain = asset.domain.as_str();
+    let mut out = vec![(parent(domain), "TXT".to_owned())];
+    // Until `_domainkey.<domain>` is answered, only it and the inventory's selectors
+    // are asked; the probe comes back for the rest.
+    let skip_builtin = match obs.query(&parent(domain), "TXT") {
+        Lookup::NotFetched => true,
+        Lookup::Done(o) => matches!(o, DnsOutcome::NxDomain { .. }),
+    };
+    let named = named_selectors(asset);
+    out.extend(
+        selectors(asset)
+            .iter()
+            .filter(|s| !skip_builtin || named.contains(s))
+            .map(|s| (name(s, domain), "TXT".to_owned())),
+    );
+    out
+}
+
+/// The inventory's selectors, normalised the way [`selectors`] lists them.
+fn named_selectors(asset: &Asset) -> Vec<String> {
+    asset
+        .dkim_selectors
         .iter()
-        .map(|s| (name(s, &asset.domain), "TXT".to_owned()))
+        .map(|s| s.trim().trim_end_matches('.').to_ascii_lowercase())
         .collect()
 }
 
@@ -140,10 +182,17 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     let mut refused: Vec<Value> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     let mut tried = Vec::new();
+    let no_parent = parent_missing(ctx.obs, domain);
     for sel in selectors(ctx.asset) {
         let qname = name(&sel, domain);
-        let txt = Txt::get(ctx.obs, &qname);
-        tried.push(json!({ "selector": sel, "state": txt.state() }));
+        let mut txt = Txt::get(ctx.obs, &qname);
+        let mut state = txt.state();
+        if no_parent && matches!(txt, Txt::NotFetched) {
+            // Not asked because `_domainkey.<domain>` does not exist: see `needed`.
+            txt = Txt::Absent;
+            state = "absent_no_domainkey_name";
+        }
+        tried.push(json!({ "selector": sel, "state": state }));
         if let Some(why) = txt.unknown(&qname) {
             unknown.push(why);
             continue;
@@ -187,7 +236,12 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
         .iter()
         .map(|(s, k)| json!({ "selector": s, "key": describe(k), "testing": k.testing(), "record": k.raw }))
         .collect();
-    let ev = json!({ "found": found, "refused": refused, "tried": tried });
+    let ev = json!({
+        "found": found,
+        "refused": refused,
+        "tried": tried,
+        "domainkey_name_exists": !no_parent,
+    });
     let mut out = Vec::new();
     // dkim.present
     let missing_named: Vec<&str> = named

@@ -68,7 +68,7 @@ pub fn needed_lookups(asset: &Asset, obs: &AssetObservation) -> Vec<(String, Str
     out.extend(dmarc::needed(obs, domain));
     out.push((domain.to_owned(), "MX".to_owned()));
     if is_mail(asset) {
-        out.extend(dkim::needed(asset));
+        out.extend(dkim::needed(asset, obs));
         out.extend(mx::needed(obs, domain));
         out.push((format!("default._bimi.{domain}"), "TXT".to_owned()));
     }
