@@ -127,6 +127,7 @@ fn run(role: Role, scans: Vec<TlsScan>) -> Vec<(String, Status)> {
         domain: "example.org".into(),
         roles: vec![role],
         dkim_selectors: vec![],
+        reported_dkim_selectors: Vec::new(),
     };
     let obs = AssetObservation {
         tls: scans,

@@ -179,6 +179,7 @@ async fn scan_cmd(args: cli::ScanArgs) -> anyhow::Result<WardExit> {
                 domain,
                 roles: vec![Role::Mail, Role::Web],
                 dkim_selectors: Vec::new(),
+                reported_dkim_selectors: Vec::new(),
             });
         }
         orgs.push(Organisation {

@@ -42,6 +42,8 @@ pub const REPORT_WINDOW_SECS: i64 = 30 * 86_400;
 /// findings.
 pub struct FromReports {
     summary: Summary,
+    /// DKIM selectors that verified each domain's mail.
+    selectors: BTreeMap<String, Vec<String>>,
 }
 
 impl FromReports {
@@ -65,12 +67,18 @@ impl FromReports {
         };
         Ok(FromReports {
             summary: analysis::summarise(&data, &names),
+            selectors: analysis::verified_selectors(&data),
         })
     }
 
     /// The summary, for printing.
     pub fn summary(&self) -> &Summary {
         &self.summary
+    }
+
+    /// The DKIM selectors the reports show verifying `domain`'s mail.
+    fn selectors(&self, domain: &str) -> Vec<String> {
+        self.selectors.get(domain).cloned().unwrap_or_default()
     }
 
     /// The `reports.*` findings about `domain`.
@@ -109,7 +117,11 @@ pub async fn run(
     );
     let mut slots: Vec<Option<AssetReport>> = (0..targets.len()).map(|_| None).collect();
     let mut work = futures::stream::iter(targets.into_iter().enumerate())
-        .map(|(i, t)| async move {
+        .map(|(i, mut t)| async move {
+            // Selectors seen in the reports are asked about besides the built-in list.
+            if let Some(r) = from_reports_ref {
+                t.asset.reported_dkim_selectors = r.selectors(&t.asset.domain);
+            }
             let needs = |o: &ward_model::observe::AssetObservation| {
                 ward_checks::needed_lookups(&t.asset, o)
             };

@@ -253,6 +253,29 @@ fn demo_json_shows_each_deliberate_case() {
     for (domain, check, status) in expect {
         assert_eq!(status_of(&doc, domain, check), status, "{domain} {check}");
     }
+    // The HQ's newsletter provider signs with a selector no built-in list holds; the
+    // reports named it, so the DKIM check found its key there.
+    let hq_dkim = doc["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["domain"] == hq)
+        .and_then(|a| {
+            a["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["check"] == "dkim.present")
+        })
+        .unwrap();
+    let news = ward_lab::demo::reports::REPORTED_ONLY_SELECTOR;
+    assert!(!ward_checks::mail::BUILTIN_SELECTORS.contains(&news));
+    let found = hq_dkim["evidence"]["found"].as_array().unwrap();
+    let key = found
+        .iter()
+        .find(|k| k["selector"] == news)
+        .unwrap_or_else(|| panic!("no key at {news} in {hq_dkim}"));
+    assert_eq!(key["from"], serde_json::json!(["reports"]));
     // The DMARC phase the reports show travels with the finding.
     let phase_of = |domain: &str| {
         doc["assets"]
