@@ -324,8 +324,8 @@ fn reports_are_stored_in_source_order_whichever_thread_parses_them() {
 }
 
 /// Report `i` of the kill test has this many records, so a half-stored one shows. Large
-/// enough that the store writes each in several statements, so that a kill lands inside
-/// one report's writes often.
+/// enough that the store spends a while inside each report's transaction (one INSERT per
+/// record), so that a kill lands inside one report's writes often.
 fn records_of(i: usize) -> usize {
     600 + i % 7
 }
