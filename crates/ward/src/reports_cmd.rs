@@ -123,7 +123,8 @@ pub async fn run(args: ReportsArgs) -> anyhow::Result<WardExit> {
 /// What a parsing thread hands to the storing task.
 enum Item {
     /// A report found.
-    Found(Box<Unpacked>),
+    /// A report found, with the share of its thread's budget it holds until stored.
+    Found(Box<Unpacked>, Option<tokio::sync::OwnedSemaphorePermit>),
     /// An input refused.
     Refused(ReportError),
     /// A file was read to the end; its size.
@@ -132,8 +133,48 @@ enum Item {
     EndOfUnit,
 }
 
-/// Reports in flight between each parsing thread and the store.
-const IN_FLIGHT: usize = 4;
+/// Items in flight between each parsing thread and the store (reports are bounded
+/// further by [`RECORDS_IN_FLIGHT`]).
+const IN_FLIGHT: usize = 256;
+
+/// Aggregate records (a report counts at least one) a parsing thread may have parsed and
+/// not yet stored. Enough for a thread to run well ahead while another parses a large
+/// mbox, yet memory stays a few megabytes per thread whatever the corpus; a report larger
+/// than this goes alone.
+const RECORDS_IN_FLIGHT: u32 = 20_000;
+
+/// The sending end of one parsing thread: a channel, and the thread's budget of records.
+struct Sender {
+    tx: tokio::sync::mpsc::Sender<Item>,
+    budget: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Sender {
+    /// Sends an item, first waiting for budget if it is a report. False once the store
+    /// has gone.
+    fn send(&self, item: Item) -> bool {
+        let item = match item {
+            Item::Found(u, _) => {
+                let records = match &u.report {
+                    ward_reports::Report::Aggregate(a) => a.records.len(),
+                    _ => 1,
+                };
+                let weight = u32::try_from(records)
+                    .unwrap_or(u32::MAX)
+                    .clamp(1, RECORDS_IN_FLIGHT);
+                let permit = futures::executor::block_on(
+                    std::sync::Arc::clone(&self.budget).acquire_many_owned(weight),
+                );
+                match permit {
+                    Ok(p) => Item::Found(u, Some(p)),
+                    Err(_) => return false,
+                }
+            }
+            other => other,
+        };
+        self.tx.blocking_send(item).is_ok()
+    }
+}
 
 /// Most parsing threads, whatever the machine has.
 const MAX_PARSERS: usize = 4;
@@ -213,10 +254,12 @@ pub async fn ingest_inputs(
     };
     bar.set_length(total);
     // Parsing takes as much CPU as storing, so the units are parsed on several threads:
-    // unit i on thread i mod n, each handing its reports through its own short channel.
-    // The store takes unit 0 from thread 0, unit 1 from thread 1, and so on, so reports
-    // are stored in source order, and at most n inputs and n * IN_FLIGHT reports are in
-    // memory at once, whatever the size of the corpus.
+    // unit i on thread i mod n, each handing its reports through its own channel. The
+    // store takes unit 0 from thread 0, unit 1 from thread 1, and so on, so reports are
+    // stored in source order. Each thread may run ahead of the store by RECORDS_IN_FLIGHT
+    // records (so one thread keeps parsing small files while another is in a big mbox),
+    // so at most n inputs and n budgets of reports are in memory at once, whatever the
+    // size of the corpus.
     let parsers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, MAX_PARSERS)
@@ -226,6 +269,10 @@ pub async fn ingest_inputs(
     let mut workers = Vec::with_capacity(parsers);
     for k in 0..parsers {
         let (tx, rx) = tokio::sync::mpsc::channel::<Item>(IN_FLIGHT);
+        let tx = Sender {
+            tx,
+            budget: std::sync::Arc::new(tokio::sync::Semaphore::new(RECORDS_IN_FLIGHT as usize)),
+        };
         receivers.push(rx);
         let units = std::sync::Arc::clone(&units);
         workers.push(tokio::task::spawn_blocking(move || {
@@ -235,9 +282,9 @@ pub async fn ingest_inputs(
                     Unit::File(p) => walk(p, &limits, &tx),
                     Unit::Maildir(p) => walk_maildir(p, &limits, &tx),
                     Unit::Bytes { name, bytes } => unpack_bytes(name, bytes, &limits, &tx),
-                    Unit::Unreadable(p, e) => tx.blocking_send(io_refusal(p, e)).is_ok(),
+                    Unit::Unreadable(p, e) => tx.send(io_refusal(p, e)),
                 };
-                if !alive || tx.blocking_send(Item::EndOfUnit).is_err() {
+                if !alive || !tx.send(Item::EndOfUnit) {
                     return;
                 }
             }
@@ -258,7 +305,7 @@ pub async fn ingest_inputs(
                             eprintln!("ward: refused {}", terminal_safe(&e.to_string()))
                         });
                     }
-                    Item::Found(u) => {
+                    Item::Found(u, _permit) => {
                         tracing::info!(source = %terminal_safe(&u.source), "storing report");
                         match store.save_report(&u, now).await? {
                             Saved::Stored(_) => {
@@ -295,13 +342,8 @@ pub async fn ingest_inputs(
 }
 
 /// Unpacks one in-memory input, within the same limits as a file.
-fn unpack_bytes(
-    name: &str,
-    bytes: &[u8],
-    limits: &Limits,
-    tx: &tokio::sync::mpsc::Sender<Item>,
-) -> bool {
-    let send = |item: Item| tx.blocking_send(item).is_ok();
+fn unpack_bytes(name: &str, bytes: &[u8], limits: &Limits, tx: &Sender) -> bool {
+    let send = |item: Item| tx.send(item);
     if bytes.len() as u64 > limits.max_input_bytes {
         return send(Item::Refused(ReportError::new(
             name.to_owned(),
@@ -550,8 +592,8 @@ fn plan(path: &Path, top: bool, out: &mut Vec<Unit>) {
 }
 
 /// Reads a Maildir, sending what it finds. Returns false once the receiver is gone.
-fn walk_maildir(path: &Path, limits: &Limits, tx: &tokio::sync::mpsc::Sender<Item>) -> bool {
-    let send = |item: Item| tx.blocking_send(item).is_ok();
+fn walk_maildir(path: &Path, limits: &Limits, tx: &Sender) -> bool {
+    let send = |item: Item| tx.send(item);
     let mut alive = true;
     ward_reports::unpack::walk_maildir(path, limits, &mut |r| {
         if alive {
@@ -562,8 +604,8 @@ fn walk_maildir(path: &Path, limits: &Limits, tx: &tokio::sync::mpsc::Sender<Ite
 }
 
 /// Reads one file, sending what it finds. Returns false once the receiver is gone.
-fn walk(path: &Path, limits: &Limits, tx: &tokio::sync::mpsc::Sender<Item>) -> bool {
-    let send = |item: Item| tx.blocking_send(item).is_ok();
+fn walk(path: &Path, limits: &Limits, tx: &Sender) -> bool {
+    let send = |item: Item| tx.send(item);
     let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) => return send(io_refusal(path, &e)),
@@ -630,7 +672,7 @@ fn read_head(file: &mut File, head: &mut [u8]) -> usize {
 
 fn item(r: Result<Unpacked, ReportError>) -> Item {
     match r {
-        Ok(u) => Item::Found(Box::new(u)),
+        Ok(u) => Item::Found(Box::new(u), None),
         Err(e) => Item::Refused(e),
     }
 }
