@@ -1,11 +1,12 @@
 //! `ward reports`: ingest DMARC aggregate, DMARC failure and SMTP TLS reports into the
 //! store, and summarise what they say.
 //!
-//! Ingestion streams: a blocking thread walks the sources and unpacks one input at a
-//! time ([`ward_reports::unpack`]), handing each report through a short channel to the
-//! task that stores it. Memory is bounded by the largest single input (an mbox is read
-//! message by message), never by the size of the corpus. One refused report is named
-//! and counted; the batch goes on.
+//! Ingestion streams: the sources are listed as units (files, Maildirs), a few blocking
+//! threads unpack one unit at a time each ([`ward_reports::unpack`]) and hand reports
+//! through their own channels to the task that stores them, in source order. Memory is
+//! bounded by one input per thread (an mbox is read message by message) and a budget of
+//! parsed records per thread, never by the size of the corpus. One refused report is
+//! named and counted; the batch goes on.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
