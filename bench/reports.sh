@@ -46,11 +46,14 @@ measure() { # name corpora command...   (corpora: "a" or "a b")
     reports=$(( reports + $(grep -o '^[0-9]*' "$WORK/corpus-$c.txt") ))
   done
   read -r wall rss < <(tail -1 "$t")
+  echo "$bytes $reports $wall $rss" > "$WORK/figures-$tag"
   awk -v n="$name" -v b="$bytes" -v r="$reports" -v w="$wall" -v m="$rss" 'BEGIN {
     printf "| %-16s | %8.1f | %7d | %8.2f | %9.2f | %9.1f | %9.1f |\n",
       n, b/1e6, r, w, b/1e6/w, r/w, m/1024 }'
 }
 
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'); load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs"
+echo
 echo "| run              | MB disk  | reports | wall (s) | MB/s      | reports/s | peak MiB  |"
 echo "|------------------|----------|---------|----------|-----------|-----------|-----------|"
 rm -f "$WORK"/ward-*.db*
@@ -59,6 +62,18 @@ measure "ward A+B" "a b" "$WARD" reports ingest --db "$WORK/ward-ab.db" "$WORK/c
 if [ -z "${SKIP_PARSEDMARC:-}" ]; then
   rm -rf "$WORK/parsedmarc-out"
   measure "parsedmarc A" "a" "$PARSEDMARC" --offline -s -r -o "$WORK/parsedmarc-out" "$WORK/corpus-a"
+fi
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -z "${SKIP_PARSEDMARC:-}" ]; then
+  # The ratios the issue asks about, from this run's figures only.
+  read -r _ _ ward_wall ward_rss < "$WORK/figures-ward A-a"
+  read -r _ _ ab_wall ab_rss < "$WORK/figures-ward A+B-ab"
+  read -r _ _ pm_wall pm_rss < "$WORK/figures-parsedmarc A-a"
+  awk -v w="$ward_wall" -v p="$pm_wall" -v wm="$ward_rss" -v pm="$pm_rss" -v abm="$ab_rss" 'BEGIN {
+    printf "throughput: ward %.1fx parsedmarc (goal 100x)\n", p / w
+    printf "peak memory: ward 1/%.0f of parsedmarc (goal at most 1/20)\n", pm / wm
+    printf "memory, twice the corpus: %.1f MiB for A, %.1f MiB for A+B\n", wm / 1024, abm / 1024 }'
 fi
 echo
 echo "ward A:     $(cat "$WORK/out-ward A-a")"

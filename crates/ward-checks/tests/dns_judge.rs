@@ -13,6 +13,7 @@ fn judge(obs: serde_json::Value, size: SizeClass) -> Vec<Finding> {
         domain: obs.domain.clone(),
         roles: vec![Role::Mail, Role::Web],
         dkim_selectors: vec![],
+        reported_dkim_selectors: Vec::new(),
     };
     let direct = dns::judge(&Context {
         asset: &asset,

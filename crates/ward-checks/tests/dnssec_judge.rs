@@ -100,6 +100,7 @@ fn judged(chains: Vec<DnssecChain>, extra: impl FnOnce(&mut AssetObservation)) -
         domain: DOMAIN.into(),
         roles: vec![Role::Mail, Role::Web],
         dkim_selectors: vec![],
+        reported_dkim_selectors: vec![],
     };
     let mut obs = AssetObservation::new(DOMAIN, NOW);
     obs.dnssec = chains;

@@ -57,6 +57,7 @@ fn asset(domain: &str, roles: &[Role], selectors: &[&str]) -> Asset {
         domain: domain.into(),
         roles: roles.to_vec(),
         dkim_selectors: selectors.iter().map(|s| (*s).to_owned()).collect(),
+        reported_dkim_selectors: Vec::new(),
     }
 }
 
@@ -374,4 +375,48 @@ fn wildcard_txt_is_not_a_dkim_key_and_a_wildcard_key_counts_once() {
         summary(&f, "dkim.present"),
         "every DKIM key found for party.example is revoked (selector(s) *): its mail cannot be DKIM-signed"
     );
+}
+
+#[test]
+fn selectors_from_reports_are_asked_even_without_a_domainkey_name_but_never_fail() {
+    // The reports showed mail verified with `news`: it is asked even though the parent
+    // name is (wrongly) NXDOMAIN, like an inventory selector...
+    let mut reported = asset(D, &[Role::Mail], &[]);
+    reported.reported_dkim_selectors = vec!["News".into(), "bad selector".into()];
+    let (o, f) = run(&reported, vec![nx("_domainkey.party.example", "TXT")]);
+    let asked: Vec<&str> = o
+        .dns
+        .iter()
+        .filter(|l| l.name.ends_with("._domainkey.party.example"))
+        .map(|l| l.name.as_str())
+        .collect();
+    assert_eq!(asked, ["news._domainkey.party.example"]);
+    // ...but, unlike one, a missing key there is not a failure: keys rotate, and the
+    // reports look back.
+    assert_eq!(status(&f, "dkim.present"), Status::Info);
+    // Found, the summary says the reports led to it.
+    let ed = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+    let (_, f) = run(
+        &reported,
+        vec![
+            nx("_domainkey.party.example", "TXT"),
+            answer("news._domainkey.party.example", "TXT", &[ed]),
+        ],
+    );
+    assert_eq!(status(&f, "dkim.present"), Status::Pass);
+    let summary = &f.iter().find(|(c, ..)| c == "dkim.present").unwrap().2;
+    assert_eq!(
+        summary,
+        "party.example publishes DKIM keys at selector(s) news (news known from the domain's DMARC reports)"
+    );
+    // A built-in selector the reports also show is asked once.
+    let mut both = asset(D, &[Role::Mail], &[]);
+    both.reported_dkim_selectors = vec!["selector1".into()];
+    let (o, _) = run(&both, vec![nodata("_domainkey.party.example", "TXT")]);
+    let times = o
+        .dns
+        .iter()
+        .filter(|l| l.name == "selector1._domainkey.party.example")
+        .count();
+    assert_eq!(times, 1);
 }

@@ -74,6 +74,7 @@ fn asset(role: Role) -> Asset {
         domain: D.into(),
         roles: vec![role],
         dkim_selectors: Vec::new(),
+        reported_dkim_selectors: Vec::new(),
     }
 }
 

@@ -132,6 +132,7 @@ fn run(role: Role, scans: Vec<TlsScan>) -> Vec<(String, Status)> {
         domain: "example.org".into(),
         roles: vec![role],
         dkim_selectors: vec![],
+        reported_dkim_selectors: Vec::new(),
     };
     let obs = AssetObservation {
         tls: scans,
@@ -375,6 +376,7 @@ fn cert_finding(c: CertChainSeen) -> (Status, String, serde_json::Value) {
         domain: "example.org".into(),
         roles: vec![Role::Web],
         dkim_selectors: vec![],
+        reported_dkim_selectors: vec![],
     };
     let obs = AssetObservation {
         tls: vec![s],
@@ -529,6 +531,7 @@ fn cipher_evidence_shows_order_groups_dh_and_forward_secrecy() {
         domain: "example.org".into(),
         roles: vec![Role::Web],
         dkim_selectors: vec![],
+        reported_dkim_selectors: vec![],
     };
     let obs = AssetObservation {
         tls: vec![scan],

@@ -101,6 +101,7 @@ fn findings(web: WebObservation) -> Vec<Finding> {
         domain: D.into(),
         roles: vec![Role::Web],
         dkim_selectors: Vec::new(),
+        reported_dkim_selectors: Vec::new(),
     };
     let ctx = Context {
         asset: &a,
@@ -154,6 +155,7 @@ fn not_web_or_not_probed_gives_nothing() {
         domain: D.into(),
         roles: vec![Role::Web],
         dkim_selectors: Vec::new(),
+        reported_dkim_selectors: Vec::new(),
     };
     let ctx = Context {
         asset: &a,

@@ -16,6 +16,8 @@ use crate::signing::{Fault, Signed};
 use std::fmt::Write;
 use std::path::PathBuf;
 
+pub mod reports;
+
 /// The HQ's domain.
 pub const HQ_DOMAIN: &str = "exampleparty.example";
 
@@ -221,6 +223,22 @@ pub const CASES: &[Case] = &[
     Case {
         domain: "truro-exampleparty.example",
         what: "own mail server whose DANE TLSA record no longer matches its key",
+    },
+    Case {
+        domain: HQ_DOMAIN,
+        what: "reports: own MX, Microsoft 365 and a newsletter provider pass; a forwarder breaks SPF but keeps DKIM; DKIM selector news2026 known only from reports",
+    },
+    Case {
+        domain: "barnsley-exampleparty.example",
+        what: "reports: a spoofing source fails DMARC under p=none, and so does the branch's own mail; failure reports",
+    },
+    Case {
+        domain: "exampleparty-north.example",
+        what: "reports: a spoofing source stopped by quarantine",
+    },
+    Case {
+        domain: "bradford-exampleparty.example",
+        what: "TLS reports: the hosting company's MX served an expired certificate for three days",
     },
 ];
 
@@ -493,6 +511,11 @@ fn branch_mail(town: &str) -> String {
         }
         // Quarantine with no reports asked for.
         "bolton" => dmarc(&mut z, "v=DMARC1; p=quarantine"),
+        // Monitoring, and failure reports too: spoofed mail comes back as ARF reports.
+        "barnsley" => dmarc(
+            &mut z,
+            "v=DMARC1; p=none; fo=1; rua=mailto:dmarc@exampleparty.example; ruf=mailto:dmarc@exampleparty.example",
+        ),
         // Never set up.
         "preston" | "ashford" => {}
         _ => dmarc(&mut z, monitoring),
@@ -583,6 +606,13 @@ pub fn fixture() -> Fixture {
                 + &txt("_dmarc", "v=DMARC1; p=reject; adkim=s; rua=mailto:dmarc@exampleparty.example,mailto:agg@dmarc-reports.example")
                 + &txt("*._report._dmarc", "v=DMARC1")
                 + &txt("selector1._domainkey", &format!("v=DKIM1; k=rsa; p={RSA_2048}"))
+                // Microsoft 365 signs staff mail with selector2; the newsletter provider
+                // signs with a selector only the aggregate reports reveal.
+                + &txt("selector2._domainkey", &format!("v=DKIM1; k=rsa; p={RSA_2048}"))
+                + &txt(
+                    &format!("{}._domainkey", reports::REPORTED_ONLY_SELECTOR),
+                    &format!("v=DKIM1; k=rsa; p={RSA_2048}"),
+                )
                 + &txt("_mta-sts", "v=STSv1; id=2026110101")
                 + &txt("_smtp._tls", "v=TLSRPTv1; rua=mailto:tlsrpt@exampleparty.example")
                 + &txt("default._bimi", "v=BIMI1; l=https://exampleparty.example/logo.svg"),
@@ -607,6 +637,10 @@ pub fn fixture() -> Fixture {
             txt("exampleparty.example._report._dmarc", "v=DMARC1"),
         ),
     ];
+    // Reverse names of the senders in the demo's mail reports.
+    for (origin, body) in reports::REVERSE_ZONES {
+        zones.push(zone(origin, &hq_ns, body));
+    }
     for (id, _) in REGIONS {
         let mut body = String::from(
             "@ IN A 127.0.10.1\nwww IN A 127.0.10.1\n@ IN MX 10 mail.exampleparty.example.\n\

@@ -179,6 +179,7 @@ pub fn parse(source_name: &str, text: &str) -> Result<Vec<Organisation>, Invento
                 domain: name,
                 roles,
                 dkim_selectors: d.dkim_selectors,
+                reported_dkim_selectors: Vec::new(),
             });
         }
         out.push(Organisation {

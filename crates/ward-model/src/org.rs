@@ -80,6 +80,11 @@ pub struct Asset {
     /// DKIM selectors the owner told us about, beyond the well-known ones.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dkim_selectors: Vec<String>,
+    /// DKIM selectors the domain's DMARC aggregate reports show verifying its mail (a
+    /// scan with a store fills these in). They are asked about like the inventory's, but
+    /// a missing key at one is not a finding: keys rotate, reports look back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reported_dkim_selectors: Vec<String>,
 }
 
 impl Asset {

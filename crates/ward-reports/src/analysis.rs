@@ -285,6 +285,53 @@ pub struct Summary {
     pub findings: Vec<DomainFinding>,
 }
 
+impl Summary {
+    /// The findings about `domain` (`reports.unauthenticated_sources` when its aggregate
+    /// reports have data, `reports.tls_failures` when its TLS reports do).
+    pub fn findings_for(&self, domain: &str) -> Vec<Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.domain == domain)
+            .map(|f| f.finding.clone())
+            .collect()
+    }
+}
+
+/// Most selectors [`verified_selectors`] gives for one domain.
+pub const MAX_REPORTED_SELECTORS: usize = 10;
+
+/// The DKIM selectors that verified mail signed by each domain (`d=`), busiest first, at
+/// most [`MAX_REPORTED_SELECTORS`] per domain: what the DKIM check should ask about
+/// besides its built-in list. Selectors seen only failing are left out, since anyone can
+/// put any selector in a forged signature.
+pub fn verified_selectors(data: &ReportData) -> BTreeMap<String, Vec<String>> {
+    let mut by: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    for v in data.selectors.iter().filter(|v| v.result == "pass") {
+        let e = by
+            .entry(v.dkim_domain.as_str())
+            .or_default()
+            .entry(v.selector.as_str())
+            .or_default();
+        *e = e.saturating_add(v.count);
+    }
+    by.into_iter()
+        .filter(|(d, _)| !d.is_empty())
+        .map(|(d, sels)| {
+            let mut v: Vec<(&str, u64)> = sels.into_iter().collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let v = v
+                .into_iter()
+                .take(MAX_REPORTED_SELECTORS)
+                .map(|(s, _)| s.to_owned())
+                .collect();
+            (d.to_owned(), v)
+        })
+        .collect()
+}
+
+/// The check ids the analysis emits.
+pub const CHECKS: &[&str] = &["reports.unauthenticated_sources", "reports.tls_failures"];
+
 /// A finding and the domain it is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainFinding {
@@ -521,6 +568,7 @@ pub fn unauthenticated_sources(d: &DomainSummary) -> Finding {
         })
         .collect();
     let evidence = json!({
+        "phase": d.phase.as_str(),
         "messages": d.messages,
         "dmarc_pass": d.dmarc_pass,
         "policy": d.policy.as_ref().and_then(|p| p.p.clone()),
@@ -678,6 +726,36 @@ mod tests {
             phase(Some(&policy("reject", None, false)), 100, 98),
             Phase::Maintain
         );
+    }
+
+    #[test]
+    fn verified_selectors_leave_out_forged_ones_and_keep_the_busiest() {
+        let v = |dkim_domain: &str, selector: &str, result: &str, count: u64| SelectorVolume {
+            domain: "party.example".into(),
+            dkim_domain: dkim_domain.into(),
+            selector: selector.into(),
+            result: result.into(),
+            count,
+        };
+        let mut data = ReportData::default();
+        data.selectors.push(v("party.example", "s1", "pass", 5));
+        data.selectors.push(v("party.example", "news", "pass", 50));
+        data.selectors.push(v("party.example", "news", "fail", 2));
+        data.selectors
+            .push(v("party.example", "forged", "fail", 900));
+        data.selectors.push(v("esp.example", "k1", "pass", 7));
+        data.selectors.push(v("", "x", "pass", 7));
+        for i in 0..20 {
+            data.selectors
+                .push(v("many.example", &format!("m{i:02}"), "pass", i));
+        }
+        let got = verified_selectors(&data);
+        assert_eq!(got["party.example"], ["news", "s1"]);
+        assert_eq!(got["esp.example"], ["k1"]);
+        assert!(!got.contains_key(""));
+        let many = &got["many.example"];
+        assert_eq!(many.len(), MAX_REPORTED_SELECTORS);
+        assert_eq!(many[0], "m19");
     }
 
     #[test]

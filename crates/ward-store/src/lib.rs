@@ -7,6 +7,7 @@
 //! Each asset of a scan is stored in one transaction, so an interrupted scan leaves
 //! whole assets behind, never half of one, and the scan stays marked `running`.
 
+mod raw;
 mod reports;
 
 pub use reports::{ReportFilter, Saved, StoredReport};
@@ -49,6 +50,16 @@ pub enum StoreError {
         location: String,
         /// The migrator's error.
         source: sqlx::migrate::MigrateError,
+    },
+    /// SQLite refused a write made with direct calls (storing mail reports).
+    #[error("database {location}: {message} (SQLite result code {code})")]
+    Sqlite {
+        /// The file or URL.
+        location: String,
+        /// SQLite's result code.
+        code: i32,
+        /// SQLite's message.
+        message: String,
     },
     /// A stored value could not be read back (the file was edited by hand, or is from a
     /// newer ward).

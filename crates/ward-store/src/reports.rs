@@ -15,6 +15,9 @@ use ward_reports::analysis::{
 };
 use ward_reports::{AggregateReport, Report, ReportKind, TlsReport, Unpacked};
 
+use std::ffi::CStr;
+
+use crate::raw::{Db, SqliteError, Value as RawValue};
 use crate::{Store, StoreError, ts};
 
 /// What [`Store::save_report`] did.
@@ -109,9 +112,6 @@ fn normal_domain(d: &str) -> String {
     d.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// Aggregate records written by one INSERT (13 values each; SQLite allows 32766).
-const RECORDS_PER_STATEMENT: usize = 500;
-
 /// The filter of report queries: `?1` the domain (or NULL), `?2` the earliest end time.
 macro_rules! report_where {
     () => {
@@ -126,176 +126,240 @@ macro_rules! tls_where {
     };
 }
 
+const BEGIN: &CStr = c"BEGIN";
+const COMMIT: &CStr = c"COMMIT";
+const ROLLBACK: &CStr = c"ROLLBACK";
+
+const INSERT_REPORT: &str = "INSERT INTO reports (kind, reporter_org, reporter_email, report_id, \
+     begin_ts, end_ts, domain, source, ingested_at, policy_p, policy_sp, policy_pct, \
+     policy_testing, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     ON CONFLICT (kind, reporter_org, reporter_email, report_id, begin_ts, end_ts) DO NOTHING \
+     RETURNING id";
+
+const INSERT_RECORD: &str = "INSERT INTO aggregate_records (report, position, source_ip, count, \
+     disposition, dkim, spf, header_from, envelope_from, envelope_to, reasons, dkim_results, \
+     spf_results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+const INSERT_TLS_POLICY: &str = "INSERT INTO tls_policies (report, position, policy_type, \
+     policy_domain, mx_hosts, successful, failed) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+const INSERT_TLS_FAILURE: &str = "INSERT INTO tls_failures (report, policy, position, \
+     result_type, sending_mta_ip, receiving_mx_hostname, receiving_mx_helo, receiving_ip, \
+     failed_count, failure_reason_code, additional_information) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// Why [`write_report`] stopped: SQLite refused, or a value could not be encoded.
+enum WriteError {
+    Sqlite(SqliteError),
+    Encode(&'static str, String),
+}
+
+impl From<SqliteError> for WriteError {
+    fn from(e: SqliteError) -> Self {
+        WriteError::Sqlite(e)
+    }
+}
+
+/// A report's JSON document: aggregate reports without their records (those are rows).
+fn document(report: &Report) -> Result<String, WriteError> {
+    match report {
+        Report::Aggregate(a) => serde_json::to_string(&AggregateHead {
+            namespace: &a.namespace,
+            version: &a.version,
+            report_metadata: &a.report_metadata,
+            policy_published: &a.policy_published,
+            extensions: &a.extensions,
+        }),
+        Report::Failure(f) => serde_json::to_string(f),
+        Report::Tls(t) => serde_json::to_string(t),
+    }
+    .map_err(|e| WriteError::Encode("report document", e.to_string()))
+}
+
+/// Writes one report in the transaction the caller opened; `None` when a report with
+/// the same key is already stored (then nothing was written).
+fn write_report(
+    db: &Db<'_>,
+    found: &Unpacked,
+    document: &str,
+    ingested_at: &str,
+) -> Result<Option<i64>, WriteError> {
+    use RawValue::{Int, Text};
+    let report = &found.report;
+    let key = report.key();
+    let policy = match report {
+        Report::Aggregate(a) => Some(&a.policy_published),
+        _ => None,
+    };
+    let domain = report_domain(report);
+    let mut insert = db.prepare(INSERT_REPORT)?;
+    insert.bind(&[
+        Text(Some(kind_str(key.kind))),
+        Text(Some(&key.reporter_org)),
+        Text(Some(key.reporter_email.as_deref().unwrap_or(""))),
+        Text(Some(&key.report_id)),
+        Int(key.begin),
+        Int(key.end),
+        Text(Some(&domain)),
+        Text(Some(&found.source)),
+        Text(Some(ingested_at)),
+        Text(policy.and_then(|p| p.p.as_ref()).map(|p| p.as_str())),
+        Text(policy.and_then(|p| p.sp.as_ref()).map(|p| p.as_str())),
+        match policy.and_then(|p| p.pct) {
+            Some(pct) => Int(i64::from(pct)),
+            None => Text(None),
+        },
+        match policy.and_then(|p| p.testing) {
+            Some(t) => Int(i64::from(t)),
+            None => Text(None),
+        },
+        Text(Some(document)),
+    ])?;
+    let Some(id) = insert.run()? else {
+        return Ok(None);
+    };
+    match report {
+        Report::Aggregate(a) => write_records(db, id, a)?,
+        Report::Tls(t) => write_tls(db, id, t)?,
+        Report::Failure(_) => {}
+    }
+    Ok(Some(id))
+}
+
+/// The records of an aggregate report: one prepared statement, bound and run per record,
+/// reusing one buffer for the JSON columns.
+fn write_records(db: &Db<'_>, id: i64, a: &AggregateReport) -> Result<(), WriteError> {
+    use RawValue::{Int, Text};
+    let mut stmt = db.prepare(INSERT_RECORD)?;
+    let mut json: Vec<u8> = Vec::new();
+    let mut ip = String::new();
+    for (i, r) in a.records.iter().enumerate() {
+        let pe = &r.row.policy_evaluated;
+        let encode = |e: serde_json::Error| WriteError::Encode("aggregate record", e.to_string());
+        json.clear();
+        serde_json::to_writer(&mut json, &pe.reasons).map_err(encode)?;
+        let ends = json.len();
+        serde_json::to_writer(&mut json, &r.auth_results.dkim).map_err(encode)?;
+        let endd = json.len();
+        serde_json::to_writer(&mut json, &r.auth_results.spf).map_err(encode)?;
+        // serde_json writes UTF-8; checking costs a pass over a few hundred bytes.
+        let text = std::str::from_utf8(&json)
+            .map_err(|e| WriteError::Encode("aggregate record", e.to_string()))?;
+        let (reasons, rest) = text.split_at(ends);
+        let (dkim, spf) = rest.split_at(endd - ends);
+        ip.clear();
+        {
+            use std::fmt::Write as _;
+            let _ = write!(ip, "{}", r.row.source_ip);
+        }
+        let header_from = r.identifiers.header_from.as_deref().map(normal_domain);
+        stmt.bind(&[
+            Int(id),
+            Int(i as i64),
+            Text(Some(&ip)),
+            Int(int(r.row.count)),
+            Text(pe.disposition.as_ref().map(|d| d.as_str())),
+            Text(pe.dkim.as_ref().map(|d| d.as_str())),
+            Text(pe.spf.as_ref().map(|d| d.as_str())),
+            Text(header_from.as_deref()),
+            Text(r.identifiers.envelope_from.as_deref()),
+            Text(r.identifiers.envelope_to.as_deref()),
+            Text(Some(reasons)),
+            Text(Some(dkim)),
+            Text(Some(spf)),
+        ])?;
+        stmt.run()?;
+    }
+    Ok(())
+}
+
+/// The policies of a TLS report and their failure details.
+fn write_tls(db: &Db<'_>, id: i64, t: &TlsReport) -> Result<(), WriteError> {
+    use RawValue::{Int, Text};
+    let mut policy = db.prepare(INSERT_TLS_POLICY)?;
+    let mut failure = db.prepare(INSERT_TLS_FAILURE)?;
+    for (i, p) in t.policies.iter().enumerate() {
+        let mx = serde_json::to_string(&p.policy.mx_host)
+            .map_err(|e| WriteError::Encode("mx hosts", e.to_string()))?;
+        let policy_domain = normal_domain(p.policy.policy_domain.as_deref().unwrap_or(""));
+        policy.bind(&[
+            Int(id),
+            Int(i as i64),
+            Text(Some(p.policy.policy_type.as_str())),
+            Text(Some(&policy_domain)),
+            Text(Some(&mx)),
+            Int(int(p.summary.total_successful_session_count)),
+            Int(int(p.summary.total_failure_session_count)),
+        ])?;
+        policy.run()?;
+        for (j, f) in p.failure_details.iter().enumerate() {
+            let mx_name = f.receiving_mx_hostname.as_deref().map(normal_domain);
+            failure.bind(&[
+                Int(id),
+                Int(i as i64),
+                Int(j as i64),
+                Text(Some(f.result_type.as_str())),
+                Text(f.sending_mta_ip.as_deref()),
+                Text(mx_name.as_deref()),
+                Text(f.receiving_mx_helo.as_deref()),
+                Text(f.receiving_ip.as_deref()),
+                Int(int(f.failed_session_count)),
+                Text(f.failure_reason_code.as_deref()),
+                Text(f.additional_information.as_deref()),
+            ])?;
+            failure.run()?;
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Stores one report and its rows in one transaction; or, if a report with the same
     /// key ([`Report::key`]) is already stored, writes nothing and says so.
+    ///
+    /// The writing is done with direct SQLite calls on a connection sqlx lends us (see
+    /// `raw.rs` for why): one hand-over to sqlx's worker per report, not per statement.
     pub async fn save_report(
         &self,
         found: &Unpacked,
         ingested_at: OffsetDateTime,
     ) -> Result<Saved, StoreError> {
-        let report = &found.report;
-        let key = report.key();
-        let document = match report {
-            Report::Aggregate(a) => serde_json::to_string(&AggregateHead {
-                namespace: &a.namespace,
-                version: &a.version,
-                report_metadata: &a.report_metadata,
-                policy_published: &a.policy_published,
-                extensions: &a.extensions,
-            }),
-            Report::Failure(f) => serde_json::to_string(f),
-            Report::Tls(t) => serde_json::to_string(t),
-        }
-        .map_err(|e| self.corrupt("report document")(e.to_string()))?;
-        let policy = match report {
-            Report::Aggregate(a) => Some(&a.policy_published),
-            _ => None,
+        let document = document(&found.report).map_err(|e| self.write_error(e))?;
+        let ingested_at = ts(ingested_at);
+        let mut conn = self.pool.acquire().await.map_err(self.db())?;
+        let mut lock = conn.lock_handle().await.map_err(self.db())?;
+        // No await from here on: the connection is ours, synchronously, until `lock` goes.
+        let db = Db::new(&mut lock);
+        db.exec(BEGIN).map_err(|e| self.sqlite(e))?;
+        let written = write_report(&db, found, &document, &ingested_at);
+        let outcome = match written {
+            Ok(Some(id)) => db.exec(COMMIT).map(|()| Saved::Stored(id)),
+            Ok(None) => db.exec(ROLLBACK).map(|()| Saved::Duplicate),
+            Err(e) => {
+                // Nothing of the report stays; the first error is the one to report.
+                let _ = db.exec(ROLLBACK);
+                return Err(self.write_error(e));
+            }
         };
-        let mut tx = self.pool.begin().await.map_err(self.db())?;
-        let row = sqlx::query(
-            "INSERT INTO reports (kind, reporter_org, reporter_email, report_id, begin_ts, end_ts, \
-             domain, source, ingested_at, policy_p, policy_sp, policy_pct, policy_testing, document) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (kind, reporter_org, reporter_email, report_id, begin_ts, end_ts) DO NOTHING \
-             RETURNING id",
-        )
-        .bind(kind_str(key.kind))
-        .bind(&key.reporter_org)
-        .bind(key.reporter_email.as_deref().unwrap_or(""))
-        .bind(&key.report_id)
-        .bind(key.begin)
-        .bind(key.end)
-        .bind(report_domain(report))
-        .bind(&found.source)
-        .bind(ts(ingested_at))
-        .bind(policy.and_then(|p| p.p.as_ref()).map(|p| p.as_str().to_owned()))
-        .bind(policy.and_then(|p| p.sp.as_ref()).map(|p| p.as_str().to_owned()))
-        .bind(policy.and_then(|p| p.pct).map(i64::from))
-        .bind(policy.and_then(|p| p.testing).map(i64::from))
-        .bind(document)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(self.db())?;
-        let Some(row) = row else {
-            tx.rollback().await.map_err(self.db())?;
-            return Ok(Saved::Duplicate);
-        };
-        let id: i64 = row.get(0);
-        match report {
-            Report::Aggregate(a) => self.save_records(&mut tx, id, a).await?,
-            Report::Tls(t) => self.save_tls(&mut tx, id, t).await?,
-            Report::Failure(_) => {}
-        }
-        tx.commit().await.map_err(self.db())?;
-        Ok(Saved::Stored(id))
+        outcome.map_err(|e| {
+            let _ = db.exec(ROLLBACK);
+            self.sqlite(e)
+        })
     }
 
-    async fn save_records(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        id: i64,
-        a: &AggregateReport,
-    ) -> Result<(), StoreError> {
-        // Many rows per statement: one round trip to SQLite's worker per batch, not per
-        // row, which is most of the cost of a large report. The statements are not kept
-        // prepared: each row count is a different statement, and a cache full of large
-        // ones made memory grow with the variety of report sizes.
-        for (n, chunk) in a.records.chunks(RECORDS_PER_STATEMENT).enumerate() {
-            let first = n * RECORDS_PER_STATEMENT;
-            let mut json = Vec::with_capacity(chunk.len());
-            for r in chunk {
-                let enc = |v: Result<String, serde_json::Error>| {
-                    v.map_err(|e| self.corrupt("aggregate record")(e.to_string()))
-                };
-                json.push((
-                    enc(serde_json::to_string(&r.row.policy_evaluated.reasons))?,
-                    enc(serde_json::to_string(&r.auth_results.dkim))?,
-                    enc(serde_json::to_string(&r.auth_results.spf))?,
-                ));
-            }
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO aggregate_records (report, position, source_ip, count, disposition, \
-                 dkim, spf, header_from, envelope_from, envelope_to, reasons, dkim_results, \
-                 spf_results) ",
-            );
-            q.push_values(
-                chunk.iter().zip(json).enumerate(),
-                |mut b, (i, (r, (reasons, dkim, spf)))| {
-                    let pe = &r.row.policy_evaluated;
-                    b.push_bind(id)
-                        .push_bind((first + i) as i64)
-                        .push_bind(r.row.source_ip.to_string())
-                        .push_bind(int(r.row.count))
-                        .push_bind(pe.disposition.as_ref().map(|d| d.as_str().to_owned()))
-                        .push_bind(pe.dkim.as_ref().map(|d| d.as_str().to_owned()))
-                        .push_bind(pe.spf.as_ref().map(|d| d.as_str().to_owned()))
-                        .push_bind(r.identifiers.header_from.as_deref().map(normal_domain))
-                        .push_bind(r.identifiers.envelope_from.clone())
-                        .push_bind(r.identifiers.envelope_to.clone())
-                        .push_bind(reasons)
-                        .push_bind(dkim)
-                        .push_bind(spf);
-                },
-            );
-            q.build()
-                .persistent(false)
-                .execute(&mut **tx)
-                .await
-                .map_err(self.db())?;
+    fn sqlite(&self, e: SqliteError) -> StoreError {
+        StoreError::Sqlite {
+            location: self.location.clone(),
+            code: e.code,
+            message: e.message,
         }
-        Ok(())
     }
 
-    async fn save_tls(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        id: i64,
-        t: &TlsReport,
-    ) -> Result<(), StoreError> {
-        for (i, p) in t.policies.iter().enumerate() {
-            let mx = serde_json::to_string(&p.policy.mx_host)
-                .map_err(|e| self.corrupt("mx hosts")(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO tls_policies (report, position, policy_type, policy_domain, mx_hosts, \
-                 successful, failed) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(id)
-            .bind(i as i64)
-            .bind(p.policy.policy_type.as_str())
-            .bind(normal_domain(
-                p.policy.policy_domain.as_deref().unwrap_or(""),
-            ))
-            .bind(mx)
-            .bind(int(p.summary.total_successful_session_count))
-            .bind(int(p.summary.total_failure_session_count))
-            .execute(&mut **tx)
-            .await
-            .map_err(self.db())?;
-            for (j, f) in p.failure_details.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO tls_failures (report, policy, position, result_type, sending_mta_ip, \
-                     receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_count, \
-                     failure_reason_code, additional_information) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(id)
-                .bind(i as i64)
-                .bind(j as i64)
-                .bind(f.result_type.as_str())
-                .bind(f.sending_mta_ip.as_deref())
-                .bind(f.receiving_mx_hostname.as_deref().map(normal_domain))
-                .bind(f.receiving_mx_helo.as_deref())
-                .bind(f.receiving_ip.as_deref())
-                .bind(int(f.failed_session_count))
-                .bind(f.failure_reason_code.as_deref())
-                .bind(f.additional_information.as_deref())
-                .execute(&mut **tx)
-                .await
-                .map_err(self.db())?;
-            }
+    fn write_error(&self, e: WriteError) -> StoreError {
+        match e {
+            WriteError::Sqlite(e) => self.sqlite(e),
+            WriteError::Encode(what, detail) => self.corrupt(what)(detail),
         }
-        Ok(())
     }
 
     /// Every stored report with the number of rows stored with it, in the order stored.

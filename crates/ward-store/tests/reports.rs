@@ -172,3 +172,62 @@ async fn a_report_is_stored_once_with_all_its_rows_and_sums_back_exactly() {
     assert_eq!(recent.aggregate_reports, 1);
     assert_eq!(recent.sources, vec![sv("192.0.2.1", true, false, 7)]);
 }
+
+/// A write SQLite refuses part-way through a report rolls the whole report back, names
+/// SQLite's reason, and leaves the connection fit for the next report.
+#[tokio::test]
+async fn a_refused_write_leaves_nothing_of_the_report_and_the_store_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let store = Store::open_sqlite(&path).await.unwrap();
+    // Another connection makes SQLite refuse the fourth record of any report.
+    let other = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse BEFORE INSERT ON aggregate_records WHEN NEW.position = 3 \
+         BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+    )
+    .execute(&other)
+    .await
+    .unwrap();
+    let now = time::OffsetDateTime::UNIX_EPOCH;
+    let rows: Vec<(String, u64)> = (0..6).map(|i| (format!("192.0.2.{i}"), 1)).collect();
+    let recs: Vec<(&str, u64, &str, &str, &str)> = rows
+        .iter()
+        .map(|(ip, n)| (ip.as_str(), *n, "pass", "pass", "s1"))
+        .collect();
+    let big = aggregate("big", 1_767_225_600, &recs);
+    match store.save_report(&big, now).await {
+        Err(ward_store::StoreError::Sqlite { message, .. }) => {
+            assert_eq!(message, "refused by test")
+        }
+        other => panic!("expected SQLite's refusal, got {other:?}"),
+    }
+    assert_eq!(store.stored_reports().await.unwrap(), vec![]);
+    // A report the trigger lets through is stored on the same store: no transaction
+    // was left open.
+    let small = aggregate("small", 1_767_225_600, &recs[..2]);
+    assert!(matches!(
+        store.save_report(&small, now).await.unwrap(),
+        Saved::Stored(_)
+    ));
+    sqlx::query("DROP TRIGGER refuse")
+        .execute(&other)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.save_report(&big, now).await.unwrap(),
+        Saved::Stored(_)
+    ));
+    let stored: Vec<(String, i64)> = store
+        .stored_reports()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.report_id, r.rows))
+        .collect();
+    assert_eq!(stored, [("small".to_owned(), 2), ("big".to_owned(), 6)]);
+    other.close().await;
+    store.close().await;
+}

@@ -236,6 +236,7 @@ async fn main() -> anyhow::Result<()> {
             domain: name(i),
             roles: vec![Role::Mail],
             dkim_selectors: Vec::new(),
+            reported_dkim_selectors: Vec::new(),
         })
         .collect();
     let before = peak_kib();

@@ -36,7 +36,8 @@ pub enum Command {
     /// Run the built-in simulated party on loopback, scan it, store and report.
     ///
     /// Needs no network and no root: the lab's DNS, web and mail servers listen on
-    /// 127.0.0.0/8. Writes ward-demo.db and ward-demo-report.html.
+    /// 127.0.0.0/8. Stores a week of generated DMARC and TLS reports for the party, then
+    /// scans it and summarises the reports. Writes ward-demo.db and ward-demo-report.html.
     Demo(DemoArgs),
     /// Run the lab in the foreground and print how to scan it.
     ///
@@ -136,7 +137,9 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Store the scan in this SQLite database (created if missing).
+    /// Store the scan in this SQLite database (created if missing). Mail reports stored
+    /// there (`ward reports ingest`) from the last 30 days add their findings to each
+    /// domain, and the DKIM selectors they show are checked too.
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Exit with status 1 when a finding of this severity or worse is found.

@@ -193,6 +193,7 @@ async fn scan_cmd(args: cli::ScanArgs) -> anyhow::Result<WardExit> {
                 domain,
                 roles: vec![Role::Mail, Role::Web],
                 dkim_selectors: Vec::new(),
+                reported_dkim_selectors: Vec::new(),
             });
         }
         orgs.push(Organisation {
@@ -225,7 +226,7 @@ async fn scan_cmd(args: cli::ScanArgs) -> anyhow::Result<WardExit> {
         }
         None => None,
     };
-    let report = scan::run(&prober, targets, store.as_ref()).await?;
+    let (report, _) = scan::run(&prober, targets, store.as_ref()).await?;
     if let Some(s) = store {
         s.close().await;
     }
@@ -289,7 +290,26 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
     }
     let store = ward_store::Store::open_sqlite(&args.db).await?;
     store.save_organisations(&orgs).await?;
-    let report = scan::run(&prober, scan::targets(&orgs), Some(&store)).await?;
+    // The mail reports the party received last week, stored the way `ward reports ingest`
+    // stores them, before the scan so that it takes them into account.
+    let now = time::OffsetDateTime::now_utc();
+    let inputs = ward_lab::demo::reports::generate(now.unix_timestamp())
+        .into_iter()
+        .map(|r| reports_cmd::Input::Bytes {
+            name: r.name,
+            bytes: r.bytes,
+        })
+        .collect();
+    let counts = reports_cmd::ingest_inputs(&store, inputs, &indicatif::ProgressBar::hidden(), now)
+        .await
+        .map_err(|(e, _)| e)?;
+    if counts.failures > 0 {
+        anyhow::bail!(
+            "{} of the demo's generated mail reports were refused",
+            counts.failures
+        );
+    }
+    let (report, from_reports) = scan::run(&prober, scan::targets(&orgs), Some(&store)).await?;
     store.close().await;
     lab.stop();
 
@@ -298,6 +318,18 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
     store.close().await;
     print_report(args.format, &report, &orgs)?;
     if args.format == Format::Table {
+        if let Some(r) = &from_reports {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Mail reports received in the last {} days (DMARC aggregate and failure reports, SMTP TLS reports):",
+                ward_lab::demo::reports::DAYS
+            )?;
+            reports_cmd::write_summary(&mut out, r.summary())?;
+            out.flush()?;
+        }
         println!();
         let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         println!(

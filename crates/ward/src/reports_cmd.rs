@@ -1,11 +1,12 @@
 //! `ward reports`: ingest DMARC aggregate, DMARC failure and SMTP TLS reports into the
 //! store, and summarise what they say.
 //!
-//! Ingestion streams: a blocking thread walks the sources and unpacks one input at a
-//! time ([`ward_reports::unpack`]), handing each report through a short channel to the
-//! task that stores it. Memory is bounded by the largest single input (an mbox is read
-//! message by message), never by the size of the corpus. One refused report is named
-//! and counted; the batch goes on.
+//! Ingestion streams: the sources are listed as units (files, Maildirs), a few blocking
+//! threads unpack one unit at a time each ([`ward_reports::unpack`]) and hand reports
+//! through their own channels to the task that stores them, in source order. Memory is
+//! bounded by one input per thread (an mbox is read message by message) and a budget of
+//! parsed records per thread, never by the size of the corpus. One refused report is
+//! named and counted; the batch goes on.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -13,7 +14,6 @@ use std::io::{BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use time::OffsetDateTime;
@@ -121,20 +121,76 @@ pub async fn run(args: ReportsArgs) -> anyhow::Result<WardExit> {
     }
 }
 
-/// What the walking thread hands to the storing task.
+/// What a parsing thread hands to the storing task.
 enum Item {
-    /// The total size of the sources, for the progress bar.
-    Total(u64),
     /// A report found.
-    Found(Box<Unpacked>),
+    /// A report found, with the share of its thread's budget it holds until stored.
+    Found(Box<Unpacked>, Option<tokio::sync::OwnedSemaphorePermit>),
     /// An input refused.
     Refused(ReportError),
     /// A file was read to the end; its size.
     Done(u64),
+    /// The unit of work is finished; the next one comes from the next parser.
+    EndOfUnit,
 }
 
-/// Reports in flight between the walker and the store.
-const IN_FLIGHT: usize = 4;
+/// Items in flight between each parsing thread and the store (reports are bounded
+/// further by [`RECORDS_IN_FLIGHT`]).
+const IN_FLIGHT: usize = 256;
+
+/// Aggregate records (a report counts at least one) a parsing thread may have parsed and
+/// not yet stored. Enough for a thread to run well ahead while another parses a large
+/// mbox, yet memory stays a few megabytes per thread whatever the corpus; a report larger
+/// than this goes alone.
+const RECORDS_IN_FLIGHT: u32 = 20_000;
+
+/// The sending end of one parsing thread: a channel, and the thread's budget of records.
+struct Sender {
+    tx: tokio::sync::mpsc::Sender<Item>,
+    budget: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Sender {
+    /// Sends an item, first waiting for budget if it is a report. False once the store
+    /// has gone.
+    fn send(&self, item: Item) -> bool {
+        let item = match item {
+            Item::Found(u, _) => {
+                let records = match &u.report {
+                    ward_reports::Report::Aggregate(a) => a.records.len(),
+                    _ => 1,
+                };
+                let weight = u32::try_from(records)
+                    .unwrap_or(u32::MAX)
+                    .clamp(1, RECORDS_IN_FLIGHT);
+                let permit = futures::executor::block_on(
+                    std::sync::Arc::clone(&self.budget).acquire_many_owned(weight),
+                );
+                match permit {
+                    Ok(p) => Item::Found(u, Some(p)),
+                    Err(_) => return false,
+                }
+            }
+            other => other,
+        };
+        self.tx.blocking_send(item).is_ok()
+    }
+}
+
+/// Most parsing threads, whatever the machine has.
+const MAX_PARSERS: usize = 4;
+
+/// One piece of work for a parsing thread, in the order the sources name them.
+enum Unit {
+    /// A file (plain, compressed, a message or an mbox).
+    File(PathBuf),
+    /// A Maildir, read as one unit.
+    Maildir(PathBuf),
+    /// Bytes already in memory.
+    Bytes { name: String, bytes: Vec<u8> },
+    /// A source that could not be read (its refusal).
+    Unreadable(PathBuf, std::io::Error),
+}
 
 /// The closing count of an ingestion.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +198,169 @@ pub struct Counts {
     pub stored: u64,
     pub duplicates: u64,
     pub failures: u64,
+}
+
+/// One input to [`ingest_inputs`].
+pub enum Input {
+    /// A file, folder, mbox file or Maildir.
+    Path(PathBuf),
+    /// Bytes already in memory (the demo's generated reports), under a name.
+    Bytes {
+        /// The name refusals and stored reports give as their source.
+        name: String,
+        /// The input, in any format a file may have.
+        bytes: Vec<u8>,
+    },
+}
+
+/// Stores every report in `inputs`: the path `ward reports ingest` and `ward demo` share.
+/// A blocking thread walks and unpacks the inputs and hands reports through a short
+/// channel to this task, which stores them one transaction each. Refusals are printed
+/// and counted; a database error stops the run and comes back with the counts so far.
+pub async fn ingest_inputs(
+    store: &Store,
+    inputs: Vec<Input>,
+    bar: &ProgressBar,
+    now: OffsetDateTime,
+) -> Result<Counts, (anyhow::Error, Counts)> {
+    let mut counts = Counts::default();
+    // The sources become a list of units (files, Maildirs, in-memory inputs) in the
+    // order a single walk would meet them.
+    let planned = tokio::task::spawn_blocking(move || {
+        let mut units = Vec::new();
+        let mut total = 0u64;
+        for input in inputs {
+            match input {
+                Input::Path(p) => {
+                    total += size_of(&p, true);
+                    plan(&p, true, &mut units);
+                }
+                Input::Bytes { name, bytes } => {
+                    total += bytes.len() as u64;
+                    units.push(Unit::Bytes { name, bytes });
+                }
+            }
+        }
+        (units, total)
+    })
+    .await;
+    let (units, total) = match planned {
+        Ok(p) => p,
+        Err(e) => {
+            return Err((
+                anyhow::Error::new(e).context("the source walker stopped"),
+                counts,
+            ));
+        }
+    };
+    bar.set_length(total);
+    // Parsing takes as much CPU as storing, so the units are parsed on several threads:
+    // unit i on thread i mod n, each handing its reports through its own channel. The
+    // store takes unit 0 from thread 0, unit 1 from thread 1, and so on, so reports are
+    // stored in source order. Each thread may run ahead of the store by RECORDS_IN_FLIGHT
+    // records (so one thread keeps parsing small files while another is in a big mbox),
+    // so at most n inputs and n budgets of reports are in memory at once, whatever the
+    // size of the corpus.
+    let parsers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_PARSERS)
+        .min(units.len().max(1));
+    let units = std::sync::Arc::new(units);
+    let mut receivers = Vec::with_capacity(parsers);
+    let mut workers = Vec::with_capacity(parsers);
+    for k in 0..parsers {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Item>(IN_FLIGHT);
+        let tx = Sender {
+            tx,
+            budget: std::sync::Arc::new(tokio::sync::Semaphore::new(RECORDS_IN_FLIGHT as usize)),
+        };
+        receivers.push(rx);
+        let units = std::sync::Arc::clone(&units);
+        workers.push(tokio::task::spawn_blocking(move || {
+            let limits = Limits::default();
+            for unit in units.iter().skip(k).step_by(parsers) {
+                let alive = match unit {
+                    Unit::File(p) => walk(p, &limits, &tx),
+                    Unit::Maildir(p) => walk_maildir(p, &limits, &tx),
+                    Unit::Bytes { name, bytes } => unpack_bytes(name, bytes, &limits, &tx),
+                    Unit::Unreadable(p, e) => tx.send(io_refusal(p, e)),
+                };
+                if !alive || !tx.send(Item::EndOfUnit) {
+                    return;
+                }
+            }
+        }));
+    }
+    let outcome: anyhow::Result<()> = async {
+        for i in 0..units.len() {
+            let Some(rx) = receivers.get_mut(i % parsers) else {
+                break;
+            };
+            while let Some(item) = rx.recv().await {
+                match item {
+                    Item::EndOfUnit => break,
+                    Item::Done(n) => bar.inc(n),
+                    Item::Refused(e) => {
+                        counts.failures += 1;
+                        bar.suspend(|| {
+                            eprintln!("ward: refused {}", terminal_safe(&e.to_string()))
+                        });
+                    }
+                    Item::Found(u, _permit) => {
+                        tracing::info!(source = %terminal_safe(&u.source), "storing report");
+                        match store.save_report(&u, now).await? {
+                            Saved::Stored(_) => {
+                                counts.stored += 1;
+                                tracing::info!(source = %terminal_safe(&u.source), "stored report");
+                            }
+                            Saved::Duplicate => counts.duplicates += 1,
+                        }
+                        bar.set_message(format!(
+                            "{} stored, {} duplicates, {} failures",
+                            counts.stored, counts.duplicates, counts.failures
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    // On a database error the receivers are dropped here, which stops the parsers.
+    drop(receivers);
+    for w in workers {
+        if let Err(e) = w.await {
+            return Err((
+                anyhow::Error::new(e).context("a report parser stopped"),
+                counts,
+            ));
+        }
+    }
+    match outcome {
+        Ok(()) => Ok(counts),
+        Err(e) => Err((e, counts)),
+    }
+}
+
+/// Unpacks one in-memory input, within the same limits as a file.
+fn unpack_bytes(name: &str, bytes: &[u8], limits: &Limits, tx: &Sender) -> bool {
+    let send = |item: Item| tx.send(item);
+    if bytes.len() as u64 > limits.max_input_bytes {
+        return send(Item::Refused(ReportError::new(
+            name.to_owned(),
+            Reason::LimitExceeded {
+                kind: ward_reports::LimitKind::InputBytes,
+                limit: limits.max_input_bytes,
+            },
+        ))) && send(Item::Done(bytes.len() as u64));
+    }
+    let mut alive = true;
+    ward_reports::unpack::unpack(name, bytes, limits, &mut |r| {
+        if alive {
+            alive = send(item(r));
+        }
+    });
+    alive && send(Item::Done(bytes.len() as u64))
 }
 
 async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
@@ -162,20 +381,6 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
         None => None,
     };
     let store = Store::open_sqlite(&args.db).await?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(IN_FLIGHT);
-    let sources = args.sources.clone();
-    let walker = tokio::task::spawn_blocking(move || {
-        let limits = Limits::default();
-        let total: u64 = sources.iter().map(|s| size_of(s, true)).sum();
-        if tx.blocking_send(Item::Total(total)).is_err() {
-            return;
-        }
-        for s in &sources {
-            if !walk(s, true, &limits, &tx) {
-                return;
-            }
-        }
-    });
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
     } else {
@@ -186,39 +391,12 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let mut counts = Counts::default();
     let now = OffsetDateTime::now_utc();
-    let outcome: anyhow::Result<()> = async {
-        while let Some(item) = rx.recv().await {
-            match item {
-                Item::Total(n) => bar.set_length(n),
-                Item::Done(n) => bar.inc(n),
-                Item::Refused(e) => {
-                    counts.failures += 1;
-                    bar.suspend(|| eprintln!("ward: refused {}", terminal_safe(&e.to_string())));
-                }
-                Item::Found(u) => {
-                    tracing::info!(source = %terminal_safe(&u.source), "storing report");
-                    match store.save_report(&u, now).await? {
-                        Saved::Stored(_) => {
-                            counts.stored += 1;
-                            tracing::info!(source = %terminal_safe(&u.source), "stored report");
-                        }
-                        Saved::Duplicate => counts.duplicates += 1,
-                    }
-                    bar.set_message(format!(
-                        "{} stored, {} duplicates, {} failures",
-                        counts.stored, counts.duplicates, counts.failures
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-    .await;
-    // On a database error the receiver is dropped here, which stops the walker.
-    drop(rx);
-    walker.await.context("the source walker stopped")?;
+    let inputs = args.sources.iter().cloned().map(Input::Path).collect();
+    let (outcome, mut counts) = match ingest_inputs(&store, inputs, &bar, now).await {
+        Ok(c) => (Ok(()), c),
+        Err((e, c)) => (Err(e), c),
+    };
     let outcome = match (outcome, imap) {
         (Ok(()), Some((mailbox, password, roots))) => {
             ingest_imap(
@@ -378,9 +556,10 @@ fn size_of(path: &Path, top: bool) -> u64 {
     }
 }
 
-/// Walks one source, sending what it finds. Returns false once the receiver is gone.
-fn walk(path: &Path, top: bool, limits: &Limits, tx: &tokio::sync::mpsc::Sender<Item>) -> bool {
-    let send = |item: Item| tx.blocking_send(item).is_ok();
+/// Adds the units of one source to `out`: itself if it is a file, itself if it is a
+/// Maildir, else the units of its entries in name order. Symbolic links to folders are
+/// followed only when named on the command line (`top`), so there are no loops.
+fn plan(path: &Path, top: bool, out: &mut Vec<Unit>) {
     let meta = if top {
         fs::metadata(path)
     } else {
@@ -390,29 +569,48 @@ fn walk(path: &Path, top: bool, limits: &Limits, tx: &tokio::sync::mpsc::Sender<
         Ok(m) if m.file_type().is_symlink() => match fs::metadata(path) {
             // Inside a folder, follow links to files but not to folders (no loops).
             Ok(t) if t.is_file() => t,
-            Ok(_) => return true,
-            Err(e) => return send(io_refusal(path, &e)),
+            Ok(_) => return,
+            Err(e) => return out.push(Unit::Unreadable(path.to_path_buf(), e)),
         },
         Ok(m) => m,
-        Err(e) => return send(io_refusal(path, &e)),
+        Err(e) => return out.push(Unit::Unreadable(path.to_path_buf(), e)),
     };
     if meta.is_dir() {
         if is_maildir(path) {
-            let mut alive = true;
-            ward_reports::unpack::walk_maildir(path, limits, &mut |r| {
-                if alive {
-                    alive = send(item(r));
-                }
-            });
-            return alive && send(Item::Done(size_of(path, true)));
+            return out.push(Unit::Maildir(path.to_path_buf()));
         }
         let mut entries: Vec<PathBuf> = match fs::read_dir(path) {
             Ok(e) => e.filter_map(Result::ok).map(|e| e.path()).collect(),
-            Err(e) => return send(io_refusal(path, &e)),
+            Err(e) => return out.push(Unit::Unreadable(path.to_path_buf(), e)),
         };
         entries.sort();
-        return entries.iter().all(|p| walk(p, false, limits, tx));
+        for p in &entries {
+            plan(p, false, out);
+        }
+    } else if meta.is_file() {
+        out.push(Unit::File(path.to_path_buf()));
     }
+}
+
+/// Reads a Maildir, sending what it finds. Returns false once the receiver is gone.
+fn walk_maildir(path: &Path, limits: &Limits, tx: &Sender) -> bool {
+    let send = |item: Item| tx.send(item);
+    let mut alive = true;
+    ward_reports::unpack::walk_maildir(path, limits, &mut |r| {
+        if alive {
+            alive = send(item(r));
+        }
+    });
+    alive && send(Item::Done(size_of(path, true)))
+}
+
+/// Reads one file, sending what it finds. Returns false once the receiver is gone.
+fn walk(path: &Path, limits: &Limits, tx: &Sender) -> bool {
+    let send = |item: Item| tx.send(item);
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return send(io_refusal(path, &e)),
+    };
     if !meta.is_file() {
         return true;
     }
@@ -475,7 +673,7 @@ fn read_head(file: &mut File, head: &mut [u8]) -> usize {
 
 fn item(r: Result<Unpacked, ReportError>) -> Item {
     match r {
-        Ok(u) => Item::Found(Box::new(u)),
+        Ok(u) => Item::Found(Box::new(u), None),
         Err(e) => Item::Refused(e),
     }
 }
@@ -552,7 +750,7 @@ async fn summary(args: SummaryArgs) -> anyhow::Result<WardExit> {
 }
 
 /// Reverse names (PTR) of the busiest sources, looked up concurrently.
-async fn reverse_names(net: &ward_net::Net, ips: Vec<IpAddr>) -> BTreeMap<IpAddr, String> {
+pub async fn reverse_names(net: &ward_net::Net, ips: Vec<IpAddr>) -> BTreeMap<IpAddr, String> {
     use futures::StreamExt;
     futures::stream::iter(ips.into_iter().take(MAX_REVERSE_LOOKUPS))
         .map(|ip| async move {
@@ -597,7 +795,7 @@ fn pct(rate: f64) -> String {
 /// Sources shown per domain in the table (JSON has them all).
 const TABLE_SOURCES: usize = 10;
 
-fn write_summary(w: &mut impl Write, s: &Summary) -> std::io::Result<()> {
+pub fn write_summary(w: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     let t = |x: &str| terminal_safe(x).into_owned();
     writeln!(
         w,

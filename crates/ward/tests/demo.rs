@@ -29,7 +29,38 @@ fn demo_prints_every_organisation_and_leaves_database_and_report() {
             org.name
         );
     }
+    // The mail-report side: the generated reports were stored and summarised, with each
+    // domain's DMARC phase, the services behind the sources (named through the lab's
+    // reverse zones), the spoofing source, the forwarder and the TLS failures.
+    let reports = stdout
+        .split_once("Mail reports received in the last 7 days")
+        .map(|(_, r)| r)
+        .unwrap_or_else(|| panic!("no mail report section in:\n{stdout}"));
+    for want in [
+        "Reports: 147 aggregate, 3 failure, 14 TLS",
+        "phase maintain   policy p=reject",
+        "phase assess   policy p=none",
+        "phase deploy   policy p=reject t=y",
+        "Microsoft 365 (mail-am6eur05on2025.outbound.protection.outlook.com)",
+        "Mailchimp (mail140.atl221.mcsv.net)",
+        "relay.alumni-forward.example",
+        "203.0.113.200 658 of 658 messages fail DMARC",
+        "news2026._domainkey.exampleparty.example",
+        "mx.hostingco.example                     certificate-expired",
+        "fail  medium   reports.unauthenticated_sources  barnsley-exampleparty.example",
+        "warn  low      reports.unauthenticated_sources  exampleparty-north.example",
+        "fail  medium   reports.tls_failures             bradford-exampleparty.example",
+    ] {
+        assert!(reports.contains(want), "{want:?} missing from:\n{reports}");
+    }
+    // The findings also join the scan's own table, under their organisation.
+    let table = stdout.split_once("Mail reports received").unwrap().0;
+    assert!(
+        table.contains("reports.tls_failures bradford-exampleparty.example"),
+        "{table}"
+    );
     let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    assert!(html.contains("reports.unauthenticated_sources"));
     for org in &orgs {
         assert!(
             html.contains(&org.name),
@@ -51,6 +82,25 @@ fn demo_prints_every_organisation_and_leaves_database_and_report() {
         let report = store.latest_report().await.unwrap().unwrap();
         assert!(report.assets.iter().all(|a| !a.findings.is_empty()));
         assert_eq!(store.organisations().await.unwrap().len(), orgs.len());
+        // Every generated report was stored, one row each, by kind.
+        let stored = store.stored_reports().await.unwrap();
+        let of = |k| stored.iter().filter(|r| r.kind == k).count();
+        assert_eq!(of(ward_reports::ReportKind::Aggregate), 147);
+        assert_eq!(of(ward_reports::ReportKind::Failure), 3);
+        assert_eq!(of(ward_reports::ReportKind::Tls), 14);
+        // The stored scan carries the report findings too.
+        let barnsley = report
+            .assets
+            .iter()
+            .find(|a| a.domain == "barnsley-exampleparty.example")
+            .unwrap();
+        assert!(
+            barnsley
+                .findings
+                .iter()
+                .any(|f| f.check.as_str() == "reports.unauthenticated_sources"
+                    && f.status == ward_model::Status::Fail)
+        );
     });
 }
 
@@ -62,7 +112,8 @@ fn demo_json_shows_each_deliberate_case() {
     assert!(dir.path().join("ward-demo-report.html").exists());
     // Every id the scan emits is in the catalogue and has advice for both size classes,
     // so no finding reaches a reader without words on what to do.
-    let catalogue = ward_checks::check_ids();
+    let mut catalogue = ward_checks::check_ids();
+    catalogue.extend_from_slice(ward_reports::analysis::CHECKS);
     for asset in doc["assets"].as_array().unwrap() {
         for f in asset["findings"].as_array().unwrap() {
             let id = f["check"].as_str().unwrap();
@@ -198,6 +249,29 @@ fn demo_json_shows_each_deliberate_case() {
         ("dover-exampleparty.example", "dnssec.valid", "error"),
         ("halifax-exampleparty.example", "dnssec.algorithms", "error"),
         ("halifax-exampleparty.example", "mx.dane", "error"),
+        // Mail reports (issue 5): the demo's generated reports join the scan.
+        (hq, "reports.unauthenticated_sources", "pass"),
+        (hq, "reports.tls_failures", "pass"),
+        (
+            "barnsley-exampleparty.example",
+            "reports.unauthenticated_sources",
+            "fail",
+        ),
+        (
+            "exampleparty-north.example",
+            "reports.unauthenticated_sources",
+            "warn",
+        ),
+        (
+            "bradford-exampleparty.example",
+            "reports.tls_failures",
+            "fail",
+        ),
+        (
+            "bradford-exampleparty.example",
+            "reports.unauthenticated_sources",
+            "pass",
+        ),
     ];
     // Every listed case is a domain the demo scans.
     for case in ward_lab::demo::CASES {
@@ -217,6 +291,49 @@ fn demo_json_shows_each_deliberate_case() {
     for (domain, check, status) in expect {
         assert_eq!(status_of(&doc, domain, check), status, "{domain} {check}");
     }
+    // The HQ's newsletter provider signs with a selector no built-in list holds; the
+    // reports named it, so the DKIM check found its key there.
+    let hq_dkim = doc["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["domain"] == hq)
+        .and_then(|a| {
+            a["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["check"] == "dkim.present")
+        })
+        .unwrap();
+    let news = ward_lab::demo::reports::REPORTED_ONLY_SELECTOR;
+    assert!(!ward_checks::mail::BUILTIN_SELECTORS.contains(&news));
+    let found = hq_dkim["evidence"]["found"].as_array().unwrap();
+    let key = found
+        .iter()
+        .find(|k| k["selector"] == news)
+        .unwrap_or_else(|| panic!("no key at {news} in {hq_dkim}"));
+    assert_eq!(key["from"], serde_json::json!(["reports"]));
+    // The DMARC phase the reports show travels with the finding.
+    let phase_of = |domain: &str| {
+        doc["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["domain"] == domain)
+            .and_then(|a| {
+                a["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|f| f["check"] == "reports.unauthenticated_sources")
+            })
+            .map(|f| f["evidence"]["phase"].clone())
+            .unwrap()
+    };
+    assert_eq!(phase_of("barnsley-exampleparty.example"), "assess");
+    assert_eq!(phase_of(hq), "maintain");
+    assert_eq!(phase_of("wakefield-exampleparty.example"), "deploy");
     // Severity depends on size: the same failure is rated by the organisation's class.
     let f = doc["assets"]
         .as_array()

@@ -487,3 +487,104 @@ async fn mta_sts_policy_fetch_keeps_certificate_and_network_failures_apart() {
         "refused"
     );
 }
+
+/// DKIM selectors seen in DMARC aggregate reports are asked about besides the built-in
+/// list (issue 5): a key at a selector that no list holds is found once a stored report
+/// shows mail verified with it, and not before. A selector seen only in failing
+/// signatures (anyone can forge one) is not asked about.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dkim_selector_named_by_a_report_is_found() {
+    let zones = vec![z(
+        "rep.test",
+        40,
+        format!(
+            "@ IN TXT \"v=spf1 mx -all\"\n@ IN MX 10 mx.rep.test.\nmx IN A 127.0.62.40\n{}{}",
+            txt("_dmarc", "v=DMARC1; p=none; rua=mailto:d@rep.test"),
+            txt(
+                "corp2026._domainkey",
+                &format!("v=DKIM1; k=rsa; p={RSA_2048}")
+            ),
+        ),
+    )];
+    let lab = Lab::start(&fixture(zones, DnsBehaviour::default()))
+        .await
+        .unwrap();
+    assert!(
+        !ward_checks::mail::BUILTIN_SELECTORS.contains(&"corp2026"),
+        "the selector must be one no built-in list holds"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let scan = |dir: &std::path::Path| {
+        let mut cmd = ward(dir);
+        cmd.arg("scan").args(lab_args(&lab)).args([
+            "--dns-timeout",
+            "0.3",
+            "--db",
+            "r.db",
+            "--format",
+            "json",
+            "rep.test",
+        ]);
+        tokio::task::block_in_place(|| json(&run(&mut cmd, 0)))
+    };
+    let dkim = |doc: &serde_json::Value| {
+        doc["assets"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == "dkim.present")
+            .unwrap()
+            .clone()
+    };
+
+    // No reports yet: no key at any built-in selector.
+    let before = dkim(&scan(dir.path()));
+    assert_eq!(before["status"], "info", "{before}");
+    assert!(before["evidence"]["found"].as_array().unwrap().is_empty());
+
+    // A week-old report: mail from rep.test verified with corp2026; a forger's signature
+    // with selector "forged" failed.
+    let end = time::OffsetDateTime::now_utc().unix_timestamp() - 86_400;
+    let record = |ip: &str, result: &str, sel: &str| {
+        format!(
+            "<record><row><source_ip>{ip}</source_ip><count>40</count><policy_evaluated>\
+             <disposition>none</disposition><dkim>{result}</dkim><spf>fail</spf>\
+             </policy_evaluated></row><identifiers><header_from>rep.test</header_from>\
+             </identifiers><auth_results><dkim><domain>rep.test</domain>\
+             <selector>{sel}</selector><result>{result}</result></dkim><spf>\
+             <domain>rep.test</domain><result>fail</result></spf></auth_results></record>"
+        )
+    };
+    let xml = format!(
+        "<feedback><report_metadata><org_name>rx.example</org_name>\
+         <report_id>sel-1</report_id><date_range><begin>{}</begin><end>{end}</end>\
+         </date_range></report_metadata><policy_published><domain>rep.test</domain>\
+         <p>none</p></policy_published>{}{}</feedback>",
+        end - 86_400,
+        record("192.0.2.7", "pass", "corp2026"),
+        record("203.0.113.9", "fail", "forged"),
+    );
+    std::fs::write(dir.path().join("report.xml"), xml).unwrap();
+    let mut ingest = ward(dir.path());
+    ingest.args(["reports", "ingest", "--db", "r.db", "report.xml"]);
+    tokio::task::block_in_place(|| run(&mut ingest, 0));
+
+    let after = dkim(&scan(dir.path()));
+    assert_eq!(after["status"], "pass", "{after}");
+    assert_eq!(
+        after["summary"],
+        "rep.test publishes DKIM keys at selector(s) corp2026 (corp2026 known from the domain's DMARC reports)"
+    );
+    let found = &after["evidence"]["found"];
+    assert_eq!(found[0]["selector"], "corp2026");
+    assert_eq!(found[0]["from"], serde_json::json!(["reports"]));
+    let tried = after["evidence"]["tried"].as_array().unwrap();
+    let corp = tried.iter().find(|t| t["selector"] == "corp2026").unwrap();
+    assert_eq!(corp["from"], serde_json::json!(["reports"]));
+    let builtin = tried.iter().find(|t| t["selector"] == "selector1").unwrap();
+    assert_eq!(builtin["from"], serde_json::json!(["built-in"]));
+    assert!(
+        tried.iter().all(|t| t["selector"] != "forged"),
+        "a selector seen only failing was asked about: {tried:?}"
+    );
+}

@@ -1,5 +1,7 @@
 //! The `dkim.*` checks: key records at selectors from a built-in list of the selectors
-//! common mail providers use, plus the selectors named in the inventory.
+//! common mail providers use, plus the selectors named in the inventory, plus the
+//! selectors the domain's DMARC aggregate reports show verifying its mail
+//! ([`Asset::reported_dkim_selectors`]). The evidence says where each selector came from.
 //!
 //! Selectors cannot be listed from DNS, so "no key found" is only a finding when the
 //! inventory names the selectors in use; otherwise it is `info`.
@@ -47,28 +49,90 @@ pub const BUILTIN_SELECTORS: &[&str] = &[
     "pm",
 ];
 
-/// Most selectors tried for one domain (built-in plus inventory).
+/// Most selectors tried for one domain (built-in, inventory and reports).
 const MAX_SELECTORS: usize = 40;
+
+/// Where a selector that is tried came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// [`BUILTIN_SELECTORS`].
+    BuiltIn,
+    /// The inventory's `dkim_selectors`.
+    Inventory,
+    /// DMARC aggregate reports: mail from the domain verified with it.
+    Reports,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::BuiltIn => "built-in",
+            Origin::Inventory => "inventory",
+            Origin::Reports => "reports",
+        }
+    }
+}
+
+/// A selector to try and where it came from (one or more places).
+struct Selector {
+    name: String,
+    from: Vec<Origin>,
+}
+
+impl Selector {
+    /// Whether someone told us about it (inventory or reports), so that it is asked even
+    /// when `_domainkey.<domain>` does not exist.
+    fn told(&self) -> bool {
+        self.from.iter().any(|o| *o != Origin::BuiltIn)
+    }
+
+    fn origins_json(&self) -> Vec<&'static str> {
+        self.from.iter().map(|o| o.as_str()).collect()
+    }
+}
+
+/// A selector as given, lower case and without a trailing dot, if it is a valid DNS
+/// label sequence.
+fn normalise(s: &str) -> Option<String> {
+    let s = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    let ok = !s.is_empty()
+        && s.len() <= 200
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    ok.then_some(s)
+}
 
 const PRESENT: Stakes = Stakes::flat(Severity::Medium);
 const STRENGTH: Stakes = Stakes::flat(Severity::Medium);
 const SYNTAX: Stakes = Stakes::flat(Severity::Medium);
 
-/// The selectors tried for `asset`: the built-in list, then the inventory's, each once.
-fn selectors(asset: &Asset) -> Vec<String> {
-    let mut out: Vec<String> = BUILTIN_SELECTORS.iter().map(|s| (*s).to_owned()).collect();
-    for s in &asset.dkim_selectors {
-        let s = s.trim().trim_end_matches('.').to_ascii_lowercase();
-        let ok = !s.is_empty()
-            && s.len() <= 200
-            && s.split('.').all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && l.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            });
-        if ok && !out.contains(&s) {
-            out.push(s);
+/// The selectors tried for `asset`: the built-in list, then the inventory's, then those
+/// the reports show, each once (with every place it came from).
+fn selectors(asset: &Asset) -> Vec<Selector> {
+    let mut out: Vec<Selector> = BUILTIN_SELECTORS
+        .iter()
+        .map(|s| Selector {
+            name: (*s).to_owned(),
+            from: vec![Origin::BuiltIn],
+        })
+        .collect();
+    for (list, origin) in [
+        (&asset.dkim_selectors, Origin::Inventory),
+        (&asset.reported_dkim_selectors, Origin::Reports),
+    ] {
+        for s in list.iter().filter_map(|s| normalise(s)) {
+            match out.iter_mut().find(|x| x.name == s) {
+                Some(x) if !x.from.contains(&origin) => x.from.push(origin),
+                Some(_) => {}
+                None => out.push(Selector {
+                    name: s,
+                    from: vec![origin],
+                }),
+            }
         }
     }
     out.truncate(MAX_SELECTORS);
@@ -87,8 +151,8 @@ fn parent(domain: &str) -> String {
 /// Whether `_domainkey.<domain>` does not exist. An NXDOMAIN there means no name below it
 /// exists either (RFC 8020), so no built-in selector can hold a key and none is asked: for
 /// a domain without DKIM that is one question instead of one per selector. Selectors the
-/// inventory names are asked regardless, so a server that wrongly answers NXDOMAIN for an
-/// empty non-terminal still cannot hide a key the user told us about.
+/// inventory names or the reports show are asked regardless, so a server that wrongly
+/// answers NXDOMAIN for an empty non-terminal still cannot hide a key we were told about.
 fn parent_missing(dns: &dyn DnsSource, domain: &str) -> bool {
     matches!(
         dns.query(&parent(domain), "TXT"),
@@ -97,34 +161,24 @@ fn parent_missing(dns: &dyn DnsSource, domain: &str) -> bool {
 }
 
 /// The TXT questions: `_domainkey.<domain>` first, then every selector unless that name
-/// does not exist (then only the inventory's). Failed or truncated answers for the
-/// parent count as "exists": when in doubt, ask.
+/// does not exist (then only the inventory's and the reports'). Failed or truncated
+/// answers for the parent count as "exists": when in doubt, ask.
 pub(crate) fn needed(asset: &Asset, obs: &AssetObservation) -> Vec<(String, String)> {
     let domain = asset.domain.as_str();
     let mut out = vec![(parent(domain), "TXT".to_owned())];
-    // Until `_domainkey.<domain>` is answered, only it and the inventory's selectors
-    // are asked; the probe comes back for the rest.
+    // Until `_domainkey.<domain>` is answered, only it and the selectors we were told
+    // about are asked; the probe comes back for the rest.
     let skip_builtin = match obs.query(&parent(domain), "TXT") {
         Lookup::NotFetched => true,
         Lookup::Done(o) => matches!(o, DnsOutcome::NxDomain { .. }),
     };
-    let named = named_selectors(asset);
     out.extend(
         selectors(asset)
             .iter()
-            .filter(|s| !skip_builtin || named.contains(s))
-            .map(|s| (name(s, domain), "TXT".to_owned())),
+            .filter(|s| !skip_builtin || s.told())
+            .map(|s| (name(&s.name, domain), "TXT".to_owned())),
     );
     out
-}
-
-/// The inventory's selectors, normalised the way [`selectors`] lists them.
-fn named_selectors(asset: &Asset) -> Vec<String> {
-    asset
-        .dkim_selectors
-        .iter()
-        .map(|s| s.trim().trim_end_matches('.').to_ascii_lowercase())
-        .collect()
 }
 
 /// What the DKIM checks found, for the bulk-sender check.
@@ -183,8 +237,16 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     let mut unknown: Vec<String> = Vec::new();
     let mut tried = Vec::new();
     let no_parent = parent_missing(ctx.obs, domain);
-    for sel in selectors(ctx.asset) {
-        let qname = name(&sel, domain);
+    let sels = selectors(ctx.asset);
+    let from_of = |sel: &str| {
+        sels.iter()
+            .find(|s| s.name == sel)
+            .map(Selector::origins_json)
+            .unwrap_or_default()
+    };
+    for selector in &sels {
+        let sel = &selector.name;
+        let qname = name(sel, domain);
         let mut txt = Txt::get(ctx.obs, &qname);
         let mut state = txt.state();
         if no_parent && matches!(txt, Txt::NotFetched) {
@@ -192,7 +254,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
             txt = Txt::Absent;
             state = "absent_no_domainkey_name";
         }
-        tried.push(json!({ "selector": sel, "state": state }));
+        tried.push(json!({ "selector": sel, "state": state, "from": selector.origins_json() }));
         if let Some(why) = txt.unknown(&qname) {
             unknown.push(why);
             continue;
@@ -234,7 +296,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
         .collect();
     let found: Vec<Value> = keys
         .iter()
-        .map(|(s, k)| json!({ "selector": s, "key": describe(k), "testing": k.testing(), "record": k.raw }))
+        .map(|(s, k)| json!({ "selector": s, "key": describe(k), "testing": k.testing(), "record": k.raw, "from": from_of(s) }))
         .collect();
     let ev = json!({
         "found": found,
@@ -251,6 +313,12 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
         .collect();
     let present = if !usable.is_empty() {
         let sels: Vec<&str> = usable.iter().map(|(s, _)| s.as_str()).collect();
+        // Keys only the mail reports led us to: no built-in list would have found them.
+        let via_reports: Vec<&str> = sels
+            .iter()
+            .copied()
+            .filter(|s| from_of(s) == [Origin::Reports.as_str()])
+            .collect();
         if missing_named.is_empty() || !unknown.is_empty() {
             finding(
                 ctx,
@@ -258,8 +326,16 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
                 Status::Pass,
                 PRESENT,
                 format!(
-                    "{domain} publishes DKIM keys at selector(s) {}",
-                    sels.join(", ")
+                    "{domain} publishes DKIM keys at selector(s) {}{}",
+                    sels.join(", "),
+                    if via_reports.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " ({} known from the domain's DMARC reports)",
+                            via_reports.join(", ")
+                        )
+                    }
                 ),
                 ev.clone(),
             )

@@ -1,0 +1,190 @@
+//! Direct SQLite calls for the one hot path: storing mail reports.
+//!
+//! Why: profiling `ward reports ingest` on a 200 MB corpus showed storing taking as much
+//! CPU as parsing, and most of it was not SQLite but the way sqlx reaches it: every
+//! statement is a message to the connection's worker thread and back (two thread wake-ups,
+//! five or so per report), every bound value is copied into a fresh `Arc`, and a
+//! multi-row INSERT is new SQL text for SQLite to parse for each report size. sqlx lets a
+//! caller borrow the raw connection ([`sqlx::sqlite::SqliteConnection::lock_handle`],
+//! documented for exactly this), so a report is written here with one prepared statement
+//! per table, re-bound and stepped once per row on the calling thread: one hand-over per
+//! report instead of one per statement.
+//!
+//! Everything else in the store stays on sqlx. The transaction rules do not change: a
+//! report and its rows are one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` on any error),
+//! so a killed ingester still leaves whole reports only.
+//!
+//! Safety: [`Db`] is only made from the handle of a `LockedSqliteHandle`, which guarantees
+//! that sqlx's worker makes no call on the connection while it lives; [`Db`] borrows that
+//! guard, and every [`Stmt`] borrows its [`Db`] and is finalised when dropped, so no
+//! statement outlives the lock (sqlx could not close a connection with one left open).
+
+use std::ffi::{CStr, c_char, c_int};
+use std::marker::PhantomData;
+use std::ptr::{self, NonNull};
+
+use libsqlite3_sys as ffi;
+
+/// A failed SQLite call: its result code and SQLite's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SqliteError {
+    pub code: i32,
+    pub message: String,
+}
+
+/// A connection borrowed from sqlx for the life of `'lock`.
+pub(crate) struct Db<'lock> {
+    raw: NonNull<ffi::sqlite3>,
+    _lock: PhantomData<&'lock mut ()>,
+}
+
+impl<'lock> Db<'lock> {
+    /// Wraps the handle of a locked sqlx connection.
+    pub(crate) fn new(lock: &'lock mut sqlx::sqlite::LockedSqliteHandle<'_>) -> Db<'lock> {
+        Db {
+            raw: lock.as_raw_handle(),
+            _lock: PhantomData,
+        }
+    }
+
+    fn error(&self, code: c_int) -> SqliteError {
+        // SAFETY: the handle is open and locked for us (see the module doc);
+        // sqlite3_errmsg returns a NUL-terminated string owned by the connection,
+        // which we copy before any other call.
+        let message = unsafe {
+            let m = ffi::sqlite3_errmsg(self.raw.as_ptr());
+            if m.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr(m).to_string_lossy().into_owned()
+            }
+        };
+        SqliteError { code, message }
+    }
+
+    /// Runs SQL without parameters or results (`BEGIN`, `COMMIT`, `ROLLBACK`).
+    pub(crate) fn exec(&self, sql: &CStr) -> Result<(), SqliteError> {
+        // SAFETY: valid handle and NUL-terminated SQL; no callback, no error out-pointer.
+        let rc = unsafe {
+            ffi::sqlite3_exec(
+                self.raw.as_ptr(),
+                sql.as_ptr(),
+                None,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.error(rc))
+        }
+    }
+
+    /// Prepares one statement.
+    pub(crate) fn prepare<'db>(&'db self, sql: &str) -> Result<Stmt<'db, 'lock>, SqliteError> {
+        let len = c_int::try_from(sql.len()).map_err(|_| SqliteError {
+            code: ffi::SQLITE_TOOBIG,
+            message: "statement too long".into(),
+        })?;
+        let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
+        // SAFETY: valid handle; `sql` is valid for `len` bytes (SQLite does not need a
+        // NUL when given the length); `stmt` is a valid out-pointer.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v2(
+                self.raw.as_ptr(),
+                sql.as_ptr().cast::<c_char>(),
+                len,
+                &mut stmt,
+                ptr::null_mut(),
+            )
+        };
+        match NonNull::new(stmt) {
+            Some(raw) if rc == ffi::SQLITE_OK => Ok(Stmt { raw, db: self }),
+            Some(raw) => {
+                // SAFETY: a statement SQLite handed us, finalised once.
+                unsafe { ffi::sqlite3_finalize(raw.as_ptr()) };
+                Err(self.error(rc))
+            }
+            None => Err(self.error(if rc == ffi::SQLITE_OK {
+                ffi::SQLITE_MISUSE // empty SQL
+            } else {
+                rc
+            })),
+        }
+    }
+}
+
+/// A prepared statement, finalised when dropped.
+pub(crate) struct Stmt<'db, 'lock> {
+    raw: NonNull<ffi::sqlite3_stmt>,
+    db: &'db Db<'lock>,
+}
+
+/// One value to bind.
+pub(crate) enum Value<'a> {
+    Int(i64),
+    Text(Option<&'a str>),
+}
+
+impl Stmt<'_, '_> {
+    /// Binds `values` to parameters 1, 2, … (SQLite copies the texts).
+    pub(crate) fn bind(&mut self, values: &[Value<'_>]) -> Result<(), SqliteError> {
+        for (i, v) in values.iter().enumerate() {
+            let at = c_int::try_from(i + 1).unwrap_or(c_int::MAX);
+            // SAFETY: a live statement; texts are valid for their length, and
+            // SQLITE_TRANSIENT makes SQLite copy them before the call returns.
+            let rc = unsafe {
+                match v {
+                    Value::Int(n) => ffi::sqlite3_bind_int64(self.raw.as_ptr(), at, *n),
+                    Value::Text(None) => ffi::sqlite3_bind_null(self.raw.as_ptr(), at),
+                    Value::Text(Some(s)) => ffi::sqlite3_bind_text64(
+                        self.raw.as_ptr(),
+                        at,
+                        s.as_ptr().cast::<c_char>(),
+                        s.len() as u64,
+                        ffi::SQLITE_TRANSIENT(),
+                        ffi::SQLITE_UTF8 as u8,
+                    ),
+                }
+            };
+            if rc != ffi::SQLITE_OK {
+                return Err(self.db.error(rc));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the statement once with what is bound, then resets it for the next binding.
+    /// Returns the first column of the first row, if the statement produced one.
+    pub(crate) fn run(&mut self) -> Result<Option<i64>, SqliteError> {
+        // SAFETY: a live statement with every parameter bound (or NULL).
+        let rc = unsafe { ffi::sqlite3_step(self.raw.as_ptr()) };
+        let out = match rc {
+            // SAFETY: the statement has a current row with at least one column (all our
+            // statements with results are `RETURNING id`).
+            ffi::SQLITE_ROW => Ok(Some(unsafe {
+                ffi::sqlite3_column_int64(self.raw.as_ptr(), 0)
+            })),
+            ffi::SQLITE_DONE => Ok(None),
+            rc => Err(self.db.error(rc)),
+        };
+        // Finish the statement (a RETURNING statement completes its write on reset, and
+        // reports the write's error there).
+        // SAFETY: a live statement.
+        let rc = unsafe { ffi::sqlite3_reset(self.raw.as_ptr()) };
+        match out {
+            Ok(v) if rc == ffi::SQLITE_OK => Ok(v),
+            Ok(_) => Err(self.db.error(rc)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for Stmt<'_, '_> {
+    fn drop(&mut self) {
+        // SAFETY: finalised exactly once, while the connection is still locked for us
+        // (the statement borrows the `Db`, which borrows the lock).
+        unsafe { ffi::sqlite3_finalize(self.raw.as_ptr()) };
+    }
+}
