@@ -60,6 +60,9 @@ pub enum TlsServer {
     /// Debian's `openssl s_server` with TLS 1.0–1.2 and legacy suites
     /// ([`crate::legacy::LEGACY_ARGS`]); the HTTPS side serves openssl's status page.
     OpensslLegacy,
+    /// Debian's `openssl s_server` with TLS 1.0 and 1.1 only
+    /// ([`crate::legacy::ANCIENT_ARGS`]).
+    OpensslAncient,
     /// Plain HTTP on the HTTPS port (a common misconfiguration): every ClientHello is
     /// answered with `400 Bad Request` in clear text, so no TLS version can be tested.
     NotTls,
@@ -94,6 +97,11 @@ pub struct SmtpHost {
     /// the closest enclosing zone, and is signed if that zone is.
     #[serde(default)]
     pub dane: Option<DaneRecord>,
+    /// Who speaks TLS after STARTTLS: `rustls` (the default) or `openssl-legacy`
+    /// (Debian's `openssl s_server` with TLS 1.0–1.2 and legacy suites, reached through
+    /// a relay). `not-tls` is refused here: `behaviour = "broken-tls"` is its mail form.
+    #[serde(default = "default_tls_server")]
+    pub tls: TlsServer,
 }
 
 /// The DANE TLSA record the lab publishes for a mail server.
@@ -104,6 +112,17 @@ pub enum DaneRecord {
     Match,
     /// A digest of no key the server has.
     Mismatch,
+}
+
+impl TlsServer {
+    /// The `openssl s_server` profile, for the variants openssl serves.
+    pub fn openssl_profile(self) -> Option<&'static [&'static str]> {
+        match self {
+            TlsServer::OpensslLegacy => Some(crate::legacy::LEGACY_ARGS),
+            TlsServer::OpensslAncient => Some(crate::legacy::ANCIENT_ARGS),
+            TlsServer::Rustls | TlsServer::NotTls => None,
+        }
+    }
 }
 
 impl SmtpHost {
@@ -608,6 +627,17 @@ pub fn parse_hosts(source_name: &str, text: &str) -> Result<Hosts, HostsError> {
                 HostsErrorKind::StartTlsWithoutCert {
                     name: h.name.clone(),
                 },
+            ));
+        }
+        if h.tls == TlsServer::NotTls {
+            return Err(HostsError::at(
+                source_name,
+                text,
+                Some(host.span()),
+                HostsErrorKind::Invalid(format!(
+                    "{}: tls = \"not-tls\" is for web hosts; a mail server that breaks TLS is behaviour = \"broken-tls\"",
+                    h.name
+                )),
             ));
         }
     }

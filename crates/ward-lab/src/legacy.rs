@@ -26,6 +26,18 @@ pub const LEGACY_ARGS: &[&str] = &[
     "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA:AES128-SHA:AES256-SHA:@SECLEVEL=0",
 ];
 
+/// An older profile still: TLS 1.0 and 1.1 only, RSA key exchange, CBC suites and an
+/// anonymous (unauthenticated) Diffie-Hellman suite
+/// (`tls = "openssl-ancient"`): a server nobody has touched for a decade.
+pub const ANCIENT_ARGS: &[&str] = &[
+    "-min_protocol",
+    "TLSv1",
+    "-max_protocol",
+    "TLSv1.1",
+    "-cipher",
+    "ECDHE-RSA-AES128-SHA:AES128-SHA:AES256-SHA:ADH-AES128-SHA:@SECLEVEL=0",
+];
+
 /// How long the child may take to say `ACCEPT`.
 pub const START_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -114,8 +126,13 @@ pub fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
-/// Starts `openssl s_server` on `addr` with `issued`, returning once it accepts.
-pub fn start(addr: SocketAddr, issued: &IssuedCert) -> Result<LegacyServer, LegacyError> {
+/// Starts `openssl s_server` on `addr` with `issued` and `profile` ([`LEGACY_ARGS`] or
+/// [`ANCIENT_ARGS`]), returning once it accepts.
+pub fn start(
+    addr: SocketAddr,
+    issued: &IssuedCert,
+    profile: &'static [&'static str],
+) -> Result<LegacyServer, LegacyError> {
     let dir = std::env::temp_dir().join(format!(
         "ward-lab-legacy-{}-{}-{}",
         std::process::id(),
@@ -145,7 +162,7 @@ pub fn start(addr: SocketAddr, issued: &IssuedCert) -> Result<LegacyServer, Lega
         .arg("-key")
         .arg(&key)
         .arg("-www")
-        .args(LEGACY_ARGS)
+        .args(profile)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -145,10 +145,17 @@ impl Lab {
             if let (Some(d), Some(i)) = (host.dane, &issued) {
                 extra.push(dns::tlsa_record(&host.name, &i.spki, d)?);
             }
-            mail_tls.push(match &issued {
+            let config = match &issued {
                 Some(i) => Some(smtp::tls_config_from(host, i)?),
                 None => None,
-            });
+            };
+            // A legacy mail host keeps its certificate for the openssl s_server that
+            // takes over after STARTTLS (see `start_mail`).
+            let legacy = match (issued, host.tls.openssl_profile()) {
+                (Some(i), Some(profile)) => Some((i, profile)),
+                _ => None,
+            };
+            mail_tls.push((config, legacy));
         }
         let zones = dns::load(fixture, extra)?;
         if zones.served_at.contains_key(&RESOLVER_IP) {
@@ -300,12 +307,17 @@ async fn start_web(
         }
         let legacy_host = on_ip
             .iter()
-            .find(|h| h.tls == hosts::TlsServer::OpensslLegacy && h.cert.is_some());
-        if let Some((host, spec)) = legacy_host.and_then(|h| h.cert.as_ref().map(|c| (h, c))) {
+            .find(|h| h.tls.openssl_profile().is_some() && h.cert.is_some());
+        if let Some((host, spec, profile)) = legacy_host.and_then(|h| {
+            h.cert
+                .as_ref()
+                .zip(h.tls.openssl_profile())
+                .map(|(c, p)| (h, c, p))
+        }) {
             let issued = ca.issue(&host.names, spec, now)?;
             let addr = SocketAddr::new(*ip, https_port);
             drop(secure);
-            let server = tokio::task::spawn_blocking(move || legacy::start(addr, &issued))
+            let server = tokio::task::spawn_blocking(move || legacy::start(addr, &issued, profile))
                 .await
                 .map_err(|e| LabError::Fixture(format!("legacy TLS start panicked: {e}")))??;
             let stop = shutdown.clone();
@@ -326,10 +338,19 @@ async fn start_web(
     Ok(())
 }
 
-/// Starts SMTP (port 25) on every mail host address.
+/// What each mail host speaks after STARTTLS: the lab's rustls configuration, and for a
+/// legacy host the certificate and `openssl s_server` profile to start.
+type MailTls = (
+    Option<Arc<rustls::ServerConfig>>,
+    Option<(certs::IssuedCert, &'static [&'static str])>,
+);
+
+/// Starts SMTP (port 25) on every mail host address. A host with `tls =
+/// "openssl-legacy"` gets an `openssl s_server` of its own on a spare port of its
+/// address, and its SMTP server relays the connection there after STARTTLS.
 async fn start_mail(
     hosts: &hosts::Hosts,
-    tls: Vec<Option<Arc<rustls::ServerConfig>>>,
+    tls: Vec<MailTls>,
     shutdown: &CancellationToken,
     ports: &mut BTreeMap<u16, u16>,
 ) -> Result<(), LabError> {
@@ -339,11 +360,34 @@ async fn start_mail(
     let ips: Vec<IpAddr> = hosts.smtp.iter().map(|h| h.ip).collect();
     let (port, listeners) = bind_everywhere(&ips, false).await?;
     ports.insert(25, port);
-    for ((host, (_, listener)), tls) in hosts.smtp.iter().zip(listeners).zip(tls) {
+    for ((host, (_, listener)), (config, legacy)) in hosts.smtp.iter().zip(listeners).zip(tls) {
+        let after = match legacy {
+            Some((issued, profile)) => {
+                let spare = std::net::TcpListener::bind(SocketAddr::new(host.ip, 0))
+                    .and_then(|l| l.local_addr())
+                    .map_err(|e| LabError::Fixture(format!("{}: no spare port: {e}", host.name)))?;
+                let server =
+                    tokio::task::spawn_blocking(move || legacy::start(spare, &issued, profile))
+                        .await
+                        .map_err(|e| {
+                            LabError::Fixture(format!("legacy TLS start panicked: {e}"))
+                        })??;
+                let stop = shutdown.clone();
+                tokio::spawn(async move {
+                    stop.cancelled().await;
+                    drop(server);
+                });
+                smtp::AfterStartTls::Relay(spare)
+            }
+            None => match config {
+                Some(c) => smtp::AfterStartTls::Rustls(c),
+                None => smtp::AfterStartTls::Nothing,
+            },
+        };
         tokio::spawn(smtp::serve_smtp(
             listener,
             Arc::new(host.clone()),
-            tls,
+            after,
             shutdown.clone(),
         ));
     }

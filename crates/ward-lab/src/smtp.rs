@@ -37,13 +37,24 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// What a `broken-tls` server sends where the TLS handshake should be: not a TLS record.
 pub const BROKEN_TLS_BYTES: &[u8] = b"this is not TLS, says ward-lab (broken-tls)\r\n";
 
-/// Serves `host` on `listener` until `shutdown` is cancelled. `tls` is the configuration
-/// used after STARTTLS (see [`tls_config_for`]); without it STARTTLS is not offered
-/// (except by `broken-tls`, which never uses it).
+/// Who speaks TLS once the client has said STARTTLS.
+#[derive(Debug, Clone)]
+pub enum AfterStartTls {
+    /// Nobody: STARTTLS is not offered (except by `broken-tls`, which never uses TLS).
+    Nothing,
+    /// The lab's rustls server with this configuration (see [`tls_config_for`]).
+    Rustls(Arc<rustls::ServerConfig>),
+    /// The bytes are relayed to this `openssl s_server` (`tls = "openssl-legacy"`): a
+    /// mail server whose TLS library is old enough to speak TLS 1.0 and RSA key exchange.
+    Relay(std::net::SocketAddr),
+}
+
+/// Serves `host` on `listener` until `shutdown` is cancelled; `tls` says who takes over
+/// after STARTTLS.
 pub async fn serve_smtp(
     listener: TcpListener,
     host: Arc<SmtpHost>,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: AfterStartTls,
     shutdown: CancellationToken,
 ) {
     accept_loop(listener, shutdown, move |tcp| {
@@ -99,11 +110,11 @@ struct Offer {
 }
 
 /// One connection, from accept to close.
-async fn session(tcp: TcpStream, host: &SmtpHost, tls: Option<Arc<rustls::ServerConfig>>) {
+async fn session(tcp: TcpStream, host: &SmtpHost, tls: AfterStartTls) {
     let offer = Offer {
         name: host.name.clone(),
         starttls: host.starttls
-            && (tls.is_some()
+            && (!matches!(tls, AfterStartTls::Nothing)
                 || matches!(
                     host.behaviour,
                     SmtpBehaviour::BrokenTls | SmtpBehaviour::BrokenTlsLate
@@ -148,8 +159,10 @@ async fn session(tcp: TcpStream, host: &SmtpHost, tls: Option<Arc<rustls::Server
         let _ = plain.io.write_all(BROKEN_TLS_BYTES).await;
         return plain.close().await;
     }
-    let Some(config) = tls else {
-        return plain.close().await;
+    let config = match tls {
+        AfterStartTls::Nothing => return plain.close().await,
+        AfterStartTls::Rustls(config) => config,
+        AfterStartTls::Relay(to) => return relay(plain, to, &host.name).await,
     };
     if !plain.buf.is_empty() {
         // Commands sent before the handshake must not be taken as sent over TLS
@@ -170,6 +183,21 @@ async fn session(tcp: TcpStream, host: &SmtpHost, tls: Option<Arc<rustls::Server
     let start = State::ExpectEhlo(ExpectEhlo { in_tls: true });
     let _ = converse(&mut secure, start, &offer, &mut commands).await;
     secure.close().await;
+}
+
+/// Hands the connection to the `openssl s_server` at `to`: what the client sent after
+/// STARTTLS (normally nothing yet) goes first, then bytes flow both ways until either
+/// side closes.
+async fn relay(plain: LineConn<TcpStream>, to: std::net::SocketAddr, name: &str) {
+    let mut upstream = match TcpStream::connect(to).await {
+        Ok(u) => u,
+        Err(e) => return tracing::debug!("lab smtp {name}: legacy TLS server at {to}: {e}"),
+    };
+    let mut client = plain.io;
+    if !plain.buf.is_empty() && upstream.write_all(&plain.buf).await.is_err() {
+        return;
+    }
+    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
 }
 
 /// How a stretch of conversation ended.

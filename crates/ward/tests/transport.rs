@@ -1,6 +1,7 @@
 //! Transport security through the real binary against the real lab: HTTPS hosts with a
 //! valid, an expired and a mis-named certificate; mail servers with STARTTLS, without
-//! it, and one that greylists. Each check shows pass, fail and error where it can.
+//! it, one that greylists, and two old ones whose TLS after STARTTLS is Debian's
+//! `openssl s_server` (TLS 1.0-1.2, and TLS 1.0-1.1 with an anonymous suite). Each check shows pass, fail and error where it can.
 
 mod common;
 use common::*;
@@ -43,6 +44,23 @@ starttls = false
 name = "mx.greylist.test"
 ip = "127.0.71.3"
 behaviour = "greylist"
+
+# An old mail server: after STARTTLS, Debian's openssl s_server with TLS 1.0-1.2 and
+# RSA/CBC suites answers (through the lab's relay).
+[[smtp]]
+name = "mx.legacy.test"
+ip = "127.0.71.4"
+starttls = true
+cert = { status = "valid", key = "rsa-2048" }
+tls = "openssl-legacy"
+
+# Older still: TLS 1.0 and 1.1 only.
+[[smtp]]
+name = "mx.ancient.test"
+ip = "127.0.71.5"
+starttls = true
+cert = { status = "valid", key = "rsa-2048" }
+tls = "openssl-ancient"
 "#;
 
 fn lab_fixture() -> ward_lab::Fixture {
@@ -70,12 +88,20 @@ fn lab_fixture() -> ward_lab::Fixture {
                 "@ IN A 127.0.70.1\n",
             ),
             zone(
+                "ancient.test",
+                &[
+                    ("ns1.ancient.test", "127.0.60.44"),
+                    ("ns2.ancient.test", "127.0.60.45"),
+                ],
+                "@ IN MX 10 mx.ancient.test.\nmx IN A 127.0.71.5\n",
+            ),
+            zone(
                 "legacy.test",
                 &[
                     ("ns1.legacy.test", "127.0.60.40"),
                     ("ns2.legacy.test", "127.0.60.41"),
                 ],
-                "@ IN A 127.0.70.4\n",
+                "@ IN A 127.0.70.4\n@ IN MX 10 mx.legacy.test.\nmx IN A 127.0.71.4\n",
             ),
         ],
         DnsBehaviour::default(),
@@ -106,6 +132,7 @@ async fn transport_checks_pass_fail_and_error_through_the_binary() {
                 "expired.test",
                 "greylist.test",
                 "legacy.test",
+                "ancient.test",
                 "twin.test",
             ],
         )
@@ -153,14 +180,53 @@ async fn transport_checks_pass_fail_and_error_through_the_binary() {
             ("mx.starttls", "error"),
         ])
     );
-    // Debian's openssl s_server with TLS 1.0-1.2 and RSA/CBC suites; no MX, so no mx.*.
+    // Debian's openssl s_server with TLS 1.0-1.2 and RSA/CBC suites, on the web and
+    // after STARTTLS on the mail server alike.
     assert_eq!(
         tls("legacy.test"),
         pairs(&[
             ("web.tls_versions", "fail"),
             ("web.ciphers", "warn"),
             ("web.cert", "pass"),
+            ("mx.starttls", "pass"),
+            ("mx.tls_versions", "warn"),
+            ("mx.ciphers", "warn"),
+            ("mx.cert", "pass"),
         ])
+    );
+    // A mail server stuck at TLS 1.1: for mail, old versions beside TLS 1.2 only warn
+    // (opportunistic TLS beats plain text for old senders), nothing newer fails.
+    assert_eq!(
+        tls("ancient.test"),
+        pairs(&[
+            ("mx.starttls", "pass"),
+            ("mx.tls_versions", "fail"),
+            ("mx.ciphers", "fail"),
+            ("mx.cert", "pass"),
+        ])
+    );
+    let versions = |domain: &str, check: &str| -> Vec<String> {
+        let asset = doc["assets"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["domain"] == domain))
+            .unwrap();
+        let f = asset["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == check)
+            .unwrap();
+        f["evidence"]["endpoints"][0]["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_string())
+            .collect()
+    };
+    // The mail server's versions are the s_server's, not the rustls server's.
+    assert_eq!(
+        versions("legacy.test", "mx.tls_versions"),
+        versions("legacy.test", "web.tls_versions")
     );
     // good.test and twin.test share 127.0.70.1:443: versions and suites are enumerated
     // once (14 connections: 3 refusals, 5 for TLS 1.2, 5 for TLS 1.3, 1 handshake), and
@@ -205,6 +271,10 @@ async fn transport_checks_pass_fail_and_error_through_the_binary() {
             .unwrap_or_default()
             .to_string()
     };
+    let why = summary("ancient.test", "mx.ciphers");
+    assert!(why.contains("anonymous"), "{why}");
+    let why = summary("ancient.test", "mx.tls_versions");
+    assert!(why.contains("nothing newer than TLS 1.1"), "{why}");
     assert!(
         summary("expired.test", "web.cert").contains("expired on"),
         "{}",
