@@ -238,6 +238,8 @@ fn own(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc, walk: Value) -> DmarcOutco
         .any(|w| matches!(w, DmarcWarning::MissingPolicy { .. }));
     let how = if missing_p {
         "has no p= tag, which receivers treat as p=none".to_owned()
+    } else if rec.effective_p() == Policy::None {
+        "is p=none: receivers are asked only to report, not to act".to_owned()
     } else {
         format!("asks receivers to {}", rec.effective_p().as_str())
     };
@@ -252,7 +254,7 @@ fn own(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc, walk: Value) -> DmarcOutco
             ": remove t=y once legitimate mail passes"
         }
         Status::Warn => ": move to p=reject once legitimate mail passes",
-        _ => ": anyone can still send mail as this domain; move to quarantine, then reject",
+        _ => ", so anyone can still send mail as this domain; move to quarantine, then reject",
     };
     out.push(finding(
         ctx,
