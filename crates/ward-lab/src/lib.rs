@@ -379,10 +379,7 @@ async fn start_mail(
                 });
                 smtp::AfterStartTls::Relay(spare)
             }
-            None => match config {
-                Some(c) => smtp::AfterStartTls::Rustls(c),
-                None => smtp::AfterStartTls::Nothing,
-            },
+            None => config.into(),
         };
         tokio::spawn(smtp::serve_smtp(
             listener,

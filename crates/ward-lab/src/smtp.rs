@@ -49,6 +49,16 @@ pub enum AfterStartTls {
     Relay(std::net::SocketAddr),
 }
 
+impl From<Option<Arc<rustls::ServerConfig>>> for AfterStartTls {
+    /// The lab's own TLS when there is a configuration (see [`tls_config_for`]).
+    fn from(config: Option<Arc<rustls::ServerConfig>>) -> Self {
+        match config {
+            Some(c) => AfterStartTls::Rustls(c),
+            None => AfterStartTls::Nothing,
+        }
+    }
+}
+
 /// Serves `host` on `listener` until `shutdown` is cancelled; `tls` says who takes over
 /// after STARTTLS.
 pub async fn serve_smtp(

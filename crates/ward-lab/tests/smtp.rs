@@ -14,9 +14,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use ward_lab::certs::{LabCa, lab_crypto_provider};
 use ward_lab::hosts::{SmtpHost, parse_hosts};
-use ward_lab::smtp::{
-    AfterStartTls, BROKEN_TLS_BYTES, MAX_COMMANDS, MAX_LINE, serve_smtp, tls_config_for,
-};
+use ward_lab::smtp::{BROKEN_TLS_BYTES, MAX_COMMANDS, MAX_LINE, serve_smtp, tls_config_for};
 
 /// Longest any single wait in these tests may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -38,10 +36,7 @@ async fn start(entry: &str) -> Server {
         .remove(0);
     let now = OffsetDateTime::now_utc();
     let ca = LabCa::new(now).expect("ca");
-    let tls = match tls_config_for(&host, &ca, now).expect("tls config") {
-        Some(config) => AfterStartTls::Rustls(config),
-        None => AfterStartTls::Nothing,
-    };
+    let tls = tls_config_for(&host, &ca, now).expect("tls config").into();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let shutdown = CancellationToken::new();

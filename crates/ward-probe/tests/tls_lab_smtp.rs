@@ -42,7 +42,12 @@ async fn start(entry: &str) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let shutdown = CancellationToken::new();
-    tokio::spawn(serve_smtp(listener, Arc::new(host), tls, shutdown.clone()));
+    tokio::spawn(serve_smtp(
+        listener,
+        Arc::new(host),
+        tls.into(),
+        shutdown.clone(),
+    ));
     Server { port, ca, shutdown }
 }
 
