@@ -206,17 +206,7 @@ async fn transport_checks_pass_fail_and_error_through_the_binary() {
         ])
     );
     let versions = |domain: &str, check: &str| -> Vec<String> {
-        let asset = doc["assets"]
-            .as_array()
-            .and_then(|a| a.iter().find(|a| a["domain"] == domain))
-            .unwrap();
-        let f = asset["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["check"] == check)
-            .unwrap();
-        f["evidence"]["endpoints"][0]["versions"]
+        finding(&doc, domain, check)["evidence"]["endpoints"][0]["versions"]
             .as_array()
             .unwrap()
             .iter()
@@ -240,17 +230,7 @@ async fn transport_checks_pass_fail_and_error_through_the_binary() {
         ])
     );
     let connections = |domain: &str| -> u64 {
-        let asset = doc["assets"]
-            .as_array()
-            .and_then(|a| a.iter().find(|a| a["domain"] == domain))
-            .unwrap();
-        let f = asset["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["check"] == "web.tls_versions")
-            .unwrap();
-        f["evidence"]["endpoints"][0]["connections"]
+        finding(&doc, domain, "web.tls_versions")["evidence"]["endpoints"][0]["connections"]
             .as_u64()
             .unwrap()
     };
@@ -258,16 +238,8 @@ async fn transport_checks_pass_fail_and_error_through_the_binary() {
     pair.sort_unstable();
     assert_eq!(pair, [1, 14]);
     let summary = |domain: &str, check: &str| -> String {
-        let asset = doc["assets"]
-            .as_array()
-            .and_then(|a| a.iter().find(|a| a["domain"] == domain))
-            .unwrap();
-        asset["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["check"] == check)
-            .and_then(|f| f["summary"].as_str())
+        finding(&doc, domain, check)["summary"]
+            .as_str()
             .unwrap_or_default()
             .to_string()
     };

@@ -103,3 +103,14 @@ pub fn status_of(doc: &serde_json::Value, domain: &str, check: &str) -> String {
         .map(|(_, s)| s)
         .unwrap_or_else(|| panic!("{domain} has no {check} finding"))
 }
+
+/// The finding `check` of `domain` in a `--format json` scan; panics naming what is missing.
+pub fn finding<'a>(doc: &'a serde_json::Value, domain: &str, check: &str) -> &'a serde_json::Value {
+    doc["assets"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["domain"] == domain))
+        .unwrap_or_else(|| panic!("{domain} not in the scan"))["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["check"] == check))
+        .unwrap_or_else(|| panic!("no {check} finding for {domain}"))
+}
