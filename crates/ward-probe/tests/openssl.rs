@@ -8,10 +8,9 @@
 //! server's port, so the code path is the one used on the internet.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 use ward_model::tls::{
@@ -20,6 +19,9 @@ use ward_model::tls::{
 };
 use ward_net::{Net, NetConfig, PortMap};
 use ward_probe::tls::{TlsTarget, Transport, scan_with};
+
+mod common;
+use common::{Server, free_port};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -55,73 +57,20 @@ fn credentials() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
     })
 }
 
-/// A running `openssl s_server`, killed on drop.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let (_, key, cert) = credentials();
-        // A port can be taken between probing and binding; retry a few times.
-        for _ in 0..5 {
-            let port = free_port();
-            let mut child = Command::new("openssl")
-                .arg("s_server")
-                .args(["-accept", &format!("127.0.0.1:{port}")])
-                .arg("-cert")
-                .arg(cert)
-                .arg("-key")
-                .arg(key)
-                .arg("-www")
-                .args(args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("openssl s_server starts");
-            let stdout = child.stdout.take().expect("stdout");
-            let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            let deadline = std::time::Instant::now() + Duration::from_secs(10);
-            loop {
-                let left = deadline.saturating_duration_since(std::time::Instant::now());
-                match rx.recv_timeout(left) {
-                    Ok(line) if line.trim() == "ACCEPT" => return Server { child, port },
-                    Ok(_) => continue,
-                    Err(_) => break,
-                }
-            }
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert!(
-                err.contains("in use"),
-                "s_server {args:?} did not start: {err}"
-            );
-        }
-        panic!("no free port for s_server");
-    }
+/// `openssl s_server` with the `localhost` certificate and `args`.
+fn start_server(args: &[&str]) -> Server {
+    let (_, key, cert) = credentials();
+    common::start(|| {
+        let mut cmd = Command::new("openssl");
+        cmd.arg("s_server")
+            .arg("-cert")
+            .arg(cert)
+            .arg("-key")
+            .arg(key)
+            .arg("-www")
+            .args(args);
+        cmd
+    })
 }
 
 fn net_for(port: u16) -> Net {
@@ -201,7 +150,7 @@ macro_rules! need_openssl {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls12_only_with_three_suites_in_server_order() {
     need_openssl!();
-    let server = Server::start(&[
+    let server = start_server(&[
         "-tls1_2",
         "-serverpref",
         "-cipher",
@@ -243,7 +192,7 @@ async fn tls12_only_with_three_suites_in_server_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_order_server_is_reported_as_such() {
     need_openssl!();
-    let server = Server::start(&[
+    let server = start_server(&[
         "-tls1_2",
         "-cipher",
         "AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:AES128-SHA256",
@@ -263,7 +212,7 @@ async fn client_order_server_is_reported_as_such() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_protocols_at_seclevel_0() {
     need_openssl!();
-    let server = Server::start(&[
+    let server = start_server(&[
         "-min_protocol",
         "TLSv1",
         "-no_tls1_3",
@@ -309,7 +258,7 @@ async fn legacy_protocols_at_seclevel_0() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls10_only_chain_comes_from_the_certificate_message() {
     need_openssl!();
-    let server = Server::start(&["-tls1", "-cipher", "AES256-SHA:@SECLEVEL=0"]);
+    let server = start_server(&["-tls1", "-cipher", "AES256-SHA:@SECLEVEL=0"]);
     let scan = scan_port(server.port).await;
     assert_eq!(statuses(&scan), supported_only(&[ProtocolVersion::TLS10]));
     assert_eq!(suites(&scan, ProtocolVersion::TLS10), [0x0035]);
@@ -323,7 +272,7 @@ async fn tls10_only_chain_comes_from_the_certificate_message() {
 async fn tls13_suites_and_hello_retry_request() {
     need_openssl!();
     // Only P-384: neither of ward's key shares fits, so the server must ask again.
-    let server = Server::start(&[
+    let server = start_server(&[
         "-tls1_3",
         "-ciphersuites",
         "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256",
@@ -350,7 +299,7 @@ async fn tls13_suites_and_hello_retry_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls12_and_13_together_with_x25519() {
     need_openssl!();
-    let server = Server::start(&[
+    let server = start_server(&[
         "-min_protocol",
         "TLSv1.2",
         "-ciphersuites",
@@ -377,7 +326,7 @@ async fn tls12_and_13_together_with_x25519() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn p256_key_share_is_accepted() {
     need_openssl!();
-    let server = Server::start(&[
+    let server = start_server(&[
         "-tls1_3",
         "-ciphersuites",
         "TLS_AES_128_GCM_SHA256",
@@ -448,7 +397,7 @@ async fn every_suite_openssl_offers_at_seclevel_0_and_no_other() {
     // Debian's OpenSSL 3: ECDHE, DHE, RSA and anonymous suites with AES, ChaCha20,
     // Camellia and ARIA; no 3DES, RC4 or SEED. The filter must not be vacuous.
     assert!(expected.len() >= 50, "{expected:x?}");
-    let server = Server::start(&["-tls1_2", "-cipher", spec]);
+    let server = start_server(&["-tls1_2", "-cipher", spec]);
     let scan = scan_port(server.port).await;
     assert_eq!(statuses(&scan), supported_only(&[ProtocolVersion::TLS12]));
     assert_eq!(suites(&scan, ProtocolVersion::TLS12), expected);
@@ -475,7 +424,7 @@ async fn weak_dh_group_and_named_groups_are_reported() {
     let dh = dir.path().join("dh1024.pem");
     std::fs::write(&dh, OAKLEY_GROUP_2).expect("write dh params");
     let dh = dh.to_str().expect("utf-8 path");
-    let server = Server::start(&[
+    let server = start_server(&[
         "-tls1_2",
         "-serverpref",
         "-dhparam",

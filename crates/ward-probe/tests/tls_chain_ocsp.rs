@@ -9,15 +9,17 @@
 //! stapled with `-status_file`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 use ward_model::tls::{OcspCertStatus, OcspSignature, OcspStaple, TlsScan};
 use ward_net::{Net, NetConfig, PortMap};
 use ward_probe::tls::{TlsTarget, Transport, scan_with};
+
+mod common;
+use common::Server;
 
 const ROOT_DN: &str = "/O=ward-test/CN=ward test root";
 const INT_DN: &str = "/O=ward-test/CN=ward test intermediate";
@@ -110,88 +112,37 @@ fn pki() -> &'static Pki {
     })
 }
 
-/// A running `openssl s_server`, killed on drop.
-struct Server {
-    child: Child,
-    port: u16,
+/// s_server with `leaf` (and its key), sending `chain` after it, stapling `status`.
+fn start_server(leaf: &str, chain: Option<&Path>, status: Option<&str>) -> Server {
+    start_server_with(leaf, chain, status, &[])
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-impl Server {
-    /// s_server with `leaf` (and its key), sending `chain` after it, stapling `status`.
-    fn start(leaf: &str, chain: Option<&Path>, status: Option<&str>) -> Server {
-        Server::start_with(leaf, chain, status, &[])
-    }
-
-    /// [`Server::start`] with extra s_server arguments.
-    fn start_with(
-        leaf: &str,
-        chain: Option<&Path>,
-        status: Option<&str>,
-        extra: &[&str],
-    ) -> Server {
-        let p = pki();
-        for _ in 0..5 {
-            let port = free_port();
-            let mut cmd = Command::new("openssl");
-            cmd.arg("s_server")
-                .args(["-accept", &format!("127.0.0.1:{port}")])
-                .arg("-cert")
-                .arg(p.path(&format!("{leaf}.pem")))
-                .arg("-key")
-                .arg(p.path(&format!("{leaf}.key")))
-                // No trust store: openssl must not complete the chain on its own.
-                .args(["-no-CAfile", "-no-CApath", "-no-CAstore", "-www"]);
-            if let Some(chain) = chain {
-                cmd.arg("-cert_chain").arg(chain);
-            }
-            if let Some(status) = status {
-                cmd.arg("-status_file").arg(p.path(status));
-            }
-            cmd.args(extra);
-            let mut child = cmd
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("openssl s_server starts");
-            let stdout = child.stdout.take().expect("stdout");
-            let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            let deadline = std::time::Instant::now() + Duration::from_secs(10);
-            loop {
-                let left = deadline.saturating_duration_since(std::time::Instant::now());
-                match rx.recv_timeout(left) {
-                    Ok(line) if line.trim() == "ACCEPT" => return Server { child, port },
-                    Ok(_) => continue,
-                    Err(_) => break,
-                }
-            }
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert!(err.contains("in use"), "s_server did not start: {err}");
+/// [`start_server`] with extra s_server arguments.
+fn start_server_with(
+    leaf: &str,
+    chain: Option<&Path>,
+    status: Option<&str>,
+    extra: &[&str],
+) -> Server {
+    let p = pki();
+    common::start(|| {
+        let mut cmd = Command::new("openssl");
+        cmd.arg("s_server")
+            .arg("-cert")
+            .arg(p.path(&format!("{leaf}.pem")))
+            .arg("-key")
+            .arg(p.path(&format!("{leaf}.key")))
+            // No trust store: openssl must not complete the chain on its own.
+            .args(["-no-CAfile", "-no-CApath", "-no-CAstore", "-www"]);
+        if let Some(chain) = chain {
+            cmd.arg("-cert_chain").arg(chain);
         }
-        panic!("no free port for s_server");
-    }
+        if let Some(status) = status {
+            cmd.arg("-status_file").arg(p.path(status));
+        }
+        cmd.args(extra);
+        cmd
+    })
 }
 
 async fn scan(server: &Server) -> TlsScan {
@@ -224,7 +175,7 @@ fn int_name() -> &'static str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn complete_chain_in_order() {
     let chain = pki().bundle("c-complete.pem", &["int.pem"]);
-    let server = Server::start("leaf", Some(&chain), None);
+    let server = start_server("leaf", Some(&chain), None);
     let scan = scan(&server).await;
     let c = scan.chain.as_ref().expect("chain");
     assert_eq!(c.validation_kind, None, "{:?}", c.validation_error);
@@ -238,7 +189,7 @@ async fn complete_chain_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leaf_without_its_intermediate_names_the_missing_issuer() {
-    let server = Server::start("leaf", None, None);
+    let server = start_server("leaf", None, None);
     let scan = scan(&server).await;
     let c = scan.chain.as_ref().expect("chain");
     assert_eq!(c.certs.len(), 1);
@@ -251,7 +202,7 @@ async fn leaf_without_its_intermediate_names_the_missing_issuer() {
 async fn chain_out_of_order_still_validates_but_is_flagged() {
     // leaf, root, intermediate: the leaf is not followed by its issuer.
     let chain = pki().bundle("c-order.pem", &["root.pem", "int.pem"]);
-    let server = Server::start("leaf", Some(&chain), None);
+    let server = start_server("leaf", Some(&chain), None);
     let scan = scan(&server).await;
     let c = scan.chain.as_ref().expect("chain");
     assert_eq!(c.certs.len(), 3);
@@ -271,7 +222,7 @@ async fn chain_out_of_order_still_validates_but_is_flagged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unrelated_certificate_is_an_extra() {
     let chain = pki().bundle("c-extra.pem", &["int.pem", "other.pem"]);
-    let server = Server::start("leaf", Some(&chain), None);
+    let server = start_server("leaf", Some(&chain), None);
     let scan = scan(&server).await;
     let c = scan.chain.as_ref().expect("chain");
     assert_eq!(c.validation_kind, None, "{:?}", c.validation_error);
@@ -283,7 +234,7 @@ async fn unrelated_certificate_is_an_extra() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stapled_good_response_is_read_and_verified() {
     let chain = pki().bundle("c-good.pem", &["int.pem"]);
-    let server = Server::start("leaf", Some(&chain), Some("leaf-ocsp.der"));
+    let server = start_server("leaf", Some(&chain), Some("leaf-ocsp.der"));
     let scan = scan(&server).await;
     let c = scan.chain.as_ref().expect("chain");
     assert_eq!(c.source, "rustls");
@@ -299,7 +250,7 @@ async fn stapled_good_response_is_read_and_verified() {
     assert_eq!((next - this).whole_days(), 7);
 
     // The same over TLS 1.2, where the staple comes in a CertificateStatus message.
-    let server = Server::start_with("leaf", Some(&chain), Some("leaf-ocsp.der"), &["-tls1_2"]);
+    let server = start_server_with("leaf", Some(&chain), Some("leaf-ocsp.der"), &["-tls1_2"]);
     let scan = self::scan(&server).await;
     let c = scan.chain.as_ref().expect("chain");
     assert_eq!(c.source, "rustls");
@@ -313,7 +264,7 @@ async fn stapled_good_response_is_read_and_verified() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stapled_revoked_response_says_when_and_why() {
     let chain = pki().bundle("c-revoked.pem", &["int.pem"]);
-    let server = Server::start("revoked", Some(&chain), Some("revoked-ocsp.der"));
+    let server = start_server("revoked", Some(&chain), Some("revoked-ocsp.der"));
     let scan = scan(&server).await;
     let c = scan.chain.as_ref().expect("chain");
     let Some(OcspStaple::Stapled(seen)) = &c.ocsp else {
@@ -333,7 +284,7 @@ async fn stapled_revoked_response_says_when_and_why() {
 async fn response_for_another_certificate_is_not_taken_for_this_one() {
     // The server staples the first leaf's response while serving the second leaf.
     let chain = pki().bundle("c-mixup.pem", &["int.pem"]);
-    let server = Server::start("revoked", Some(&chain), Some("leaf-ocsp.der"));
+    let server = start_server("revoked", Some(&chain), Some("leaf-ocsp.der"));
     let scan = scan(&server).await;
     let c = scan.chain.as_ref().expect("chain");
     let Some(OcspStaple::Stapled(seen)) = &c.ocsp else {
@@ -370,7 +321,7 @@ async fn response_signed_by_another_key_is_bad() {
         ],
     );
     let chain = p.bundle("c-forged.pem", &["int.pem"]);
-    let server = Server::start("leaf", Some(&chain), Some("forged-ocsp.der"));
+    let server = start_server("leaf", Some(&chain), Some("forged-ocsp.der"));
     let scan = scan(&server).await;
     let c = scan.chain.as_ref().expect("chain");
     let Some(OcspStaple::Stapled(seen)) = &c.ocsp else {
@@ -385,7 +336,7 @@ async fn tls10_server_staples_in_a_certificate_status_message() {
     // rustls does not speak TLS 1.0: chain and staple come from the hand-built hello's
     // first flight (status_request, then Certificate and CertificateStatus).
     let chain = pki().bundle("c-tls10.pem", &["int.pem"]);
-    let server = Server::start_with(
+    let server = start_server_with(
         "revoked",
         Some(&chain),
         Some("revoked-ocsp.der"),
@@ -409,7 +360,7 @@ async fn tls10_server_staples_in_a_certificate_status_message() {
     assert_eq!(seen.signature, OcspSignature::Verified);
 
     // The same server without stapling: asked, and nothing came.
-    let server = Server::start_with(
+    let server = start_server_with(
         "leaf",
         Some(&chain),
         None,
