@@ -390,6 +390,22 @@ impl Store {
             .collect()
     }
 
+    /// Runs one of [`Store::report_data`]'s queries, whose two parameters are the domain
+    /// filter and the start date.
+    async fn filtered_rows(
+        &self,
+        sql: &'static str,
+        domain: Option<&str>,
+        since: Option<i64>,
+    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StoreError> {
+        sqlx::query(sql)
+            .bind(domain)
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.db())
+    }
+
     /// The stored report data `filter` selects, summed in the database so that the result
     /// grows with the number of distinct sources, not with the number of reports.
     pub async fn report_data(&self, filter: &ReportFilter) -> Result<ReportData, StoreError> {
@@ -397,16 +413,17 @@ impl Store {
         let since = filter.since;
         let mut data = ReportData::default();
 
-        let counts = sqlx::query(concat!(
-            "SELECT r.kind, COUNT(*) FROM reports r WHERE ",
-            report_where!(),
-            " GROUP BY r.kind"
-        ))
-        .bind(domain)
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.db())?;
+        let counts = self
+            .filtered_rows(
+                concat!(
+                    "SELECT r.kind, COUNT(*) FROM reports r WHERE ",
+                    report_where!(),
+                    " GROUP BY r.kind"
+                ),
+                domain,
+                since,
+            )
+            .await?;
         for r in &counts {
             let kind: String = r.get(0);
             let n = uint(r.get(1));
@@ -418,19 +435,20 @@ impl Store {
             }
         }
 
-        let rows = sqlx::query(concat!(
-            "SELECT r.domain, a.source_ip, a.dkim, a.spf, SUM(a.count) \
+        let rows = self
+            .filtered_rows(
+                concat!(
+                    "SELECT r.domain, a.source_ip, a.dkim, a.spf, SUM(a.count) \
              FROM aggregate_records a JOIN reports r ON r.id = a.report WHERE ",
-            report_where!(),
-            " \
+                    report_where!(),
+                    " \
              GROUP BY r.domain, a.source_ip, a.dkim, a.spf \
              ORDER BY r.domain, a.source_ip, a.dkim, a.spf"
-        ))
-        .bind(domain)
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.db())?;
+                ),
+                domain,
+                since,
+            )
+            .await?;
         for r in &rows {
             let ip: String = r.get(1);
             let dkim: Option<String> = r.get(2);
@@ -446,23 +464,24 @@ impl Store {
             });
         }
 
-        let rows = sqlx::query(concat!(
-            "SELECT r.domain, \
+        let rows = self
+            .filtered_rows(
+                concat!(
+                    "SELECT r.domain, \
              COALESCE(lower(rtrim(trim(json_extract(x.value, '$.domain')), '.')), ''), \
              lower(trim(json_extract(x.value, '$.selector'))), \
              json_extract(x.value, '$.result'), SUM(a.count) \
              FROM aggregate_records a JOIN reports r ON r.id = a.report, \
              json_each(a.dkim_results) x \
              WHERE COALESCE(trim(json_extract(x.value, '$.selector')), '') != '' AND ",
-            report_where!(),
-            " \
+                    report_where!(),
+                    " \
              GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
-        ))
-        .bind(domain)
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.db())?;
+                ),
+                domain,
+                since,
+            )
+            .await?;
         for r in &rows {
             data.selectors.push(SelectorVolume {
                 domain: r.get(0),
@@ -473,18 +492,19 @@ impl Store {
             });
         }
 
-        let rows = sqlx::query(concat!(
-            "SELECT t.policy_domain, SUM(t.successful), SUM(t.failed) \
+        let rows = self
+            .filtered_rows(
+                concat!(
+                    "SELECT t.policy_domain, SUM(t.successful), SUM(t.failed) \
              FROM tls_policies t JOIN reports r ON r.id = t.report WHERE ",
-            tls_where!(),
-            " \
+                    tls_where!(),
+                    " \
              GROUP BY 1 ORDER BY 1"
-        ))
-        .bind(domain)
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.db())?;
+                ),
+                domain,
+                since,
+            )
+            .await?;
         for r in &rows {
             data.tls_policies.push(TlsPolicyVolume {
                 policy_domain: r.get(0),
@@ -493,7 +513,7 @@ impl Store {
             });
         }
 
-        let rows = sqlx::query(concat!(
+        let rows = self.filtered_rows(concat!(
             "SELECT t.policy_domain, COALESCE(f.receiving_mx_hostname, f.receiving_ip, ''), \
              f.result_type, SUM(f.failed_count) \
              FROM tls_failures f \
@@ -502,12 +522,8 @@ impl Store {
             tls_where!(),
             " \
              GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-        ))
-        .bind(domain)
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.db())?;
+        ), domain, since)
+        .await?;
         for r in &rows {
             data.tls_failures.push(TlsFailureVolume {
                 policy_domain: r.get(0),
@@ -518,17 +534,13 @@ impl Store {
         }
 
         // The newest policy each domain's reports show.
-        let rows = sqlx::query(concat!(
+        let rows = self.filtered_rows(concat!(
             "SELECT r.domain, r.policy_p, r.policy_pct, r.policy_testing, r.end_ts FROM reports r \
              WHERE r.kind = 'aggregate' AND ", report_where!(), " AND r.id = (SELECT r2.id FROM reports r2 \
              WHERE r2.kind = 'aggregate' AND r2.domain = r.domain ORDER BY r2.end_ts DESC, r2.id DESC LIMIT 1) \
              ORDER BY r.domain"
-        ))
-        .bind(domain)
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.db())?;
+        ), domain, since)
+        .await?;
         for r in &rows {
             let pct: Option<i64> = r.get(2);
             let testing: Option<i64> = r.get(3);
