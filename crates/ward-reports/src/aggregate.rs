@@ -8,7 +8,7 @@
 //! Unknown elements are skipped wherever they appear; enum keywords are read
 //! without regard to case; text is trimmed.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::net::IpAddr;
 
 use quick_xml::events::{BytesStart, Event};
@@ -217,29 +217,62 @@ pub fn parse_aggregate<R: BufRead>(
     mut reader: R,
     limits: &Limits,
 ) -> Result<AggregateReport, Reason> {
-    skip_bom(&mut reader)?;
-    if declares_windows_1252(&mut reader)? {
-        return parse_utf8(Windows1252::new(reader), limits);
-    }
-    parse_utf8(reader, limits)
+    // The document is read whole and parsed in place: the XML reader then hands out
+    // slices of it instead of copying every event into a buffer, which was a fifth of
+    // the parsing time. The reader is bounded by the caller, and the parsed records
+    // take as much room as the text anyway.
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| crate::unpack::io_reason(&e))?;
+    parse_aggregate_bytes(&bytes, limits)
 }
 
-fn parse_utf8<R: BufRead>(reader: R, limits: &Limits) -> Result<AggregateReport, Reason> {
-    let mut xml = quick_xml::Reader::from_reader(LineCounter {
-        inner: reader,
-        line: 1,
-    });
+/// [`parse_aggregate`] of a document already in memory.
+pub fn parse_aggregate_bytes(bytes: &[u8], limits: &Limits) -> Result<AggregateReport, Reason> {
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    if declares_windows_1252(&mut &bytes[..])? {
+        let mut utf8 = Vec::with_capacity(bytes.len() + bytes.len() / 8);
+        Windows1252::new(bytes)
+            .read_to_end(&mut utf8)
+            .map_err(|e| crate::unpack::io_reason(&e))?;
+        parse_utf8(&utf8, limits).map_err(|r| with_line(r, &utf8))
+    } else {
+        parse_utf8(bytes, limits).map_err(|r| with_line(r, bytes))
+    }
+}
+
+/// Fills in the line of a refusal's position, counted only when there is a refusal.
+fn with_line(mut reason: Reason, doc: &[u8]) -> Reason {
+    match &mut reason {
+        Reason::Xml { at, .. }
+        | Reason::InvalidUtf8 { at }
+        | Reason::Doctype { at }
+        | Reason::Entity { at, .. }
+        | Reason::InvalidValue { at, .. } => {
+            let upto = usize::try_from(at.byte)
+                .unwrap_or(usize::MAX)
+                .min(doc.len());
+            let before = doc.get(..upto).unwrap_or(doc);
+            at.line = 1 + before.iter().filter(|&&c| c == b'\n').count() as u64;
+        }
+        _ => {}
+    }
+    reason
+}
+
+fn parse_utf8(doc: &[u8], limits: &Limits) -> Result<AggregateReport, Reason> {
+    let mut xml = quick_xml::Reader::from_reader(doc);
     let mut b = Builder::default();
-    let mut buf = Vec::new();
     let mut saw_root = false;
     let mut wrappers = 0u32;
     loop {
-        buf.clear();
+        // Lines are filled in by `with_line` if this ends in a refusal.
         let at = Pos {
-            line: xml.get_ref().line,
+            line: 0,
             byte: xml.buffer_position(),
         };
-        let event = match xml.read_event_into(&mut buf) {
+        let event = match xml.read_event() {
             Ok(ev) => ev,
             Err(e) => {
                 let byte = xml.error_position().max(at.byte);
@@ -454,38 +487,6 @@ impl<R: BufRead> BufRead for Windows1252<R> {
 
     fn consume(&mut self, amt: usize) {
         self.pos = self.pos.saturating_add(amt).min(self.out.len());
-    }
-}
-
-/// Counts the lines of what the XML reader consumes, so that errors can give
-/// a line as well as a byte offset without keeping the document.
-struct LineCounter<R> {
-    inner: R,
-    line: u64,
-}
-
-impl<R: BufRead> std::io::Read for LineCounter<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let read = buf.get(..n).unwrap_or_default();
-        self.line += read.iter().filter(|&&c| c == b'\n').count() as u64;
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for LineCounter<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-
-    fn consume(&mut self, amt: usize) {
-        if amt > 0
-            && let Ok(buf) = self.inner.fill_buf()
-        {
-            let gone = buf.get(..amt).unwrap_or(buf);
-            self.line += gone.iter().filter(|&&c| c == b'\n').count() as u64;
-        }
-        self.inner.consume(amt);
     }
 }
 
@@ -754,7 +755,9 @@ impl Builder {
 
     fn end(&mut self, at: Pos) -> Result<(), Reason> {
         use Tag as T;
-        let text = std::mem::take(&mut self.text);
+        // The text buffer is lent out for this element and put back cleared below, so
+        // its allocation serves the whole document.
+        let mut text = std::mem::take(&mut self.text);
         let t = text.as_str();
         let r = &mut self.record;
         match self.path.as_slice() {
@@ -906,6 +909,8 @@ impl Builder {
             _ => {}
         }
         self.path.pop();
+        text.clear();
+        self.text = text;
         Ok(())
     }
 

@@ -211,6 +211,13 @@ pub enum Reason {
         /// The OS error text.
         message: String,
     },
+    /// A parsed report whose values the store could not encode (never expected: every
+    /// value is text the parser produced).
+    #[error("cannot encode the report for the store: {message}")]
+    Unstorable {
+        /// What the encoder said.
+        message: String,
+    },
 }
 
 /// Cut long values down for error messages.

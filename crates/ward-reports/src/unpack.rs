@@ -22,7 +22,7 @@ use std::path::Path;
 
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
-use crate::aggregate::parse_aggregate;
+use crate::aggregate::{parse_aggregate, parse_aggregate_bytes};
 use crate::error::{Error, LimitKind, Reason};
 use crate::failure::{parse_feedback_fields, set_envelope};
 use crate::limits::Limits;
@@ -456,7 +456,8 @@ impl Unpacker<'_> {
             }
             Format::Zip => self.zip(name, bytes, depth + 1),
             Format::Xml => {
-                let r = parse_aggregate(bytes, self.limits).map(|a| Report::Aggregate(Box::new(a)));
+                let r = parse_aggregate_bytes(bytes, self.limits)
+                    .map(|a| Report::Aggregate(Box::new(a)));
                 self.emit(name, r);
             }
             Format::Json => {

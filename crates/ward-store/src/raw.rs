@@ -128,31 +128,30 @@ pub(crate) enum Value<'a> {
 }
 
 impl Stmt<'_, '_> {
-    /// Binds `values` to parameters 1, 2, … (SQLite copies the texts).
-    pub(crate) fn bind(&mut self, values: &[Value<'_>]) -> Result<(), SqliteError> {
-        for (i, v) in values.iter().enumerate() {
-            let at = c_int::try_from(i + 1).unwrap_or(c_int::MAX);
-            // SAFETY: a live statement; texts are valid for their length, and
-            // SQLITE_TRANSIENT makes SQLite copy them before the call returns.
-            let rc = unsafe {
-                match v {
-                    Value::Int(n) => ffi::sqlite3_bind_int64(self.raw.as_ptr(), at, *n),
-                    Value::Text(None) => ffi::sqlite3_bind_null(self.raw.as_ptr(), at),
-                    Value::Text(Some(s)) => ffi::sqlite3_bind_text64(
-                        self.raw.as_ptr(),
-                        at,
-                        s.as_ptr().cast::<c_char>(),
-                        s.len() as u64,
-                        ffi::SQLITE_TRANSIENT(),
-                        ffi::SQLITE_UTF8 as u8,
-                    ),
-                }
-            };
-            if rc != ffi::SQLITE_OK {
-                return Err(self.db.error(rc));
+    /// Binds `value` to parameter `index` (1-based; SQLite copies texts).
+    pub(crate) fn bind_at(&mut self, index: usize, value: &Value<'_>) -> Result<(), SqliteError> {
+        let at = c_int::try_from(index).unwrap_or(c_int::MAX);
+        // SAFETY: a live statement; texts are valid for their length, and
+        // SQLITE_TRANSIENT makes SQLite copy them before the call returns.
+        let rc = unsafe {
+            match value {
+                Value::Int(n) => ffi::sqlite3_bind_int64(self.raw.as_ptr(), at, *n),
+                Value::Text(None) => ffi::sqlite3_bind_null(self.raw.as_ptr(), at),
+                Value::Text(Some(s)) => ffi::sqlite3_bind_text64(
+                    self.raw.as_ptr(),
+                    at,
+                    s.as_ptr().cast::<c_char>(),
+                    s.len() as u64,
+                    ffi::SQLITE_TRANSIENT(),
+                    ffi::SQLITE_UTF8 as u8,
+                ),
             }
+        };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.db.error(rc))
         }
-        Ok(())
     }
 
     /// Runs the statement once with what is bound, then resets it for the next binding.

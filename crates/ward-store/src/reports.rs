@@ -13,11 +13,11 @@ use ward_reports::aggregate::{Extension, PolicyPublished, ReportMetadata};
 use ward_reports::analysis::{
     PolicySeen, ReportData, SelectorVolume, SourceVolume, TlsFailureVolume, TlsPolicyVolume,
 };
-use ward_reports::{AggregateReport, Report, ReportKind, TlsReport, Unpacked};
+use ward_reports::{Report, ReportKind, Unpacked};
 
 use std::ffi::CStr;
 
-use crate::raw::{Db, SqliteError, Value as RawValue};
+use crate::raw::{Db, SqliteError, Stmt, Value as RawValue};
 use crate::{Store, StoreError, ts};
 
 /// What [`Store::save_report`] did.
@@ -94,9 +94,9 @@ struct AggregateHead<'a> {
     extensions: &'a [Extension],
 }
 
-/// The domain a report is about.
-fn report_domain(report: &Report) -> String {
-    let d = match report {
+/// The domain a report is about, as written (the encoder lower-cases it).
+fn report_domain_raw(report: &Report) -> &str {
+    match report {
         Report::Aggregate(a) => a.policy_published.domain.as_str(),
         Report::Tls(t) => t
             .policies
@@ -104,12 +104,7 @@ fn report_domain(report: &Report) -> String {
             .find_map(|p| p.policy.policy_domain.as_deref())
             .unwrap_or(""),
         Report::Failure(f) => f.reported_domain.first().map_or("", String::as_str),
-    };
-    normal_domain(d)
-}
-
-fn normal_domain(d: &str) -> String {
-    d.trim().trim_end_matches('.').to_ascii_lowercase()
+    }
 }
 
 /// The filter of report queries: `?1` the domain (or NULL), `?2` the earliest end time.
@@ -148,169 +143,332 @@ const INSERT_TLS_FAILURE: &str = "INSERT INTO tls_failures (report, policy, posi
      failed_count, failure_reason_code, additional_information) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-/// Why [`write_report`] stopped: SQLite refused, or a value could not be encoded.
-enum WriteError {
-    Sqlite(SqliteError),
-    Encode(&'static str, String),
+/// A value that could not be encoded: which, and why.
+struct EncodeError(&'static str, String);
+
+/// One column value of an [`EncodedReport`].
+#[derive(Debug, Clone, Copy)]
+enum Col {
+    Int(i64),
+    Null,
+    /// A byte range of the report's text buffer.
+    Text(usize, usize),
+    Static(&'static str),
+    /// The id the report row gets when inserted (the first column of its rows).
+    ReportId,
+    /// The ingestion time given to [`Store::save_reports`].
+    IngestedAt,
 }
 
-impl From<SqliteError> for WriteError {
-    fn from(e: SqliteError) -> Self {
-        WriteError::Sqlite(e)
+/// Widths of the rows of each table, as the INSERT statements bind them.
+const REPORT_COLS: usize = 14;
+const RECORD_COLS: usize = 13;
+const TLS_POLICY_COLS: usize = 7;
+const TLS_FAILURE_COLS: usize = 11;
+
+/// A report turned into the column values the store writes: every text the report's
+/// rows need (JSON included) in one buffer, and the rows as ranges of it.
+///
+/// Why: the store writes reports one after another on one connection, so whatever it
+/// does per report limits ingestion however many threads parse. Encoding is done where
+/// the report was parsed ([`EncodedReport::new`] on a parsing thread), and the parsed
+/// report, with its thousands of small strings, is freed there too; the writer only
+/// binds values and steps statements.
+#[derive(Debug)]
+pub struct EncodedReport {
+    text: String,
+    report: Vec<Col>,
+    records: Vec<Col>,
+    tls_policies: Vec<Col>,
+    tls_failures: Vec<Col>,
+    /// Aggregate records (or TLS policies) in the report.
+    rows: usize,
+}
+
+/// Builds the text buffer of an [`EncodedReport`].
+#[derive(Default)]
+struct Encoder {
+    buf: Vec<u8>,
+}
+
+impl Encoder {
+    fn text(&mut self, s: &str) -> Col {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(s.as_bytes());
+        Col::Text(start, self.buf.len())
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> Col {
+        s.map_or(Col::Null, |s| self.text(s))
+    }
+
+    fn domain(&mut self, d: &str) -> Col {
+        let start = self.buf.len();
+        let d = d.trim().trim_end_matches('.');
+        self.buf.extend(d.bytes().map(|c| c.to_ascii_lowercase()));
+        Col::Text(start, self.buf.len())
+    }
+
+    fn json<T: Serialize + ?Sized>(
+        &mut self,
+        what: &'static str,
+        v: &T,
+    ) -> Result<Col, EncodeError> {
+        let start = self.buf.len();
+        serde_json::to_writer(&mut self.buf, v).map_err(|e| EncodeError(what, e.to_string()))?;
+        Ok(Col::Text(start, self.buf.len()))
+    }
+
+    fn display(&mut self, v: impl std::fmt::Display) -> Col {
+        use std::io::Write as _;
+        let start = self.buf.len();
+        let _ = write!(self.buf, "{v}");
+        Col::Text(start, self.buf.len())
     }
 }
 
-/// A report's JSON document: aggregate reports without their records (those are rows).
-fn document(report: &Report) -> Result<String, WriteError> {
-    match report {
-        Report::Aggregate(a) => serde_json::to_string(&AggregateHead {
-            namespace: &a.namespace,
-            version: &a.version,
-            report_metadata: &a.report_metadata,
-            policy_published: &a.policy_published,
-            extensions: &a.extensions,
-        }),
-        Report::Failure(f) => serde_json::to_string(f),
-        Report::Tls(t) => serde_json::to_string(t),
+fn opt_int(v: Option<i64>) -> Col {
+    v.map_or(Col::Null, Col::Int)
+}
+
+impl EncodedReport {
+    /// Encodes a report for [`Store::save_reports`].
+    pub fn new(found: &Unpacked) -> Result<EncodedReport, StoreError> {
+        Self::encode(found).map_err(|EncodeError(what, detail)| StoreError::Corrupt {
+            location: found.source.clone(),
+            what,
+            detail,
+        })
     }
-    .map_err(|e| WriteError::Encode("report document", e.to_string()))
+
+    fn encode(found: &Unpacked) -> Result<EncodedReport, EncodeError> {
+        let report = &found.report;
+        let key = report.key();
+        let policy = match report {
+            Report::Aggregate(a) => Some(&a.policy_published),
+            _ => None,
+        };
+        let mut e = Encoder::default();
+        let mut head = Vec::with_capacity(REPORT_COLS);
+        head.push(Col::Static(kind_str(key.kind)));
+        head.push(e.text(&key.reporter_org));
+        head.push(e.text(key.reporter_email.as_deref().unwrap_or("")));
+        head.push(e.text(&key.report_id));
+        head.push(Col::Int(key.begin));
+        head.push(Col::Int(key.end));
+        head.push(e.domain(report_domain_raw(report)));
+        head.push(e.text(&found.source));
+        head.push(Col::IngestedAt);
+        head.push(
+            policy
+                .and_then(|p| p.p.as_ref())
+                .map_or(Col::Null, |p| e.text(p.as_str())),
+        );
+        head.push(
+            policy
+                .and_then(|p| p.sp.as_ref())
+                .map_or(Col::Null, |p| e.text(p.as_str())),
+        );
+        head.push(opt_int(policy.and_then(|p| p.pct).map(i64::from)));
+        head.push(opt_int(policy.and_then(|p| p.testing).map(i64::from)));
+        head.push(match report {
+            Report::Aggregate(a) => e.json(
+                "report document",
+                &AggregateHead {
+                    namespace: &a.namespace,
+                    version: &a.version,
+                    report_metadata: &a.report_metadata,
+                    policy_published: &a.policy_published,
+                    extensions: &a.extensions,
+                },
+            )?,
+            Report::Failure(f) => e.json("report document", f)?,
+            Report::Tls(t) => e.json("report document", t)?,
+        });
+        let mut out = EncodedReport {
+            text: String::new(),
+            report: head,
+            records: Vec::new(),
+            tls_policies: Vec::new(),
+            tls_failures: Vec::new(),
+            rows: 0,
+        };
+        match report {
+            Report::Aggregate(a) => {
+                out.rows = a.records.len();
+                out.records.reserve(a.records.len() * RECORD_COLS);
+                for (i, r) in a.records.iter().enumerate() {
+                    let pe = &r.row.policy_evaluated;
+                    let row = [
+                        Col::ReportId,
+                        Col::Int(i as i64),
+                        e.display(r.row.source_ip),
+                        Col::Int(int(r.row.count)),
+                        pe.disposition
+                            .as_ref()
+                            .map_or(Col::Null, |d| e.text(d.as_str())),
+                        pe.dkim.as_ref().map_or(Col::Null, |d| e.text(d.as_str())),
+                        pe.spf.as_ref().map_or(Col::Null, |d| e.text(d.as_str())),
+                        r.identifiers
+                            .header_from
+                            .as_deref()
+                            .map_or(Col::Null, |d| e.domain(d)),
+                        e.opt(r.identifiers.envelope_from.as_deref()),
+                        e.opt(r.identifiers.envelope_to.as_deref()),
+                        e.json("aggregate record", &pe.reasons)?,
+                        e.json("aggregate record", &r.auth_results.dkim)?,
+                        e.json("aggregate record", &r.auth_results.spf)?,
+                    ];
+                    out.records.extend_from_slice(&row);
+                }
+            }
+            Report::Tls(t) => {
+                out.rows = t.policies.len();
+                for (i, p) in t.policies.iter().enumerate() {
+                    let row = [
+                        Col::ReportId,
+                        Col::Int(i as i64),
+                        e.text(p.policy.policy_type.as_str()),
+                        e.domain(p.policy.policy_domain.as_deref().unwrap_or("")),
+                        e.json("mx hosts", &p.policy.mx_host)?,
+                        Col::Int(int(p.summary.total_successful_session_count)),
+                        Col::Int(int(p.summary.total_failure_session_count)),
+                    ];
+                    out.tls_policies.extend_from_slice(&row);
+                    for (j, f) in p.failure_details.iter().enumerate() {
+                        let row = [
+                            Col::ReportId,
+                            Col::Int(i as i64),
+                            Col::Int(j as i64),
+                            e.text(f.result_type.as_str()),
+                            e.opt(f.sending_mta_ip.as_deref()),
+                            f.receiving_mx_hostname
+                                .as_deref()
+                                .map_or(Col::Null, |d| e.domain(d)),
+                            e.opt(f.receiving_mx_helo.as_deref()),
+                            e.opt(f.receiving_ip.as_deref()),
+                            Col::Int(int(f.failed_session_count)),
+                            e.opt(f.failure_reason_code.as_deref()),
+                            e.opt(f.additional_information.as_deref()),
+                        ];
+                        out.tls_failures.extend_from_slice(&row);
+                    }
+                }
+            }
+            Report::Failure(_) => {}
+        }
+        // Every piece came from a `&str` or from serde_json, so this never fails; it is
+        // checked once here rather than per value when binding.
+        out.text =
+            String::from_utf8(e.buf).map_err(|err| EncodeError("report text", err.to_string()))?;
+        Ok(out)
+    }
+
+    /// Aggregate records (or TLS policies) the report holds.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn value<'a>(&'a self, c: Col, id: i64, ingested_at: &'a str) -> RawValue<'a> {
+        match c {
+            Col::Int(n) => RawValue::Int(n),
+            Col::Null => RawValue::Text(None),
+            // Spans end on character boundaries (each is a whole `&str`); `get` cannot
+            // fail, and would bind NULL rather than panic if it did.
+            Col::Text(a, b) => RawValue::Text(self.text.get(a..b)),
+            Col::Static(s) => RawValue::Text(Some(s)),
+            Col::ReportId => RawValue::Int(id),
+            Col::IngestedAt => RawValue::Text(Some(ingested_at)),
+        }
+    }
+
+    /// Binds and runs `stmt` once per row of `cols`.
+    fn insert_rows(
+        &self,
+        stmt: &mut Stmt<'_, '_>,
+        cols: &[Col],
+        width: usize,
+        id: i64,
+        ingested_at: &str,
+    ) -> Result<(), SqliteError> {
+        for row in cols.chunks_exact(width) {
+            for (i, c) in row.iter().enumerate() {
+                stmt.bind_at(i + 1, &self.value(*c, id, ingested_at))?;
+            }
+            stmt.run()?;
+        }
+        Ok(())
+    }
+}
+
+/// One report in one transaction on the borrowed connection.
+fn save_one(
+    db: &Db<'_>,
+    stmts: &mut Statements<'_, '_>,
+    encoded: &EncodedReport,
+    ingested_at: &str,
+) -> Result<Saved, SqliteError> {
+    db.exec(BEGIN)?;
+    let outcome = match write_report(stmts, encoded, ingested_at) {
+        Ok(Some(id)) => db.exec(COMMIT).map(|()| Saved::Stored(id)),
+        Ok(None) => db.exec(ROLLBACK).map(|()| Saved::Duplicate),
+        // Nothing of the report stays; the first error is the one to report.
+        Err(e) => Err(e),
+    };
+    outcome.inspect_err(|_| {
+        let _ = db.exec(ROLLBACK);
+    })
+}
+
+/// The four insert statements, prepared once for a whole batch of reports: preparing is
+/// SQL parsing, and a batch of small reports would otherwise pay it per report.
+struct Statements<'db, 'lock> {
+    report: Stmt<'db, 'lock>,
+    record: Stmt<'db, 'lock>,
+    tls_policy: Stmt<'db, 'lock>,
+    tls_failure: Stmt<'db, 'lock>,
+}
+
+impl<'db, 'lock> Statements<'db, 'lock> {
+    fn prepare(db: &'db Db<'lock>) -> Result<Self, SqliteError> {
+        Ok(Statements {
+            report: db.prepare(INSERT_REPORT)?,
+            record: db.prepare(INSERT_RECORD)?,
+            tls_policy: db.prepare(INSERT_TLS_POLICY)?,
+            tls_failure: db.prepare(INSERT_TLS_FAILURE)?,
+        })
+    }
 }
 
 /// Writes one report in the transaction the caller opened; `None` when a report with
 /// the same key is already stored (then nothing was written).
 fn write_report(
-    db: &Db<'_>,
-    found: &Unpacked,
-    document: &str,
+    stmts: &mut Statements<'_, '_>,
+    e: &EncodedReport,
     ingested_at: &str,
-) -> Result<Option<i64>, WriteError> {
-    use RawValue::{Int, Text};
-    let report = &found.report;
-    let key = report.key();
-    let policy = match report {
-        Report::Aggregate(a) => Some(&a.policy_published),
-        _ => None,
-    };
-    let domain = report_domain(report);
-    let mut insert = db.prepare(INSERT_REPORT)?;
-    insert.bind(&[
-        Text(Some(kind_str(key.kind))),
-        Text(Some(&key.reporter_org)),
-        Text(Some(key.reporter_email.as_deref().unwrap_or(""))),
-        Text(Some(&key.report_id)),
-        Int(key.begin),
-        Int(key.end),
-        Text(Some(&domain)),
-        Text(Some(&found.source)),
-        Text(Some(ingested_at)),
-        Text(policy.and_then(|p| p.p.as_ref()).map(|p| p.as_str())),
-        Text(policy.and_then(|p| p.sp.as_ref()).map(|p| p.as_str())),
-        match policy.and_then(|p| p.pct) {
-            Some(pct) => Int(i64::from(pct)),
-            None => Text(None),
-        },
-        match policy.and_then(|p| p.testing) {
-            Some(t) => Int(i64::from(t)),
-            None => Text(None),
-        },
-        Text(Some(document)),
-    ])?;
-    let Some(id) = insert.run()? else {
+) -> Result<Option<i64>, SqliteError> {
+    for (i, c) in e.report.iter().enumerate() {
+        stmts.report.bind_at(i + 1, &e.value(*c, 0, ingested_at))?;
+    }
+    let Some(id) = stmts.report.run()? else {
         return Ok(None);
     };
-    match report {
-        Report::Aggregate(a) => write_records(db, id, a)?,
-        Report::Tls(t) => write_tls(db, id, t)?,
-        Report::Failure(_) => {}
-    }
+    e.insert_rows(&mut stmts.record, &e.records, RECORD_COLS, id, ingested_at)?;
+    e.insert_rows(
+        &mut stmts.tls_policy,
+        &e.tls_policies,
+        TLS_POLICY_COLS,
+        id,
+        ingested_at,
+    )?;
+    e.insert_rows(
+        &mut stmts.tls_failure,
+        &e.tls_failures,
+        TLS_FAILURE_COLS,
+        id,
+        ingested_at,
+    )?;
     Ok(Some(id))
-}
-
-/// The records of an aggregate report: one prepared statement, bound and run per record,
-/// reusing one buffer for the JSON columns.
-fn write_records(db: &Db<'_>, id: i64, a: &AggregateReport) -> Result<(), WriteError> {
-    use RawValue::{Int, Text};
-    let mut stmt = db.prepare(INSERT_RECORD)?;
-    let mut json: Vec<u8> = Vec::new();
-    let mut ip = String::new();
-    for (i, r) in a.records.iter().enumerate() {
-        let pe = &r.row.policy_evaluated;
-        let encode = |e: serde_json::Error| WriteError::Encode("aggregate record", e.to_string());
-        json.clear();
-        serde_json::to_writer(&mut json, &pe.reasons).map_err(encode)?;
-        let ends = json.len();
-        serde_json::to_writer(&mut json, &r.auth_results.dkim).map_err(encode)?;
-        let endd = json.len();
-        serde_json::to_writer(&mut json, &r.auth_results.spf).map_err(encode)?;
-        // serde_json writes UTF-8; checking costs a pass over a few hundred bytes.
-        let text = std::str::from_utf8(&json)
-            .map_err(|e| WriteError::Encode("aggregate record", e.to_string()))?;
-        let (reasons, rest) = text.split_at(ends);
-        let (dkim, spf) = rest.split_at(endd - ends);
-        ip.clear();
-        {
-            use std::fmt::Write as _;
-            let _ = write!(ip, "{}", r.row.source_ip);
-        }
-        let header_from = r.identifiers.header_from.as_deref().map(normal_domain);
-        stmt.bind(&[
-            Int(id),
-            Int(i as i64),
-            Text(Some(&ip)),
-            Int(int(r.row.count)),
-            Text(pe.disposition.as_ref().map(|d| d.as_str())),
-            Text(pe.dkim.as_ref().map(|d| d.as_str())),
-            Text(pe.spf.as_ref().map(|d| d.as_str())),
-            Text(header_from.as_deref()),
-            Text(r.identifiers.envelope_from.as_deref()),
-            Text(r.identifiers.envelope_to.as_deref()),
-            Text(Some(reasons)),
-            Text(Some(dkim)),
-            Text(Some(spf)),
-        ])?;
-        stmt.run()?;
-    }
-    Ok(())
-}
-
-/// The policies of a TLS report and their failure details.
-fn write_tls(db: &Db<'_>, id: i64, t: &TlsReport) -> Result<(), WriteError> {
-    use RawValue::{Int, Text};
-    let mut policy = db.prepare(INSERT_TLS_POLICY)?;
-    let mut failure = db.prepare(INSERT_TLS_FAILURE)?;
-    for (i, p) in t.policies.iter().enumerate() {
-        let mx = serde_json::to_string(&p.policy.mx_host)
-            .map_err(|e| WriteError::Encode("mx hosts", e.to_string()))?;
-        let policy_domain = normal_domain(p.policy.policy_domain.as_deref().unwrap_or(""));
-        policy.bind(&[
-            Int(id),
-            Int(i as i64),
-            Text(Some(p.policy.policy_type.as_str())),
-            Text(Some(&policy_domain)),
-            Text(Some(&mx)),
-            Int(int(p.summary.total_successful_session_count)),
-            Int(int(p.summary.total_failure_session_count)),
-        ])?;
-        policy.run()?;
-        for (j, f) in p.failure_details.iter().enumerate() {
-            let mx_name = f.receiving_mx_hostname.as_deref().map(normal_domain);
-            failure.bind(&[
-                Int(id),
-                Int(i as i64),
-                Int(j as i64),
-                Text(Some(f.result_type.as_str())),
-                Text(f.sending_mta_ip.as_deref()),
-                Text(mx_name.as_deref()),
-                Text(f.receiving_mx_helo.as_deref()),
-                Text(f.receiving_ip.as_deref()),
-                Int(int(f.failed_session_count)),
-                Text(f.failure_reason_code.as_deref()),
-                Text(f.additional_information.as_deref()),
-            ])?;
-            failure.run()?;
-        }
-    }
-    Ok(())
 }
 
 impl Store {
@@ -324,27 +482,51 @@ impl Store {
         found: &Unpacked,
         ingested_at: OffsetDateTime,
     ) -> Result<Saved, StoreError> {
-        let document = document(&found.report).map_err(|e| self.write_error(e))?;
+        let encoded = EncodedReport::new(found)?;
+        let (mut saved, error) = self.save_reports(&[&encoded], ingested_at).await;
+        match (saved.pop(), error) {
+            (_, Some(e)) => Err(e),
+            (Some(s), None) => Ok(s),
+            (None, None) => Err(self.corrupt("report")("nothing was written".into())),
+        }
+    }
+
+    /// Stores several encoded reports ([`EncodedReport::new`]), each in its own
+    /// transaction exactly as [`Store::save_report`] does, but borrowing the connection
+    /// and preparing the statements once for all of them. An ingester that has several
+    /// reports waiting hands them over together.
+    ///
+    /// Returns what happened to each report written, in order, and the error that stopped
+    /// the batch, if any: the reports before it are stored, the failing one is rolled
+    /// back whole, and the ones after it were not tried.
+    pub async fn save_reports(
+        &self,
+        batch: &[&EncodedReport],
+        ingested_at: OffsetDateTime,
+    ) -> (Vec<Saved>, Option<StoreError>) {
+        let mut saved = Vec::with_capacity(batch.len());
         let ingested_at = ts(ingested_at);
-        let mut conn = self.pool.acquire().await.map_err(self.db())?;
-        let mut lock = conn.lock_handle().await.map_err(self.db())?;
+        let mut conn = match self.pool.acquire().await {
+            Ok(c) => c,
+            Err(e) => return (saved, Some(self.db()(e))),
+        };
+        let mut lock = match conn.lock_handle().await {
+            Ok(l) => l,
+            Err(e) => return (saved, Some(self.db()(e))),
+        };
         // No await from here on: the connection is ours, synchronously, until `lock` goes.
         let db = Db::new(&mut lock);
-        db.exec(BEGIN).map_err(|e| self.sqlite(e))?;
-        let written = write_report(&db, found, &document, &ingested_at);
-        let outcome = match written {
-            Ok(Some(id)) => db.exec(COMMIT).map(|()| Saved::Stored(id)),
-            Ok(None) => db.exec(ROLLBACK).map(|()| Saved::Duplicate),
-            Err(e) => {
-                // Nothing of the report stays; the first error is the one to report.
-                let _ = db.exec(ROLLBACK);
-                return Err(self.write_error(e));
-            }
+        let mut stmts = match Statements::prepare(&db) {
+            Ok(s) => s,
+            Err(e) => return (saved, Some(self.sqlite(e))),
         };
-        outcome.map_err(|e| {
-            let _ = db.exec(ROLLBACK);
-            self.sqlite(e)
-        })
+        for encoded in batch {
+            match save_one(&db, &mut stmts, encoded, &ingested_at) {
+                Ok(s) => saved.push(s),
+                Err(e) => return (saved, Some(self.sqlite(e))),
+            }
+        }
+        (saved, None)
     }
 
     fn sqlite(&self, e: SqliteError) -> StoreError {
@@ -352,13 +534,6 @@ impl Store {
             location: self.location.clone(),
             code: e.code,
             message: e.message,
-        }
-    }
-
-    fn write_error(&self, e: WriteError) -> StoreError {
-        match e {
-            WriteError::Sqlite(e) => self.sqlite(e),
-            WriteError::Encode(what, detail) => self.corrupt(what)(detail),
         }
     }
 

@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use ward_advice::text::terminal_safe;
 use ward_reports::analysis::{self, Summary};
 use ward_reports::{Error as ReportError, Limits, Reason, Unpacked};
-use ward_store::{ReportFilter, Saved, Store};
+use ward_store::{EncodedReport, ReportFilter, Saved, Store};
 
 use crate::{WardExit, usage};
 
@@ -121,11 +121,16 @@ pub async fn run(args: ReportsArgs) -> anyhow::Result<WardExit> {
     }
 }
 
+/// A report parsed and encoded for the store on a parsing thread.
+struct Parsed {
+    source: String,
+    encoded: EncodedReport,
+}
+
 /// What a parsing thread hands to the storing task.
 enum Item {
-    /// A report found.
     /// A report found, with the share of its thread's budget it holds until stored.
-    Found(Box<Unpacked>, Option<tokio::sync::OwnedSemaphorePermit>),
+    Found(Box<Parsed>, Option<tokio::sync::OwnedSemaphorePermit>),
     /// An input refused.
     Refused(ReportError),
     /// A file was read to the end; its size.
@@ -156,11 +161,7 @@ impl Sender {
     fn send(&self, item: Item) -> bool {
         let item = match item {
             Item::Found(u, _) => {
-                let records = match &u.report {
-                    ward_reports::Report::Aggregate(a) => a.records.len(),
-                    _ => 1,
-                };
-                let weight = u32::try_from(records)
+                let weight = u32::try_from(u.encoded.rows())
                     .unwrap_or(u32::MAX)
                     .clamp(1, RECORDS_IN_FLIGHT);
                 let permit = futures::executor::block_on(
@@ -174,6 +175,58 @@ impl Sender {
             other => other,
         };
         self.tx.blocking_send(item).is_ok()
+    }
+}
+
+/// Most reports handed to the store at once (each still its own transaction).
+const STORE_BATCH: usize = 64;
+
+/// The reports gathered for the store, and the budget they hold.
+#[derive(Default)]
+struct Batch {
+    reports: Vec<Parsed>,
+    permits: Vec<Option<tokio::sync::OwnedSemaphorePermit>>,
+}
+
+impl Batch {
+    /// Stores the gathered reports and counts what happened to each, then lets their
+    /// budget go; a database error comes back after the reports stored before it are
+    /// counted.
+    async fn store(
+        &mut self,
+        store: &Store,
+        now: OffsetDateTime,
+        counts: &mut Counts,
+        bar: &ProgressBar,
+    ) -> anyhow::Result<()> {
+        if self.reports.is_empty() {
+            return Ok(());
+        }
+        for p in &self.reports {
+            tracing::info!(source = %terminal_safe(&p.source), "storing report");
+        }
+        let encoded: Vec<&EncodedReport> = self.reports.iter().map(|p| &p.encoded).collect();
+        let (saved, error) = store.save_reports(&encoded, now).await;
+        for (p, s) in self.reports.iter().zip(&saved) {
+            match s {
+                Saved::Stored(_) => {
+                    counts.stored += 1;
+                    tracing::info!(source = %terminal_safe(&p.source), "stored report");
+                }
+                Saved::Duplicate => counts.duplicates += 1,
+            }
+        }
+        drop(encoded);
+        self.reports.clear();
+        self.permits.clear();
+        bar.set_message(format!(
+            "{} stored, {} duplicates, {} failures",
+            counts.stored, counts.duplicates, counts.failures
+        ));
+        match error {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -292,12 +345,35 @@ pub async fn ingest_inputs(
         }));
     }
     let outcome: anyhow::Result<()> = async {
+        let mut batch = Batch::default();
         for i in 0..units.len() {
             let Some(rx) = receivers.get_mut(i % parsers) else {
                 break;
             };
-            while let Some(item) = rx.recv().await {
+            loop {
+                let item = match rx.try_recv() {
+                    Ok(item) => item,
+                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                        // Nothing waiting: store what has gathered before waiting for
+                        // more, so that the parsers' budget is never held by a wait.
+                        batch.store(store, now, &mut counts, bar).await?;
+                        match rx.recv().await {
+                            Some(item) => item,
+                            None => break,
+                        }
+                    }
+                    Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => break,
+                };
                 match item {
+                    Item::Found(p, permit) => {
+                        // Reports already parsed are stored together, across units: one
+                        // hand-over of the connection for the lot, one transaction each.
+                        batch.reports.push(*p);
+                        batch.permits.push(permit);
+                        if batch.reports.len() >= STORE_BATCH {
+                            batch.store(store, now, &mut counts, bar).await?;
+                        }
+                    }
                     Item::EndOfUnit => break,
                     Item::Done(n) => bar.inc(n),
                     Item::Refused(e) => {
@@ -306,23 +382,10 @@ pub async fn ingest_inputs(
                             eprintln!("ward: refused {}", terminal_safe(&e.to_string()))
                         });
                     }
-                    Item::Found(u, _permit) => {
-                        tracing::info!(source = %terminal_safe(&u.source), "storing report");
-                        match store.save_report(&u, now).await? {
-                            Saved::Stored(_) => {
-                                counts.stored += 1;
-                                tracing::info!(source = %terminal_safe(&u.source), "stored report");
-                            }
-                            Saved::Duplicate => counts.duplicates += 1,
-                        }
-                        bar.set_message(format!(
-                            "{} stored, {} duplicates, {} failures",
-                            counts.stored, counts.duplicates, counts.failures
-                        ));
-                    }
                 }
             }
         }
+        batch.store(store, now, &mut counts, bar).await?;
         Ok(())
     }
     .await;
@@ -671,9 +734,25 @@ fn read_head(file: &mut File, head: &mut [u8]) -> usize {
     n
 }
 
+/// A parser's result as an item for the store: reports are encoded here, on the
+/// parsing thread, so the store only has to write them.
 fn item(r: Result<Unpacked, ReportError>) -> Item {
     match r {
-        Ok(u) => Item::Found(Box::new(u), None),
+        Ok(u) => match EncodedReport::new(&u) {
+            Ok(encoded) => Item::Found(
+                Box::new(Parsed {
+                    source: u.source,
+                    encoded,
+                }),
+                None,
+            ),
+            Err(e) => Item::Refused(ReportError::new(
+                u.source,
+                Reason::Unstorable {
+                    message: e.to_string(),
+                },
+            )),
+        },
         Err(e) => Item::Refused(e),
     }
 }
