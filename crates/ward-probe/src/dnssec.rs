@@ -22,6 +22,7 @@ use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS, RRSIG};
 use hickory_proto::dnssec::{PublicKey, PublicKeyBuf, TrustAnchors, Verifier};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use hickory_proto::serialize::txt::Parser;
+use std::collections::HashMap;
 use std::str::FromStr;
 use time::OffsetDateTime;
 use ward_model::DnsFailure;
@@ -173,9 +174,52 @@ impl From<ChainOutcome> for Stop {
 
 struct Walk<'a> {
     net: &'a Net,
+    verified: &'a Verified,
     now: u32,
     work: usize,
     zones: Vec<ZoneSeen>,
+}
+
+/// An owner name and the RRset a remembered signature was verified over.
+type SignedSet = (Name, Vec<Record>);
+
+/// Most signatures [`Verified`] remembers.
+const MAX_VERIFIED: usize = 4096;
+
+/// Signatures already checked in this scan: which RRSIG by which key verified over which
+/// RRset. Every domain of a scan walks down through the same root, top-level and parent
+/// zones, and a signature check is the costly step of a walk (an ECDSA or RSA
+/// verification); the replies themselves are already remembered by ward-net, so the same
+/// signature over the same records comes back again and again.
+///
+/// Only successes are kept, keyed by the signature and key and compared on the whole
+/// RRset, so a different RRset under the same signature is checked afresh. Times are not
+/// part of it: inception and expiry are checked against the scan time on every use.
+#[derive(Debug, Default)]
+pub struct Verified {
+    map: std::sync::Mutex<HashMap<(RRSIG, DNSKEY), Vec<SignedSet>>>,
+}
+
+impl Verified {
+    fn knows(&self, sig: &RRSIG, key: &DNSKEY, owner: &Name, rrset: &[&Record]) -> bool {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&(sig.clone(), key.clone())).is_some_and(|seen| {
+            seen.iter().any(|(o, set)| {
+                o == owner
+                    && set.len() == rrset.len()
+                    && set.iter().zip(rrset).all(|(a, b)| a == *b)
+            })
+        })
+    }
+
+    fn remember(&self, sig: &RRSIG, key: &DNSKEY, owner: &Name, rrset: &[&Record]) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() < MAX_VERIFIED {
+            map.entry((sig.clone(), key.clone()))
+                .or_default()
+                .push((owner.clone(), rrset.iter().map(|r| (*r).clone()).collect()));
+        }
+    }
 }
 
 /// Walks the chain of trust from `anchor` to `name`/`rtype` at time `at`.
@@ -186,10 +230,24 @@ pub async fn walk(
     rtype: &str,
     at: OffsetDateTime,
 ) -> DnssecChain {
+    walk_remembering(net, anchor, &Verified::default(), name, rtype, at).await
+}
+
+/// As [`walk`], skipping the signature checks `verified` has seen succeed (and adding
+/// the ones it makes): share one [`Verified`] across a scan.
+pub async fn walk_remembering(
+    net: &Net,
+    anchor: &TrustAnchor,
+    verified: &Verified,
+    name: &str,
+    rtype: &str,
+    at: OffsetDateTime,
+) -> DnssecChain {
     let name = normalise(name);
     let now = u32::try_from(at.unix_timestamp()).unwrap_or(u32::MAX);
     let mut w = Walk {
         net,
+        verified,
         now,
         work: 0,
         zones: Vec::new(),
@@ -655,9 +713,11 @@ impl Walk<'_> {
                     continue;
                 }
                 self.spend(zone)?;
-                if key
-                    .verify_rrsig(owner, DNSClass::IN, sig, rrset.iter().copied())
-                    .is_err()
+                let known = self.verified.knows(sig, key, owner, &rrset);
+                if !known
+                    && key
+                        .verify_rrsig(owner, DNSClass::IN, sig, rrset.iter().copied())
+                        .is_err()
                 {
                     note(
                         2,
@@ -668,6 +728,9 @@ impl Walk<'_> {
                         ),
                     );
                     continue;
+                }
+                if !known {
+                    self.verified.remember(sig, key, owner, &rrset);
                 }
                 if self.now > input.sig_expiration.get() {
                     note(

@@ -30,6 +30,7 @@ pub struct Prober {
     tls_cache: transport::TlsCache,
     http: ward_net::http::HttpClient,
     anchor: std::sync::Arc<dnssec::TrustAnchor>,
+    verified: std::sync::Arc<dnssec::Verified>,
 }
 
 impl Prober {
@@ -41,6 +42,7 @@ impl Prober {
             http,
             tls_cache: transport::TlsCache::default(),
             anchor: std::sync::Arc::new(dnssec::TrustAnchor::root()),
+            verified: std::sync::Arc::default(),
         }
     }
 
@@ -108,11 +110,9 @@ impl Prober {
             }
         }
         let at = obs.scanned_at;
-        let chains = futures::future::join_all(
-            wanted
-                .iter()
-                .map(|(n, t)| dnssec::walk(&self.net, &self.anchor, n, t, at)),
-        )
+        let chains = futures::future::join_all(wanted.iter().map(|(n, t)| {
+            dnssec::walk_remembering(&self.net, &self.anchor, &self.verified, n, t, at)
+        }))
         .await;
         obs.dnssec.extend(chains);
     }

@@ -11,7 +11,7 @@ use ward_lab::fixture::{DnsBehaviour, Fixture, ZoneSource};
 use ward_lab::signing::{Fault, Signed};
 use ward_model::dnssec::{BrokenLink, ChainOutcome};
 use ward_net::{Net, NetConfig, PortMap};
-use ward_probe::dnssec::{TrustAnchor, walk};
+use ward_probe::dnssec::{TrustAnchor, walk, walk_remembering};
 
 fn zone(origin: &str, extra: &str) -> ZoneSource {
     ZoneSource {
@@ -396,4 +396,28 @@ async fn a_resolver_that_strips_signatures_is_could_not_tell() {
         "{:?}",
         chain.outcome
     );
+}
+
+#[tokio::test]
+async fn remembered_signatures_are_still_checked_for_time() {
+    let (_lab, net, anchor) = setup().await;
+    let verified = ward_probe::dnssec::Verified::default();
+    let now = OffsetDateTime::now_utc();
+    let chain = walk_remembering(&net, &anchor, &verified, "good.test", "SOA", now).await;
+    assert!(
+        matches!(chain.outcome, ChainOutcome::Secure { .. }),
+        "{:?}",
+        chain.outcome
+    );
+    // The same signatures, remembered as verified, seen from a year later: the skipped
+    // check is the cryptography, never the validity period.
+    let later = now + time::Duration::days(400);
+    let chain = walk_remembering(&net, &anchor, &verified, "good.test", "SOA", later).await;
+    let ChainOutcome::Bogus { link, .. } = &chain.outcome else {
+        panic!("{:?}", chain.outcome);
+    };
+    assert_eq!(*link, BrokenLink::ExpiredRrsig);
+    // And the outcome is the one a walk that remembers nothing reaches.
+    let fresh = walk(&net, &anchor, "good.test", "SOA", later).await;
+    assert_eq!(fresh.outcome, chain.outcome);
 }
