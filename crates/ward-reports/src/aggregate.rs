@@ -322,6 +322,11 @@ fn parse_utf8(doc: &[u8], limits: &Limits) -> Result<AggregateReport, Reason> {
                 }
             }
             Event::Text(t) => {
+                // Indentation between elements, or whitespace before an element's text:
+                // every value is trimmed, so it need not be normalised and kept.
+                if b.text.is_empty() && t.as_ref().bytes().all(|c| c.is_ascii_whitespace()) {
+                    continue;
+                }
                 if !b.path.is_empty() {
                     b.text.push_str(&t.xml10_content());
                     b.check_text(limits)?;
