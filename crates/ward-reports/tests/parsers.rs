@@ -143,11 +143,14 @@ fn rfc9990_shape_with_namespace_prefix() {
 fn references_cdata_and_comments() {
     let xml = String::from(
         "<feedback><!-- c --><report_metadata><org_name>A&amp;B &#x41;&#66;</org_name><email><![CDATA[a<b@x]]></email>\
+<extra_contact_info> &lt; &gt; </extra_contact_info>\
 <report_id>1</report_id><date_range><begin>1</begin><end>2</end></date_range></report_metadata>\
 <policy_published><domain>example.com</domain></policy_published></feedback>",
     );
     let a = agg(&xml).expect("parses");
     assert_eq!(a.report_metadata.org_name, "A&B AB");
+    // Whitespace between two references is text; only the ends of a value are trimmed.
+    assert_eq!(a.report_metadata.extra_contact_info.as_deref(), Some("< >"));
     assert_eq!(a.report_metadata.email.as_deref(), Some("a<b@x"));
 }
 
