@@ -6,9 +6,9 @@
 //! five or so per report), every bound value is copied into a fresh `Arc`, and a
 //! multi-row INSERT is new SQL text for SQLite to parse for each report size. sqlx lets a
 //! caller borrow the raw connection ([`sqlx::sqlite::SqliteConnection::lock_handle`],
-//! documented for exactly this), so a report is written here with one prepared statement
+//! documented for exactly this), so reports are written here with one prepared statement
 //! per table, re-bound and stepped once per row on the calling thread: one hand-over per
-//! report instead of one per statement.
+//! batch of reports instead of one per statement.
 //!
 //! Everything else in the store stays on sqlx. The transaction rules do not change: a
 //! report and its rows are one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` on any error),

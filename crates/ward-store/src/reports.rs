@@ -476,7 +476,7 @@ impl Store {
     /// key ([`Report::key`]) is already stored, writes nothing and says so.
     ///
     /// The writing is done with direct SQLite calls on a connection sqlx lends us (see
-    /// `raw.rs` for why): one hand-over to sqlx's worker per report, not per statement.
+    /// `raw.rs` for why): one hand-over to sqlx's worker per call, not per statement.
     pub async fn save_report(
         &self,
         found: &Unpacked,
