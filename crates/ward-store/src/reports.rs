@@ -181,8 +181,6 @@ pub struct EncodedReport {
     records: Vec<Col>,
     tls_policies: Vec<Col>,
     tls_failures: Vec<Col>,
-    /// Aggregate records (or TLS policies) in the report.
-    rows: usize,
 }
 
 /// Builds the text buffer of an [`EncodedReport`].
@@ -291,11 +289,9 @@ impl EncodedReport {
             records: Vec::new(),
             tls_policies: Vec::new(),
             tls_failures: Vec::new(),
-            rows: 0,
         };
         match report {
             Report::Aggregate(a) => {
-                out.rows = a.records.len();
                 out.records.reserve(a.records.len() * RECORD_COLS);
                 for (i, r) in a.records.iter().enumerate() {
                     let pe = &r.row.policy_evaluated;
@@ -323,7 +319,6 @@ impl EncodedReport {
                 }
             }
             Report::Tls(t) => {
-                out.rows = t.policies.len();
                 for (i, p) in t.policies.iter().enumerate() {
                     let row = [
                         Col::ReportId,
@@ -366,7 +361,7 @@ impl EncodedReport {
 
     /// Aggregate records (or TLS policies) the report holds.
     pub fn rows(&self) -> usize {
-        self.rows
+        self.records.len() / RECORD_COLS + self.tls_policies.len() / TLS_POLICY_COLS
     }
 
     fn value<'a>(&'a self, c: Col, id: i64, ingested_at: &'a str) -> RawValue<'a> {

@@ -181,11 +181,10 @@ impl Sender {
 /// Most reports handed to the store at once (each still its own transaction).
 const STORE_BATCH: usize = 64;
 
-/// The reports gathered for the store, and the budget they hold.
+/// The reports gathered for the store, each with the budget it holds until stored.
 #[derive(Default)]
 struct Batch {
-    reports: Vec<Parsed>,
-    permits: Vec<Option<tokio::sync::OwnedSemaphorePermit>>,
+    reports: Vec<(Parsed, Option<tokio::sync::OwnedSemaphorePermit>)>,
 }
 
 impl Batch {
@@ -202,12 +201,12 @@ impl Batch {
         if self.reports.is_empty() {
             return Ok(());
         }
-        for p in &self.reports {
+        for (p, _) in &self.reports {
             tracing::info!(source = %terminal_safe(&p.source), "storing report");
         }
-        let encoded: Vec<&EncodedReport> = self.reports.iter().map(|p| &p.encoded).collect();
+        let encoded: Vec<&EncodedReport> = self.reports.iter().map(|(p, _)| &p.encoded).collect();
         let (saved, error) = store.save_reports(&encoded, now).await;
-        for (p, s) in self.reports.iter().zip(&saved) {
+        for ((p, _), s) in self.reports.iter().zip(&saved) {
             match s {
                 Saved::Stored(_) => {
                     counts.stored += 1;
@@ -216,9 +215,7 @@ impl Batch {
                 Saved::Duplicate => counts.duplicates += 1,
             }
         }
-        drop(encoded);
         self.reports.clear();
-        self.permits.clear();
         bar.set_message(format!(
             "{} stored, {} duplicates, {} failures",
             counts.stored, counts.duplicates, counts.failures
@@ -368,8 +365,7 @@ pub async fn ingest_inputs(
                     Item::Found(p, permit) => {
                         // Reports already parsed are stored together, across units: one
                         // hand-over of the connection for the lot, one transaction each.
-                        batch.reports.push(*p);
-                        batch.permits.push(permit);
+                        batch.reports.push((*p, permit));
                         if batch.reports.len() >= STORE_BATCH {
                             batch.store(store, now, &mut counts, bar).await?;
                         }

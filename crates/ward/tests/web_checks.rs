@@ -12,39 +12,13 @@ use ward_lab::{DnsBehaviour, Lab};
 /// `YYYY-MM-DDT00:00:00Z`, `days` from now. The test may read the clock; the checks read
 /// the scan's `scanned_at`, which the binary takes from the same clock.
 fn date_in(days: i64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let mut d = now / 86_400 + days;
-    let mut y = 1970;
-    loop {
-        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-        let len = if leap { 366 } else { 365 };
-        if d < len {
-            let ml = [
-                31,
-                if leap { 29 } else { 28 },
-                31,
-                30,
-                31,
-                30,
-                31,
-                31,
-                30,
-                31,
-                30,
-                31,
-            ];
-            let mut m = 0;
-            while d >= ml[m] {
-                d -= ml[m];
-                m += 1;
-            }
-            return format!("{y:04}-{:02}-{:02}T00:00:00Z", m + 1, d + 1);
-        }
-        d -= len;
-        y += 1;
-    }
+    let d = (time::OffsetDateTime::now_utc() + time::Duration::days(days)).date();
+    format!(
+        "{:04}-{:02}-{:02}T00:00:00Z",
+        d.year(),
+        u8::from(d.month()),
+        d.day()
+    )
 }
 
 fn hosts() -> String {
