@@ -130,9 +130,18 @@ pub(crate) fn load(
         }
     }
     let (anchor, keys) = sign_zones(fixture, &mut parsed)?;
-    let mut handlers: HashMap<LowerName, Arc<InMemoryZoneHandler<TokioRuntimeProvider>>> =
-        HashMap::new();
+    // The zones some other lab zone sits under: their records are kept to answer DS
+    // questions about each cut (see `cut_handler`).
+    let parents: HashSet<LowerName> = all_origins
+        .iter()
+        .filter(|o| !o.is_root())
+        .filter_map(|o| closest_zone(&all_origins, &o.base_name()))
+        .collect();
+    let mut parent_records: HashMap<LowerName, (Name, Records)> = HashMap::new();
     for (zone, origin, records) in parsed {
+        if parents.contains(&LowerName::from(&origin)) {
+            parent_records.insert(LowerName::from(&origin), (origin.clone(), records.clone()));
+        }
         let mut ns = Vec::new();
         for rrset in records.values() {
             for record in rrset.records_without_rrsigs() {
@@ -166,7 +175,6 @@ pub(crate) fn load(
         }
         let handler = Arc::new(handler);
         let origin = LowerName::from(&origin);
-        handlers.insert(origin.clone(), handler.clone());
         catalog.upsert(origin.clone(), vec![handler]);
         ns_names.push((origin.clone(), ns));
         origins.push(origin);
@@ -189,28 +197,21 @@ pub(crate) fn load(
             }
         }
     }
-    let all: HashSet<LowerName> = origins.iter().cloned().collect();
     let mut ds_catalogs = HashMap::new();
-    let mut parent_catalogs: HashMap<LowerName, Arc<Catalog>> = HashMap::new();
     for o in &origins {
         if o.is_root() {
             continue;
         }
-        let Some(parent) = closest_zone(&all, &o.base_name()) else {
+        let Some(parent) = closest_zone(&all_origins, &o.base_name()) else {
             continue;
         };
-        let Some(handler) = handlers.get(&parent) else {
+        let Some((parent_name, records)) = parent_records.get(&parent) else {
             continue;
         };
-        let cat = parent_catalogs
-            .entry(parent.clone())
-            .or_insert_with(|| {
-                let mut c = Catalog::new();
-                c.upsert(parent.clone(), vec![handler.clone()]);
-                Arc::new(c)
-            })
-            .clone();
-        ds_catalogs.insert(o.clone(), (parent, cat));
+        let handler = cut_handler(parent_name, records, o, keys.contains(&parent))?;
+        let mut cat = Catalog::new();
+        cat.upsert(parent.clone(), vec![Arc::new(handler)]);
+        ds_catalogs.insert(o.clone(), (parent, Arc::new(cat)));
     }
     origins.sort_by_key(|o| std::cmp::Reverse(o.num_labels()));
     Ok(Zones {
@@ -223,11 +224,44 @@ pub(crate) fn load(
     })
 }
 
-type Parsed<'a> = (
-    &'a crate::fixture::ZoneSource,
-    Name,
-    BTreeMap<hickory_proto::rr::RrKey, hickory_proto::rr::RecordSet>,
-);
+type Records = BTreeMap<hickory_proto::rr::RrKey, hickory_proto::rr::RecordSet>;
+type Parsed<'a> = (&'a crate::fixture::ZoneSource, Name, Records);
+
+/// The parent-side zone that answers DS questions about the cut at `cut`: the parent's
+/// apex records (SOA, NS, DNSKEY, NSEC and their signatures) and its records at the cut
+/// (NS, DS, NSEC), which are all a DS answer or its denial draws on.
+///
+/// Why not the whole parent: hickory-server's in-memory store answers a question with no
+/// records of the asked type by scanning every name of the zone for one at or below the
+/// question (`InMemoryZoneHandler::lookup`, 0.26), so a parent with thousands of cuts (the
+/// mail benchmark's signed `test.` has 10,000) spent most of the lab's time on DS denials.
+fn cut_handler(
+    parent: &Name,
+    records: &Records,
+    cut: &LowerName,
+    signed: bool,
+) -> Result<InMemoryZoneHandler<TokioRuntimeProvider>, LabError> {
+    use hickory_proto::rr::RrKey;
+    let at = |name: LowerName| {
+        records
+            .range(RrKey::new(name.clone(), RecordType::from(0))..)
+            .take_while(move |(k, _)| k.name == name)
+            .map(|(k, v)| (k.clone(), v.clone()))
+    };
+    let mine: Records = at(LowerName::from(parent)).chain(at(cut.clone())).collect();
+    let mut handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
+        parent.clone(),
+        mine.clone(),
+        ZoneType::Primary,
+        AxfrPolicy::Deny,
+        None,
+    )
+    .map_err(|e| LabError::Fixture(format!("{parent}: the side of the cut at {cut}: {e}")))?;
+    if signed {
+        *handler.records_get_mut() = mine.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+    }
+    Ok(handler)
+}
 
 /// Makes the keys of the zones marked `[[signed]]`, puts each DS record in the closest
 /// enclosing lab zone, and signs. Returns the trust anchor (the DS records of the signed
