@@ -178,13 +178,23 @@ print(json.dumps({"domains": len(domains), "seconds": elapsed, "errors": errors,
                   "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 "#;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("serve") {
         let n = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
-        return serve(n).await;
+        return tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(serve(n));
     }
+    // The runtime `ward scan` uses (see its `main`): one thread.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(bench(args))
+}
+
+async fn bench(args: Vec<String>) -> anyhow::Result<()> {
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let flag = |f: &str| {
         args.iter()

@@ -45,10 +45,16 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // A scan's probes all run inside one future (a `buffer_unordered` stream), so the
+    // work is on one thread whatever the runtime; a multi-thread runtime would only add a
+    // cross-thread wake-up for every DNS reply and TCP read, which the mail benchmark
+    // measured at a fifth of the scan's throughput (docs/performance.md). Ingestion and
+    // the lab use their worker threads, so they keep the multi-thread runtime.
+    let mut builder = match cli.command {
+        Command::Scan(_) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("ward: cannot start the async runtime: {e}");
