@@ -243,19 +243,28 @@ impl AnswerCache {
     }
 }
 
-/// Most idle UDP sockets kept per server. Binding a socket per question costs more
-/// than the question itself when the server is fast; a scan asks thousands.
-const IDLE_SOCKETS_PER_SERVER: usize = 64;
-
-/// Idle UDP sockets, connected to one server each, reused across questions. A reply
-/// that arrives late for an earlier question on a reused socket is harmless: replies are
-/// matched by id and question, and anything else is dropped.
-#[derive(Debug, Default)]
+/// Idle UDP sockets, connected to one server each, reused across questions. Binding a
+/// socket per question costs more than the question itself when the server is fast, and
+/// a scan asks thousands. A reply that arrives late for an earlier question on a reused
+/// socket is harmless: replies are matched by id and question, and anything else is
+/// dropped.
+#[derive(Debug)]
 pub(crate) struct UdpPool {
     idle: std::sync::Mutex<std::collections::HashMap<SocketAddr, Vec<UdpSocket>>>,
+    /// Most idle sockets kept per server: the global concurrency, since no more
+    /// questions than that are ever out at once, so a full scan keeps reusing the same
+    /// sockets instead of binding and closing the ones over a smaller cap.
+    per_server: usize,
 }
 
 impl UdpPool {
+    pub(crate) fn new(concurrency: usize) -> UdpPool {
+        UdpPool {
+            idle: Default::default(),
+            per_server: concurrency,
+        }
+    }
+
     fn take(&self, server: SocketAddr) -> Option<UdpSocket> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         idle.get_mut(&server).and_then(Vec::pop)
@@ -264,7 +273,7 @@ impl UdpPool {
     fn give_back(&self, server: SocketAddr, socket: UdpSocket) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let sockets = idle.entry(server).or_default();
-        if sockets.len() < IDLE_SOCKETS_PER_SERVER {
+        if sockets.len() < self.per_server {
             sockets.push(socket);
         }
     }

@@ -232,7 +232,7 @@ impl Net {
         Ok(Net {
             inner: Arc::new(Inner {
                 roots,
-                udp_pool: dns::UdpPool::default(),
+                udp_pool: dns::UdpPool::new(cfg.concurrency),
                 answers: dns::AnswerCache::default(),
                 signed: dns::SignedCache::default(),
                 global: Arc::new(Semaphore::new(cfg.concurrency)),

@@ -128,6 +128,21 @@ fn peak_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time (user and system) a process has used so far, in seconds, from
+/// `/proc/<pid>/stat` (clock ticks of 1/100 s).
+fn cpu_secs(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses and may hold blanks.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
 async fn serve(n: usize) -> anyhow::Result<()> {
     let lab = ward_lab::Lab::start(&fixture(n)).await?;
     let anchor = std::env::temp_dir().join(format!("mail-bench-anchor-{}", std::process::id()));
@@ -250,6 +265,8 @@ async fn bench(args: Vec<String>) -> anyhow::Result<()> {
         })
         .collect();
     let before = peak_kib();
+    let lab_pid = child.id().to_string();
+    let (cpu0, lab_cpu0) = (cpu_secs("self"), cpu_secs(&lab_pid));
     let t0 = Instant::now();
     let scanned_at = time::OffsetDateTime::now_utc();
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -267,13 +284,16 @@ async fn bench(args: Vec<String>) -> anyhow::Result<()> {
                     size: SizeClass::Small,
                     obs: &obs,
                 };
+                let judging = Instant::now();
                 let findings = ward_checks::judge(&ctx);
-                (obs.dns.len(), findings)
+                (obs.dns.len(), findings, judging.elapsed())
             }
         })
         .buffer_unordered(IN_FLIGHT);
-    while let Some((asked, findings)) = stream.next().await {
+    let mut judging = std::time::Duration::ZERO;
+    while let Some((asked, findings, spent)) = stream.next().await {
         questions += asked;
+        judging += spent;
         for f in findings {
             *counts
                 .entry((f.check.0, f.status.as_str().to_owned()))
@@ -281,12 +301,17 @@ async fn bench(args: Vec<String>) -> anyhow::Result<()> {
         }
     }
     let secs = t0.elapsed().as_secs_f64();
+    let (cpu, lab_cpu) = (cpu_secs("self") - cpu0, cpu_secs(&lab_pid) - lab_cpu0);
     let peak = peak_kib();
     let ward_rate = n as f64 / secs;
     println!(
         "ward: {n} domains in {secs:.2} s = {ward_rate:.0} domains/s; {questions} DNS questions; peak RSS {:.1} MiB (before scan {:.1} MiB)",
         peak as f64 / 1024.0,
         before as f64 / 1024.0
+    );
+    println!(
+        "  CPU: ward {cpu:.2} s (judging {:.2} s of it), the lab's DNS server {lab_cpu:.2} s",
+        judging.as_secs_f64()
     );
     for check in [
         "dmarc.policy",

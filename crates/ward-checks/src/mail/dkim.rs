@@ -482,7 +482,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
             ),
-            ev.clone(),
+            ev,
         )
     } else if keys.is_empty() {
         finding(
@@ -491,7 +491,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
             Status::Info,
             SYNTAX,
             format!("no DKIM key record found for {domain} to check"),
-            ev.clone(),
+            ev,
         )
     } else {
         finding(
@@ -500,7 +500,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
             Status::Pass,
             SYNTAX,
             format!("every DKIM key record found for {domain} is valid"),
-            ev.clone(),
+            ev,
         )
     };
     out.push(syntax);

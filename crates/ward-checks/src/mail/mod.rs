@@ -81,26 +81,29 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
         return Vec::new();
     }
     let mail = is_mail(ctx.asset);
-    let mut out = Vec::new();
     let dm = dmarc::judge(ctx);
-    out.extend(dm.findings.iter().cloned());
     let dk = if mail { Some(dkim::judge(ctx)) } else { None };
-    if let Some(d) = &dk {
-        out.extend(d.findings.iter().cloned());
-    }
     let mxs = mx::judge_mx(ctx);
-    out.push(mxs.finding.clone());
+    // The checks that build on the others come last in the output but are judged first,
+    // so that the others' findings (large evidence) move into the output uncopied.
+    let mut rest = Vec::new();
     if mail {
-        out.extend(mx::judge_mta_sts(ctx, &mxs));
-        out.push(mx::judge_tls_rpt(ctx));
-        out.push(posture::bimi(ctx, &dm));
+        rest.extend(mx::judge_mta_sts(ctx, &mxs));
+        rest.push(mx::judge_tls_rpt(ctx));
+        rest.push(posture::bimi(ctx, &dm));
     }
     if ctx.asset.has(Role::Parked) {
-        out.push(posture::parked(ctx, &dm, &mxs));
+        rest.push(posture::parked(ctx, &dm, &mxs));
     }
     if let Some(d) = &dk {
-        out.push(posture::bulk_sender(ctx, &dm, d));
+        rest.push(posture::bulk_sender(ctx, &dm, d));
     }
+    let mut out = dm.findings;
+    if let Some(d) = dk {
+        out.extend(d.findings);
+    }
+    out.push(mxs.finding);
+    out.extend(rest);
     out
 }
 
