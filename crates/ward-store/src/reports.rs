@@ -124,6 +124,8 @@ macro_rules! tls_where {
 const BEGIN: &CStr = c"BEGIN";
 const COMMIT: &CStr = c"COMMIT";
 const ROLLBACK: &CStr = c"ROLLBACK";
+const SAVEPOINT: &CStr = c"SAVEPOINT report";
+const RELEASE: &CStr = c"RELEASE report";
 
 const INSERT_REPORT: &str = "INSERT INTO reports (kind, reporter_org, reporter_email, report_id, \
      begin_ts, end_ts, domain, source, ingested_at, policy_p, policy_sp, policy_pct, \
@@ -415,6 +417,36 @@ fn save_one(
     })
 }
 
+/// Stores a batch of reports in one transaction, each report inside a savepoint of its
+/// own, so a report is still stored whole or not at all while the batch pays for one
+/// commit. A commit appends every page the transaction touched to the WAL, and
+/// consecutive reports touch the same last pages of the same tables and indexes: one
+/// transaction per report wrote those pages once per report.
+///
+/// Any error leaves the transaction for the caller to roll back; then nothing of the
+/// batch is stored.
+fn save_together(
+    db: &Db<'_>,
+    stmts: &mut Statements<'_, '_>,
+    batch: &[&EncodedReport],
+    ingested_at: &str,
+) -> Result<Vec<Saved>, SqliteError> {
+    let mut saved = Vec::with_capacity(batch.len());
+    db.exec(BEGIN)?;
+    for encoded in batch {
+        db.exec(SAVEPOINT)?;
+        // A duplicate wrote nothing (the report's own row is the first insert), so
+        // releasing its savepoint keeps nothing of it either.
+        saved.push(match write_report(stmts, encoded, ingested_at)? {
+            Some(id) => Saved::Stored(id),
+            None => Saved::Duplicate,
+        });
+        db.exec(RELEASE)?;
+    }
+    db.exec(COMMIT)?;
+    Ok(saved)
+}
+
 /// The four insert statements, prepared once for a whole batch of reports: preparing is
 /// SQL parsing, and a batch of small reports would otherwise pay it per report.
 struct Statements<'db, 'lock> {
@@ -515,6 +547,17 @@ impl Store {
             Ok(s) => s,
             Err(e) => return (saved, Some(self.sqlite(e))),
         };
+        if batch.len() > 1 {
+            match save_together(&db, &mut stmts, batch, &ingested_at) {
+                Ok(all) => return (all, None),
+                // Nothing of the batch was kept: store it report by report below, so
+                // that the reports before the failing one are stored and the error is
+                // the failing report's own, as if the batch had never been tried.
+                Err(_) => {
+                    let _ = db.exec(ROLLBACK);
+                }
+            }
+        }
         for encoded in batch {
             match save_one(&db, &mut stmts, encoded, &ingested_at) {
                 Ok(s) => saved.push(s),

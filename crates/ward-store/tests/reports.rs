@@ -231,3 +231,66 @@ async fn a_refused_write_leaves_nothing_of_the_report_and_the_store_usable() {
     other.close().await;
     store.close().await;
 }
+
+/// A batch is stored in one transaction with a savepoint per report: duplicates inside it
+/// are recognised, and when one report is refused, the reports before it are stored, the
+/// refused one and those after it are not, and the error is the refused report's.
+#[tokio::test]
+async fn a_batch_stores_whole_reports_up_to_a_refused_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    let store = Store::open_sqlite(&path).await.unwrap();
+    let now = time::OffsetDateTime::UNIX_EPOCH;
+    let rows: Vec<(String, u64)> = (0..6).map(|i| (format!("192.0.2.{i}"), 1)).collect();
+    let recs: Vec<(&str, u64, &str, &str, &str)> = rows
+        .iter()
+        .map(|(ip, n)| (ip.as_str(), *n, "pass", "pass", "s1"))
+        .collect();
+    let enc = |id: &str, n: usize| {
+        ward_store::EncodedReport::new(&aggregate(id, 1_767_225_600, &recs[..n])).unwrap()
+    };
+    let (a, a_again, b) = (enc("a", 2), enc("a", 2), enc("b", 6));
+    let (saved, error) = store.save_reports(&[&a, &a_again, &b], now).await;
+    assert!(error.is_none(), "{error:?}");
+    assert!(matches!(
+        saved.as_slice(),
+        [Saved::Stored(_), Saved::Duplicate, Saved::Stored(_)]
+    ));
+
+    let other = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse BEFORE INSERT ON aggregate_records WHEN NEW.position = 3 \
+         BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+    )
+    .execute(&other)
+    .await
+    .unwrap();
+    let (c, big, d) = (enc("c", 2), enc("big", 6), enc("d", 2));
+    let (saved, error) = store.save_reports(&[&c, &big, &d], now).await;
+    assert!(matches!(saved.as_slice(), [Saved::Stored(_)]), "{saved:?}");
+    match error {
+        Some(ward_store::StoreError::Sqlite { message, .. }) => {
+            assert_eq!(message, "refused by test")
+        }
+        other => panic!("expected SQLite's refusal, got {other:?}"),
+    }
+    let stored: Vec<(String, i64)> = store
+        .stored_reports()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.report_id, r.rows))
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            ("a".to_owned(), 2),
+            ("b".to_owned(), 6),
+            ("c".to_owned(), 2)
+        ]
+    );
+    other.close().await;
+    store.close().await;
+}
