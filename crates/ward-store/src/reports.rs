@@ -447,10 +447,7 @@ impl EncodedReport {
         ingested_at: &str,
     ) -> Result<(), SqliteError> {
         for row in cols.chunks_exact(width) {
-            for (i, c) in row.iter().enumerate() {
-                stmt.bind_at(i + 1, &self.value(*c, id, ingested_at))?;
-            }
-            stmt.run()?;
+            stmt.run_with(row.iter().map(|c| self.value(*c, id, ingested_at)))?;
         }
         Ok(())
     }
@@ -532,10 +529,8 @@ fn write_report(
     e: &EncodedReport,
     ingested_at: &str,
 ) -> Result<Option<i64>, SqliteError> {
-    for (i, c) in e.report.iter().enumerate() {
-        stmts.report.bind_at(i + 1, &e.value(*c, 0, ingested_at))?;
-    }
-    let Some(id) = stmts.report.run()? else {
+    let head = e.report.iter().map(|c| e.value(*c, 0, ingested_at));
+    let Some(id) = stmts.report.run_with(head)? else {
         return Ok(None);
     };
     e.insert_rows(&mut stmts.record, &e.records, RECORD_COLS, id, ingested_at)?;
