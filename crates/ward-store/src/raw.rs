@@ -11,8 +11,9 @@
 //! batch of reports instead of one per statement.
 //!
 //! Everything else in the store stays on sqlx. The transaction rules do not change: a
-//! report and its rows are one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` on any error),
-//! so a killed ingester still leaves whole reports only.
+//! report and its rows are stored whole or not at all (a transaction of its own, or a
+//! savepoint of its own inside a batch's transaction; any error rolls back), so a killed
+//! ingester still leaves whole reports only.
 //!
 //! Safety: [`Db`] is only made from the handle of a `LockedSqliteHandle`, which guarantees
 //! that sqlx's worker makes no call on the connection while it lives; [`Db`] borrows that

@@ -571,10 +571,11 @@ impl Store {
         }
     }
 
-    /// Stores several encoded reports ([`EncodedReport::new`]), each in its own
-    /// transaction exactly as [`Store::save_report`] does, but borrowing the connection
-    /// and preparing the statements once for all of them. An ingester that has several
-    /// reports waiting hands them over together.
+    /// Stores several encoded reports ([`EncodedReport::new`]), each whole or not at all
+    /// as [`Store::save_report`] does, borrowing the connection and preparing the
+    /// statements once for all of them, in one transaction with a savepoint per report
+    /// (see `save_together`). An ingester that has several reports waiting hands them over
+    /// together; none of them is durable before this returns.
     ///
     /// Returns what happened to each report written, in order, and the error that stopped
     /// the batch, if any: the reports before it are stored, the failing one is rolled

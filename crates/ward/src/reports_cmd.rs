@@ -178,7 +178,7 @@ impl Sender {
     }
 }
 
-/// Most reports handed to the store at once (each still its own transaction).
+/// Most reports handed to the store at once (one transaction, a savepoint per report).
 const STORE_BATCH: usize = 64;
 
 /// The reports gathered for the store, each with the budget it holds until stored.
@@ -265,7 +265,7 @@ pub enum Input {
 
 /// Stores every report in `inputs`: the path `ward reports ingest` and `ward demo` share.
 /// A blocking thread walks and unpacks the inputs and hands reports through a short
-/// channel to this task, which stores them one transaction each. Refusals are printed
+/// channel to this task, which stores them in batches, each report whole or not at all. Refusals are printed
 /// and counted; a database error stops the run and comes back with the counts so far.
 pub async fn ingest_inputs(
     store: &Store,
