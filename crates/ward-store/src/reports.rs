@@ -225,43 +225,59 @@ impl Encoder {
     /// `result`, `human_result`; absent values as `null`), written directly: through
     /// serde, the two auth-result arrays were most of the time spent encoding a report.
     fn dkim_results(&mut self, results: &[DkimAuthResult]) -> Col {
-        let start = self.buf.len();
-        self.buf.push(b'[');
-        for (i, r) in results.iter().enumerate() {
-            if i > 0 {
-                self.buf.push(b',');
-            }
-            self.field(b"{\"domain\":", r.domain.as_deref());
-            self.field(b",\"selector\":", r.selector.as_deref());
-            self.field(b",\"result\":", Some(r.result.as_str()));
-            self.field(b",\"human_result\":", r.human_result.as_deref());
-            self.buf.push(b'}');
-        }
-        self.buf.push(b']');
-        Col::Text(start, self.buf.len())
+        self.objects(results, |r| {
+            [
+                ("domain", r.domain.as_deref()),
+                ("selector", r.selector.as_deref()),
+                ("result", Some(r.result.as_str())),
+                ("human_result", r.human_result.as_deref()),
+            ]
+        })
     }
 
     /// [`Encoder::dkim_results`] for SPF (`domain`, `scope`, `result`, `human_result`).
     fn spf_results(&mut self, results: &[SpfAuthResult]) -> Col {
+        self.objects(results, |r| {
+            [
+                ("domain", r.domain.as_deref()),
+                ("scope", r.scope.as_ref().map(|s| s.as_str())),
+                ("result", Some(r.result.as_str())),
+                ("human_result", r.human_result.as_deref()),
+            ]
+        })
+    }
+
+    /// A JSON array with one object per item, its fields in the order given (names are
+    /// plain identifiers, written as they are; values are strings or `null`).
+    fn objects<'a, T, const N: usize>(
+        &mut self,
+        items: &'a [T],
+        fields: impl Fn(&'a T) -> [(&'static str, Option<&'a str>); N],
+    ) -> Col {
         let start = self.buf.len();
         self.buf.push(b'[');
-        for (i, r) in results.iter().enumerate() {
+        for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 self.buf.push(b',');
             }
-            self.field(b"{\"domain\":", r.domain.as_deref());
-            self.field(b",\"scope\":", r.scope.as_ref().map(|s| s.as_str()));
-            self.field(b",\"result\":", Some(r.result.as_str()));
-            self.field(b",\"human_result\":", r.human_result.as_deref());
+            self.buf.push(b'{');
+            for (k, (name, value)) in fields(item).into_iter().enumerate() {
+                if k > 0 {
+                    self.buf.push(b',');
+                }
+                self.field(name, value);
+            }
             self.buf.push(b'}');
         }
         self.buf.push(b']');
         Col::Text(start, self.buf.len())
     }
 
-    /// `key` (already JSON) then the value as a JSON string, or `null`.
-    fn field(&mut self, key: &[u8], value: Option<&str>) {
-        self.buf.extend_from_slice(key);
+    /// `"name":` then the value as a JSON string, or `null`.
+    fn field(&mut self, name: &str, value: Option<&str>) {
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.extend_from_slice(b"\":");
         match value {
             None => self.buf.extend_from_slice(b"null"),
             // The characters JSON requires escaped; serde_json escapes nothing else.

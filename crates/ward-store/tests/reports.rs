@@ -27,6 +27,54 @@ fn aggregate(id: &str, end: u64, rows: &[(&str, u64, &str, &str, &str)]) -> Unpa
     got.remove(0).expect("generated report parses")
 }
 
+/// Six sources, each with one message passing DKIM and SPF, as `aggregate` takes them.
+fn six_sources() -> Vec<(String, u64)> {
+    (0..6).map(|i| (format!("192.0.2.{i}"), 1)).collect()
+}
+
+fn passing(sources: &[(String, u64)]) -> Vec<(&str, u64, &str, &str, &str)> {
+    sources
+        .iter()
+        .map(|(ip, n)| (ip.as_str(), *n, "pass", "pass", "s1"))
+        .collect()
+}
+
+/// Makes SQLite refuse the fourth record of any report, through another connection (a
+/// trigger), and returns that connection.
+async fn refuse_fourth_record(path: &std::path::Path) -> sqlx::SqlitePool {
+    let other = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse BEFORE INSERT ON aggregate_records WHEN NEW.position = 3 \
+         BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+    )
+    .execute(&other)
+    .await
+    .unwrap();
+    other
+}
+
+/// The stored reports' ids with their row counts, in the order stored.
+async fn ids_and_rows(store: &Store) -> Vec<(String, i64)> {
+    store
+        .stored_reports()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.report_id, r.rows))
+        .collect()
+}
+
+fn assert_refused(error: Option<ward_store::StoreError>) {
+    match error {
+        Some(ward_store::StoreError::Sqlite { message, .. }) => {
+            assert_eq!(message, "refused by test")
+        }
+        other => panic!("expected SQLite's refusal, got {other:?}"),
+    }
+}
+
 const TLS: &str = r#"{"organization-name":"rx.example","date-range":{"start-datetime":"2026-01-01T00:00:00Z",
 "end-datetime":"2026-01-01T23:59:59Z"},"contact-info":"tls@rx.example","report-id":"t1",
 "policies":[{"policy":{"policy-type":"sts","policy-domain":"party.example","mx-host":["mx1.party.example"]},
@@ -180,30 +228,12 @@ async fn a_refused_write_leaves_nothing_of_the_report_and_the_store_usable() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.db");
     let store = Store::open_sqlite(&path).await.unwrap();
-    // Another connection makes SQLite refuse the fourth record of any report.
-    let other = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    sqlx::query(
-        "CREATE TRIGGER refuse BEFORE INSERT ON aggregate_records WHEN NEW.position = 3 \
-         BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
-    )
-    .execute(&other)
-    .await
-    .unwrap();
+    let other = refuse_fourth_record(&path).await;
     let now = time::OffsetDateTime::UNIX_EPOCH;
-    let rows: Vec<(String, u64)> = (0..6).map(|i| (format!("192.0.2.{i}"), 1)).collect();
-    let recs: Vec<(&str, u64, &str, &str, &str)> = rows
-        .iter()
-        .map(|(ip, n)| (ip.as_str(), *n, "pass", "pass", "s1"))
-        .collect();
+    let rows = six_sources();
+    let recs = passing(&rows);
     let big = aggregate("big", 1_767_225_600, &recs);
-    match store.save_report(&big, now).await {
-        Err(ward_store::StoreError::Sqlite { message, .. }) => {
-            assert_eq!(message, "refused by test")
-        }
-        other => panic!("expected SQLite's refusal, got {other:?}"),
-    }
+    assert_refused(store.save_report(&big, now).await.err());
     assert_eq!(store.stored_reports().await.unwrap(), vec![]);
     // A report the trigger lets through is stored on the same store: no transaction
     // was left open.
@@ -220,14 +250,10 @@ async fn a_refused_write_leaves_nothing_of_the_report_and_the_store_usable() {
         store.save_report(&big, now).await.unwrap(),
         Saved::Stored(_)
     ));
-    let stored: Vec<(String, i64)> = store
-        .stored_reports()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.report_id, r.rows))
-        .collect();
-    assert_eq!(stored, [("small".to_owned(), 2), ("big".to_owned(), 6)]);
+    assert_eq!(
+        ids_and_rows(&store).await,
+        [("small".to_owned(), 2), ("big".to_owned(), 6)]
+    );
     other.close().await;
     store.close().await;
 }
@@ -241,11 +267,8 @@ async fn a_batch_stores_whole_reports_up_to_a_refused_one() {
     let path = dir.path().join("b.db");
     let store = Store::open_sqlite(&path).await.unwrap();
     let now = time::OffsetDateTime::UNIX_EPOCH;
-    let rows: Vec<(String, u64)> = (0..6).map(|i| (format!("192.0.2.{i}"), 1)).collect();
-    let recs: Vec<(&str, u64, &str, &str, &str)> = rows
-        .iter()
-        .map(|(ip, n)| (ip.as_str(), *n, "pass", "pass", "s1"))
-        .collect();
+    let rows = six_sources();
+    let recs = passing(&rows);
     let enc = |id: &str, n: usize| {
         ward_store::EncodedReport::new(&aggregate(id, 1_767_225_600, &recs[..n])).unwrap()
     };
@@ -257,34 +280,13 @@ async fn a_batch_stores_whole_reports_up_to_a_refused_one() {
         [Saved::Stored(_), Saved::Duplicate, Saved::Stored(_)]
     ));
 
-    let other = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    sqlx::query(
-        "CREATE TRIGGER refuse BEFORE INSERT ON aggregate_records WHEN NEW.position = 3 \
-         BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
-    )
-    .execute(&other)
-    .await
-    .unwrap();
+    let other = refuse_fourth_record(&path).await;
     let (c, big, d) = (enc("c", 2), enc("big", 6), enc("d", 2));
     let (saved, error) = store.save_reports(&[&c, &big, &d], now).await;
     assert!(matches!(saved.as_slice(), [Saved::Stored(_)]), "{saved:?}");
-    match error {
-        Some(ward_store::StoreError::Sqlite { message, .. }) => {
-            assert_eq!(message, "refused by test")
-        }
-        other => panic!("expected SQLite's refusal, got {other:?}"),
-    }
-    let stored: Vec<(String, i64)> = store
-        .stored_reports()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.report_id, r.rows))
-        .collect();
+    assert_refused(error);
     assert_eq!(
-        stored,
+        ids_and_rows(&store).await,
         [
             ("a".to_owned(), 2),
             ("b".to_owned(), 6),
