@@ -213,7 +213,7 @@ mod tests {
             status: Status::Fail,
             severity: Severity::High,
             summary: "ends in +all".into(),
-            evidence: serde_json::json!({ "record": "v=spf1 +all", "count": 12 }),
+            evidence: serde_json::json!({ "record": "v=spf1 +all", "count": 12 }).into(),
         }
     }
 
@@ -242,7 +242,7 @@ mod tests {
             status: Status::Fail,
             severity: Severity::Medium,
             summary: "12 DNS lookups".into(),
-            evidence: serde_json::json!({ "total": 12, "limit": 10 }),
+            evidence: serde_json::json!({ "total": 12, "limit": 10 }).into(),
         };
         let a = advice_for("spf.lookups", SizeClass::Small).unwrap();
         assert_eq!(

@@ -64,7 +64,7 @@ fn actual_export() -> serde_json::Value {
                 status: Status::Warn,
                 severity: Severity::Low,
                 summary: "no CAA".into(),
-                evidence: serde_json::json!({}),
+                evidence: serde_json::json!({}).into(),
             }],
         }],
     };

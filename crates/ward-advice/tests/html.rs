@@ -27,7 +27,7 @@ fn f(check: &str, status: Status, severity: Severity, summary: &str) -> Finding 
         status,
         severity,
         summary: summary.into(),
-        evidence: serde_json::Value::Null,
+        evidence: serde_json::Value::Null.into(),
     }
 }
 

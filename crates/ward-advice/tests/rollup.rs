@@ -28,7 +28,7 @@ fn f(check: &str, status: Status, severity: Severity) -> Finding {
         status,
         severity,
         summary: format!("{check} {}", status.as_str()),
-        evidence: serde_json::Value::Null,
+        evidence: serde_json::Value::Null.into(),
     }
 }
 

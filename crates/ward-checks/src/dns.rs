@@ -6,6 +6,7 @@
 
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::Evidence;
 use ward_model::observe::Tri;
 use ward_model::{DnsFailure, DnsOutcome, Finding, Severity, Status};
 use ward_records::caa::{self, Property};
@@ -200,7 +201,7 @@ fn nameservers(ctx: &Context<'_>) -> Finding {
             json!({ "name": name, "addresses": addresses, "answers": answers, "state": state }),
         );
     }
-    let evidence = json!({ "nameservers": servers });
+    let evidence = Evidence::from(json!({ "nameservers": servers }));
     if !bad.is_empty() {
         return finding(
             ctx,
@@ -289,13 +290,13 @@ fn caa_check(ctx: &Context<'_>) -> Finding {
     let restricts = results.iter().any(|(_, r)| {
         matches!(r, Ok(c) if matches!(&c.property, Property::Issue { tag, .. } if tag == "issue" || tag == "issuewild"))
     });
-    let evidence = json!({
+    let evidence = Evidence::from(json!({
         "records": results.iter().map(|(raw, r)| match r {
             Ok(c) => json!({ "raw": raw, "parsed": c }),
             Err(e) => json!({ "raw": raw, "error": e, "message": e.to_string() }),
         }).collect::<Vec<_>>(),
         "problems": problems,
-    });
+    }));
     if !problems.is_empty() {
         return finding(
             ctx,

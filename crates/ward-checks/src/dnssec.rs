@@ -16,6 +16,7 @@
 
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
+use ward_model::Evidence;
 use ward_model::dnssec::{BrokenLink, ChainOutcome, DnssecChain, ZoneSeen};
 use ward_model::tls::{CertSeen, TlsScan};
 use ward_model::{DnsOutcome, Finding, Role, Severity, Status};
@@ -45,10 +46,12 @@ const DANE: Stakes = Stakes {
 pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     let domain = ctx.asset.domain.as_str();
     let chain = ctx.obs.chain(domain, "SOA");
+    // The three findings about the domain's own chain show the same walk.
+    let ev = chain.map(evidence).unwrap_or_default();
     let mut out = vec![
-        signed(ctx, chain),
-        valid(ctx, chain),
-        algorithms(ctx, chain),
+        signed(ctx, chain, &ev),
+        valid(ctx, chain, &ev),
+        algorithms(ctx, chain, &ev),
     ];
     if ctx.asset.has(Role::Mail) {
         out.push(dane(ctx));
@@ -80,8 +83,8 @@ fn own_zone<'a>(chain: &'a DnssecChain, domain: &str) -> Option<&'a ZoneSeen> {
     (reached && covers).then_some(z)
 }
 
-fn evidence(chain: &DnssecChain) -> Value {
-    json!({ "chain": chain })
+fn evidence(chain: &DnssecChain) -> Evidence {
+    Evidence::from(json!({ "chain": chain }))
 }
 
 fn tags(z: &ZoneSeen) -> String {
@@ -112,13 +115,13 @@ fn failed_text(chain: &DnssecChain) -> Option<String> {
     }
 }
 
-fn signed(ctx: &Context<'_>, chain: Option<&DnssecChain>) -> Finding {
+fn signed(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: &Evidence) -> Finding {
     const ID: &str = "dnssec.signed";
     let Some(chain) = chain else {
         return not_asked(ctx, ID);
     };
     let domain = ctx.asset.domain.as_str();
-    let ev = evidence(chain);
+    let ev = ev.clone();
     if let Some(why) = failed_text(chain) {
         return finding(ctx, ID, Status::Error, SIGNED, why, ev);
     }
@@ -174,13 +177,13 @@ fn signed(ctx: &Context<'_>, chain: Option<&DnssecChain>) -> Finding {
     finding(ctx, ID, status, SIGNED, summary, ev)
 }
 
-fn valid(ctx: &Context<'_>, chain: Option<&DnssecChain>) -> Finding {
+fn valid(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: &Evidence) -> Finding {
     const ID: &str = "dnssec.valid";
     let Some(chain) = chain else {
         return not_asked(ctx, ID);
     };
     let domain = ctx.asset.domain.as_str();
-    let ev = evidence(chain);
+    let ev = ev.clone();
     if let Some(why) = failed_text(chain) {
         return finding(ctx, ID, Status::Error, VALID, why, ev);
     }
@@ -276,13 +279,13 @@ fn worst(a: Status, b: Status) -> Status {
     if rank(b) > rank(a) { b } else { a }
 }
 
-fn algorithms(ctx: &Context<'_>, chain: Option<&DnssecChain>) -> Finding {
+fn algorithms(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: &Evidence) -> Finding {
     const ID: &str = "dnssec.algorithms";
     let Some(chain) = chain else {
         return not_asked(ctx, ID);
     };
     let domain = ctx.asset.domain.as_str();
-    let ev = evidence(chain);
+    let ev = ev.clone();
     let Some(z) = own_zone(chain, domain) else {
         let why = failed_text(chain).unwrap_or_else(|| {
             format!("could not tell: the DNSSEC walk did not reach the zone of {domain}")
@@ -344,13 +347,13 @@ fn algorithms(ctx: &Context<'_>, chain: Option<&DnssecChain>) -> Finding {
     } else {
         format!("{}: {}", z.zone, notes.join("; "))
     };
-    let ev = json!({
+    let ev = Evidence::from(json!({
         "zone": z.zone,
         "algorithms": seen_algs,
         "ds_digest_types": digests,
         "dnskeys": z.dnskeys,
         "ds": z.ds,
-    });
+    }));
     finding(ctx, ID, status, ALGORITHMS, summary, ev)
 }
 
@@ -596,8 +599,10 @@ fn dane(ctx: &Context<'_>) -> Finding {
         .max_by_key(|(s, _)| rank(*s))
         .unwrap_or((Status::Info, String::new()));
     // Pass only when every host with TLSA passes; hosts without TLSA are fine beside it.
-    let evidence: Vec<Value> = judged.iter().map(|(_, (_, _, ev))| ev.clone()).collect();
-    finding(ctx, ID, status, DANE, summary, json!({ "hosts": evidence }))
+    let hosts: Vec<Value> = judged.into_iter().map(|(_, (_, _, ev))| ev).collect();
+    let mut evidence = serde_json::Map::new();
+    evidence.insert("hosts".to_owned(), Value::Array(hosts));
+    finding(ctx, ID, status, DANE, summary, Value::Object(evidence))
 }
 
 fn stamp(secs: i64) -> String {

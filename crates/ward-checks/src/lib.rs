@@ -66,7 +66,7 @@ pub fn finding(
     status: Status,
     stakes: Stakes,
     summary: impl Into<String>,
-    evidence: serde_json::Value,
+    evidence: impl Into<ward_model::Evidence>,
 ) -> Finding {
     let fail = stakes.for_size(ctx.size);
     let severity = match status {
@@ -84,7 +84,7 @@ pub fn finding(
         status,
         severity,
         summary: summary.into(),
-        evidence,
+        evidence: evidence.into(),
     }
 }
 

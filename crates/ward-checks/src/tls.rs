@@ -18,6 +18,7 @@
 
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::Evidence;
 use ward_model::tls::{
     HelloOutcome, OcspCertStatus, OcspSignature, OcspStaple, ProtocolVersion, StartTlsOutcome,
     TlsScan, VersionStatus, forward_secret,
@@ -527,7 +528,7 @@ fn combine(
         .iter()
         .max_by_key(|(_, vd)| rank(vd.status))
         .map(|(s, vd)| (*s, vd.clone()))?;
-    let evidence = json!({
+    let evidence = Evidence::from(json!({
         "endpoints": verdicts.iter().map(|(s, vd)| json!({
             "endpoint": endpoint(s),
             "status": format!("{:?}", vd.status).to_lowercase(),
@@ -536,7 +537,7 @@ fn combine(
             "connections": s.connections,
             "detail": detail(s),
         })).collect::<Vec<_>>(),
-    });
+    }));
     Some(finding(
         ctx,
         check,

@@ -14,6 +14,7 @@
 
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::Evidence;
 use ward_model::http::{HttpFetch, HttpOutcome, WebChain, WebObservation};
 use ward_model::{Finding, Role, Severity, Status};
 use ward_records::{csp, hsts, permissions_policy, referrer_policy, security_txt};
@@ -102,7 +103,7 @@ fn https_verdict(ctx: &Context<'_>, chains: &[&WebChain]) -> Finding {
             _ => errors.push(json!({"url": first.url, "problem": first.outcome.to_string()})),
         }
     }
-    let ev = json!({"answered": ok, "failed": fails, "could_not_tell": errors});
+    let ev = Evidence::from(json!({"answered": ok, "failed": fails, "could_not_tell": errors}));
     if !fails.is_empty() {
         finding(
             ctx,
@@ -158,7 +159,7 @@ fn redirect_verdict(ctx: &Context<'_>, chain: Option<&WebChain>, domain: &str) -
         .iter()
         .map(|h| json!({"url": h.url, "status": h.status(), "location": h.header("location")}))
         .collect();
-    let ev = json!({"start": chain.start, "hops": hops, "stopped": chain.stopped});
+    let ev = Evidence::from(json!({"start": chain.start, "hops": hops, "stopped": chain.stopped}));
     let Some(first) = chain.hops.first() else {
         return finding(
             ctx,
@@ -271,7 +272,9 @@ fn hsts_verdict(ctx: &Context<'_>, web: &WebObservation, domain: &str) -> Findin
             json!({"url": start, "header": value}),
         ),
         Ok(h) => {
-            let ev = json!({"url": start, "header": value, "max_age": h.max_age, "include_subdomains": h.include_subdomains, "preload": h.preload});
+            let ev = Evidence::from(
+                json!({"url": start, "header": value, "max_age": h.max_age, "include_subdomains": h.include_subdomains, "preload": h.preload}),
+            );
             if h.max_age == 0 {
                 finding(
                     ctx,
@@ -355,7 +358,7 @@ fn csp_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
         csp::Weakness::Unquoted(d, s) => format!("{d} names a host \"{s}\" (quotes missing)"),
     };
     let list: Vec<String> = weak.iter().map(describe).collect();
-    let ev = json!({"url": page.url, "header": value, "weaknesses": list});
+    let ev = Evidence::from(json!({"url": page.url, "header": value, "weaknesses": list}));
     let serious = weak.iter().any(|w| {
         matches!(w, csp::Weakness::UnsafeInline(d) | csp::Weakness::UnsafeEval(d) | csp::Weakness::Permissive(d, _) if d.starts_with("script-src") || d == "default-src" || d == "object-src")
     });
@@ -429,7 +432,8 @@ fn framing_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
                 .find_map(|p| p.get("frame-ancestors").map(|d| d.values.join(" ")))
         });
     let xfo = page.header("x-frame-options");
-    let ev = json!({"url": page.url, "frame_ancestors": fa, "x_frame_options": xfo});
+    let ev =
+        Evidence::from(json!({"url": page.url, "frame_ancestors": fa, "x_frame_options": xfo}));
     if let Some(fa) = &fa {
         return finding(
             ctx,
@@ -481,7 +485,7 @@ fn referrer_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
             json!({"url": page.url}),
         );
     };
-    let ev = json!({"url": page.url, "header": value});
+    let ev = Evidence::from(json!({"url": page.url, "header": value}));
     match referrer_policy::parse(&value, &referrer_policy::Limits::default()).map(|r| r.policy) {
         Ok(Some(p)) if p.leaks() => finding(
             ctx,
@@ -696,7 +700,9 @@ fn cookies_verdict(ctx: &Context<'_>, web: &WebObservation) -> Finding {
             }
         }
     }
-    let ev = json!({"cookies": seen, "without_secure": bad, "without_httponly_or_samesite": soft});
+    let ev = Evidence::from(
+        json!({"cookies": seen, "without_secure": bad, "without_httponly_or_samesite": soft}),
+    );
     let any_https = web
         .chains
         .iter()
@@ -802,7 +808,9 @@ fn security_txt_verdict(ctx: &Context<'_>, web: &WebObservation) -> Finding {
         }
     };
     let now = ctx.obs.scanned_at.unix_timestamp();
-    let ev = json!({"url": f.url, "contact": parsed.contact, "expires": parsed.expires_raw});
+    let ev = Evidence::from(
+        json!({"url": f.url, "contact": parsed.contact, "expires": parsed.expires_raw}),
+    );
     if parsed.expires <= now {
         finding(
             ctx,

@@ -399,7 +399,7 @@ fn cert_finding(c: CertChainSeen) -> (Status, String, serde_json::Value) {
         .find(|f| f.check.as_str() == "web.cert")
         .expect("web.cert");
     assert_eq!((again.status, &again.summary), (f.status, &f.summary));
-    (f.status, f.summary, f.evidence)
+    (f.status, f.summary, f.evidence.into_value())
 }
 
 #[test]

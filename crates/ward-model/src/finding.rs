@@ -127,5 +127,62 @@ pub struct Finding {
     /// One line a person can read.
     pub summary: String,
     /// What was seen, as data, so a reader can see why without re-running anything.
-    pub evidence: serde_json::Value,
+    pub evidence: Evidence,
+}
+
+/// A finding's evidence: JSON data, shared instead of copied. One check often hands the
+/// same evidence to several findings (the three DKIM checks share the list of every
+/// selector tried), and a scan makes tens of findings per domain, so a deep copy each
+/// time was a large part of judging. Reads go through [`Deref`](std::ops::Deref) to the
+/// [`serde_json::Value`]; it serialises exactly as the value does.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Evidence(std::sync::Arc<serde_json::Value>);
+
+impl Evidence {
+    /// The value itself, copied only if another finding still shares it.
+    pub fn into_value(self) -> serde_json::Value {
+        std::sync::Arc::unwrap_or_clone(self.0)
+    }
+
+    /// The value to change, copied first if another finding shares it.
+    pub fn make_mut(&mut self) -> &mut serde_json::Value {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for Evidence {
+    type Target = serde_json::Value;
+    fn deref(&self) -> &serde_json::Value {
+        &self.0
+    }
+}
+
+impl From<serde_json::Value> for Evidence {
+    fn from(v: serde_json::Value) -> Self {
+        Evidence(std::sync::Arc::new(v))
+    }
+}
+
+impl PartialEq<serde_json::Value> for Evidence {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl std::fmt::Display for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Evidence {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde_json::Value::deserialize(d).map(Evidence::from)
+    }
 }

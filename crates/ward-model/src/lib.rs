@@ -19,7 +19,7 @@ pub mod org;
 pub mod scan;
 pub mod tls;
 
-pub use finding::{CheckId, Finding, Severity, Status};
+pub use finding::{CheckId, Evidence, Finding, Severity, Status};
 pub use lookup::{DnsSource, Lookup};
 pub use observe::{DnsFailure, DnsLookup, DnsOutcome, DnsRecord, NetFailure};
 pub use org::{Asset, OrgKind, Organisation, Role, SizeClass};

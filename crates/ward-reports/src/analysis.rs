@@ -622,7 +622,7 @@ pub fn unauthenticated_sources(d: &DomainSummary) -> Finding {
         status,
         severity,
         summary,
-        evidence,
+        evidence: evidence.into(),
     }
 }
 
@@ -673,7 +673,7 @@ pub fn tls_failures(t: &TlsDomainSummary) -> Finding {
         status,
         severity,
         summary,
-        evidence,
+        evidence: evidence.into(),
     }
 }
 

@@ -15,6 +15,7 @@
 use super::{Txt, domain_unreachable};
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
+use ward_model::Evidence;
 use ward_model::lookup::{DnsSource, Lookup};
 use ward_model::observe::AssetObservation;
 use ward_model::{Asset, DnsOutcome, Finding, Severity, Status};
@@ -64,6 +65,13 @@ enum Origin {
 }
 
 impl Origin {
+    /// In the order evidence lists them.
+    const ALL: [Origin; 3] = [Origin::BuiltIn, Origin::Inventory, Origin::Reports];
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Origin::BuiltIn => "built-in",
@@ -73,21 +81,27 @@ impl Origin {
     }
 }
 
-/// A selector to try and where it came from (one or more places).
+/// A selector to try and where it came from (one or more places). The probe asks for
+/// the list every round, so built-in names are borrowed and origins are bits.
 struct Selector {
-    name: String,
-    from: Vec<Origin>,
+    name: std::borrow::Cow<'static, str>,
+    /// [`Origin::bit`]s.
+    from: u8,
 }
 
 impl Selector {
     /// Whether someone told us about it (inventory or reports), so that it is asked even
     /// when `_domainkey.<domain>` does not exist.
     fn told(&self) -> bool {
-        self.from.iter().any(|o| *o != Origin::BuiltIn)
+        self.from & !Origin::BuiltIn.bit() != 0
     }
 
     fn origins_json(&self) -> Vec<&'static str> {
-        self.from.iter().map(|o| o.as_str()).collect()
+        Origin::ALL
+            .iter()
+            .filter(|o| self.from & o.bit() != 0)
+            .map(|o| o.as_str())
+            .collect()
     }
 }
 
@@ -116,8 +130,8 @@ fn selectors(asset: &Asset) -> Vec<Selector> {
     let mut out: Vec<Selector> = BUILTIN_SELECTORS
         .iter()
         .map(|s| Selector {
-            name: (*s).to_owned(),
-            from: vec![Origin::BuiltIn],
+            name: (*s).into(),
+            from: Origin::BuiltIn.bit(),
         })
         .collect();
     for (list, origin) in [
@@ -126,11 +140,10 @@ fn selectors(asset: &Asset) -> Vec<Selector> {
     ] {
         for s in list.iter().filter_map(|s| normalise(s)) {
             match out.iter_mut().find(|x| x.name == s) {
-                Some(x) if !x.from.contains(&origin) => x.from.push(origin),
-                Some(_) => {}
+                Some(x) => x.from |= origin.bit(),
                 None => out.push(Selector {
-                    name: s,
-                    from: vec![origin],
+                    name: s.into(),
+                    from: origin.bit(),
                 }),
             }
         }
@@ -140,7 +153,11 @@ fn selectors(asset: &Asset) -> Vec<Selector> {
 }
 
 fn name(selector: &str, domain: &str) -> String {
-    format!("{selector}._domainkey.{domain}")
+    let mut q = String::with_capacity(selector.len() + 12 + domain.len());
+    q.push_str(selector);
+    q.push_str("._domainkey.");
+    q.push_str(domain);
+    q
 }
 
 /// The name every selector hangs under.
@@ -235,7 +252,10 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     let mut keys: Vec<(String, DkimKey)> = Vec::new();
     let mut refused: Vec<Value> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
-    let mut tried = Vec::new();
+    // Selectors tried, grouped by what was found and where they came from: most of the
+    // list shares one state ("absent"), and one entry per group keeps the evidence short.
+    let mut tried: Vec<(&'static str, Vec<&'static str>, Vec<&str>)> = Vec::new();
+    let mut tried_count = 0;
     let no_parent = parent_missing(ctx.obs, domain);
     let sels = selectors(ctx.asset);
     let from_of = |sel: &str| {
@@ -254,7 +274,15 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
             txt = Txt::Absent;
             state = "absent_no_domainkey_name";
         }
-        tried.push(json!({ "selector": sel, "state": state, "from": selector.origins_json() }));
+        tried_count += 1;
+        let from = selector.origins_json();
+        match tried
+            .iter_mut()
+            .find(|(st, fr, _)| *st == state && *fr == from)
+        {
+            Some((_, _, names)) => names.push(sel),
+            None => tried.push((state, from, vec![sel])),
+        }
         if let Some(why) = txt.unknown(&qname) {
             unknown.push(why);
             continue;
@@ -264,7 +292,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
             // only texts that look like key records are judged as keys.
             for t in texts.iter().filter(|t| looks_like_key(t)) {
                 match dkim::parse(t, &Limits::default()) {
-                    Ok(k) => keys.push((sel.clone(), k)),
+                    Ok(k) => keys.push((sel.to_string(), k)),
                     Err(e) => refused.push(json!({
                         "selector": sel, "record": t, "error": e, "message": e.to_string()
                     })),
@@ -275,7 +303,6 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     // A wildcard that answers every selector with the same key record (GDS advises
     // `*._domainkey` with `v=DKIM1; p=` on domains that send no mail) is one key, not one
     // per selector tried.
-    let tried_count = tried.len();
     if let Some((_, first)) = keys.first() {
         let raw = first.raw.clone();
         if tried_count >= 3 && keys.len() == tried_count && keys.iter().all(|(_, k)| k.raw == raw) {
@@ -298,12 +325,15 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
         .iter()
         .map(|(s, k)| json!({ "selector": s, "key": describe(k), "testing": k.testing(), "record": k.raw, "from": from_of(s) }))
         .collect();
-    let ev = json!({
+    let ev = Evidence::from(json!({
         "found": found,
         "refused": refused,
-        "tried": tried,
+        "tried": tried
+            .iter()
+            .map(|(state, from, names)| json!({ "state": state, "from": from, "selectors": names }))
+            .collect::<Vec<_>>(),
         "domainkey_name_exists": !no_parent,
-    });
+    }));
     let mut out = Vec::new();
     // dkim.present
     let missing_named: Vec<&str> = named
@@ -394,7 +424,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
             PRESENT,
             format!(
                 "no DKIM key found for {domain} at {} common selectors; name your selectors in the inventory (dkim_selectors) to have them checked",
-                tried.len()
+                tried_count
             ),
             ev.clone(),
         )

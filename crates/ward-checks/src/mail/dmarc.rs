@@ -17,6 +17,7 @@ use super::{Txt, domain_unreachable};
 use crate::dmarc::{Discovery, Found, OrgDomain, PolicySource, WalkEnd, discover};
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
+use ward_model::Evidence;
 use ward_model::observe::AssetObservation;
 use ward_model::{DnsOutcome, Finding, Severity, Status};
 use ward_records::dmarc::{Dmarc, DmarcWarning, Policy};
@@ -352,7 +353,9 @@ fn reporting(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc) -> Finding {
         };
         checked.push(json!({ "destination": host, "name": name, "state": state }));
     }
-    let ev = json!({ "record": rec.raw, "rua": rua, "org_domain": org_of(d), "external": checked });
+    let ev = Evidence::from(
+        json!({ "record": rec.raw, "rua": rua, "org_domain": org_of(d), "external": checked }),
+    );
     if !refused.is_empty() {
         finding(
             ctx,

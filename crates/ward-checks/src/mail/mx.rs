@@ -14,6 +14,7 @@
 use super::{Txt, domain_unreachable};
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
+use ward_model::Evidence;
 use ward_model::http::HttpOutcome;
 use ward_model::observe::AssetObservation;
 use ward_model::{DnsOutcome, Finding, Role, Severity, SizeClass, Status};
@@ -107,7 +108,7 @@ pub(crate) fn judge_mx(ctx: &Context<'_>) -> MxOutcome {
     } else {
         mx_state(ctx.obs, domain)
     };
-    let ev = json!({ "mx": ctx.obs.resolved(domain, "MX") });
+    let ev = Evidence::from(json!({ "mx": ctx.obs.resolved(domain, "MX") }));
     let (status, summary) = match (&state, parked) {
         (MxState::Unknown(why), _) => (
             Status::Error,
@@ -167,7 +168,7 @@ pub(crate) fn judge_mta_sts(ctx: &Context<'_>, mx: &MxOutcome) -> Vec<Finding> {
         Txt::get(ctx.obs, &name)
     };
     let recs = txt.versioned("STSv1");
-    let ev = json!({ "name": name, "state": txt.state(), "records": recs });
+    let ev = Evidence::from(json!({ "name": name, "state": txt.state(), "records": recs }));
     let policy_na = |why: String| {
         finding(
             ctx,

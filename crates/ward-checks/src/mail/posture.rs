@@ -16,6 +16,7 @@ use super::mx::{MxOutcome, MxState};
 use super::{Txt, domain_unreachable};
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::Evidence;
 use ward_model::{Finding, Severity, Status};
 use ward_records::bimi;
 use ward_records::dmarc::Policy;
@@ -149,13 +150,13 @@ pub(crate) fn parked(ctx: &Context<'_>, dm: &DmarcOutcome, mx: &MxOutcome) -> Fi
         MxState::Unknown(why) => unknown.push(why.clone()),
         _ => missing.push("a null MX (\"0 .\")"),
     }
-    let ev = json!({
+    let ev = Evidence::from(json!({
         "spf": spf.as_ref().ok(),
         "dmarc_applied": dm.applied,
         "mx": ctx.obs.resolved(domain, "MX"),
         "missing": missing,
         "unknown": unknown,
-    });
+    }));
     let f = |status, summary: String| {
         finding(ctx, "parked.lockdown", status, PARKED, summary, ev.clone())
     };
@@ -199,14 +200,14 @@ pub(crate) fn bulk_sender(ctx: &Context<'_>, dm: &DmarcOutcome, dk: &DkimOutcome
     if dkim_missing && !dk.known {
         unknown.push("its DKIM selectors could not all be looked up".into());
     }
-    let ev = json!({
+    let ev = Evidence::from(json!({
         "spf": missing.iter().all(|m| !m.contains("SPF")),
         "dkim_selectors": dk.usable,
         "dmarc_applied": dm.applied,
         "dmarc_record": dm.has_record,
         "missing": missing,
         "unknown": unknown,
-    });
+    }));
     let f = |status, summary: String| {
         finding(ctx, "mail.bulk_sender", status, BULK, summary, ev.clone())
     };

@@ -18,6 +18,7 @@
 use super::tree::{NodeLookup, SpfNode, SpfTree, Via, expand};
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
+use ward_model::Evidence;
 use ward_model::{Finding, Role, Severity, Status};
 use ward_records::spf::{self, Limits, Mechanism, Qualifier, SpfError, SpfRecord, Term};
 
@@ -73,11 +74,11 @@ fn parsed(node: &SpfNode) -> Option<SpfRecord> {
 fn judge_tree(ctx: &Context<'_>, tree: &SpfTree) -> Vec<Finding> {
     let root = &tree.root;
     let domain = root.domain.as_str();
-    let evidence = json!({
+    let evidence = Evidence::from(json!({
         "domain": domain,
         "lookup": root.lookup,
         "spf_records": root.spf_records,
-    });
+    }));
     let present = |status, summary: String| {
         finding(
             ctx,
@@ -154,6 +155,15 @@ fn unknown_nodes(tree: &SpfTree) -> Vec<String> {
     out
 }
 
+/// `fields` (a JSON object) with the expanded tree added as `tree`. The tree is copied as
+/// a value: putting it through `json!` would serialise it again for every finding.
+fn with_tree(mut fields: Value, tree_json: &Value) -> Evidence {
+    if let Some(map) = fields.as_object_mut() {
+        map.insert("tree".to_owned(), tree_json.clone());
+    }
+    Evidence::from(fields)
+}
+
 fn syntax(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
     let mut problems = Vec::new();
     for n in tree.nodes() {
@@ -179,7 +189,10 @@ fn syntax(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
         }
     }
     let unknown = unknown_nodes(tree);
-    let evidence = json!({ "problems": problems, "unknown": unknown, "tree": tree_json });
+    let evidence = with_tree(
+        json!({ "problems": problems, "unknown": unknown }),
+        tree_json,
+    );
     if let Some(first) = problems.first() {
         let msg = first
             .get("message")
@@ -232,7 +245,7 @@ fn all(ctx: &Context<'_>, tree: &SpfTree) -> Finding {
     let mut node = &tree.root;
     let mut chain = vec![node.domain.clone()];
     loop {
-        let evidence = json!({ "chain": chain, "record": node.record() });
+        let evidence = Evidence::from(json!({ "chain": chain, "record": node.record() }));
         let Some(record) = parsed(node) else {
             let (status, summary) = match (&node.lookup, &node.error, node.spf_records.len()) {
                 (NodeLookup::NotFetched | NodeLookup::Failed { .. }, _, _) => (
@@ -326,10 +339,13 @@ fn lookups(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
         .into_iter()
         .flat_map(|n| n.unresolvable.iter())
         .collect();
-    let evidence = json!({
-        "total": n, "limit": MAX_LOOKUPS, "unknown": unknown,
-        "not_followed": unresolvable, "tree": tree_json,
-    });
+    let evidence = with_tree(
+        json!({
+            "total": n, "limit": MAX_LOOKUPS, "unknown": unknown,
+            "not_followed": unresolvable,
+        }),
+        tree_json,
+    );
     let (status, summary) = if n > MAX_LOOKUPS {
         (
             Status::Fail,
@@ -383,7 +399,10 @@ fn void_lookups(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding
         .iter()
         .filter_map(|v| v.get("name").and_then(Value::as_str))
         .collect();
-    let evidence = json!({ "total": n, "limit": MAX_VOID, "void": voids, "unknown": unknown, "tree": tree_json });
+    let evidence = with_tree(
+        json!({ "total": n, "limit": MAX_VOID, "void": voids, "unknown": unknown }),
+        tree_json,
+    );
     let (status, summary) = if n > MAX_VOID {
         (
             Status::Fail,
@@ -472,7 +491,8 @@ fn hygiene(ctx: &Context<'_>, tree: &SpfTree) -> Finding {
             ));
         }
     }
-    let evidence = json!({ "warnings": warns, "notes": infos, "record": tree.root.record() });
+    let evidence =
+        Evidence::from(json!({ "warnings": warns, "notes": infos, "record": tree.root.record() }));
     let (status, summary) = if !warns.is_empty() {
         let notes = if infos.is_empty() {
             String::new()
@@ -495,7 +515,7 @@ fn loops(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
         .filter_map(|n| n.loop_to.as_deref())
         .collect();
     let unknown = unknown_nodes(tree);
-    let evidence = json!({ "loops_to": looped, "unknown": unknown, "tree": tree_json });
+    let evidence = with_tree(json!({ "loops_to": looped, "unknown": unknown }), tree_json);
     let (status, summary) = if !looped.is_empty() {
         (
             Status::Fail,
