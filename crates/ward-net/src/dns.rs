@@ -7,7 +7,7 @@
 //! decoding come from hickory-proto.
 
 use crate::{Net, guard::Blocked};
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::op::{Message, MessageType, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
@@ -126,7 +126,7 @@ impl Net {
         dnssec: bool,
     ) -> Result<(Message, Name, RecordType), DnsFailure> {
         let failed = Err;
-        let qname = match Name::from_str(&format!("{}.", normalise(name))) {
+        let qname = match parse_name(name) {
             Ok(n) => n,
             Err(e) => {
                 return failed(DnsFailure::Malformed {
@@ -151,7 +151,7 @@ impl Net {
         let mut last_failure = DnsFailure::Timeout { attempts: 0 };
         while attempts < cfg.dns_attempts {
             attempts += 1;
-            let query = build_query(&qname, qtype, recurse, dnssec);
+            let query = Question::new(&qname, qtype, recurse, dnssec);
             let deadline = Instant::now() + cfg.dns_timeout;
             match udp_exchange(&self.inner.udp_pool, server, &query, deadline).await {
                 Ok(reply) if reply.metadata.truncation => {
@@ -188,31 +188,78 @@ enum ExchangeError {
     Malformed(String),
 }
 
-fn build_query(name: &Name, qtype: RecordType, recurse: bool, dnssec: bool) -> Message {
-    let mut msg = Message::query();
-    msg.metadata.message_type = MessageType::Query;
-    msg.metadata.op_code = OpCode::Query;
-    msg.metadata.recursion_desired = recurse;
-    msg.metadata.checking_disabled = dnssec;
-    msg.add_query(Query::query(name.clone(), qtype));
-    let mut edns = Edns::new();
-    edns.set_max_payload(UDP_PAYLOAD);
-    edns.set_dnssec_ok(dnssec);
-    msg.set_edns(edns);
-    msg
+/// `name` (any case, trailing dot or not) as a fully qualified [`Name`]. Plain ASCII
+/// names, nearly all of them, are taken label by label as they are (hickory's string
+/// parsing tries IDNA first, which cost more than the rest of the question); names with
+/// escapes, empty labels or other scripts go through hickory's parser.
+fn parse_name(name: &str) -> Result<Name, hickory_proto::ProtoError> {
+    let plain = normalise(name);
+    if plain.is_empty() {
+        return Ok(Name::root());
+    }
+    if plain.is_ascii() && !plain.contains('\\') && !plain.split('.').any(str::is_empty) {
+        let mut n = Name::from_labels(plain.split('.').map(str::as_bytes))?;
+        n.set_fqdn(true);
+        return Ok(n);
+    }
+    Name::from_str(&format!("{plain}."))
+}
+
+/// One question as sent: its id, name and type, for matching the reply, and its wire
+/// form. A stub's query is always the same shape (one question, one OPT record), so it
+/// is written directly; `question_wire_is_hickorys` pins it to hickory-proto's encoding.
+struct Question {
+    id: u16,
+    name: Name,
+    qtype: RecordType,
+    wire: Vec<u8>,
+}
+
+impl Question {
+    fn new(name: &Name, qtype: RecordType, recurse: bool, dnssec: bool) -> Question {
+        let id: u16 = rand::random();
+        Question {
+            id,
+            name: name.clone(),
+            qtype,
+            wire: encode_query(id, name, qtype, recurse, dnssec),
+        }
+    }
+}
+
+/// The wire form of a query: RD when `recurse`; CD in the header and DO in EDNS when
+/// `dnssec`; EDNS version 0 advertising [`UDP_PAYLOAD`] (RFC 1035 §4.1, RFC 6891 §6.1).
+fn encode_query(id: u16, name: &Name, qtype: RecordType, recurse: bool, dnssec: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(12 + 256 + 4 + 11);
+    out.extend_from_slice(&id.to_be_bytes());
+    out.push(if recurse { 0x01 } else { 0x00 }); // QR=0, opcode QUERY, RD
+    out.push(if dnssec { 0x10 } else { 0x00 }); // CD
+    out.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 1]); // one question, one additional (OPT)
+    for label in name.iter() {
+        out.push(label.len() as u8);
+        out.extend_from_slice(label);
+    }
+    out.push(0);
+    out.extend_from_slice(&u16::from(qtype).to_be_bytes());
+    out.extend_from_slice(&1u16.to_be_bytes()); // class IN
+    out.push(0); // OPT owner: the root
+    out.extend_from_slice(&u16::from(RecordType::OPT).to_be_bytes());
+    out.extend_from_slice(&UDP_PAYLOAD.to_be_bytes());
+    out.extend_from_slice(&[0, 0, if dnssec { 0x80 } else { 0x00 }, 0]); // DO
+    out.extend_from_slice(&[0, 0]); // no options
+    out
 }
 
 /// Whether `reply` answers `query`: same id, a response, and the same question (a
-/// server may echo the name in other letter case). Error replies may omit the question.
-fn matches(query: &Message, reply: &Message) -> bool {
-    let same_question = match (query.queries.first(), reply.queries.as_slice()) {
-        (Some(q), [r]) => {
-            r.query_type() == q.query_type() && r.name().to_lowercase() == q.name().to_lowercase()
-        }
-        (_, []) => reply.metadata.response_code != ResponseCode::NoError,
+/// server may echo the name in other letter case, and `Name`'s equality ignores case).
+/// Error replies may omit the question.
+fn matches(query: &Question, reply: &Message) -> bool {
+    let same_question = match reply.queries.as_slice() {
+        [r] => r.query_type() == query.qtype && *r.name() == query.name,
+        [] => reply.metadata.response_code != ResponseCode::NoError,
         _ => false,
     };
-    reply.metadata.id == query.metadata.id
+    reply.metadata.id == query.id
         && reply.metadata.message_type == MessageType::Response
         && same_question
 }
@@ -250,7 +297,7 @@ impl AnswerCache {
 /// dropped.
 #[derive(Debug)]
 pub(crate) struct UdpPool {
-    idle: std::sync::Mutex<std::collections::HashMap<SocketAddr, Vec<UdpSocket>>>,
+    idle: std::sync::Mutex<std::collections::HashMap<SocketAddr, Vec<PooledSocket>>>,
     /// Most idle sockets kept per server: the global concurrency, since no more
     /// questions than that are ever out at once, so a full scan keeps reusing the same
     /// sockets instead of binding and closing the ones over a smaller cap.
@@ -265,12 +312,12 @@ impl UdpPool {
         }
     }
 
-    fn take(&self, server: SocketAddr) -> Option<UdpSocket> {
+    fn take(&self, server: SocketAddr) -> Option<PooledSocket> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         idle.get_mut(&server).and_then(Vec::pop)
     }
 
-    fn give_back(&self, server: SocketAddr, socket: UdpSocket) {
+    fn give_back(&self, server: SocketAddr, socket: PooledSocket) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let sockets = idle.entry(server).or_default();
         if sockets.len() < self.per_server {
@@ -279,13 +326,21 @@ impl UdpPool {
     }
 }
 
-async fn udp_socket(pool: &UdpPool, server: SocketAddr) -> Result<UdpSocket, ExchangeError> {
+/// A socket connected to one server, with the buffer its replies are read into (kept
+/// with it so that a question does not allocate and zero one).
+#[derive(Debug)]
+struct PooledSocket {
+    socket: UdpSocket,
+    buf: Vec<u8>,
+}
+
+async fn udp_socket(pool: &UdpPool, server: SocketAddr) -> Result<PooledSocket, ExchangeError> {
     let io = |e: std::io::Error| ExchangeError::Io(e.to_string());
-    if let Some(socket) = pool.take(server) {
+    if let Some(pooled) = pool.take(server) {
         // Drop whatever arrived since the socket was last used.
         let mut scratch = [0u8; 1];
-        while socket.try_recv(&mut scratch).is_ok() {}
-        return Ok(socket);
+        while pooled.socket.try_recv(&mut scratch).is_ok() {}
+        return Ok(pooled);
     }
     let bind: SocketAddr = if server.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
@@ -294,27 +349,29 @@ async fn udp_socket(pool: &UdpPool, server: SocketAddr) -> Result<UdpSocket, Exc
     };
     let socket = UdpSocket::bind(bind).await.map_err(io)?;
     socket.connect(server).await.map_err(io)?;
-    Ok(socket)
+    Ok(PooledSocket {
+        socket,
+        // Room for more than we advertise: a reply over it is cut short by the kernel
+        // and then fails to decode instead of passing as whole.
+        buf: vec![0u8; UDP_PAYLOAD as usize + 512],
+    })
 }
 
 async fn udp_exchange(
     pool: &UdpPool,
     server: SocketAddr,
-    query: &Message,
+    query: &Question,
     deadline: Instant,
 ) -> Result<Message, ExchangeError> {
     let io = |e: std::io::Error| ExchangeError::Io(e.to_string());
-    let socket = udp_socket(pool, server).await?;
-    let bytes = query
-        .to_vec()
-        .map_err(|e| ExchangeError::Malformed(e.to_string()))?;
-    socket.send(&bytes).await.map_err(io)?;
-    let mut buf = vec![0u8; UDP_PAYLOAD as usize + 512];
+    let mut pooled = udp_socket(pool, server).await?;
+    let PooledSocket { socket, buf } = &mut pooled;
+    socket.send(&query.wire).await.map_err(io)?;
     let mut malformed = None;
     // Keep reading until a reply that matches the question arrives: stray or spoofed
     // datagrams with the wrong id are dropped, as a resolver must.
     loop {
-        let n = match timeout_at(deadline, socket.recv(&mut buf)).await {
+        let n = match timeout_at(deadline, socket.recv(buf)).await {
             Err(_) => {
                 return Err(malformed.map_or(ExchangeError::Timeout, ExchangeError::Malformed));
             }
@@ -323,7 +380,7 @@ async fn udp_exchange(
         };
         match Message::from_vec(&buf[..n]) {
             Ok(reply) if matches(query, &reply) => {
-                pool.give_back(server, socket);
+                pool.give_back(server, pooled);
                 return Ok(reply);
             }
             Ok(_) => continue,
@@ -334,19 +391,17 @@ async fn udp_exchange(
 
 async fn tcp_exchange(
     server: SocketAddr,
-    query: &Message,
+    query: &Question,
     deadline: Instant,
 ) -> Result<Message, ExchangeError> {
     let io = |e: std::io::Error| ExchangeError::Io(e.to_string());
     let work = async {
         let mut stream = TcpStream::connect(server).await.map_err(io)?;
-        let bytes = query
-            .to_vec()
-            .map_err(|e| ExchangeError::Malformed(e.to_string()))?;
+        let bytes = &query.wire;
         let len = u16::try_from(bytes.len())
             .map_err(|_| ExchangeError::Malformed("query too long".into()))?;
         stream.write_all(&len.to_be_bytes()).await.map_err(io)?;
-        stream.write_all(&bytes).await.map_err(io)?;
+        stream.write_all(bytes).await.map_err(io)?;
         let mut len = [0u8; 2];
         stream.read_exact(&mut len).await.map_err(io)?;
         let len = usize::from(u16::from_be_bytes(len)).min(TCP_MAX);
@@ -546,4 +601,162 @@ fn escape(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::op::{Edns, OpCode, Query};
+
+    /// What hickory-proto writes for the same question: the encoder ward replaced.
+    fn hickorys(id: u16, name: &Name, qtype: RecordType, recurse: bool, dnssec: bool) -> Vec<u8> {
+        let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
+        msg.metadata.recursion_desired = recurse;
+        msg.metadata.checking_disabled = dnssec;
+        msg.add_query(Query::query(name.clone(), qtype));
+        let mut edns = Edns::new();
+        edns.set_max_payload(UDP_PAYLOAD);
+        edns.set_dnssec_ok(dnssec);
+        msg.set_edns(edns);
+        msg.to_vec().unwrap()
+    }
+
+    #[test]
+    fn question_wire_is_hickorys() {
+        let long = format!("{}.{}.example", "a".repeat(63), "b".repeat(63));
+        let names = [
+            ".",
+            "example.org",
+            "selector1._domainkey.M00001.Test",
+            "_25._tcp.mx.example.net.",
+            "xn--bcher-kva.example",
+            long.as_str(),
+        ];
+        let types = [
+            RecordType::TXT,
+            RecordType::DS,
+            RecordType::TLSA,
+            RecordType::Unknown(65280),
+        ];
+        for (i, n) in names.iter().enumerate() {
+            let name = parse_name(n).unwrap();
+            for qtype in types {
+                for (recurse, dnssec) in
+                    [(true, false), (false, false), (true, true), (false, true)]
+                {
+                    let id = 0x1234 + i as u16;
+                    assert_eq!(
+                        encode_query(id, &name, qtype, recurse, dnssec),
+                        hickorys(id, &name, qtype, recurse, dnssec),
+                        "{n} {qtype} recurse={recurse} dnssec={dnssec}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_read_as_hickory_reads_them() {
+        let label = |c: &str, n: usize| c.repeat(n);
+        let too_long = [
+            label("a", 63),
+            label("b", 63),
+            label("c", 63),
+            label("d", 63),
+        ]
+        .join(".");
+        let longest = [
+            label("a", 63),
+            label("b", 63),
+            label("c", 63),
+            label("d", 61),
+        ]
+        .join(".");
+        let names = [
+            "Example.ORG.".to_owned(),
+            "_dmarc.example.org".into(),
+            "*.example.org".into(),
+            "xn--bcher-kva.example".into(),
+            "bücher.example".into(),
+            "a\\.b.example".into(),
+            ".".into(),
+            "".into(),
+            "a..b.example".into(),
+            format!("{}.example", label("x", 63)),
+            format!("{}.example", label("x", 64)),
+            longest,
+            too_long,
+        ];
+        for n in &names {
+            let theirs = Name::from_str(&format!("{}.", normalise(n)));
+            match (parse_name(n), theirs) {
+                (Ok(ours), Ok(theirs)) => {
+                    assert_eq!(ours.to_ascii(), theirs.to_ascii(), "{n}");
+                    assert_eq!(ours.is_fqdn(), theirs.is_fqdn(), "{n}");
+                }
+                (Err(_), Err(_)) => {}
+                (ours, theirs) => panic!("{n}: ours {ours:?}, hickory's {theirs:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_reply_matches_only_its_own_question() {
+        let name = parse_name("selector1._domainkey.example.org").unwrap();
+        let q = Question::new(&name, RecordType::TXT, true, false);
+        let reply = |id: u16, echoed: &str, qtype: RecordType, code: ResponseCode| {
+            let mut m = Message::new(id, MessageType::Response, OpCode::Query);
+            m.metadata.response_code = code;
+            if !echoed.is_empty() {
+                m.add_query(Query::query(Name::from_ascii(echoed).unwrap(), qtype));
+            }
+            m
+        };
+        let ok = ResponseCode::NoError;
+        assert!(matches(
+            &q,
+            &reply(
+                q.id,
+                "Selector1._DomainKey.EXAMPLE.org.",
+                RecordType::TXT,
+                ok
+            )
+        ));
+        assert!(!matches(
+            &q,
+            &reply(
+                q.id.wrapping_add(1),
+                "selector1._domainkey.example.org.",
+                RecordType::TXT,
+                ok
+            )
+        ));
+        assert!(!matches(
+            &q,
+            &reply(
+                q.id,
+                "selector2._domainkey.example.org.",
+                RecordType::TXT,
+                ok
+            )
+        ));
+        assert!(!matches(
+            &q,
+            &reply(q.id, "selector1._domainkey.example.org.", RecordType::A, ok)
+        ));
+        // An error reply may leave the question out; a NOERROR one may not.
+        assert!(matches(
+            &q,
+            &reply(q.id, "", RecordType::TXT, ResponseCode::ServFail)
+        ));
+        assert!(!matches(&q, &reply(q.id, "", RecordType::TXT, ok)));
+        let mut query_echo = reply(
+            q.id,
+            "selector1._domainkey.example.org.",
+            RecordType::TXT,
+            ok,
+        );
+        query_echo.metadata.message_type = MessageType::Query;
+        assert!(!matches(&q, &query_echo));
+    }
 }
