@@ -33,6 +33,9 @@ pub(crate) struct Zones {
     /// For each zone with an enclosing lab zone: a catalog holding only that parent, which
     /// answers DS questions about the zone (DS records live at the parent side of a cut).
     pub ds_catalogs: Arc<HashMap<LowerName, (LowerName, Arc<Catalog>)>>,
+    /// The zones simple enough to answer common questions from an index (see
+    /// [`FastZone`]).
+    pub fast: Arc<HashMap<LowerName, FastZone>>,
     /// DS records (master-file lines) of the signed zones that have no signed lab zone
     /// above them: the lab's DNSSEC trust anchor.
     pub anchor: Option<String>,
@@ -138,6 +141,7 @@ pub(crate) fn load(
         .filter_map(|o| closest_zone(&all_origins, &o.base_name()))
         .collect();
     let mut parent_records: HashMap<LowerName, (Name, Records)> = HashMap::new();
+    let mut fast = HashMap::new();
     for (zone, origin, records) in parsed {
         if parents.contains(&LowerName::from(&origin)) {
             parent_records.insert(LowerName::from(&origin), (origin.clone(), records.clone()));
@@ -160,6 +164,9 @@ pub(crate) fn load(
             }
         }
         let signed = keys.contains(&LowerName::from(&origin));
+        if !signed && let Some(f) = FastZone::new(&origin, &records) {
+            fast.insert(LowerName::from(&origin), f);
+        }
         let mut handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
             origin.clone(),
             records.clone(),
@@ -220,8 +227,78 @@ pub(crate) fn load(
         served_at,
         behaviour: Arc::new(Behaviour::new(&fixture.dns)?),
         ds_catalogs: Arc::new(ds_catalogs),
+        fast: Arc::new(fast),
         anchor,
     })
+}
+
+/// What a plain zone holds, indexed for the questions a scan asks most: TXT, A, AAAA,
+/// CAA and TLSA at names that exist, do not exist, or exist without that type.
+///
+/// Why: hickory-server's in-memory store spends tens of thousands of instructions on
+/// such a lookup (it walks the question name to the root comparing names label by
+/// label, then repeats that for every wildcard candidate), and in the mail benchmark the
+/// lab shares the machine's two cores with the scanner it measures. A zone qualifies only
+/// when nothing in it changes those answers: it is unsigned (no RRSIGs or NSEC proofs to
+/// add), has no wildcard, CNAME, DNAME or ANAME records and no delegation below its apex.
+/// Every other question, and every other zone, goes to hickory. `fast_answers_are_hickorys`
+/// compares the two byte for byte.
+pub(crate) struct FastZone {
+    soa: hickory_proto::rr::Record,
+    /// Every owner name and every name between an owner and the apex (empty
+    /// non-terminals exist too).
+    names: HashSet<LowerName>,
+    rrsets: HashMap<(LowerName, RecordType), Vec<hickory_proto::rr::Record>>,
+}
+
+impl FastZone {
+    /// The types answered from the index; for the others the store adds sections
+    /// (NS for SOA, additional addresses for MX, NS and SRV) or follows chains.
+    fn answers(qtype: RecordType) -> bool {
+        matches!(
+            qtype,
+            RecordType::TXT | RecordType::A | RecordType::AAAA | RecordType::CAA | RecordType::TLSA
+        )
+    }
+
+    fn new(origin: &Name, records: &Records) -> Option<FastZone> {
+        let apex = LowerName::from(origin);
+        let mut names = HashSet::new();
+        let mut rrsets = HashMap::new();
+        let mut soa = None;
+        for (key, rrset) in records {
+            let owner = key.name.clone();
+            let rtype = key.record_type;
+            let plain = !owner.is_wildcard()
+                && !rtype.is_dnssec()
+                && !matches!(
+                    rtype,
+                    RecordType::CNAME | RecordType::DNAME | RecordType::ANAME
+                )
+                && (rtype != RecordType::NS || owner == apex);
+            if !plain || !apex.zone_of(&owner) {
+                return None;
+            }
+            let mut n = owner.clone();
+            while n != apex && names.insert(n.clone()) {
+                n = n.base_name();
+            }
+            names.insert(apex.clone());
+            let list: Vec<hickory_proto::rr::Record> =
+                rrset.records_without_rrsigs().cloned().collect();
+            if rtype == RecordType::SOA && owner == apex {
+                soa = list.first().cloned();
+            }
+            if Self::answers(rtype) {
+                rrsets.insert((owner, rtype), list);
+            }
+        }
+        Some(FastZone {
+            soa: soa?,
+            names,
+            rrsets,
+        })
+    }
 }
 
 type Records = BTreeMap<hickory_proto::rr::RrKey, hickory_proto::rr::RecordSet>;
@@ -369,6 +446,7 @@ fn closest_zone(origins: &HashSet<LowerName>, name: &LowerName) -> Option<LowerN
 }
 
 /// The request handler of one listening address.
+#[derive(Clone)]
 pub(crate) struct LabHandler {
     pub catalog: Arc<Catalog>,
     /// Every zone origin, for finding the closest enclosing zone label by label.
@@ -378,6 +456,8 @@ pub(crate) struct LabHandler {
     pub queries: Arc<AtomicU64>,
     /// Parent-side catalogs for DS questions at zone cuts (see [`Zones::ds_catalogs`]).
     pub ds_catalogs: Arc<HashMap<LowerName, (LowerName, Arc<Catalog>)>>,
+    /// Zones answered from an index for common questions (see [`FastZone`]).
+    pub fast: Arc<HashMap<LowerName, FastZone>>,
 }
 
 #[async_trait::async_trait]
@@ -429,12 +509,82 @@ impl RequestHandler for LabHandler {
         }
         match parent_side {
             Some((_, catalog)) => catalog.handle_request::<R, T>(request, response).await,
-            None => self.catalog.handle_request::<R, T>(request, response).await,
+            None => match self.fast.get(&zone) {
+                Some(fast) if plain_question(request, &info) => {
+                    self.answer_fast(fast, request, &info, response).await
+                }
+                _ => self.catalog.handle_request::<R, T>(request, response).await,
+            },
         }
     }
 }
 
+/// Whether `request` is an ordinary question a [`FastZone`] may answer: a standard
+/// query of class IN for one of [`FastZone::answers`]' types, with no EDNS or EDNS
+/// version 0 (hickory answers BADVERS to later versions).
+fn plain_question(request: &Request, info: &hickory_server::server::RequestInfo<'_>) -> bool {
+    request.metadata.message_type == hickory_proto::op::MessageType::Query
+        && request.metadata.op_code == hickory_proto::op::OpCode::Query
+        && request.edns.as_ref().is_none_or(|e| e.version() == 0)
+        && info.query.query_class() == hickory_proto::rr::DNSClass::IN
+        && FastZone::answers(info.query.query_type())
+}
+
 impl LabHandler {
+    /// The answer hickory's catalog would give (see [`FastZone`]): the records, or
+    /// NODATA or NXDOMAIN with the zone's SOA in the authority section; authoritative,
+    /// with EDNS echoed the way the catalog echoes it.
+    async fn answer_fast<R: ResponseHandler>(
+        &self,
+        zone: &FastZone,
+        request: &Request,
+        info: &hickory_server::server::RequestInfo<'_>,
+        mut response: R,
+    ) -> ResponseInfo {
+        let qname = info.query.name();
+        let qtype = info.query.query_type();
+        let mut metadata = Metadata::response_from_request(&request.metadata);
+        metadata.authoritative = true;
+        let none = Vec::new();
+        let (answers, authority) = match zone.rrsets.get(&(qname.clone(), qtype)) {
+            Some(records) => (records, &none),
+            None => {
+                if !zone.names.contains(qname) {
+                    metadata.response_code = ResponseCode::NXDomain;
+                }
+                (&none, &none)
+            }
+        };
+        let soa = std::slice::from_ref(&zone.soa);
+        let authority = if answers.is_empty() {
+            soa.iter()
+        } else {
+            authority.iter()
+        };
+        let edns = request.edns.as_ref().map(|req| {
+            let mut edns = hickory_proto::op::Edns::new();
+            edns.set_dnssec_ok(req.flags().dnssec_ok);
+            edns.set_max_payload(req.max_payload().max(512));
+            edns.set_version(0);
+            edns
+        });
+        let builder = MessageResponseBuilder::new(&request.queries, edns.as_ref());
+        let msg = builder.build(
+            metadata,
+            answers.iter(),
+            authority,
+            std::iter::empty(),
+            std::iter::empty(),
+        );
+        match response.send_response(msg).await {
+            Ok(info) => info,
+            Err(_) => ResponseInfo::from(Header {
+                metadata,
+                counts: HeaderCounts::default(),
+            }),
+        }
+    }
+
     async fn error<R: ResponseHandler>(
         &self,
         request: &Request,
@@ -453,5 +603,342 @@ impl LabHandler {
                 })
             }
         }
+    }
+}
+
+/// Answers the UDP questions that reach `socket`, each in turn, in this one task, until
+/// `stop`. hickory-server's own UDP loop spawns a task per question and hands each reply
+/// back to the receiving task through a channel; for a lab that answers from memory
+/// that bookkeeping cost as much as the answer, and the mail benchmark runs the lab on
+/// the same two cores as the scanner it measures. What happens to a datagram is what
+/// hickory's loop does: responses and undecodable messages without a header are
+/// dropped, a malformed question with a header gets FORMERR, and the reply is encoded
+/// within the size the asker's EDNS allows (512 bytes without EDNS), truncated with TC
+/// set when it does not fit.
+pub(crate) async fn serve_udp(
+    socket: tokio::net::UdpSocket,
+    handler: LabHandler,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    use hickory_server::net::runtime::TokioTime;
+    use hickory_server::net::xfer::Protocol;
+    let socket = Arc::new(socket);
+    let mut buf = vec![0u8; 65_535];
+    loop {
+        let (n, src) = tokio::select! {
+            got = socket.recv_from(&mut buf) => match got {
+                Ok(got) => got,
+                // ICMP errors from an earlier reply's destination, and the like.
+                Err(_) => continue,
+            },
+            () = stop.cancelled() => return,
+        };
+        if src.port() == 0 {
+            continue;
+        }
+        let request = match Request::from_bytes(buf[..n].to_vec(), src, Protocol::Udp) {
+            Ok(request) => request,
+            Err(_) => {
+                if let Some(reply) = formerr(&buf[..n]) {
+                    let _ = socket.send_to(&reply, src).await;
+                }
+                continue;
+            }
+        };
+        if request.metadata.message_type == hickory_proto::op::MessageType::Response {
+            continue;
+        }
+        let max_size = request
+            .edns
+            .as_ref()
+            .map_or(512, |edns| edns.max_payload().max(512));
+        let reply = UdpReply {
+            socket: socket.clone(),
+            to: src,
+            id: request.metadata.id,
+            max_size,
+        };
+        handler
+            .handle_request::<_, TokioTime>(&request, reply)
+            .await;
+    }
+}
+
+/// A header-only FORMERR reply to `bytes`, if they hold a DNS header at all.
+fn formerr(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut reply = bytes.get(..12)?.to_vec();
+    reply[2] = (reply[2] & 0x79) | 0x80; // QR; keep opcode and RD
+    reply[3] = 0x01; // FORMERR
+    reply[4..12].fill(0);
+    Some(reply)
+}
+
+/// `response` on the wire, within `max_size` bytes (truncated with TC set past it), or a
+/// header-only SERVFAIL for question `id` if it cannot be encoded: what hickory-server
+/// sends (`MessageResponse::encode`, which it keeps to itself).
+fn encode_response<'a>(
+    response: hickory_server::zone_handler::MessageResponse<
+        '_,
+        'a,
+        impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+        impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+        impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+        impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+    >,
+    max_size: u16,
+    id: u16,
+) -> Result<(ResponseInfo, Vec<u8>), hickory_proto::ProtoError> {
+    use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
+    let mut bytes = Vec::with_capacity(512);
+    let mut encoder = BinEncoder::new(&mut bytes);
+    encoder.set_max_size(max_size);
+    if let Ok(info) = response.destructive_emit(&mut encoder) {
+        return Ok((info, bytes));
+    }
+    let mut metadata = Metadata::new(
+        id,
+        hickory_proto::op::MessageType::Response,
+        hickory_proto::op::OpCode::Query,
+    );
+    metadata.response_code = ResponseCode::ServFail;
+    let header = Header {
+        metadata,
+        counts: HeaderCounts::default(),
+    };
+    bytes.clear();
+    let mut encoder = BinEncoder::new(&mut bytes);
+    header.emit(&mut encoder)?;
+    Ok((ResponseInfo::from(header), bytes))
+}
+
+/// Sends one reply to the asker on the socket the question came in on.
+#[derive(Clone)]
+struct UdpReply {
+    socket: Arc<tokio::net::UdpSocket>,
+    to: std::net::SocketAddr,
+    /// The question's id, for the SERVFAIL sent when the reply cannot be encoded.
+    id: u16,
+    max_size: u16,
+}
+
+#[async_trait::async_trait]
+impl ResponseHandler for UdpReply {
+    async fn send_response<'a>(
+        &mut self,
+        response: hickory_server::zone_handler::MessageResponse<
+            '_,
+            'a,
+            impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+            impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+            impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+            impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+        >,
+    ) -> Result<ResponseInfo, hickory_server::net::NetError> {
+        let (info, bytes) = encode_response(response, self.max_size, self.id)?;
+        self.socket.send_to(&bytes, self.to).await?;
+        Ok(info)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::ZoneSource;
+    use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
+    use hickory_server::net::runtime::TokioTime;
+    use hickory_server::net::xfer::Protocol;
+    use std::path::PathBuf;
+    use std::sync::Mutex;
+
+    /// Keeps the encoded reply instead of sending it.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    #[async_trait::async_trait]
+    impl ResponseHandler for Capture {
+        async fn send_response<'a>(
+            &mut self,
+            response: hickory_server::zone_handler::MessageResponse<
+                '_,
+                'a,
+                impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+                impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+                impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+                impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+            >,
+        ) -> Result<ResponseInfo, hickory_server::net::NetError> {
+            let (info, bytes) = encode_response(response, 4096, 0)?;
+            *self.0.lock().unwrap() = bytes;
+            Ok(info)
+        }
+    }
+
+    fn zone(origin: &str, body: &str) -> ZoneSource {
+        ZoneSource {
+            origin: origin.into(),
+            text: format!(
+                "$ORIGIN {origin}.\n$TTL 300\n@ IN SOA ns1.plain.test. h.plain.test. ( 7 7200 3600 1209600 60 )\n@ IN NS ns1.plain.test.\n{body}"
+            ),
+            path: PathBuf::from(format!("{origin}.zone")),
+        }
+    }
+
+    fn zones() -> Zones {
+        let fixture = Fixture {
+            name: "fast answers".into(),
+            zones: vec![
+                zone(
+                    "plain.test",
+                    "ns1 IN A 127.0.0.53\n@ IN A 192.0.2.1\n@ IN AAAA 2001:db8::1\n\
+                     @ IN TXT \"v=spf1 -all\"\n@ IN TXT \"second\" \"two strings\"\n\
+                     @ IN MX 10 mx.plain.test.\nmx IN A 192.0.2.25\n@ IN CAA 0 issue \"ca.example\"\n\
+                     _dmarc IN TXT \"v=DMARC1; p=reject\"\nselector1._domainkey IN TXT \"v=DKIM1; p=\"\n\
+                     _25._tcp.mx IN TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n\
+                     deep.a.b IN TXT \"deep\"\n",
+                ),
+                zone("wild.test", "*.w IN TXT \"wild\"\n"),
+                zone("alias.test", "www IN CNAME plain.test.\n"),
+                zone("cut.test", "sub IN NS ns1.plain.test.\n"),
+            ],
+            hosts_toml: None,
+            dns: DnsBehaviour::default(),
+            inventory_toml: None,
+        };
+        load(&fixture, Vec::new()).unwrap()
+    }
+
+    fn handler(zones: &Zones, catalog: Arc<Catalog>, fast: bool) -> LabHandler {
+        LabHandler {
+            catalog,
+            origins: Arc::new(zones.origins.iter().cloned().collect()),
+            behaviour: zones.behaviour.clone(),
+            role: Role::Resolver,
+            queries: Arc::new(AtomicU64::new(0)),
+            ds_catalogs: zones.ds_catalogs.clone(),
+            fast: if fast {
+                zones.fast.clone()
+            } else {
+                Arc::new(HashMap::new())
+            },
+        }
+    }
+
+    async fn ask(
+        h: &LabHandler,
+        name: &str,
+        qtype: RecordType,
+        edns: Option<bool>,
+        rd: bool,
+    ) -> Vec<u8> {
+        let mut q = Message::new(0x4242, MessageType::Query, OpCode::Query);
+        q.metadata.recursion_desired = rd;
+        q.add_query(Query::query(Name::from_ascii(name).unwrap(), qtype));
+        if let Some(dnssec_ok) = edns {
+            let mut e = Edns::new();
+            e.set_max_payload(1232);
+            e.set_dnssec_ok(dnssec_ok);
+            q.set_edns(e);
+        }
+        let request = Request::from_bytes(
+            q.to_vec().unwrap(),
+            "127.0.0.1:5353".parse().unwrap(),
+            Protocol::Udp,
+        )
+        .unwrap();
+        let capture = Capture::default();
+        h.handle_request::<_, TokioTime>(&request, capture.clone())
+            .await;
+        capture.0.lock().unwrap().clone()
+    }
+
+    #[tokio::test]
+    async fn fast_answers_are_hickorys() {
+        let zones = zones();
+        let plain = lower("plain.test").unwrap();
+        assert!(zones.fast.contains_key(&plain));
+        for other in ["wild.test", "alias.test", "cut.test"] {
+            assert!(!zones.fast.contains_key(&lower(other).unwrap()), "{other}");
+        }
+        let fast = handler(&zones, zones.catalog.clone(), true);
+        let slow = handler(&zones, zones.catalog.clone(), false);
+        let names = [
+            "plain.test.",
+            "PLAIN.Test.",
+            "_dmarc.plain.test.",
+            "selector1._domainkey.plain.test.",
+            "_domainkey.plain.test.",
+            "google._domainkey.plain.test.",
+            "x.selector1._domainkey.plain.test.",
+            "_25._tcp.mx.plain.test.",
+            "_tcp.mx.plain.test.",
+            "mx.plain.test.",
+            "deep.a.b.plain.test.",
+            "a.b.plain.test.",
+            "b.plain.test.",
+            "c.b.plain.test.",
+            "nothing.plain.test.",
+            "x.w.wild.test.",
+            "www.alias.test.",
+            "host.sub.cut.test.",
+        ];
+        let types = [
+            RecordType::TXT,
+            RecordType::A,
+            RecordType::AAAA,
+            RecordType::CAA,
+            RecordType::TLSA,
+            RecordType::MX,
+            RecordType::SOA,
+            RecordType::NS,
+        ];
+        let mut compared = 0;
+        for name in names {
+            for qtype in types {
+                for edns in [None, Some(false), Some(true)] {
+                    for rd in [false, true] {
+                        let ours = ask(&fast, name, qtype, edns, rd).await;
+                        let theirs = ask(&slow, name, qtype, edns, rd).await;
+                        assert!(!theirs.is_empty(), "{name} {qtype}: no reply");
+                        assert_eq!(
+                            Message::from_vec(&ours).unwrap(),
+                            Message::from_vec(&theirs).unwrap(),
+                            "{name} {qtype} edns={edns:?} rd={rd}"
+                        );
+                        assert_eq!(ours, theirs, "{name} {qtype} edns={edns:?} rd={rd}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, names.len() * types.len() * 6);
+    }
+
+    #[tokio::test]
+    async fn fast_answers_do_not_need_the_catalog() {
+        // With an empty catalog behind it, only the index can answer: what it answers
+        // for the plain zone comes from there; the rest is refused by the empty catalog.
+        let zones = zones();
+        let h = handler(&zones, Arc::new(Catalog::new()), true);
+        let code = |bytes: Vec<u8>| Message::from_vec(&bytes).unwrap().metadata.response_code;
+        let answer =
+            Message::from_vec(&ask(&h, "_dmarc.plain.test.", RecordType::TXT, None, true).await)
+                .unwrap();
+        assert_eq!(answer.answers.len(), 1);
+        assert_eq!(
+            code(ask(&h, "nothing.plain.test.", RecordType::TXT, None, true).await),
+            ResponseCode::NXDomain
+        );
+        assert_eq!(
+            code(ask(&h, "_domainkey.plain.test.", RecordType::TXT, None, true).await),
+            ResponseCode::NoError
+        );
+        assert_eq!(
+            code(ask(&h, "plain.test.", RecordType::MX, None, true).await),
+            ResponseCode::Refused
+        );
+        assert_eq!(
+            code(ask(&h, "x.w.wild.test.", RecordType::TXT, None, true).await),
+            ResponseCode::Refused
+        );
     }
 }

@@ -191,11 +191,12 @@ impl Lab {
                 role,
                 queries: counter,
                 ds_catalogs: zones.ds_catalogs.clone(),
+                fast: zones.fast.clone(),
             };
-            let mut server = Server::new(handler);
             if let Some(udp) = udp {
-                server.register_socket(udp);
+                tokio::spawn(dns::serve_udp(udp, handler.clone(), shutdown.clone()));
             }
+            let mut server = Server::new(handler);
             server.register_listener(tcp, Duration::from_secs(5), 64);
             let stop = shutdown.clone();
             tokio::spawn(async move {
