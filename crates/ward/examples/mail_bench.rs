@@ -2,8 +2,13 @@
 //! DNS, and the same figure for checkdmarc pointed at the same DNS server in the same run.
 //!
 //! ```text
-//! cargo run -p ward --example mail_bench -- 10000 [--per-host N] [--checkdmarc /path/to/python] [--checkdmarc-sample N]
+//! cargo run -p ward --example mail_bench -- 10000 [--per-host N] [--runs N] [--checkdmarc /path/to/python] [--checkdmarc-sample N]
 //! ```
+//!
+//! ward is measured `--runs` times (3 by default), each a new scan with empty caches;
+//! with `--checkdmarc` the first run comes before checkdmarc's and the others after it,
+//! so that a drift in the machine's speed over those minutes falls on both sides. The
+//! median run is the figure compared.
 //!
 //! The lab runs in a child process (this binary with `serve N`), so the peak memory
 //! measured here (`VmHWM` of this process) is ward's probe-and-judge engine alone.
@@ -128,19 +133,20 @@ fn peak_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// CPU time (user and system) a process has used so far, in seconds, from
+/// CPU time a process has used so far, in seconds, as (user, system), from
 /// `/proc/<pid>/stat` (clock ticks of 1/100 s).
-fn cpu_secs(pid: &str) -> f64 {
+fn cpu_secs(pid: &str) -> (f64, f64) {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|s| {
             // Fields after the command name, which is in parentheses and may hold blanks.
             let rest = s.rsplit_once(')')?.1;
             let f: Vec<&str> = rest.split_whitespace().collect();
-            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
-            Some(ticks / 100.0)
+            let user = f.get(11)?.parse::<f64>().ok()?;
+            let system = f.get(12)?.parse::<f64>().ok()?;
+            Some((user / 100.0, system / 100.0))
         })
-        .unwrap_or(f64::NAN)
+        .unwrap_or((f64::NAN, f64::NAN))
 }
 
 async fn serve(n: usize) -> anyhow::Result<()> {
@@ -154,18 +160,30 @@ async fn serve(n: usize) -> anyhow::Result<()> {
         anchor.display()
     );
     std::io::stdout().flush()?;
-    // Serve until the parent closes our stdin.
-    tokio::task::spawn_blocking(|| {
+    // Serve until the parent closes our stdin; a line `count` asks how many DNS
+    // questions have arrived so far.
+    let lab = std::sync::Arc::new(lab);
+    let counted = lab.clone();
+    tokio::task::spawn_blocking(move || {
         let mut s = String::new();
         while std::io::stdin()
             .read_line(&mut s)
             .map(|n| n > 0)
             .unwrap_or(false)
         {
+            if s.trim() == "count" {
+                let n: u64 = counted
+                    .dns_addresses()
+                    .map(|ip| counted.queries_at(ip))
+                    .sum();
+                println!("{n}");
+                let _ = std::io::stdout().flush();
+            }
             s.clear();
         }
     })
     .await?;
+    lab.stop();
     Ok(())
 }
 
@@ -221,6 +239,10 @@ async fn bench(args: Vec<String>) -> anyhow::Result<()> {
     let sample: usize = flag("--checkdmarc-sample")
         .and_then(|s| s.parse().ok())
         .unwrap_or(n);
+    let runs: usize = flag("--runs")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+        .max(1);
 
     let started = Instant::now();
     let mut child = Command::new(std::env::current_exe()?)
@@ -232,8 +254,9 @@ async fn bench(args: Vec<String>) -> anyhow::Result<()> {
         .stdout
         .take()
         .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let mut lab_out = BufReader::new(out);
     let mut line = String::new();
-    BufReader::new(out).read_line(&mut line)?;
+    lab_out.read_line(&mut line)?;
     let mut words = line.split_whitespace();
     anyhow::ensure!(words.next() == Some("LAB"), "lab said {line:?}");
     let resolver: std::net::SocketAddr = words.next().unwrap_or_default().parse()?;
@@ -246,32 +269,152 @@ async fn bench(args: Vec<String>) -> anyhow::Result<()> {
         "lab with {n} domains up in {:.1} s at {resolver}",
         started.elapsed().as_secs_f64()
     );
+    let mut lab_in = child
+        .stdin
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+    // How many DNS questions the lab has answered so far.
+    let mut wire = move || -> anyhow::Result<u64> {
+        writeln!(lab_in, "count")?;
+        lab_in.flush()?;
+        let mut l = String::new();
+        lab_out.read_line(&mut l)?;
+        Ok(l.trim().parse()?)
+    };
+    let setup = Setup {
+        resolver,
+        ports: ports.clone(),
+        anchor,
+        // One resolver serves every question, so the per-address budget is the
+        // concurrency. `--per-host 4` reproduces `ward scan`'s default.
+        per_host: flag("--per-host")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(64),
+        lab_pid: child.id().to_string(),
+        assets: (0..n)
+            .map(|i| Asset {
+                domain: name(i),
+                roles: vec![Role::Mail],
+                dkim_selectors: Vec::new(),
+                reported_dkim_selectors: Vec::new(),
+            })
+            .collect(),
+    };
 
-    let mut cfg = NetConfig::new(resolver);
-    // One resolver serves every question, so the per-address budget is the concurrency.
-    // `--per-host 4` reproduces `ward scan`'s default.
-    cfg.per_host = flag("--per-host")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(64);
+    // The machine's speed drifts over the minutes checkdmarc takes (it is a shared VM),
+    // so ward is measured `--runs` times spread around checkdmarc's run, the first before
+    // it and the rest after, and the median run is compared. Each run is a new scan:
+    // nothing is remembered from the one before.
+    let mut rates = Vec::new();
+    let first = run_ward(&setup, &mut wire).await?;
+    first.print(1, true);
+    rates.push(first.rate);
+    if python.is_none() {
+        for k in 2..=runs {
+            let run = run_ward(&setup, &mut wire).await?;
+            run.print(k, false);
+            rates.push(run.rate);
+        }
+    }
+
+    let mut checkdmarc = None;
+    if let Some(python) = python {
+        let dir = std::env::temp_dir().join(format!("mail-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let list: String = (0..sample).map(|i| name(i) + "\n").collect();
+        std::fs::write(dir.join("domains.txt"), list)?;
+        std::fs::write(dir.join("driver.py"), DRIVER)?;
+        let port = ports.map(53);
+        let wire_before = wire()?;
+        let out = Command::new(&python)
+            .arg(dir.join("driver.py"))
+            .arg(resolver.ip().to_string())
+            .arg(port.to_string())
+            .arg(dir.join("domains.txt"))
+            .stderr(Stdio::inherit())
+            .output()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v: serde_json::Value =
+            serde_json::from_str(text.trim().lines().last().unwrap_or("{}"))?;
+        let secs = v["seconds"].as_f64().unwrap_or(f64::NAN);
+        let asked = wire()? - wire_before;
+        let rate = sample as f64 / secs;
+        println!(
+            "checkdmarc: {sample} domains in {secs:.2} s = {rate:.1} domains/s; {asked} DNS questions reached the lab's server; peak RSS {:.1} MiB; {} exceptions",
+            v["peak_kib"].as_f64().unwrap_or(0.0) / 1024.0,
+            v["errors"]
+        );
+        checkdmarc = Some(rate);
+        let _ = std::fs::remove_dir_all(&dir);
+        for k in 2..=runs {
+            let run = run_ward(&setup, &mut wire).await?;
+            run.print(k, false);
+            rates.push(run.rate);
+        }
+    }
+    rates.sort_by(f64::total_cmp);
+    let median = rates[rates.len() / 2];
+    let list: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
+    println!(
+        "ward, median of {} runs: {median:.0} domains/s (runs: {}); peak RSS {:.1} MiB",
+        rates.len(),
+        list.join(", "),
+        peak_kib() as f64 / 1024.0
+    );
+    if let Some(rate) = checkdmarc {
+        println!(
+            "ratio (ward median / checkdmarc throughput): {:.1}x",
+            median / rate
+        );
+    }
+    drop(wire);
+    let _ = child.wait();
+    Ok(())
+}
+
+/// What every ward run shares: the lab and the domains.
+struct Setup {
+    resolver: std::net::SocketAddr,
+    ports: PortMap,
+    anchor: ward_probe::dnssec::TrustAnchor,
+    per_host: usize,
+    lab_pid: String,
+    assets: Vec<Asset>,
+}
+
+/// One ward run's figures.
+struct WardRun {
+    secs: f64,
+    rate: f64,
+    questions: usize,
+    on_wire: u64,
+    cpu: (f64, f64),
+    lab_cpu: (f64, f64),
+    judging: f64,
+    peak_kib: u64,
+    before_kib: u64,
+    counts: BTreeMap<(String, String), usize>,
+}
+
+/// Probes and judges every domain the way `ward scan` does, with a new `Net` (and so
+/// empty answer caches) each time.
+async fn run_ward(
+    setup: &Setup,
+    wire: &mut dyn FnMut() -> anyhow::Result<u64>,
+) -> anyhow::Result<WardRun> {
+    let mut cfg = NetConfig::new(setup.resolver);
+    cfg.per_host = setup.per_host;
     cfg.concurrency = 256;
-    let net = Net::new(cfg.dangerous_lab_mode(ports.clone()))?;
-    let prober = Prober::new(net).with_trust_anchor(anchor);
-    let assets: Vec<Asset> = (0..n)
-        .map(|i| Asset {
-            domain: name(i),
-            roles: vec![Role::Mail],
-            dkim_selectors: Vec::new(),
-            reported_dkim_selectors: Vec::new(),
-        })
-        .collect();
-    let before = peak_kib();
-    let lab_pid = child.id().to_string();
-    let (cpu0, lab_cpu0) = (cpu_secs("self"), cpu_secs(&lab_pid));
+    let net = Net::new(cfg.dangerous_lab_mode(setup.ports.clone()))?;
+    let prober = Prober::new(net).with_trust_anchor(setup.anchor.clone());
+    let wire0 = wire()?;
+    let before_kib = peak_kib();
+    let (cpu0, lab_cpu0) = (cpu_secs("self"), cpu_secs(&setup.lab_pid));
     let t0 = Instant::now();
     let scanned_at = time::OffsetDateTime::now_utc();
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut questions = 0usize;
-    let mut stream = futures::stream::iter(assets.iter())
+    let mut stream = futures::stream::iter(setup.assets.iter())
         .map(|asset| {
             let prober = &prober;
             async move {
@@ -301,76 +444,75 @@ async fn bench(args: Vec<String>) -> anyhow::Result<()> {
         }
     }
     let secs = t0.elapsed().as_secs_f64();
-    let (cpu, lab_cpu) = (cpu_secs("self") - cpu0, cpu_secs(&lab_pid) - lab_cpu0);
-    let peak = peak_kib();
-    let ward_rate = n as f64 / secs;
-    println!(
-        "ward: {n} domains in {secs:.2} s = {ward_rate:.0} domains/s; {questions} DNS questions; peak RSS {:.1} MiB (before scan {:.1} MiB)",
-        peak as f64 / 1024.0,
-        before as f64 / 1024.0
-    );
-    println!(
-        "  CPU: ward {cpu:.2} s (judging {:.2} s of it), the lab's DNS server {lab_cpu:.2} s",
-        judging.as_secs_f64()
-    );
-    for check in [
-        "dmarc.policy",
-        "dkim.present",
-        "mta_sts.record",
-        "tls_rpt.record",
-        "dnssec.signed",
-        "mx.dane",
-    ] {
-        let by: Vec<String> = counts
-            .iter()
-            .filter(|((c, _), _)| c == check)
-            .map(|((_, s), k)| format!("{s} {k}"))
-            .collect();
-        println!("  {check}: {}", by.join(", "));
-    }
-    let errors: usize = counts
-        .iter()
-        .filter(|((_, s), _)| s == "error")
-        .map(|(_, k)| k)
-        .sum();
-    let by: Vec<String> = counts
-        .iter()
-        .filter(|((_, s), _)| s == "error")
-        .map(|((c, _), k)| format!("{c} {k}"))
-        .collect();
-    println!("  findings with status error: {errors} ({})", by.join(", "));
+    let since = |(u1, s1): (f64, f64), (u0, s0): (f64, f64)| (u1 - u0, s1 - s0);
+    Ok(WardRun {
+        secs,
+        rate: setup.assets.len() as f64 / secs,
+        questions,
+        on_wire: wire()? - wire0,
+        cpu: since(cpu_secs("self"), cpu0),
+        lab_cpu: since(cpu_secs(&setup.lab_pid), lab_cpu0),
+        judging: judging.as_secs_f64(),
+        peak_kib: peak_kib(),
+        before_kib,
+        counts,
+    })
+}
 
-    if let Some(python) = python {
-        let dir = std::env::temp_dir().join(format!("mail-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let list: String = (0..sample).map(|i| name(i) + "\n").collect();
-        std::fs::write(dir.join("domains.txt"), list)?;
-        std::fs::write(dir.join("driver.py"), DRIVER)?;
-        let port = ports.map(53);
-        let out = Command::new(&python)
-            .arg(dir.join("driver.py"))
-            .arg(resolver.ip().to_string())
-            .arg(port.to_string())
-            .arg(dir.join("domains.txt"))
-            .stderr(Stdio::inherit())
-            .output()?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let v: serde_json::Value =
-            serde_json::from_str(text.trim().lines().last().unwrap_or("{}"))?;
-        let secs = v["seconds"].as_f64().unwrap_or(f64::NAN);
-        let rate = sample as f64 / secs;
+impl WardRun {
+    /// Prints the run; the first also shows what the scan found, as a check that every
+    /// run judged the same domains the same way.
+    fn print(&self, k: usize, findings: bool) {
         println!(
-            "checkdmarc: {sample} domains in {secs:.2} s = {rate:.1} domains/s; peak RSS {:.1} MiB; {} exceptions",
-            v["peak_kib"].as_f64().unwrap_or(0.0) / 1024.0,
-            v["errors"]
+            "ward run {k}: {:.2} s = {:.0} domains/s; {} DNS questions ({} reached the lab's server); peak RSS {:.1} MiB (before {:.1} MiB)",
+            self.secs,
+            self.rate,
+            self.questions,
+            self.on_wire,
+            self.peak_kib as f64 / 1024.0,
+            self.before_kib as f64 / 1024.0
         );
         println!(
-            "ratio (ward / checkdmarc throughput): {:.1}x",
-            ward_rate / rate
+            "  CPU: ward {:.2} s (user {:.2}, system {:.2}; judging {:.2} s), the lab's DNS server {:.2} s (user {:.2}, system {:.2})",
+            self.cpu.0 + self.cpu.1,
+            self.cpu.0,
+            self.cpu.1,
+            self.judging,
+            self.lab_cpu.0 + self.lab_cpu.1,
+            self.lab_cpu.0,
+            self.lab_cpu.1,
         );
-        let _ = std::fs::remove_dir_all(&dir);
+        if !findings {
+            return;
+        }
+        for check in [
+            "dmarc.policy",
+            "dkim.present",
+            "mta_sts.record",
+            "tls_rpt.record",
+            "dnssec.signed",
+            "mx.dane",
+        ] {
+            let by: Vec<String> = self
+                .counts
+                .iter()
+                .filter(|((c, _), _)| c == check)
+                .map(|((_, s), k)| format!("{s} {k}"))
+                .collect();
+            println!("  {check}: {}", by.join(", "));
+        }
+        let errors: usize = self
+            .counts
+            .iter()
+            .filter(|((_, s), _)| s == "error")
+            .map(|(_, k)| k)
+            .sum();
+        let by: Vec<String> = self
+            .counts
+            .iter()
+            .filter(|((_, s), _)| s == "error")
+            .map(|((c, _), k)| format!("{c} {k}"))
+            .collect();
+        println!("  findings with status error: {errors} ({})", by.join(", "));
     }
-    drop(child.stdin.take());
-    let _ = child.wait();
-    Ok(())
 }
