@@ -22,6 +22,10 @@
 //! 53. Its peak memory is the driver process's `ru_maxrss`.
 
 use futures::StreamExt;
+
+/// The allocator `ward` uses (see `src/main.rs`), so the bench measures the same program.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write as _};

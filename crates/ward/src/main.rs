@@ -17,6 +17,12 @@ use std::time::Duration;
 use ward_model::{Asset, OrgKind, Organisation, Role, ScanReport, Severity, SizeClass};
 use ward_net::{Net, NetConfig, PortMap};
 
+/// mimalloc instead of the system allocator: a scan makes and drops many small values
+/// (names, records, evidence), and glibc's malloc and free were about a third of the
+/// mail benchmark's instructions; with mimalloc the scan needs about a quarter fewer.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit statuses scripts can rely on (documented in `ward --help`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum WardExit {
