@@ -193,16 +193,55 @@ enum ExchangeError {
 /// parsing tries IDNA first, which cost more than the rest of the question); names with
 /// escapes, empty labels or other scripts go through hickory's parser.
 fn parse_name(name: &str) -> Result<Name, hickory_proto::ProtoError> {
+    use hickory_proto::serialize::binary::BinDecodable;
     let plain = normalise(name);
     if plain.is_empty() {
         return Ok(Name::root());
     }
-    if plain.is_ascii() && !plain.contains('\\') && !plain.split('.').any(str::is_empty) {
-        let mut n = Name::from_labels(plain.split('.').map(str::as_bytes))?;
-        n.set_fqdn(true);
-        return Ok(n);
+    // The wire form, read back by hickory's decoder: far cheaper than building the name
+    // from its labels, and the decoder checks the lengths.
+    if plain.is_ascii() && !plain.contains('\\') && plain.len() < 254 {
+        let mut wire = Vec::with_capacity(plain.len() + 2);
+        let mut ok = true;
+        for label in plain.split('.') {
+            ok &= !label.is_empty() && label.len() <= 63;
+            wire.push(label.len() as u8);
+            wire.extend_from_slice(label.as_bytes());
+        }
+        wire.push(0);
+        if ok {
+            return Name::from_bytes(&wire).map_err(hickory_proto::ProtoError::from);
+        }
     }
     Name::from_str(&format!("{plain}."))
+}
+
+/// `name` as observations write it: lower case, no trailing dot, `.` for the root; the
+/// same text as `normalise(&name.to_string())`, without the formatter for the common
+/// case of letters, digits, `-` and `_` (hickory's `Display` writes other labels in
+/// Unicode or escaped, so those still go through it).
+pub fn name_text(name: &Name) -> String {
+    if name.is_root() {
+        return ".".into();
+    }
+    let mut out = String::with_capacity(name.len());
+    for label in name.iter() {
+        let plain = !label.is_empty()
+            && !label
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
+            && label
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_');
+        if !plain {
+            return normalise(&name.to_string());
+        }
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out.extend(label.iter().map(|b| b.to_ascii_lowercase() as char));
+    }
+    out
 }
 
 /// One question as sent: its id, name and type, for matching the reply, and its wire
@@ -579,7 +618,7 @@ pub fn to_record(r: &Record) -> DnsRecord {
         data = data.chars().take(MAX_DATA_CHARS).collect();
     }
     DnsRecord {
-        name: normalise(&r.name.to_string()),
+        name: name_text(&r.name),
         rtype: r.record_type().to_string(),
         ttl: r.ttl,
         data,
@@ -697,6 +736,34 @@ mod tests {
                 (Err(_), Err(_)) => {}
                 (ours, theirs) => panic!("{n}: ours {ours:?}, hickory's {theirs:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn name_text_is_normalised_display() {
+        for name in [
+            "Example.ORG.",
+            "_25._tcp.Mx.example.net.",
+            "xn--bcher-kva.example.",
+            "XN--bcher-kva.example.",
+            "*.example.org.",
+            "a\\.b.example.",
+            "under_score-dash.example.",
+            ".",
+        ]
+        .into_iter()
+        .map(|n| Name::from_ascii(n).unwrap())
+        .chain([
+            Name::from_labels([&b"a b"[..], b"example"]).unwrap(),
+            Name::from_labels([&b"caf\xc3\xa9"[..], b"example"]).unwrap(),
+        ]) {
+            let n = name.to_string();
+            let display = if name.is_root() {
+                ".".to_owned()
+            } else {
+                normalise(&name.to_string())
+            };
+            assert_eq!(name_text(&name), display, "{n}");
         }
     }
 

@@ -154,11 +154,7 @@ impl TrustAnchor {
 }
 
 fn display(name: &Name) -> String {
-    if name.is_root() {
-        ".".into()
-    } else {
-        normalise(&name.to_string())
-    }
+    ward_net::dns::name_text(name)
 }
 
 /// Why a walk stopped early.
