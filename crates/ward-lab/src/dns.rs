@@ -545,21 +545,16 @@ impl LabHandler {
         let qtype = info.query.query_type();
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.authoritative = true;
-        let none = Vec::new();
-        let (answers, authority) = match zone.rrsets.get(&(qname.clone(), qtype)) {
-            Some(records) => (records, &none),
+        let (answers, authority): (&[_], &[_]) = match zone.rrsets.get(&(qname.clone(), qtype)) {
+            Some(records) => (records, &[]),
+            // NODATA, or NXDOMAIN when nothing exists at or below the name; either way
+            // the SOA goes in the authority section, as hickory puts it.
             None => {
                 if !zone.names.contains(qname) {
                     metadata.response_code = ResponseCode::NXDomain;
                 }
-                (&none, &none)
+                (&[], std::slice::from_ref(&zone.soa))
             }
-        };
-        let soa = std::slice::from_ref(&zone.soa);
-        let authority = if answers.is_empty() {
-            soa.iter()
-        } else {
-            authority.iter()
         };
         let edns = request.edns.as_ref().map(|req| {
             let mut edns = hickory_proto::op::Edns::new();
@@ -572,7 +567,7 @@ impl LabHandler {
         let msg = builder.build(
             metadata,
             answers.iter(),
-            authority,
+            authority.iter(),
             std::iter::empty(),
             std::iter::empty(),
         );
