@@ -49,9 +49,9 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     // The three findings about the domain's own chain show the same walk.
     let ev = chain.map(evidence).unwrap_or_default();
     let mut out = vec![
-        signed(ctx, chain, &ev),
-        valid(ctx, chain, &ev),
-        algorithms(ctx, chain, &ev),
+        signed(ctx, chain, ev.clone()),
+        valid(ctx, chain, ev.clone()),
+        algorithms(ctx, chain, ev),
     ];
     if ctx.asset.has(Role::Mail) {
         out.push(dane(ctx));
@@ -115,13 +115,12 @@ fn failed_text(chain: &DnssecChain) -> Option<String> {
     }
 }
 
-fn signed(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: &Evidence) -> Finding {
+fn signed(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: Evidence) -> Finding {
     const ID: &str = "dnssec.signed";
     let Some(chain) = chain else {
         return not_asked(ctx, ID);
     };
     let domain = ctx.asset.domain.as_str();
-    let ev = ev.clone();
     if let Some(why) = failed_text(chain) {
         return finding(ctx, ID, Status::Error, SIGNED, why, ev);
     }
@@ -177,13 +176,12 @@ fn signed(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: &Evidence) -> Find
     finding(ctx, ID, status, SIGNED, summary, ev)
 }
 
-fn valid(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: &Evidence) -> Finding {
+fn valid(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: Evidence) -> Finding {
     const ID: &str = "dnssec.valid";
     let Some(chain) = chain else {
         return not_asked(ctx, ID);
     };
     let domain = ctx.asset.domain.as_str();
-    let ev = ev.clone();
     if let Some(why) = failed_text(chain) {
         return finding(ctx, ID, Status::Error, VALID, why, ev);
     }
@@ -279,13 +277,12 @@ fn worst(a: Status, b: Status) -> Status {
     if rank(b) > rank(a) { b } else { a }
 }
 
-fn algorithms(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: &Evidence) -> Finding {
+fn algorithms(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: Evidence) -> Finding {
     const ID: &str = "dnssec.algorithms";
     let Some(chain) = chain else {
         return not_asked(ctx, ID);
     };
     let domain = ctx.asset.domain.as_str();
-    let ev = ev.clone();
     let Some(z) = own_zone(chain, domain) else {
         let why = failed_text(chain).unwrap_or_else(|| {
             format!("could not tell: the DNSSEC walk did not reach the zone of {domain}")

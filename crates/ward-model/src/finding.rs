@@ -143,11 +143,6 @@ impl Evidence {
     pub fn into_value(self) -> serde_json::Value {
         std::sync::Arc::unwrap_or_clone(self.0)
     }
-
-    /// The value to change, copied first if another finding shares it.
-    pub fn make_mut(&mut self) -> &mut serde_json::Value {
-        std::sync::Arc::make_mut(&mut self.0)
-    }
 }
 
 impl std::ops::Deref for Evidence {
@@ -160,18 +155,6 @@ impl std::ops::Deref for Evidence {
 impl From<serde_json::Value> for Evidence {
     fn from(v: serde_json::Value) -> Self {
         Evidence(std::sync::Arc::new(v))
-    }
-}
-
-impl PartialEq<serde_json::Value> for Evidence {
-    fn eq(&self, other: &serde_json::Value) -> bool {
-        *self.0 == *other
-    }
-}
-
-impl std::fmt::Display for Evidence {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
     }
 }
 

@@ -189,9 +189,9 @@ enum ExchangeError {
 }
 
 /// `name` (any case, trailing dot or not) as a fully qualified [`Name`]. Plain ASCII
-/// names, nearly all of them, are taken label by label as they are (hickory's string
+/// names, nearly all of them, are written in wire form and read back (hickory's string
 /// parsing tries IDNA first, which cost more than the rest of the question); names with
-/// escapes, empty labels or other scripts go through hickory's parser.
+/// escapes, empty or overlong labels, or other scripts go through hickory's parser.
 fn parse_name(name: &str) -> Result<Name, hickory_proto::ProtoError> {
     use hickory_proto::serialize::binary::BinDecodable;
     let plain = normalise(name);

@@ -30,7 +30,7 @@ use ward_model::dnssec::{
     BrokenLink, ChainOutcome, DnskeySeen, DnssecChain, DsSeen, MAX_KEYS, SigSeen, ZoneSeen,
 };
 use ward_net::Net;
-use ward_net::dns::{SignedReply, normalise, to_record};
+use ward_net::dns::{SignedReply, name_text, normalise, to_record};
 
 /// Most zones walked for one RRset (root, top level, and ten more).
 pub const MAX_ZONES: usize = 12;
@@ -138,7 +138,7 @@ impl TrustAnchor {
             }
         }
         let zone = zone.ok_or(AnchorError::Empty)?;
-        let label = format!("the configured anchor for {}", display(&zone));
+        let label = format!("the configured anchor for {}", name_text(&zone));
         Ok(TrustAnchor {
             zone,
             ds,
@@ -149,12 +149,8 @@ impl TrustAnchor {
 
     /// The anchor's zone, in observation form (`.` for the root).
     pub fn zone(&self) -> String {
-        display(&self.zone)
+        name_text(&self.zone)
     }
-}
-
-fn display(name: &Name) -> String {
-    ward_net::dns::name_text(name)
 }
 
 /// Why a walk stopped early.
@@ -262,7 +258,7 @@ pub async fn walk_remembering(
 
 fn bogus(zone: &Name, link: BrokenLink, detail: impl Into<String>) -> Stop {
     Stop::Outcome(ChainOutcome::Bogus {
-        zone: display(zone),
+        zone: name_text(zone),
         link,
         detail: detail.into(),
     })
@@ -304,7 +300,7 @@ impl Walk<'_> {
         name: &Name,
         rtype: RecordType,
     ) -> Result<std::sync::Arc<SignedReply>, Stop> {
-        let n = display(name);
+        let n = name_text(name);
         let t = rtype.to_string();
         self.net
             .resolve_signed(&n, &t)
@@ -357,7 +353,7 @@ impl Walk<'_> {
         if !anchor.zone.zone_of(&qname) {
             let records = self.final_records(&qname, qtype).await?;
             return Ok(ChainOutcome::Insecure {
-                zone: display(&qname),
+                zone: name_text(&qname),
                 detail: format!("{name} is outside {}", anchor.label),
                 records,
             });
@@ -373,7 +369,7 @@ impl Walk<'_> {
             .any(|r| matches!(&r.data, RData::DNSSEC(DNSSECRData::RRSIG(_))));
         if dnskeys(anchor_keys.records()).is_empty() || !signed {
             return Ok(ChainOutcome::NoAnchor {
-                zone: display(&zone),
+                zone: name_text(&zone),
             });
         }
         let anchor_ds: Vec<&DS> = anchor.ds.iter().collect();
@@ -388,7 +384,7 @@ impl Walk<'_> {
                 BrokenLink::TooMuchWork,
                 format!(
                     "{name} is more than {MAX_LABELS} labels below {}",
-                    display(&zone)
+                    name_text(&zone)
                 ),
             ));
         }
@@ -439,18 +435,18 @@ impl Walk<'_> {
                             Err(_) => Vec::new(),
                         };
                         self.zones.push(ZoneSeen {
-                            zone: display(&child),
+                            zone: name_text(&child),
                             ds: Vec::new(),
                             dnskeys: keys,
                             signatures: Vec::new(),
                         });
                         let records = self.final_records(&qname, qtype).await?;
                         return Ok(ChainOutcome::Insecure {
-                            zone: display(&child),
+                            zone: name_text(&child),
                             detail: format!(
                                 "{} is delegated without a DS record at {}",
-                                display(&child),
-                                display(&zone)
+                                name_text(&child),
+                                name_text(&zone)
                             ),
                             records,
                         });
@@ -515,7 +511,7 @@ impl Walk<'_> {
         let too_many = all.len() > MAX_KEYS;
         let keys: Vec<&DNSKEY> = all.into_iter().take(MAX_KEYS).collect();
         self.zones.push(ZoneSeen {
-            zone: display(zone),
+            zone: name_text(zone),
             ds: ds.iter().map(|d| ds_seen(d)).collect(),
             dnskeys: keys.iter().map(|k| key_seen(k)).collect(),
             signatures: ds_sig.into_iter().collect(),
@@ -531,7 +527,7 @@ impl Walk<'_> {
             return Err(bogus(
                 zone,
                 BrokenLink::NoDnskey,
-                format!("{} serves no DNSKEY records", display(zone)),
+                format!("{} serves no DNSKEY records", name_text(zone)),
             ));
         }
         let usable: Vec<&&DS> = ds
@@ -550,10 +546,10 @@ impl Walk<'_> {
                 })
                 .collect();
             return Err(Stop::Outcome(ChainOutcome::Insecure {
-                zone: display(zone),
+                zone: name_text(zone),
                 detail: format!(
                     "the DS records of {} use only algorithms ward cannot check ({})",
-                    display(zone),
+                    name_text(zone),
                     algs.join(", ")
                 ),
                 records: Vec::new(),
@@ -596,14 +592,14 @@ impl Walk<'_> {
             let detail = if ds.is_empty() {
                 format!(
                     "no DNSKEY of {} is a trust anchor key (keys: {})",
-                    display(zone),
+                    name_text(zone),
                     key_text.join(", ")
                 )
             } else {
                 format!(
                     "DS {} at the parent of {} matches none of its DNSKEYs ({})",
                     ds_text.join(", "),
-                    display(zone),
+                    name_text(zone),
                     key_text.join(", ")
                 )
             };
@@ -641,7 +637,7 @@ impl Walk<'_> {
             })
             .filter(|s| s.input().type_covered == rtype)
             .collect();
-        let what = format!("{} {rtype}", display(owner));
+        let what = format!("{} {rtype}", name_text(owner));
         if sigs.is_empty() {
             return Err(bogus(
                 zone,
@@ -659,11 +655,11 @@ impl Walk<'_> {
         for sig in sigs.iter().take(MAX_SIGS_PER_SET) {
             let input = sig.input();
             let seen = SigSeen {
-                name: display(owner),
+                name: name_text(owner),
                 covers: rtype.to_string(),
                 key_tag: input.key_tag,
                 algorithm: u8::from(input.algorithm),
-                signer: display(&input.signer_name),
+                signer: name_text(&input.signer_name),
                 inception: i64::from(input.sig_inception.get()),
                 expiration: i64::from(input.sig_expiration.get()),
             };
@@ -674,7 +670,7 @@ impl Walk<'_> {
                     format!(
                         "{what} is signed by {}, not by {}",
                         seen.signer,
-                        display(zone)
+                        name_text(zone)
                     ),
                 );
                 continue;
@@ -691,7 +687,7 @@ impl Walk<'_> {
                         "the RRSIG over {what} names key {} (algorithm {}), which {} does not publish",
                         input.key_tag,
                         seen.algorithm,
-                        display(zone)
+                        name_text(zone)
                     ),
                 );
                 continue;

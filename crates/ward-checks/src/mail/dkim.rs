@@ -97,12 +97,17 @@ impl Selector {
     }
 
     fn origins_json(&self) -> Vec<&'static str> {
-        Origin::ALL
-            .iter()
-            .filter(|o| self.from & o.bit() != 0)
-            .map(|o| o.as_str())
-            .collect()
+        origins_json(self.from)
     }
+}
+
+/// The names of the origins in `bits` ([`Origin::bit`]s), in [`Origin::ALL`]'s order.
+fn origins_json(bits: u8) -> Vec<&'static str> {
+    Origin::ALL
+        .iter()
+        .filter(|o| bits & o.bit() != 0)
+        .map(|o| o.as_str())
+        .collect()
 }
 
 /// A selector as given, lower case and without a trailing dot, if it is a valid DNS
@@ -254,7 +259,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     let mut unknown: Vec<String> = Vec::new();
     // Selectors tried, grouped by what was found and where they came from: most of the
     // list shares one state ("absent"), and one entry per group keeps the evidence short.
-    let mut tried: Vec<(&'static str, Vec<&'static str>, Vec<&str>)> = Vec::new();
+    let mut tried: Vec<(&'static str, u8, Vec<&str>)> = Vec::new();
     let mut tried_count = 0;
     let no_parent = parent_missing(ctx.obs, domain);
     let sels = selectors(ctx.asset);
@@ -275,13 +280,12 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
             state = "absent_no_domainkey_name";
         }
         tried_count += 1;
-        let from = selector.origins_json();
         match tried
             .iter_mut()
-            .find(|(st, fr, _)| *st == state && *fr == from)
+            .find(|(st, from, _)| *st == state && *from == selector.from)
         {
             Some((_, _, names)) => names.push(sel),
-            None => tried.push((state, from, vec![sel])),
+            None => tried.push((state, selector.from, vec![sel])),
         }
         if let Some(why) = txt.unknown(&qname) {
             unknown.push(why);
@@ -330,7 +334,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
         "refused": refused,
         "tried": tried
             .iter()
-            .map(|(state, from, names)| json!({ "state": state, "from": from, "selectors": names }))
+            .map(|(state, from, names)| json!({ "state": state, "from": origins_json(*from), "selectors": names }))
             .collect::<Vec<_>>(),
         "domainkey_name_exists": !no_parent,
     }));
