@@ -19,6 +19,8 @@
 pub mod dns;
 pub mod guard;
 pub mod http;
+pub mod ptr;
+pub mod resolv_conf;
 pub mod tcp;
 
 use guard::{CheckedAddr, TargetPolicy};

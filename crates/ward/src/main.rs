@@ -10,7 +10,6 @@ use anyhow::Context as _;
 use clap::Parser;
 use cli::{Cli, Command, Format};
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -117,33 +116,13 @@ async fn run(cli: Cli) -> anyhow::Result<WardExit> {
     }
 }
 
-/// The system's resolver: the first `nameserver` line of /etc/resolv.conf.
-fn system_resolver() -> anyhow::Result<SocketAddr> {
-    let text = std::fs::read_to_string("/etc/resolv.conf").map_err(|e| {
-        usage(format!(
-            "cannot read /etc/resolv.conf ({e}); name a resolver with --resolver IP:PORT"
-        ))
-    })?;
-    for line in text.lines() {
-        let mut words = line.split_whitespace();
-        if words.next() == Some("nameserver")
-            && let Some(ip) = words
-                .next()
-                .and_then(|w| w.split('%').next())
-                .and_then(|w| w.parse().ok())
-        {
-            return Ok(SocketAddr::new(ip, 53));
-        }
-    }
-    Err(usage(
-        "no nameserver in /etc/resolv.conf; name a resolver with --resolver IP:PORT",
-    ))
-}
-
 fn net_config(args: &cli::NetArgs) -> anyhow::Result<NetConfig> {
     let resolver = match args.resolver {
         Some(r) => r,
-        None => system_resolver()?,
+        None => ward_net::resolv_conf::system_resolver(std::path::Path::new(
+            ward_net::resolv_conf::RESOLV_CONF,
+        ))
+        .map_err(|e| usage(e.to_string()))?,
     };
     let mut cfg = NetConfig::new(resolver);
     if !(0.05..=30.0).contains(&args.dns_timeout) {

@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -767,9 +766,6 @@ fn parse_age(s: &str) -> Option<i64> {
     (n >= 0).then(|| n.checked_mul(per)).flatten()
 }
 
-/// Most reverse lookups one summary makes (the busiest sources first).
-const MAX_REVERSE_LOOKUPS: usize = 200;
-
 async fn summary(args: SummaryArgs) -> anyhow::Result<WardExit> {
     let since = match &args.since {
         Some(s) => {
@@ -808,7 +804,7 @@ async fn summary(args: SummaryArgs) -> anyhow::Result<WardExit> {
     store.close().await;
     let mut names = BTreeMap::new();
     if let Some(net) = &net {
-        names = reverse_names(net, analysis::source_addresses(&data)).await;
+        names = net.reverse_names(analysis::source_addresses(&data)).await;
     }
     let summary = analysis::summarise(&data, &names);
     let stdout = std::io::stdout();
@@ -822,45 +818,6 @@ async fn summary(args: SummaryArgs) -> anyhow::Result<WardExit> {
     }
     out.flush()?;
     Ok(WardExit::Clean)
-}
-
-/// Reverse names (PTR) of the busiest sources, looked up concurrently.
-pub async fn reverse_names(net: &ward_net::Net, ips: Vec<IpAddr>) -> BTreeMap<IpAddr, String> {
-    use futures::StreamExt;
-    futures::stream::iter(ips.into_iter().take(MAX_REVERSE_LOOKUPS))
-        .map(|ip| async move {
-            let lookup = net.resolve(&reverse_name(ip), "PTR").await;
-            let name = match lookup.outcome {
-                ward_model::observe::DnsOutcome::Answer { records, .. } => records
-                    .into_iter()
-                    .find(|r| r.rtype.eq_ignore_ascii_case("PTR"))
-                    .map(|r| r.data.trim_end_matches('.').to_ascii_lowercase()),
-                _ => None,
-            };
-            (ip, name)
-        })
-        .buffer_unordered(32)
-        .filter_map(|(ip, name)| async move { name.map(|n| (ip, n)) })
-        .collect()
-        .await
-}
-
-/// The `in-addr.arpa` / `ip6.arpa` name of an address.
-fn reverse_name(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, c, d] = v4.octets();
-            format!("{d}.{c}.{b}.{a}.in-addr.arpa")
-        }
-        IpAddr::V6(v6) => {
-            let mut s = String::with_capacity(72);
-            for byte in v6.octets().iter().rev() {
-                s.push_str(&format!("{:x}.{:x}.", byte & 0x0f, byte >> 4));
-            }
-            s.push_str("ip6.arpa");
-            s
-        }
-    }
 }
 
 fn pct(rate: f64) -> String {
@@ -1002,17 +959,5 @@ mod tests {
         assert_eq!(parse_age("d"), None);
         assert_eq!(parse_age("-1d"), None);
         assert_eq!(parse_age("99999999999999999d"), None);
-    }
-
-    #[test]
-    fn reverse_names() {
-        assert_eq!(
-            reverse_name("192.0.2.10".parse().unwrap()),
-            "10.2.0.192.in-addr.arpa"
-        );
-        assert_eq!(
-            reverse_name("2001:db8::1".parse().unwrap()),
-            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
-        );
     }
 }
