@@ -94,20 +94,31 @@ pub struct NetConfig {
     pub extra_ca_pem: Vec<u8>,
 }
 
+/// Default seconds to wait for one DNS reply.
+pub const DEFAULT_DNS_TIMEOUT_SECS: f64 = 2.0;
+/// Default number of times a DNS question is sent.
+pub const DEFAULT_DNS_ATTEMPTS: u32 = 3;
+/// Default network operations in flight at once.
+pub const DEFAULT_CONCURRENCY: usize = 128;
+/// Default operations in flight at once against one address.
+pub const DEFAULT_PER_HOST: usize = 4;
+/// Default seconds to wait for a TCP connection.
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 5;
+
 fn default_dns_timeout() -> Duration {
-    Duration::from_secs(2)
+    Duration::from_secs_f64(DEFAULT_DNS_TIMEOUT_SECS)
 }
 fn default_dns_attempts() -> u32 {
-    3
+    DEFAULT_DNS_ATTEMPTS
 }
 fn default_concurrency() -> usize {
-    128
+    DEFAULT_CONCURRENCY
 }
 fn default_per_host() -> usize {
-    4
+    DEFAULT_PER_HOST
 }
 fn default_connect_timeout() -> Duration {
-    Duration::from_secs(5)
+    Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS)
 }
 
 impl NetConfig {

@@ -94,16 +94,16 @@ pub struct NetArgs {
     #[arg(long, value_name = "IP:PORT")]
     pub resolver: Option<SocketAddr>,
     /// Seconds to wait for one DNS reply (0.05-30).
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = ward_net::DEFAULT_DNS_TIMEOUT_SECS)]
     pub dns_timeout: f64,
     /// How many times a DNS question is sent before ward says it could not tell (1-10).
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = ward_net::DEFAULT_DNS_ATTEMPTS)]
     pub dns_attempts: u32,
     /// Network operations in flight at once (1-4096).
-    #[arg(long, value_name = "N", default_value_t = 128)]
+    #[arg(long, value_name = "N", default_value_t = ward_net::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
     /// Connections at once to one server address (1-64).
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = ward_net::DEFAULT_PER_HOST)]
     pub per_host: usize,
     /// Allow scanning private, loopback and link-local addresses. By default ward
     /// refuses them before sending anything, so that a hostile DNS answer cannot turn
