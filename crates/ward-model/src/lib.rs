@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod lookup;
 pub mod observe;
 pub mod org;
+pub mod report_rows;
 pub mod scan;
 pub mod tls;
 

@@ -19,6 +19,7 @@
 pub mod dns;
 pub mod guard;
 pub mod http;
+pub mod imap;
 pub mod ptr;
 pub mod resolv_conf;
 pub mod tcp;

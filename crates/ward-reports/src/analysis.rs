@@ -13,96 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use ward_model::{CheckId, Finding, Severity, Status};
 
-/// Messages from one source for one domain with one pair of aligned results,
-/// summed over the selected reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SourceVolume {
-    /// The domain whose policy was applied (`policy_published/domain`).
-    pub domain: String,
-    /// The sending address.
-    pub source_ip: IpAddr,
-    /// DKIM passed and aligned (`policy_evaluated/dkim` is `pass`).
-    pub dkim_aligned: bool,
-    /// SPF passed and aligned (`policy_evaluated/spf` is `pass`).
-    pub spf_aligned: bool,
-    /// Messages.
-    pub count: u64,
-}
-
-/// Messages carrying one DKIM selector, with one verification result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SelectorVolume {
-    /// The domain whose policy was applied.
-    pub domain: String,
-    /// The signature's `d=`.
-    pub dkim_domain: String,
-    /// The signature's `s=`.
-    pub selector: String,
-    /// Verification result.
-    pub result: String,
-    /// Messages.
-    pub count: u64,
-}
-
-/// Sessions of one TLS-RPT policy domain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TlsPolicyVolume {
-    /// Policy domain.
-    pub policy_domain: String,
-    /// Successful sessions.
-    pub successful: u64,
-    /// Failed sessions.
-    pub failed: u64,
-}
-
-/// Failed TLS sessions of one kind at one MX.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TlsFailureVolume {
-    /// Policy domain.
-    pub policy_domain: String,
-    /// Receiving MX host name (or address when no name was reported).
-    pub mx: String,
-    /// RFC 8460 result type.
-    pub result_type: String,
-    /// Failed sessions.
-    pub count: u64,
-}
-
-/// The newest DMARC policy reports show for a domain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicySeen {
-    /// Domain.
-    pub domain: String,
-    /// `p`, as a keyword.
-    pub p: Option<String>,
-    /// `pct` (RFC 7489).
-    pub pct: Option<u8>,
-    /// RFC 9990 `t=y`.
-    pub testing: bool,
-    /// End of the newest report's range, seconds since the epoch.
-    pub end: i64,
-}
-
-/// Sums of the stored reports a summary is made from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportData {
-    /// Aggregate reports selected.
-    pub aggregate_reports: u64,
-    /// Failure reports selected.
-    pub failure_reports: u64,
-    /// TLS reports selected.
-    pub tls_reports: u64,
-    /// Messages by domain, source and aligned results.
-    pub sources: Vec<SourceVolume>,
-    /// DKIM selectors seen.
-    pub selectors: Vec<SelectorVolume>,
-    /// TLS sessions by policy domain.
-    pub tls_policies: Vec<TlsPolicyVolume>,
-    /// TLS failures by policy domain, MX and type.
-    pub tls_failures: Vec<TlsFailureVolume>,
-    /// Newest policy per domain.
-    pub policies: Vec<PolicySeen>,
-}
+pub use ward_model::report_rows::{
+    PolicySeen, ReportData, SelectorVolume, SourceVolume, TlsFailureVolume, TlsPolicyVolume,
+};
 
 /// Where a domain stands on the way to an enforced DMARC policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

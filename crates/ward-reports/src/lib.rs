@@ -39,7 +39,9 @@ pub mod analysis;
 pub mod enums;
 pub mod error;
 pub mod failure;
+pub mod ingest;
 pub mod limits;
+pub mod rows;
 pub mod tlsrpt;
 pub mod unpack;
 
@@ -72,17 +74,7 @@ pub struct Unpacked {
     pub report: Report,
 }
 
-/// Which kind of report a key belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportKind {
-    /// DMARC aggregate.
-    Aggregate,
-    /// DMARC failure.
-    Failure,
-    /// SMTP TLS.
-    Tls,
-}
+pub use ward_model::report_rows::ReportKind;
 
 /// What makes a report the same report when it arrives twice (the same
 /// attachment in two mailboxes, a re-sent message): reporter, report id and

@@ -10,7 +10,7 @@
 mod raw;
 mod reports;
 
-pub use reports::{EncodedReport, ReportFilter, Saved, StoredReport};
+pub use reports::{ReportFilter, Saved, StoredReport};
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,

@@ -286,12 +286,12 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
     let now = time::OffsetDateTime::now_utc();
     let inputs = ward_lab::demo::reports::generate(now.unix_timestamp())
         .into_iter()
-        .map(|r| reports_cmd::Input::Bytes {
+        .map(|r| ward_reports::ingest::Input::Bytes {
             name: r.name,
             bytes: r.bytes,
         })
         .collect();
-    let counts = reports_cmd::ingest_inputs(&store, inputs, &indicatif::ProgressBar::hidden(), now)
+    let counts = ward_reports::ingest::ingest(&store, inputs, &ward_reports::ingest::Quiet, now)
         .await
         .map_err(|(e, _)| e)?;
     if counts.failures > 0 {

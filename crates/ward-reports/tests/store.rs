@@ -1,10 +1,14 @@
 //! Reports in the store: stored once per key, whole, and summed back exactly.
 
+//!
+//! Parsed by this crate and written by ward-store, which sees only the rows.
+
+use ward_model::report_rows::ReportRows;
 use ward_reports::analysis::{PolicySeen, SourceVolume, TlsFailureVolume, TlsPolicyVolume};
-use ward_reports::{Limits, ReportKind, Unpacked, unpack::unpack_all};
+use ward_reports::{Limits, ReportKind, rows, unpack::unpack_all};
 use ward_store::{ReportFilter, Saved, Store};
 
-fn aggregate(id: &str, end: u64, rows: &[(&str, u64, &str, &str, &str)]) -> Unpacked {
+fn aggregate(id: &str, end: u64, rows: &[(&str, u64, &str, &str, &str)]) -> ReportRows {
     let mut xml = format!(
         "<feedback><report_metadata><org_name>rx.example</org_name><email>dmarc@rx.example</email>\
          <report_id>{id}</report_id><date_range><begin>{}</begin><end>{end}</end></date_range>\
@@ -24,7 +28,7 @@ fn aggregate(id: &str, end: u64, rows: &[(&str, u64, &str, &str, &str)]) -> Unpa
     xml.push_str("</feedback>");
     let mut got = unpack_all(&format!("{id}.xml"), xml.as_bytes(), &Limits::default());
     assert_eq!(got.len(), 1);
-    got.remove(0).expect("generated report parses")
+    rows::encode(&got.remove(0).expect("generated report parses")).unwrap()
 }
 
 /// Six sources, each with one message passing DKIM and SPF, as `aggregate` takes them.
@@ -101,9 +105,12 @@ async fn a_report_is_stored_once_with_all_its_rows_and_sums_back_exactly() {
         1_767_312_000,
         &[("192.0.2.1", 7, "pass", "fail", "s1")],
     );
-    let t = unpack_all("t.json", TLS.as_bytes(), &Limits::default())
-        .remove(0)
-        .unwrap();
+    let t = rows::encode(
+        &unpack_all("t.json", TLS.as_bytes(), &Limits::default())
+            .remove(0)
+            .unwrap(),
+    )
+    .unwrap();
     assert!(matches!(
         store.save_report(&a, now).await.unwrap(),
         Saved::Stored(_)
@@ -269,9 +276,7 @@ async fn a_batch_stores_whole_reports_up_to_a_refused_one() {
     let now = time::OffsetDateTime::UNIX_EPOCH;
     let rows = six_sources();
     let recs = passing(&rows);
-    let enc = |id: &str, n: usize| {
-        ward_store::EncodedReport::new(&aggregate(id, 1_767_225_600, &recs[..n])).unwrap()
-    };
+    let enc = |id: &str, n: usize| aggregate(id, 1_767_225_600, &recs[..n]);
     let (a, a_again, b) = (enc("a", 2), enc("a", 2), enc("b", 6));
     let (saved, error) = store.save_reports(&[&a, &a_again, &b], now).await;
     assert!(error.is_none(), "{error:?}");

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context as _, anyhow, bail};
 use rustls::RootCertStore;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
@@ -23,12 +22,53 @@ const MAX_LINE: u64 = 64 * 1024;
 /// Longest wait for any one exchange with the server.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// What went wrong talking to an IMAP server. The messages never hold the password.
+#[derive(Debug, thiserror::Error)]
+pub enum ImapError {
+    /// The CA file holds no usable certificate.
+    #[error("{0}")]
+    BadCa(String),
+    /// Connecting, the handshake, or an exchange took too long.
+    #[error("{0}")]
+    Timeout(String),
+    /// A read or write failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The server broke the protocol (closed early, a line too long, no greeting).
+    #[error("{0}")]
+    Protocol(String),
+    /// The server answered a command with NO or BAD.
+    #[error("IMAP {command}: {text}")]
+    Refused {
+        /// The command, without its arguments when they hold a secret.
+        command: String,
+        /// The server's words.
+        text: String,
+    },
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ImapError {
+    move |source| ImapError::Io {
+        context: context.into(),
+        source,
+    }
+}
+
 /// Where to read reports from: `imaps://USER@HOST[:PORT][/FOLDER]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mailbox {
+    /// The login name.
     pub user: String,
+    /// The server's host name or address.
     pub host: String,
+    /// The port (993 unless given).
     pub port: u16,
+    /// The folder to read (INBOX unless given).
     pub folder: String,
 }
 
@@ -69,18 +109,21 @@ impl Mailbox {
 }
 
 /// The trust anchors: the public roots, plus the CA certificates in `extra_pem`.
-pub fn roots(extra_pem: &[u8]) -> anyhow::Result<RootCertStore> {
+pub fn roots(extra_pem: &[u8]) -> Result<RootCertStore, ImapError> {
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
     if !extra_pem.is_empty() {
         let mut added = 0;
         for cert in CertificateDer::pem_slice_iter(extra_pem) {
-            roots.add(cert.context("not a PEM certificate")?)?;
+            let cert = cert.map_err(|e| ImapError::BadCa(format!("not a PEM certificate: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| ImapError::BadCa(e.to_string()))?;
             added += 1;
         }
         if added == 0 {
-            bail!("no certificate in the CA file");
+            return Err(ImapError::BadCa("no certificate in the CA file".into()));
         }
     }
     Ok(roots)
@@ -96,10 +139,13 @@ pub struct Response {
 
 /// A literal: its bytes, or, when over the caller's limit, only that it was too large.
 pub enum Literal {
+    /// The literal's bytes.
     Bytes(Vec<u8>),
+    /// Over the caller's limit: read and thrown away.
     TooLarge,
 }
 
+/// A logged-out or logged-in connection to one server.
 pub struct Client {
     stream: BufReader<TlsStream<TcpStream>>,
     next_tag: u32,
@@ -107,41 +153,43 @@ pub struct Client {
 
 impl Client {
     /// Connects, checks the certificate against `roots`, and reads the greeting.
-    pub async fn connect(mb: &Mailbox, roots: RootCertStore) -> anyhow::Result<Client> {
+    pub async fn connect(mb: &Mailbox, roots: RootCertStore) -> Result<Client, ImapError> {
         let config = rustls::ClientConfig::builder()
             .with_root_certificates(roots)
             .with_no_client_auth();
         let name = ServerName::try_from(mb.host.clone())
-            .map_err(|e| anyhow!("{}: not a host name: {e}", mb.host))?;
+            .map_err(|e| ImapError::Protocol(format!("{}: not a host name: {e}", mb.host)))?;
         let tcp = tokio::time::timeout(TIMEOUT, TcpStream::connect((mb.host.as_str(), mb.port)))
             .await
-            .map_err(|_| anyhow!("{}:{}: connection timed out", mb.host, mb.port))?
-            .with_context(|| format!("connecting to {}:{}", mb.host, mb.port))?;
+            .map_err(|_| {
+                ImapError::Timeout(format!("{}:{}: connection timed out", mb.host, mb.port))
+            })?
+            .map_err(io(format!("connecting to {}:{}", mb.host, mb.port)))?;
         let tls = tokio::time::timeout(
             TIMEOUT,
             TlsConnector::from(Arc::new(config)).connect(name, tcp),
         )
         .await
-        .map_err(|_| anyhow!("{}: TLS handshake timed out", mb.host))?
-        .with_context(|| format!("TLS with {}:{}", mb.host, mb.port))?;
+        .map_err(|_| ImapError::Timeout(format!("{}: TLS handshake timed out", mb.host)))?
+        .map_err(io(format!("TLS with {}:{}", mb.host, mb.port)))?;
         let mut c = Client {
             stream: BufReader::new(tls),
             next_tag: 1,
         };
         let (greeting, _) = c.read_line(0).await?;
         if !greeting.starts_with(b"* OK") {
-            bail!(
+            return Err(ImapError::Protocol(format!(
                 "{}: the server did not greet with OK: {}",
                 mb.host,
                 String::from_utf8_lossy(&greeting).trim_end()
-            );
+            )));
         }
         Ok(c)
     }
 
     /// Reads one line (CRLF-terminated); when it ends in a literal `{n}`, reads the
     /// literal too, keeping it if at most `max_literal` bytes.
-    async fn read_line(&mut self, max_literal: u64) -> anyhow::Result<(Vec<u8>, Vec<Literal>)> {
+    async fn read_line(&mut self, max_literal: u64) -> Result<(Vec<u8>, Vec<Literal>), ImapError> {
         let mut line = Vec::new();
         let mut literals = Vec::new();
         loop {
@@ -153,12 +201,17 @@ impl Client {
                     .read_until(b'\n', &mut part),
             )
             .await
-            .map_err(|_| anyhow!("the IMAP server stopped answering"))??;
+            .map_err(|_| ImapError::Timeout("the IMAP server stopped answering".into()))?
+            .map_err(io("reading from the IMAP server"))?;
             if n == 0 {
-                bail!("the IMAP server closed the connection");
+                return Err(ImapError::Protocol(
+                    "the IMAP server closed the connection".into(),
+                ));
             }
             if !part.ends_with(b"\n") {
-                bail!("an IMAP response line is longer than {MAX_LINE} bytes");
+                return Err(ImapError::Protocol(format!(
+                    "an IMAP response line is longer than {MAX_LINE} bytes"
+                )));
             }
             let size = literal_size(&part);
             line.extend_from_slice(&part);
@@ -166,11 +219,15 @@ impl Client {
                 return Ok((line, literals));
             };
             if size <= max_literal {
-                let len = usize::try_from(size)?;
+                let len = usize::try_from(size)
+                    .map_err(|_| ImapError::Protocol(format!("a literal of {size} bytes")))?;
                 let mut buf = vec![0u8; len];
                 tokio::time::timeout(TIMEOUT, self.stream.read_exact(&mut buf))
                     .await
-                    .map_err(|_| anyhow!("the IMAP server stopped sending a message"))??;
+                    .map_err(|_| {
+                        ImapError::Timeout("the IMAP server stopped sending a message".into())
+                    })?
+                    .map_err(io("reading a message from the IMAP server"))?;
                 literals.push(Literal::Bytes(buf));
             } else {
                 let mut sink = tokio::io::sink();
@@ -179,9 +236,14 @@ impl Client {
                     tokio::io::copy(&mut (&mut self.stream).take(size), &mut sink),
                 )
                 .await
-                .map_err(|_| anyhow!("the IMAP server stopped sending a message"))??;
+                .map_err(|_| {
+                    ImapError::Timeout("the IMAP server stopped sending a message".into())
+                })?
+                .map_err(io("reading a message from the IMAP server"))?;
                 if copied != size {
-                    bail!("the IMAP server closed the connection inside a message");
+                    return Err(ImapError::Protocol(
+                        "the IMAP server closed the connection inside a message".into(),
+                    ));
                 }
                 literals.push(Literal::TooLarge);
             }
@@ -189,7 +251,7 @@ impl Client {
     }
 
     /// Sends one command and reads up to its tagged reply; NO and BAD are errors.
-    pub async fn command(&mut self, cmd: &str, max_literal: u64) -> anyhow::Result<Response> {
+    pub async fn command(&mut self, cmd: &str, max_literal: u64) -> Result<Response, ImapError> {
         let tag = format!("w{}", self.next_tag);
         self.next_tag += 1;
         let wire = format!("{tag} {cmd}\r\n");
@@ -198,7 +260,8 @@ impl Client {
             self.stream.get_mut().flush().await
         })
         .await
-        .map_err(|_| anyhow!("the IMAP server stopped reading"))??;
+        .map_err(|_| ImapError::Timeout("the IMAP server stopped reading".into()))?
+        .map_err(io("writing to the IMAP server"))?;
         let mut lines = Vec::new();
         let mut literals = Vec::new();
         loop {
@@ -215,7 +278,10 @@ impl Client {
                 } else {
                     cmd
                 };
-                bail!("IMAP {shown}: {text}");
+                return Err(ImapError::Refused {
+                    command: shown.to_owned(),
+                    text,
+                });
             }
             lines.push(line);
         }

@@ -1,0 +1,217 @@
+//! Mail reports as the store keeps them: plain rows, and the sums read back.
+//!
+//! The report parser (ward-reports) turns each report into a [`ReportRows`]; the store
+//! (ward-store) binds those values into its tables without knowing what a report is; and
+//! a query hands back a [`ReportData`] that the analysis turns into a summary. Neither
+//! side depends on the other: this module is the contract between them.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// Which kind of report a row belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// DMARC aggregate.
+    Aggregate,
+    /// DMARC failure.
+    Failure,
+    /// SMTP TLS.
+    Tls,
+}
+
+impl ReportKind {
+    /// The name the store writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::Aggregate => "aggregate",
+            ReportKind::Failure => "failure",
+            ReportKind::Tls => "tls",
+        }
+    }
+
+    /// The kind [`ReportKind::as_str`] names.
+    pub fn parse(s: &str) -> Option<ReportKind> {
+        match s {
+            "aggregate" => Some(ReportKind::Aggregate),
+            "failure" => Some(ReportKind::Failure),
+            "tls" => Some(ReportKind::Tls),
+            _ => None,
+        }
+    }
+}
+
+/// One column value of a [`ReportRows`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    /// An integer.
+    Int(i64),
+    /// SQL NULL.
+    Null,
+    /// A byte range of [`ReportRows::text`] (always on character boundaries).
+    Text(usize, usize),
+    /// A fixed text.
+    Static(&'static str),
+    /// The id the report's own row gets when inserted (the first column of its rows).
+    ReportId,
+    /// The time of ingestion, which the store supplies.
+    IngestedAt,
+}
+
+/// Columns of the report's own row, in this order: kind, reporter organisation, reporter
+/// e-mail (empty when none), report id, range begin, range end, domain (lower case),
+/// source, ingestion time, policy `p`, `sp`, `pct`, `t`, and the report document (JSON,
+/// without aggregate records).
+pub const REPORT_COLS: usize = 14;
+/// Columns of an aggregate record: report, position, source IP, count, disposition,
+/// DKIM and SPF verdicts, header from, envelope from, envelope to, reasons, DKIM results,
+/// SPF results (the last three as JSON).
+pub const RECORD_COLS: usize = 13;
+/// Columns of a TLS policy: report, position, policy type, policy domain, MX hosts
+/// (JSON), successful and failed sessions.
+pub const TLS_POLICY_COLS: usize = 7;
+/// Columns of a TLS failure: report, policy position, position, result type, sending
+/// MTA IP, receiving MX host name, receiving MX HELO, receiving IP, failed sessions,
+/// failure reason code, additional information.
+pub const TLS_FAILURE_COLS: usize = 11;
+
+/// A report as rows of column values: every text the rows need in one buffer, and each
+/// table's rows as ranges of it, [`REPORT_COLS`] (and so on) values per row.
+///
+/// Why one buffer: the store writes reports one after another on one connection, so
+/// whatever it does per report limits ingestion however many threads parse. The rows are
+/// made where the report was parsed, and the parsed report, with its thousands of small
+/// strings, is freed there; the writer only binds values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportRows {
+    /// Where the report was found (the input and the container steps).
+    pub source: String,
+    /// The texts [`Col::Text`] points into.
+    pub text: String,
+    /// The report's own row.
+    pub report: Vec<Col>,
+    /// Aggregate records, [`RECORD_COLS`] values each.
+    pub records: Vec<Col>,
+    /// TLS policies, [`TLS_POLICY_COLS`] values each.
+    pub tls_policies: Vec<Col>,
+    /// TLS failures, [`TLS_FAILURE_COLS`] values each.
+    pub tls_failures: Vec<Col>,
+}
+
+impl ReportRows {
+    /// Aggregate records (or TLS policies) the report holds.
+    pub fn rows(&self) -> usize {
+        self.records.len() / RECORD_COLS + self.tls_policies.len() / TLS_POLICY_COLS
+    }
+
+    /// The text a [`Col::Text`] names (`None` for any other column, or a range outside
+    /// the buffer).
+    pub fn text_of(&self, c: Col) -> Option<&str> {
+        match c {
+            Col::Text(a, b) => self.text.get(a..b),
+            Col::Static(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// True when every table has whole rows and the report's own row is complete: the
+    /// store refuses anything else rather than bind a shifted row.
+    pub fn is_well_formed(&self) -> bool {
+        self.report.len() == REPORT_COLS
+            && self.records.len().is_multiple_of(RECORD_COLS)
+            && self.tls_policies.len().is_multiple_of(TLS_POLICY_COLS)
+            && self.tls_failures.len().is_multiple_of(TLS_FAILURE_COLS)
+    }
+}
+
+/// Messages from one source for one domain with one pair of aligned results,
+/// summed over the selected reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceVolume {
+    /// The domain whose policy was applied (`policy_published/domain`).
+    pub domain: String,
+    /// The sending address.
+    pub source_ip: IpAddr,
+    /// DKIM passed and aligned (`policy_evaluated/dkim` is `pass`).
+    pub dkim_aligned: bool,
+    /// SPF passed and aligned (`policy_evaluated/spf` is `pass`).
+    pub spf_aligned: bool,
+    /// Messages.
+    pub count: u64,
+}
+
+/// Messages carrying one DKIM selector, with one verification result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelectorVolume {
+    /// The domain whose policy was applied.
+    pub domain: String,
+    /// The signature's `d=`.
+    pub dkim_domain: String,
+    /// The signature's `s=`.
+    pub selector: String,
+    /// Verification result.
+    pub result: String,
+    /// Messages.
+    pub count: u64,
+}
+
+/// Sessions of one TLS-RPT policy domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsPolicyVolume {
+    /// Policy domain.
+    pub policy_domain: String,
+    /// Successful sessions.
+    pub successful: u64,
+    /// Failed sessions.
+    pub failed: u64,
+}
+
+/// Failed TLS sessions of one kind at one MX.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsFailureVolume {
+    /// Policy domain.
+    pub policy_domain: String,
+    /// Receiving MX host name (or address when no name was reported).
+    pub mx: String,
+    /// RFC 8460 result type.
+    pub result_type: String,
+    /// Failed sessions.
+    pub count: u64,
+}
+
+/// The newest DMARC policy reports show for a domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicySeen {
+    /// Domain.
+    pub domain: String,
+    /// `p`, as a keyword.
+    pub p: Option<String>,
+    /// `pct` (RFC 7489).
+    pub pct: Option<u8>,
+    /// RFC 9990 `t=y`.
+    pub testing: bool,
+    /// End of the newest report's range, seconds since the epoch.
+    pub end: i64,
+}
+
+/// Sums of the stored reports a summary is made from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportData {
+    /// Aggregate reports selected.
+    pub aggregate_reports: u64,
+    /// Failure reports selected.
+    pub failure_reports: u64,
+    /// TLS reports selected.
+    pub tls_reports: u64,
+    /// Messages by domain, source and aligned results.
+    pub sources: Vec<SourceVolume>,
+    /// DKIM selectors seen.
+    pub selectors: Vec<SelectorVolume>,
+    /// TLS sessions by policy domain.
+    pub tls_policies: Vec<TlsPolicyVolume>,
+    /// TLS failures by policy domain, MX and type.
+    pub tls_failures: Vec<TlsFailureVolume>,
+    /// Newest policy per domain.
+    pub policies: Vec<PolicySeen>,
+}
