@@ -11,7 +11,7 @@ mod common;
 use common::{Zone, corpus, corpus_present};
 use serde_yaml::Value;
 use std::net::IpAddr;
-use ward_checks::spf::{SpfEvalLimits, SpfVerdict, check_host};
+use ward_checks::mail::spf::{SpfEvalLimits, SpfVerdict, check_host};
 
 /// Cases of the RFC 4408 suite that an RFC 7208 evaluator fails, each with the rule
 /// RFC 7208 changed. Empty: where RFC 7208 changed a rule (void lookups, `mx`/`ptr`

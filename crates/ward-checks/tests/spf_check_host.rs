@@ -4,7 +4,9 @@ mod common;
 
 use common::Zone;
 use std::net::IpAddr;
-use ward_checks::spf::{SpfDecision, SpfEvalLimits, SpfReason, SpfResult, SpfVerdict, check_host};
+use ward_checks::mail::spf::{
+    SpfDecision, SpfEvalLimits, SpfReason, SpfResult, SpfVerdict, check_host,
+};
 
 fn run(z: &Zone, ip: &str, domain: &str) -> SpfDecision {
     run_with(z, ip, domain, &SpfEvalLimits::default())

@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 use std::net::IpAddr;
-use ward_checks::spf::{self, SpfEvalLimits, SpfResult, SpfVerdict, check_host, needed_lookups};
+use ward_checks::mail::spf::{
+    self, SpfEvalLimits, SpfResult, SpfVerdict, check_host, needed_lookups,
+};
 use ward_checks::{Context, judge};
 use ward_model::observe::AssetObservation;
 use ward_model::{

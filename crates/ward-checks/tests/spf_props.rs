@@ -7,7 +7,7 @@ use common::Zone;
 use proptest::prelude::*;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
-use ward_checks::spf::{SpfEvalLimits, SpfVerdict, TreeLimits, check_host, expand_with};
+use ward_checks::mail::spf::{SpfEvalLimits, SpfVerdict, TreeLimits, check_host, expand_with};
 use ward_records::spf::{Limits, Term, parse, parse_explain_string};
 
 const NAMES: &[&str] = &[

@@ -4,7 +4,7 @@
 //! - `checkdmarc_parse_spf_record.json`: checkdmarc's `parse_spf_record` tests. Each has
 //!   a record, a domain, `returns` or `raises:<Exception>`, and assertions on the result.
 //!   Syntax errors must match the exact ward error listed in [`CHECKDMARC_SYNTAX`];
-//!   lookup counts, void lookups and loops are checked on [`ward_checks::spf::expand`]
+//!   lookup counts, void lookups and loops are checked on [`ward_checks::mail::spf::expand`]
 //!   over a zone holding only the record (every other name NXDOMAIN). Vectors whose
 //!   outcome came from live third-party DNS or from the original test's mocks cannot
 //!   be reproduced offline and are listed with that reason; cases where ward disagrees
@@ -18,7 +18,7 @@ mod common;
 use common::{Zone, corpus, corpus_present};
 use serde_json::Value;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use ward_checks::spf::expand;
+use ward_checks::mail::spf::expand;
 use ward_records::spf::{
     Limits, MacroErrorKind, MacroItem, MacroString, Mechanism, Modifier, SpfError, SpfRecord, parse,
 };

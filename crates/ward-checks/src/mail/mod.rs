@@ -1,5 +1,14 @@
-//! The mail-authentication checks beyond SPF: DMARC, DKIM, MX, MTA-STS, TLS-RPT, BIMI,
+//! The mail-authentication checks: SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, BIMI,
 //! parked-domain lockdown and bulk-sender readiness.
+//!
+//! One room per subject: [`spf`] (the evaluator, the include/redirect tree and the `spf.*`
+//! checks), [`dmarc`] (RFC 9989 discovery in [`dmarc::discover`], and the `dmarc.*`
+//! judgement), `dkim`, `mx` (MX, MTA-STS, TLS-RPT) and `posture` (BIMI, parked-domain
+//! lockdown, bulk-sender readiness, which build on the others). SPF keeps its own entry
+//! points ([`spf::CHECKS`], [`spf::judge`], [`spf::needed_lookups`]): it is judged for the
+//! same assets but asks its questions even when the domain's nameservers failed, and the
+//! catalogue in `lib.rs` runs it just before this family, so [`CHECKS`] and [`judge`] here
+//! are the mail checks beyond SPF.
 //!
 //! Every check here reads DNS through the observation (a [`ward_model::DnsSource`]) and
 //! keeps the three states apart: a question that was not asked, or whose lookup failed,
@@ -11,9 +20,10 @@
 //! MTA-STS policy, so DKIM, MTA-STS, TLS-RPT, BIMI and bulk-sender readiness do not apply).
 
 mod dkim;
-mod dmarc;
+pub mod dmarc;
 mod mx;
 mod posture;
+pub mod spf;
 
 use crate::Context;
 use ward_model::observe::{AssetObservation, DnsFailure};
@@ -21,7 +31,7 @@ use ward_model::{Asset, DnsOutcome, DnsSource, Finding, Lookup, Role};
 
 pub use dkim::BUILTIN_SELECTORS;
 
-/// The check ids of this family, in catalogue order.
+/// The check ids of this family beyond SPF ([`spf::CHECKS`]), in catalogue order.
 pub const CHECKS: &[&str] = &[
     "dmarc.present",
     "dmarc.syntax",
@@ -58,7 +68,8 @@ fn domain_unreachable<'a>(obs: &'a AssetObservation, domain: &str) -> Option<&'a
     obs.resolved(domain, "SOA").and_then(DnsOutcome::failure)
 }
 
-/// The DNS questions the mail checks still need for `asset`.
+/// The DNS questions the mail checks beyond SPF ([`spf::needed_lookups`]) still need for
+/// `asset`.
 pub fn needed_lookups(asset: &Asset, obs: &AssetObservation) -> Vec<(String, String)> {
     let domain = asset.domain.as_str();
     if !in_scope(asset) || domain_unreachable(obs, domain).is_some() {
@@ -75,7 +86,7 @@ pub fn needed_lookups(asset: &Asset, obs: &AssetObservation) -> Vec<(String, Str
     out
 }
 
-/// Judges every mail check for one asset.
+/// Judges every mail check beyond SPF ([`spf::judge`]) for one asset.
 pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     if !in_scope(ctx.asset) {
         return Vec::new();

@@ -1,4 +1,4 @@
-//! The `dmarc.*` checks, judged from the RFC 9989 tree walk ([`crate::dmarc::discover`]).
+//! The `dmarc.*` checks, judged from the RFC 9989 tree walk ([`super::discover::discover`]).
 //!
 //! | check | pass | warn | fail | error |
 //! |---|---|---|---|---|
@@ -13,8 +13,8 @@
 //! it has none, `dmarc.syntax`, `dmarc.policy`, `dmarc.subdomains` and `dmarc.reporting`
 //! are `info` and the inherited policy is judged by `dmarc.inherited`.
 
-use super::{Txt, domain_unreachable};
-use crate::dmarc::{Discovery, Found, OrgDomain, PolicySource, WalkEnd, discover};
+use super::discover::{Discovery, Found, OrgDomain, PolicySource, WalkEnd, discover};
+use crate::mail::{Txt, domain_unreachable};
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
 use ward_model::Evidence;

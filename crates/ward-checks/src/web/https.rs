@@ -1,0 +1,183 @@
+//! `web.https` (does HTTPS answer, with a valid certificate?) and `web.redirect` (does
+//! plain HTTP redirect to HTTPS, on the same host first?).
+
+use super::is_https;
+use crate::{Context, Stakes, finding};
+use serde_json::json;
+use ward_model::Evidence;
+use ward_model::http::{HttpFetch, HttpOutcome, WebChain};
+use ward_model::{Finding, Severity, Status};
+
+const HTTPS_STAKES: Stakes = Stakes::flat(Severity::High);
+const REDIRECT_STAKES: Stakes = Stakes::flat(Severity::High);
+
+/// Whether a fetch failed in a way that says nothing about the site's configuration.
+fn could_not_tell(f: &HttpFetch) -> bool {
+    matches!(
+        f.outcome,
+        HttpOutcome::NoAddress | HttpOutcome::Network { .. } | HttpOutcome::TimedOut
+    )
+}
+
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let auth = rest.split('/').next().unwrap_or_default();
+    auth.split(':').next().unwrap_or_default()
+}
+
+pub(super) fn https_verdict(ctx: &Context<'_>, chains: &[&WebChain]) -> Finding {
+    let mut fails = Vec::new();
+    let mut errors = Vec::new();
+    let mut ok = Vec::new();
+    for c in chains {
+        let Some(first) = c.hops.first() else {
+            continue;
+        };
+        match &first.outcome {
+            HttpOutcome::Response { status, .. } => {
+                ok.push(json!({"url": first.url, "status": status}))
+            }
+            HttpOutcome::Tls { .. } | HttpOutcome::Protocol { .. } => {
+                fails.push(json!({"url": first.url, "problem": first.outcome.to_string()}))
+            }
+            _ => errors.push(json!({"url": first.url, "problem": first.outcome.to_string()})),
+        }
+    }
+    let ev = Evidence::from(json!({"answered": ok, "failed": fails, "could_not_tell": errors}));
+    if !fails.is_empty() {
+        finding(
+            ctx,
+            "web.https",
+            Status::Fail,
+            HTTPS_STAKES,
+            "HTTPS does not work: the certificate or the TLS handshake failed",
+            ev,
+        )
+    } else if !errors.is_empty() {
+        finding(
+            ctx,
+            "web.https",
+            Status::Error,
+            HTTPS_STAKES,
+            "could not reach the site over HTTPS",
+            ev,
+        )
+    } else if ok.is_empty() {
+        finding(
+            ctx,
+            "web.https",
+            Status::Error,
+            HTTPS_STAKES,
+            "HTTPS was not fetched",
+            ev,
+        )
+    } else {
+        finding(
+            ctx,
+            "web.https",
+            Status::Pass,
+            HTTPS_STAKES,
+            "HTTPS answers with a valid certificate",
+            ev,
+        )
+    }
+}
+
+pub(super) fn redirect_verdict(
+    ctx: &Context<'_>,
+    chain: Option<&WebChain>,
+    domain: &str,
+) -> Finding {
+    let Some(chain) = chain else {
+        return finding(
+            ctx,
+            "web.redirect",
+            Status::Error,
+            REDIRECT_STAKES,
+            "HTTP was not fetched",
+            json!({}),
+        );
+    };
+    let hops: Vec<_> = chain
+        .hops
+        .iter()
+        .map(|h| json!({"url": h.url, "status": h.status(), "location": h.header("location")}))
+        .collect();
+    let ev = Evidence::from(json!({"start": chain.start, "hops": hops, "stopped": chain.stopped}));
+    let Some(first) = chain.hops.first() else {
+        return finding(
+            ctx,
+            "web.redirect",
+            Status::Error,
+            REDIRECT_STAKES,
+            "HTTP was not fetched",
+            ev,
+        );
+    };
+    if could_not_tell(first) {
+        return finding(
+            ctx,
+            "web.redirect",
+            Status::Error,
+            REDIRECT_STAKES,
+            format!("could not fetch {}: {}", first.url, first.outcome),
+            ev,
+        );
+    }
+    if let Some(why) = &chain.stopped {
+        return finding(
+            ctx,
+            "web.redirect",
+            Status::Fail,
+            REDIRECT_STAKES,
+            format!("the redirects from {} do not end: {why}", chain.start),
+            ev,
+        );
+    }
+    let Some(last) = chain.last() else {
+        return finding(
+            ctx,
+            "web.redirect",
+            Status::Error,
+            REDIRECT_STAKES,
+            "HTTP was not fetched",
+            ev,
+        );
+    };
+    if !is_https(&last.url) {
+        return finding(
+            ctx,
+            "web.redirect",
+            Status::Fail,
+            REDIRECT_STAKES,
+            format!("{} does not redirect to HTTPS", chain.start),
+            ev,
+        );
+    }
+    let second = chain
+        .hops
+        .get(1)
+        .map(|h| h.url.as_str())
+        .unwrap_or_default();
+    if is_https(second) && host_of(second) == domain {
+        finding(
+            ctx,
+            "web.redirect",
+            Status::Pass,
+            REDIRECT_STAKES,
+            "HTTP redirects to HTTPS on the same host first",
+            ev,
+        )
+    } else {
+        finding(
+            ctx,
+            "web.redirect",
+            Status::Warn,
+            REDIRECT_STAKES,
+            format!(
+                "HTTP reaches HTTPS, but its first redirect goes to {second}, not https://{domain}/ (HSTS for {domain} is never seen)"
+            ),
+            ev,
+        )
+    }
+}
