@@ -13,7 +13,7 @@
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use ward_model::{Finding, SizeClass};
+use ward_model::{CheckId, Finding, SizeClass};
 
 include!(concat!(env!("OUT_DIR"), "/advice_files.rs"));
 
@@ -61,9 +61,10 @@ pub struct Advice {
     pub size: SizeClass,
 }
 
-/// The advice for `check_id` in the version for `size`, or `None` for an unknown check.
-pub fn advice_for(check_id: &str, size: SizeClass) -> Option<Advice> {
-    let (check, e) = catalogue().get_key_value(check_id)?;
+/// The advice for `check` in the version for `size`, or `None` for a check without advice
+/// (the catalogue test keeps that from happening).
+pub fn advice_for(check: CheckId, size: SizeClass) -> Option<Advice> {
+    let (check, e) = catalogue().get_key_value(check.as_str())?;
     Some(Advice {
         check,
         action: &e.action,
@@ -209,7 +210,7 @@ mod tests {
 
     fn finding() -> Finding {
         Finding {
-            check: CheckId::new("spf.all"),
+            check: CheckId::SpfAll,
             status: Status::Fail,
             severity: Severity::High,
             summary: "ends in +all".into(),
@@ -238,13 +239,13 @@ mod tests {
     #[test]
     fn catalogue_templates_read_the_evidence() {
         let f = Finding {
-            check: CheckId::new("spf.lookups"),
+            check: CheckId::SpfLookups,
             status: Status::Fail,
             severity: Severity::Medium,
             summary: "12 DNS lookups".into(),
             evidence: serde_json::json!({ "total": 12, "limit": 10 }).into(),
         };
-        let a = advice_for("spf.lookups", SizeClass::Small).unwrap();
+        let a = advice_for(CheckId::SpfLookups, SizeClass::Small).unwrap();
         assert_eq!(
             a.found("example.org", &f),
             "example.org: 12 DNS lookups (12 lookups counted; receivers stop at 10)."
@@ -262,13 +263,13 @@ mod tests {
 
     #[test]
     fn unknown_check_has_no_advice() {
-        assert_eq!(advice_for("no.such.check", SizeClass::Small), None);
+        assert_eq!(CheckId::parse("no.such.check"), None);
     }
 
     #[test]
     fn size_picks_the_version() {
-        let small = advice_for("spf.all", SizeClass::Small).unwrap();
-        let medium = advice_for("spf.all", SizeClass::Medium).unwrap();
+        let small = advice_for(CheckId::SpfAll, SizeClass::Small).unwrap();
+        let medium = advice_for(CheckId::SpfAll, SizeClass::Medium).unwrap();
         assert_eq!(small.action, medium.action);
         assert_ne!(small.todo, medium.todo);
         assert_eq!(small.size, SizeClass::Small);

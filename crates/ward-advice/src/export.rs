@@ -6,7 +6,7 @@ use crate::advice::{RenderedAdvice, advice_for};
 use crate::assess::combined_score;
 use crate::csv_cell;
 use crate::html::ReportInput;
-use crate::score::{self, Action, asset_score, dmarc_phase, org_score};
+use crate::score::{self, Action, asset_score, org_score};
 use serde::Serialize;
 use std::io::{self, Write};
 use ward_model::{OrgKind, Organisation, Status};
@@ -132,7 +132,7 @@ fn build<'a>(input: &ReportInput<'a>) -> ReportDoc<'a> {
                         domain: &a.domain,
                         score: s.score,
                         could_not_tell: s.could_not_tell,
-                        dmarc_phase: dmarc_phase(&a.findings).map(|p| p.as_str()),
+                        dmarc_phase: a.dmarc_phase.map(|p| p.as_str()),
                         findings: a
                             .findings
                             .iter()
@@ -143,7 +143,7 @@ fn build<'a>(input: &ReportInput<'a>) -> ReportDoc<'a> {
                                 summary: &f.summary,
                                 evidence: &f.evidence,
                                 advice: matches!(f.status, Status::Fail | Status::Warn)
-                                    .then(|| advice_for(f.check.as_str(), o.size))
+                                    .then(|| advice_for(f.check, o.size))
                                     .flatten()
                                     .map(|adv| adv.render(&a.domain, f)),
                             })

@@ -10,7 +10,7 @@
 
 use crate::advice::{RenderedAdvice, advice_for};
 use crate::assess::{Assessment, combined_score};
-use crate::score::{self, Ranking, asset_score, dmarc_phase, org_score};
+use crate::score::{self, Ranking, asset_score, org_score};
 use crate::summary::{Counts, OrgSummary};
 use askama::Template;
 use std::collections::BTreeMap;
@@ -177,7 +177,7 @@ fn org_view(
                 .map(|f| {
                     counts.add(f.status);
                     let advice = matches!(f.status, Status::Fail | Status::Warn)
-                        .then(|| advice_for(f.check.as_str(), o.size))
+                        .then(|| advice_for(f.check, o.size))
                         .flatten()
                         .map(|adv| adv.render(&a.domain, f));
                     FindingView {
@@ -193,7 +193,7 @@ fn org_view(
                 domain: a.domain.clone(),
                 score: s.score,
                 could_not_tell: s.could_not_tell,
-                dmarc: dmarc_phase(&a.findings).map(|p| (p.as_str(), p.next_step())),
+                dmarc: a.dmarc_phase.map(|p| (p.as_str(), score::next_step(p))),
                 findings,
             }
         })
@@ -245,13 +245,13 @@ pub fn write_report(w: &mut impl Write, input: &ReportInput<'_>) -> io::Result<(
         .take(5)
         .map(|a| ActionView {
             action: a.action.clone(),
-            check: a.check.clone(),
+            check: a.check.to_string(),
             severity: a.severity.as_str(),
             branches: a.branches.len(),
             findings: a.findings,
             // The actions are changes for branches, so they read as branch advice
             // unless the report is for a single medium organisation.
-            todo: advice_for(&a.check, action_size)
+            todo: advice_for(a.check, action_size)
                 .map(|adv| adv.todo_for("your domain"))
                 .unwrap_or_default(),
         })

@@ -17,7 +17,8 @@
 use crate::advice::advice_for;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use ward_model::{
-    AssetReport, Finding, OrgKind, Organisation, ScanReport, Severity, SizeClass, Status,
+    AssetReport, CheckId, DmarcPhase, Finding, OrgKind, Organisation, ScanReport, Severity,
+    SizeClass, Status,
 };
 
 /// Points a finding costs its asset.
@@ -88,92 +89,29 @@ pub fn org_score(report: &ScanReport, org_id: &str) -> Option<u8> {
     )
 }
 
-/// Where a mail domain is on the road to an enforced DMARC policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DmarcPhase {
-    /// No usable DMARC record yet: find out who sends mail as the domain.
-    Assess,
-    /// A record with `p=none`: collect reports, align every sender.
-    Deploy,
-    /// On the way to enforcement: `quarantine`, testing, weak subdomain policy, or
-    /// enforcing without anyone receiving reports.
-    Enforce,
-    /// Enforced everywhere with reports flowing: keep watching them.
-    Maintain,
-}
-
-impl DmarcPhase {
-    /// The lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DmarcPhase::Assess => "assess",
-            DmarcPhase::Deploy => "deploy",
-            DmarcPhase::Enforce => "enforce",
-            DmarcPhase::Maintain => "maintain",
+/// What to do in `phase`, in one sentence.
+pub fn next_step(phase: DmarcPhase) -> &'static str {
+    match phase {
+        DmarcPhase::Assess => {
+            "List every service that sends mail as this domain, then publish DMARC with p=none and a report address."
+        }
+        DmarcPhase::Deploy => {
+            "Read the reports until every real sender passes, then move to p=quarantine."
+        }
+        DmarcPhase::Enforce => {
+            "Finish the move to p=reject for the domain and its subdomains, with reports going to someone who reads them."
+        }
+        DmarcPhase::Maintain => {
+            "Keep reading the reports and add each new sending service before it goes live."
         }
     }
-
-    /// What to do in this phase, in one sentence.
-    pub fn next_step(self) -> &'static str {
-        match self {
-            DmarcPhase::Assess => {
-                "List every service that sends mail as this domain, then publish DMARC with p=none and a report address."
-            }
-            DmarcPhase::Deploy => {
-                "Read the reports until every real sender passes, then move to p=quarantine."
-            }
-            DmarcPhase::Enforce => {
-                "Finish the move to p=reject for the domain and its subdomains, with reports going to someone who reads them."
-            }
-            DmarcPhase::Maintain => {
-                "Keep reading the reports and add each new sending service before it goes live."
-            }
-        }
-    }
-}
-
-/// The DMARC phase shown by an asset's `dmarc.*` findings, or `None` when DMARC was not
-/// judged (not a mail domain) or ward could not tell.
-pub fn dmarc_phase(findings: &[Finding]) -> Option<DmarcPhase> {
-    let status = |id: &str| {
-        findings
-            .iter()
-            .find(|f| f.check.as_str() == id)
-            .map(|f| f.status)
-    };
-    let present = status("dmarc.present");
-    let inherited = status("dmarc.inherited");
-    let policy = status("dmarc.policy");
-    if present == Some(Status::Error) || policy == Some(Status::Error) {
-        return None;
-    }
-    let has_record = match (present, inherited) {
-        (None, None) => return None,
-        (Some(Status::Fail), Some(Status::Pass | Status::Warn | Status::Info)) => true,
-        (Some(Status::Fail), _) => false,
-        (None, Some(s)) => s != Status::Fail,
-        (Some(_), _) => true,
-    };
-    if !has_record || status("dmarc.syntax") == Some(Status::Fail) {
-        return Some(DmarcPhase::Assess);
-    }
-    let weak = |s: Option<Status>| matches!(s, Some(Status::Fail | Status::Warn));
-    Some(match policy {
-        Some(Status::Fail) | None => DmarcPhase::Deploy,
-        Some(Status::Warn) => DmarcPhase::Enforce,
-        Some(_) if weak(status("dmarc.subdomains")) || weak(status("dmarc.reporting")) => {
-            DmarcPhase::Enforce
-        }
-        Some(_) => DmarcPhase::Maintain,
-    })
 }
 
 /// One change, ranked by what it fixes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Action {
     /// The check it fixes.
-    pub check: String,
+    pub check: CheckId,
     /// What to do, as a short imperative (from the advice catalogue).
     pub action: String,
     /// The worst severity it removes.
@@ -195,22 +133,17 @@ pub struct Ranking {
     pub actions: Vec<Action>,
     /// For each branch, the checks that leave it exposed at high or critical severity.
     #[serde(skip)]
-    high_exposure: BTreeMap<String, BTreeSet<String>>,
+    high_exposure: BTreeMap<String, BTreeSet<CheckId>>,
 }
 
 impl Ranking {
     /// How many branches would be protected after the first `k` actions.
     pub fn protected_after(&self, k: usize) -> usize {
-        let fixed: BTreeSet<&str> = self
-            .actions
-            .iter()
-            .take(k)
-            .map(|a| a.check.as_str())
-            .collect();
+        let fixed: BTreeSet<CheckId> = self.actions.iter().take(k).map(|a| a.check).collect();
         let exposed = self
             .high_exposure
             .values()
-            .filter(|checks| checks.iter().any(|c| !fixed.contains(c.as_str())))
+            .filter(|checks| checks.iter().any(|c| !fixed.contains(c)))
             .count();
         self.branches_total - exposed
     }
@@ -245,25 +178,23 @@ pub fn rank_actions<'a>(
         branches: BTreeSet<String>,
         findings: usize,
     }
-    let mut by_check: HashMap<String, Acc> = HashMap::new();
-    let mut high_exposure: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut by_check: HashMap<CheckId, Acc> = HashMap::new();
+    let mut high_exposure: BTreeMap<String, BTreeSet<CheckId>> = BTreeMap::new();
     let mut total = 0;
     for (branch, findings) in branches {
         total += 1;
         let high = high_exposure.entry(branch.to_owned()).or_default();
         for f in findings.into_iter().filter(|f| is_exposure(f)) {
-            let acc = by_check
-                .entry(f.check.as_str().to_owned())
-                .or_insert_with(|| Acc {
-                    severity: Severity::None,
-                    branches: BTreeSet::new(),
-                    findings: 0,
-                });
+            let acc = by_check.entry(f.check).or_insert_with(|| Acc {
+                severity: Severity::None,
+                branches: BTreeSet::new(),
+                findings: 0,
+            });
             acc.severity = acc.severity.max(f.severity);
             acc.branches.insert(branch.to_owned());
             acc.findings += 1;
             if f.severity >= Severity::High {
-                high.insert(f.check.as_str().to_owned());
+                high.insert(f.check);
             }
         }
     }
@@ -271,7 +202,7 @@ pub fn rank_actions<'a>(
     let mut actions: Vec<Action> = by_check
         .into_iter()
         .map(|(check, acc)| Action {
-            action: advice_for(&check, SizeClass::Small)
+            action: advice_for(check, SizeClass::Small)
                 .map(|a| a.action.to_owned())
                 .unwrap_or_else(|| format!("Fix {check}")),
             check,
@@ -285,7 +216,7 @@ pub fn rank_actions<'a>(
             .cmp(&a.severity)
             .then(b.branches.len().cmp(&a.branches.len()))
             .then(b.findings.cmp(&a.findings))
-            .then(a.check.cmp(&b.check))
+            .then(a.check.as_str().cmp(b.check.as_str()))
     });
     Ranking {
         branches_total: total,

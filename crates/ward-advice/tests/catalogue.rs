@@ -2,11 +2,12 @@
 
 use ward_advice::advice::{advice_for, advised_checks, is_known_placeholder, placeholders};
 use ward_advice::readability::flesch;
+use ward_model::CheckId;
 use ward_model::SizeClass;
 
 /// Every check id ward emits or is about to emit (the families being built alongside this
-/// catalogue). `ward_checks::check_ids()` is checked as well, so a new check in that crate
-/// fails this test until it has advice.
+/// catalogue), written out so that a renamed id fails; [`CheckId::ALL`] is checked
+/// against it, so a new check fails this test until it has advice.
 const ALL_IDS: &[&str] = &[
     "dns.resolves",
     "dns.ns",
@@ -60,20 +61,30 @@ const ALL_IDS: &[&str] = &[
     "reports.tls_failures",
 ];
 
+/// The check an advice file is named after.
+fn check(id: &str) -> CheckId {
+    CheckId::parse(id).unwrap_or_else(|| panic!("advice for unknown check {id}"))
+}
+
 /// Lowest Flesch reading ease a `small` text may score.
 const MIN_SMALL_FLESCH: f64 = 60.0;
 
 #[test]
 fn every_check_has_advice_in_both_versions() {
     let mut ids: Vec<&str> = ALL_IDS.to_vec();
-    ids.extend(ward_checks::check_ids());
-    let missing: Vec<&str> = ids
+    ids.sort_unstable();
+    // The published ids, written out here, are exactly the typed list: none renamed.
+    let mut typed: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
+    typed.sort_unstable();
+    assert_eq!(ids, typed, "the check ids changed");
+    let missing: Vec<&str> = CheckId::ALL
         .iter()
         .copied()
-        .filter(|id| {
+        .filter(|&id| {
             advice_for(id, SizeClass::Small).is_none()
                 || advice_for(id, SizeClass::Medium).is_none()
         })
+        .map(CheckId::as_str)
         .collect();
     assert_eq!(missing, Vec::<&str>::new(), "check ids without advice");
     // And nothing in the catalogue is a stray file for a check that does not exist.
@@ -88,7 +99,7 @@ fn small_texts_read_plainly() {
     let mut low = Vec::new();
     let mut scores = Vec::new();
     for id in advised_checks() {
-        let a = advice_for(id, SizeClass::Small).unwrap();
+        let a = advice_for(check(id), SizeClass::Small).unwrap();
         let score = flesch(a.todo).unwrap();
         scores.push(score);
         if score < MIN_SMALL_FLESCH {
@@ -108,7 +119,7 @@ fn small_texts_read_plainly() {
 fn texts_use_known_placeholders() {
     for id in advised_checks() {
         for size in [SizeClass::Small, SizeClass::Medium] {
-            let a = advice_for(id, size).unwrap();
+            let a = advice_for(check(id), size).unwrap();
             for text in [a.found_template, a.why, a.todo] {
                 for p in placeholders(text) {
                     assert!(is_known_placeholder(p), "{id}: unknown placeholder {{{p}}}");
@@ -121,8 +132,8 @@ fn texts_use_known_placeholders() {
 #[test]
 fn texts_are_distinct_per_size() {
     for id in advised_checks() {
-        let s = advice_for(id, SizeClass::Small).unwrap();
-        let m = advice_for(id, SizeClass::Medium).unwrap();
+        let s = advice_for(check(id), SizeClass::Small).unwrap();
+        let m = advice_for(check(id), SizeClass::Medium).unwrap();
         assert_ne!(s.todo, m.todo, "{id}: both versions say the same");
     }
 }

@@ -55,12 +55,13 @@ fn actual_export() -> serde_json::Value {
         scanned_at: time::macros::datetime!(2026-11-01 10:00 UTC),
         ward_version: "t".into(),
         assets: vec![AssetReport {
+            dmarc_phase: None,
             domain: "b.example".into(),
             organisation: "B".into(),
             organisation_id: "b".into(),
             roles: vec![Role::Mail],
             findings: vec![Finding {
-                check: CheckId::new("dns.caa"),
+                check: CheckId::parse("dns.caa").expect("a known check"),
                 status: Status::Warn,
                 severity: Severity::Low,
                 summary: "no CAA".into(),

@@ -23,7 +23,7 @@ fn org(id: &str, kind: OrgKind, size: SizeClass, parent: Option<&str>) -> Organi
 
 fn f(check: &str, status: Status, severity: Severity, summary: &str) -> Finding {
     Finding {
-        check: CheckId::new(check),
+        check: CheckId::parse(check).unwrap_or_else(|| panic!("unknown check {}", check)),
         status,
         severity,
         summary: summary.into(),
@@ -49,7 +49,8 @@ fn render_with(
         org("hq", OrgKind::Party, SizeClass::Medium, None),
         org("b1", OrgKind::Branch, SizeClass::Small, Some("hq")),
     ];
-    let asset = |o: &str, findings| AssetReport {
+    let asset = |o: &str, findings: Vec<Finding>| AssetReport {
+        dmarc_phase: ward_checks::mail::dmarc::phase(&findings),
         domain: format!("{o}.example"),
         organisation: format!("Org {o}"),
         organisation_id: o.into(),
@@ -105,8 +106,18 @@ fn first_line_escaped(s: &str) -> String {
 #[test]
 fn each_organisation_gets_advice_for_its_size() {
     let html = render(Some("hq"), &BTreeMap::new());
-    let small = advice_for("spf.all", SizeClass::Small).unwrap().todo;
-    let medium = advice_for("spf.all", SizeClass::Medium).unwrap().todo;
+    let small = advice_for(
+        CheckId::parse("spf.all").expect("a known check"),
+        SizeClass::Small,
+    )
+    .unwrap()
+    .todo;
+    let medium = advice_for(
+        CheckId::parse("spf.all").expect("a known check"),
+        SizeClass::Medium,
+    )
+    .unwrap()
+    .todo;
     assert!(
         html.contains(&first_line_escaped(small)),
         "branch advice missing"
@@ -186,7 +197,12 @@ fn json_export_carries_scores_actions_and_advice() {
     );
     assert_eq!(
         failing["advice"]["todo"],
-        advice_for("spf.all", SizeClass::Small).unwrap().todo
+        advice_for(
+            CheckId::parse("spf.all").expect("a known check"),
+            SizeClass::Small
+        )
+        .unwrap()
+        .todo
     );
     assert_eq!(
         b1["assets"][0]["findings"][1]["advice"],

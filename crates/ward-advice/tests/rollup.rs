@@ -1,7 +1,9 @@
 //! The roll-up ranks actions in the order a person would choose, on a fixture where that
 //! order is worked out by hand.
 
-use ward_advice::score::{DmarcPhase, asset_score, dmarc_phase, org_score, roll_up};
+use ward_advice::score::{asset_score, org_score, roll_up};
+use ward_checks::mail::dmarc::phase as dmarc_phase;
+use ward_model::DmarcPhase;
 use ward_model::{
     AssetReport, CheckId, Finding, OrgKind, Organisation, Role, ScanReport, Severity, SizeClass,
     Status,
@@ -24,7 +26,7 @@ fn org(id: &str, kind: OrgKind, parent: Option<&str>) -> Organisation {
 
 fn f(check: &str, status: Status, severity: Severity) -> Finding {
     Finding {
-        check: CheckId::new(check),
+        check: CheckId::parse(check).unwrap_or_else(|| panic!("unknown check {}", check)),
         status,
         severity,
         summary: format!("{check} {}", status.as_str()),
@@ -34,6 +36,7 @@ fn f(check: &str, status: Status, severity: Severity) -> Finding {
 
 fn asset(org: &str, findings: Vec<Finding>) -> AssetReport {
     AssetReport {
+        dmarc_phase: dmarc_phase(&findings),
         domain: format!("{org}.example"),
         organisation: format!("Org {org}"),
         organisation_id: org.into(),

@@ -6,13 +6,14 @@
 
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::observe::Tri;
 use ward_model::{DnsFailure, DnsOutcome, Finding, Severity, Status};
 use ward_records::caa::{self, Property};
 
 /// The check ids of this family, in catalogue order.
-pub const CHECKS: &[&str] = &["dns.resolves", "dns.ns", "dns.caa"];
+pub const CHECKS: &[CheckId] = &[CheckId::DnsResolves, CheckId::DnsNs, CheckId::DnsCaa];
 
 /// Judges the DNS basics.
 pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
@@ -21,7 +22,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = vec![resolves(ctx, soa)];
     if let Some(DnsOutcome::NxDomain { .. }) = soa {
         // Nothing more can be said about a domain that does not exist; say so once.
-        for id in ["dns.ns", "dns.caa"] {
+        for id in [CheckId::DnsNs, CheckId::DnsCaa] {
             out.push(finding(
                 ctx,
                 id,
@@ -38,7 +39,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     out
 }
 
-fn not_asked(ctx: &Context<'_>, id: &str, what: &str) -> Finding {
+fn not_asked(ctx: &Context<'_>, id: CheckId, what: &str) -> Finding {
     finding(
         ctx,
         id,
@@ -49,7 +50,7 @@ fn not_asked(ctx: &Context<'_>, id: &str, what: &str) -> Finding {
     )
 }
 
-fn could_not_tell(ctx: &Context<'_>, id: &str, what: &str, failure: &DnsFailure) -> Finding {
+fn could_not_tell(ctx: &Context<'_>, id: CheckId, what: &str, failure: &DnsFailure) -> Finding {
     finding(
         ctx,
         id,
@@ -68,7 +69,7 @@ enum Class {
 }
 
 fn resolves(ctx: &Context<'_>, soa: Option<&DnsOutcome>) -> Finding {
-    const ID: &str = "dns.resolves";
+    const ID: CheckId = CheckId::DnsResolves;
     let stakes = Stakes::flat(Severity::High);
     match soa {
         None => not_asked(ctx, ID, "SOA"),
@@ -101,7 +102,7 @@ fn resolves(ctx: &Context<'_>, soa: Option<&DnsOutcome>) -> Finding {
 }
 
 fn nameservers(ctx: &Context<'_>) -> Finding {
-    const ID: &str = "dns.ns";
+    const ID: CheckId = CheckId::DnsNs;
     let stakes = Stakes {
         small: Severity::Medium,
         medium: Severity::High,
@@ -251,7 +252,7 @@ fn nameservers(ctx: &Context<'_>) -> Finding {
 }
 
 fn caa_check(ctx: &Context<'_>) -> Finding {
-    const ID: &str = "dns.caa";
+    const ID: CheckId = CheckId::DnsCaa;
     let stakes = Stakes {
         small: Severity::Low,
         medium: Severity::Medium,

@@ -16,17 +16,18 @@
 
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::dnssec::{BrokenLink, ChainOutcome, DnssecChain, ZoneSeen};
 use ward_model::tls::{CertSeen, TlsScan};
 use ward_model::{DnsOutcome, Finding, Role, Severity, Status};
 
 /// The check ids of this family, in catalogue order.
-pub const CHECKS: &[&str] = &[
-    "dnssec.signed",
-    "dnssec.valid",
-    "dnssec.algorithms",
-    "mx.dane",
+pub const CHECKS: &[CheckId] = &[
+    CheckId::DnssecSigned,
+    CheckId::DnssecValid,
+    CheckId::DnssecAlgorithms,
+    CheckId::MxDane,
 ];
 
 const SIGNED: Stakes = Stakes {
@@ -59,7 +60,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     out
 }
 
-fn not_asked(ctx: &Context<'_>, id: &str) -> Finding {
+fn not_asked(ctx: &Context<'_>, id: CheckId) -> Finding {
     finding(
         ctx,
         id,
@@ -116,7 +117,7 @@ fn failed_text(chain: &DnssecChain) -> Option<String> {
 }
 
 fn signed(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: Evidence) -> Finding {
-    const ID: &str = "dnssec.signed";
+    const ID: CheckId = CheckId::DnssecSigned;
     let Some(chain) = chain else {
         return not_asked(ctx, ID);
     };
@@ -177,7 +178,7 @@ fn signed(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: Evidence) -> Findi
 }
 
 fn valid(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: Evidence) -> Finding {
-    const ID: &str = "dnssec.valid";
+    const ID: CheckId = CheckId::DnssecValid;
     let Some(chain) = chain else {
         return not_asked(ctx, ID);
     };
@@ -278,7 +279,7 @@ fn worst(a: Status, b: Status) -> Status {
 }
 
 fn algorithms(ctx: &Context<'_>, chain: Option<&DnssecChain>, ev: Evidence) -> Finding {
-    const ID: &str = "dnssec.algorithms";
+    const ID: CheckId = CheckId::DnssecAlgorithms;
     let Some(chain) = chain else {
         return not_asked(ctx, ID);
     };
@@ -554,7 +555,7 @@ fn dane_host(ctx: &Context<'_>, host: &str) -> (Status, String, Value) {
 }
 
 fn dane(ctx: &Context<'_>) -> Finding {
-    const ID: &str = "mx.dane";
+    const ID: CheckId = CheckId::MxDane;
     let hosts = match mx_hosts(ctx) {
         Ok(h) => h,
         Err(why) => {

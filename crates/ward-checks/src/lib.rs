@@ -61,7 +61,7 @@ impl Stakes {
 /// keeps `low` so that "could not tell" is never mistaken for "fine".
 pub fn finding(
     ctx: &Context<'_>,
-    check: &str,
+    check: CheckId,
     status: Status,
     stakes: Stakes,
     summary: impl Into<String>,
@@ -79,7 +79,7 @@ pub fn finding(
         Status::Pass | Status::Info => Severity::None,
     };
     Finding {
-        check: CheckId::new(check),
+        check,
         status,
         severity,
         summary: summary.into(),
@@ -87,9 +87,9 @@ pub fn finding(
     }
 }
 
-/// Every check id ward can emit, in catalogue order. The advice catalogue, the docs and
-/// the store are keyed by these.
-pub fn check_ids() -> Vec<&'static str> {
+/// The checks each module judges, in catalogue order: every [`CheckId`] but the
+/// [`ward_model::Family::Reports`] ones, which the report analysis emits.
+pub fn judged_checks() -> Vec<CheckId> {
     let mut ids = dns::CHECKS.to_vec();
     ids.extend_from_slice(mail::spf::CHECKS);
     ids.extend_from_slice(mail::CHECKS);
@@ -134,7 +134,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     {
         for f in rest
             .iter_mut()
-            .filter(|f| !f.check.as_str().starts_with("dmarc."))
+            .filter(|f| f.check.family() != ward_model::Family::Dmarc)
         {
             f.status = Status::Info;
             f.severity = Severity::None;
@@ -143,4 +143,22 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     }
     out.extend(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ward_model::Family;
+
+    /// The modules' lists and the one list in ward-model cannot drift apart: every check
+    /// but the reports' is judged by exactly one module, in catalogue order.
+    #[test]
+    fn modules_judge_every_check_once_in_catalogue_order() {
+        let catalogue: Vec<CheckId> = CheckId::ALL
+            .iter()
+            .copied()
+            .filter(|c| c.family() != Family::Reports)
+            .collect();
+        assert_eq!(judged_checks(), catalogue);
+    }
 }

@@ -18,6 +18,7 @@
 
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::tls::{
     HelloOutcome, OcspCertStatus, OcspSignature, OcspStaple, ProtocolVersion, StartTlsOutcome,
@@ -26,14 +27,14 @@ use ward_model::tls::{
 use ward_model::{Finding, Role, Severity, Status};
 
 /// The checks in this family, in catalogue order.
-pub const CHECKS: &[&str] = &[
-    "web.tls_versions",
-    "web.ciphers",
-    "web.cert",
-    "mx.starttls",
-    "mx.tls_versions",
-    "mx.ciphers",
-    "mx.cert",
+pub const CHECKS: &[CheckId] = &[
+    CheckId::WebTlsVersions,
+    CheckId::WebCiphers,
+    CheckId::WebCert,
+    CheckId::MxStarttls,
+    CheckId::MxTlsVersions,
+    CheckId::MxCiphers,
+    CheckId::MxCert,
 ];
 
 /// Certificates expiring within this many days warn.
@@ -517,7 +518,7 @@ fn starttls_verdict(scan: &TlsScan) -> Verdict {
 /// is in the evidence.
 fn combine(
     ctx: &Context<'_>,
-    check: &str,
+    check: CheckId,
     stakes: Stakes,
     scans: &[&TlsScan],
     judge: impl Fn(&TlsScan) -> Verdict,
@@ -576,7 +577,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
         // that is there.
         out.extend(combine(
             ctx,
-            "web.tls_versions",
+            CheckId::WebTlsVersions,
             VERSIONS_STAKES,
             &reachable,
             |s| version_verdict(s, false),
@@ -584,7 +585,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
         ));
         out.extend(combine(
             ctx,
-            "web.ciphers",
+            CheckId::WebCiphers,
             CIPHER_STAKES,
             &reachable,
             cipher_verdict,
@@ -592,7 +593,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
         ));
         out.extend(combine(
             ctx,
-            "web.cert",
+            CheckId::WebCert,
             CERT_STAKES,
             &reachable,
             |s| cert_verdict(s, ctx),
@@ -608,7 +609,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
             .collect();
         out.extend(combine(
             ctx,
-            "mx.starttls",
+            CheckId::MxStarttls,
             STARTTLS_STAKES,
             &mx,
             starttls_verdict,
@@ -617,7 +618,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
         let with_tls: Vec<&TlsScan> = mx.iter().copied().filter(|s| tls_reached(s)).collect();
         out.extend(combine(
             ctx,
-            "mx.tls_versions",
+            CheckId::MxTlsVersions,
             VERSIONS_STAKES,
             &with_tls,
             |s| version_verdict(s, true),
@@ -625,7 +626,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
         ));
         out.extend(combine(
             ctx,
-            "mx.ciphers",
+            CheckId::MxCiphers,
             CIPHER_STAKES,
             &with_tls,
             cipher_verdict,
@@ -633,7 +634,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
         ));
         out.extend(combine(
             ctx,
-            "mx.cert",
+            CheckId::MxCert,
             CERT_STAKES,
             &with_tls,
             |s| cert_verdict(s, ctx),

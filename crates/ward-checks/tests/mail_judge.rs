@@ -83,7 +83,7 @@ fn run(asset: &Asset, dns: Vec<DnsLookup>) -> (AssetObservation, Vec<(String, St
     };
     let out = judge(&ctx)
         .into_iter()
-        .map(|f| (f.check.0, f.status, f.summary))
+        .map(|f| (f.check.as_str().to_owned(), f.status, f.summary))
         .collect();
     (o, out)
 }
@@ -335,7 +335,7 @@ fn a_stored_observation_judges_the_same_after_a_json_round_trip() {
     let before = judge(&ctx);
     let policy_status = before
         .iter()
-        .find(|f| f.check.0 == "mta_sts.policy")
+        .find(|f| f.check == ward_model::CheckId::MtaStsPolicy)
         .map(|f| f.status);
     assert_eq!(policy_status, Some(Status::Pass));
     let text = serde_json::to_string(&o).unwrap();

@@ -116,7 +116,7 @@ fn findings(web: WebObservation) -> Vec<Finding> {
     assert_eq!(direct, web::judge(&ctx2));
     let all: Vec<Finding> = judge(&ctx)
         .into_iter()
-        .filter(|f| web::CHECKS.contains(&f.check.as_str()))
+        .filter(|f| web::CHECKS.contains(&f.check))
         .collect();
     assert_eq!(direct, all);
     direct
@@ -136,7 +136,10 @@ fn st(fs: &[Finding], id: &str) -> Status {
 fn good_site_passes_everything() {
     let fs = findings(good_web());
     let got: Vec<(&str, Status)> = fs.iter().map(|f| (f.check.as_str(), f.status)).collect();
-    let want: Vec<(&str, Status)> = web::CHECKS.iter().map(|c| (*c, Status::Pass)).collect();
+    let want: Vec<(&str, Status)> = web::CHECKS
+        .iter()
+        .map(|c| (c.as_str(), Status::Pass))
+        .collect();
     assert_eq!(got, want);
     assert_eq!(
         get(&fs, "web.hsts").summary,

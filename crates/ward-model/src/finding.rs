@@ -1,32 +1,8 @@
 //! Findings: what a check concluded about an asset, with the evidence for it.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// A stable, dotted, lower-case check identifier such as `dns.ns` or `dmarc.policy`.
-///
-/// Check ids are the keys of the advice catalogue, the store and the JSON output: once
-/// published, an id never changes meaning.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct CheckId(pub String);
-
-impl CheckId {
-    /// Wraps a static id.
-    pub fn new(id: &str) -> Self {
-        CheckId(id.to_owned())
-    }
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for CheckId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::CheckId;
 
 /// The verdict of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]

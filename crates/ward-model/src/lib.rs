@@ -9,6 +9,7 @@
 //! *present*, *absent*, or *could not tell*. See [`observe::DnsOutcome`].
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod dnssec;
 pub mod finding;
 pub mod http;
@@ -20,8 +21,9 @@ pub mod report_rows;
 pub mod scan;
 pub mod tls;
 
-pub use finding::{CheckId, Evidence, Finding, Severity, Status};
+pub use check::{CheckId, Family};
+pub use finding::{Evidence, Finding, Severity, Status};
 pub use lookup::{DnsSource, Lookup};
 pub use observe::{DnsFailure, DnsLookup, DnsOutcome, DnsRecord, NetFailure};
 pub use org::{Asset, OrgKind, Organisation, Role, SizeClass};
-pub use scan::{AssetReport, ScanReport};
+pub use scan::{AssetReport, DmarcPhase, ScanReport};

@@ -29,4 +29,48 @@ pub struct AssetReport {
     pub roles: Vec<Role>,
     /// Every finding, in catalogue order.
     pub findings: Vec<Finding>,
+    /// Where the domain is on the road to an enforced DMARC policy, as the DMARC checks
+    /// judged it; absent when DMARC was not judged or could not be told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dmarc_phase: Option<DmarcPhase>,
+}
+
+/// Where a mail domain is on the road to an enforced DMARC policy. The DMARC checks set
+/// it from the published record; the report analysis sets it from what receivers saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DmarcPhase {
+    /// Not there yet: find out who sends mail as the domain.
+    Assess,
+    /// Monitoring (`p=none`), or enforcing only in part: align every sender.
+    Deploy,
+    /// On the way to full enforcement.
+    Enforce,
+    /// Enforced everywhere with reports flowing: keep watching them.
+    Maintain,
+}
+
+impl DmarcPhase {
+    /// Every phase, in order.
+    pub const ALL: [DmarcPhase; 4] = [
+        DmarcPhase::Assess,
+        DmarcPhase::Deploy,
+        DmarcPhase::Enforce,
+        DmarcPhase::Maintain,
+    ];
+
+    /// The lower-case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DmarcPhase::Assess => "assess",
+            DmarcPhase::Deploy => "deploy",
+            DmarcPhase::Enforce => "enforce",
+            DmarcPhase::Maintain => "maintain",
+        }
+    }
+
+    /// The phase named `s`, as [`DmarcPhase::as_str`] writes it.
+    pub fn parse(s: &str) -> Option<DmarcPhase> {
+        DmarcPhase::ALL.into_iter().find(|p| p.as_str() == s)
+    }
 }

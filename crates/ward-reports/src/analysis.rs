@@ -243,7 +243,10 @@ pub fn verified_selectors(data: &ReportData) -> BTreeMap<String, Vec<String>> {
 }
 
 /// The check ids the analysis emits.
-pub const CHECKS: &[&str] = &["reports.unauthenticated_sources", "reports.tls_failures"];
+pub const CHECKS: &[CheckId] = &[
+    CheckId::ReportsUnauthenticatedSources,
+    CheckId::ReportsTlsFailures,
+];
 
 /// A finding and the domain it is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -472,7 +475,7 @@ fn enforced(policy: Option<&PolicySeen>) -> bool {
 ///   or reject them; if they are the domain's own services, they lose mail;
 /// * `fail` (medium): some, and the policy does not stop them reaching inboxes.
 pub fn unauthenticated_sources(d: &DomainSummary) -> Finding {
-    let check = CheckId::new("reports.unauthenticated_sources");
+    let check = CheckId::ReportsUnauthenticatedSources;
     let counted: Vec<&SourceSummary> = d
         .failing_sources()
         .into_iter()
@@ -582,7 +585,7 @@ pub fn tls_failures(t: &TlsDomainSummary) -> Finding {
         }
     };
     Finding {
-        check: CheckId::new("reports.tls_failures"),
+        check: CheckId::ReportsTlsFailures,
         status,
         severity,
         summary,

@@ -258,6 +258,7 @@ impl<'a> Scanner<'a> {
                     findings.extend(r.findings(&t.asset.domain));
                 }
                 let report = AssetReport {
+                    dmarc_phase: ward_checks::mail::dmarc::phase(&findings),
                     domain: t.asset.domain.clone(),
                     organisation: t.org.name.clone(),
                     organisation_id: t.org.id.clone(),

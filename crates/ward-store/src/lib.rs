@@ -21,7 +21,9 @@ use std::str::FromStr;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use ward_model::observe::AssetObservation;
-use ward_model::{AssetReport, CheckId, Finding, Organisation, Role, ScanReport, Severity};
+use ward_model::{
+    AssetReport, CheckId, DmarcPhase, Finding, Organisation, Role, ScanReport, Severity,
+};
 
 mod assessments;
 pub use assessments::StoredAssessment;
@@ -201,8 +203,8 @@ impl Store {
             .map_err(|e| self.corrupt("roles")(e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(self.db())?;
         sqlx::query(
-            "INSERT INTO scan_assets (scan_id, domain, position, organisation_id, organisation, roles, observation) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO scan_assets (scan_id, domain, position, organisation_id, organisation, roles, observation, dmarc_phase) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(scan.0)
         .bind(&report.domain)
@@ -211,6 +213,7 @@ impl Store {
         .bind(&report.organisation)
         .bind(roles)
         .bind(obs)
+        .bind(report.dmarc_phase.map(DmarcPhase::as_str))
         .execute(&mut *tx)
         .await
         .map_err(self.db())?;
@@ -297,7 +300,7 @@ impl Store {
         let scanned_at = OffsetDateTime::parse(&started, &Rfc3339)
             .map_err(|e| self.corrupt("scan time")(e.to_string()))?;
         let assets = sqlx::query(
-            "SELECT domain, organisation_id, organisation, roles FROM scan_assets WHERE scan_id = ? ORDER BY position",
+            "SELECT domain, organisation_id, organisation, roles, dmarc_phase FROM scan_assets WHERE scan_id = ? ORDER BY position",
         )
         .bind(scan.0)
         .fetch_all(&self.pool)
@@ -318,8 +321,10 @@ impl Store {
             let status: String = r.get(2);
             let severity: String = r.get(3);
             let evidence: String = r.get(5);
+            let check: String = r.get(1);
             let f = Finding {
-                check: CheckId(r.get(1)),
+                check: CheckId::parse(&check)
+                    .ok_or_else(|| self.corrupt("check id")(format!("unknown check {check:?}")))?,
                 status: serde_json::from_value(serde_json::Value::String(status))
                     .map_err(|e| self.corrupt("status")(e.to_string()))?,
                 severity: Severity::from_str(&severity).map_err(self.corrupt("severity"))?,
@@ -335,7 +340,16 @@ impl Store {
             let roles: String = r.get(3);
             let roles: Vec<Role> =
                 serde_json::from_str(&roles).map_err(|e| self.corrupt("roles")(e.to_string()))?;
+            let phase: Option<String> = r.get(4);
+            let dmarc_phase =
+                match phase {
+                    Some(p) => Some(DmarcPhase::parse(&p).ok_or_else(|| {
+                        self.corrupt("dmarc phase")(format!("unknown phase {p:?}"))
+                    })?),
+                    None => None,
+                };
             out.push(AssetReport {
+                dmarc_phase,
                 findings: by_domain.remove(&domain).unwrap_or_default(),
                 domain,
                 organisation_id: r.get(1),

@@ -447,7 +447,7 @@ async fn run_ward(
         judging += spent;
         for f in findings {
             *counts
-                .entry((f.check.0, f.status.as_str().to_owned()))
+                .entry((f.check.as_str().to_owned(), f.status.as_str().to_owned()))
                 .or_default() += 1;
         }
     }

@@ -15,6 +15,7 @@
 use super::{Txt, domain_unreachable};
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::lookup::{DnsSource, Lookup};
 use ward_model::observe::AssetObservation;
@@ -238,10 +239,14 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
         let why = format!(
             "could not tell: {domain}'s nameservers did not answer ({failure}), so DKIM keys were not looked up"
         );
-        let findings = ["dkim.present", "dkim.strength", "dkim.syntax"]
-            .iter()
-            .map(|c| finding(ctx, c, Status::Error, PRESENT, why.clone(), Value::Null))
-            .collect();
+        let findings = [
+            CheckId::DkimPresent,
+            CheckId::DkimStrength,
+            CheckId::DkimSyntax,
+        ]
+        .iter()
+        .map(|c| finding(ctx, *c, Status::Error, PRESENT, why.clone(), Value::Null))
+        .collect();
         return DkimOutcome {
             findings,
             usable: Vec::new(),
@@ -356,7 +361,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
         if missing_named.is_empty() || !unknown.is_empty() {
             finding(
                 ctx,
-                "dkim.present",
+                CheckId::DkimPresent,
                 Status::Pass,
                 PRESENT,
                 format!(
@@ -376,7 +381,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
         } else {
             finding(
                 ctx,
-                "dkim.present",
+                CheckId::DkimPresent,
                 Status::Fail,
                 PRESENT,
                 format!(
@@ -390,7 +395,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     } else if let Some(first) = unknown.first() {
         finding(
             ctx,
-            "dkim.present",
+            CheckId::DkimPresent,
             Status::Error,
             PRESENT,
             format!("could not tell whether {domain} publishes DKIM keys: {first}"),
@@ -399,7 +404,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     } else if !revoked.is_empty() {
         finding(
             ctx,
-            "dkim.present",
+            CheckId::DkimPresent,
             Status::Fail,
             PRESENT,
             format!(
@@ -411,7 +416,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     } else if !named.is_empty() {
         finding(
             ctx,
-            "dkim.present",
+            CheckId::DkimPresent,
             Status::Fail,
             PRESENT,
             format!(
@@ -423,7 +428,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     } else {
         finding(
             ctx,
-            "dkim.present",
+            CheckId::DkimPresent,
             Status::Info,
             PRESENT,
             format!(
@@ -445,7 +450,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     let strength = match (weakest, usable.is_empty()) {
         (_, true) if !revoked.is_empty() && unknown.is_empty() => finding(
             ctx,
-            "dkim.strength",
+            CheckId::DkimStrength,
             Status::Fail,
             STRENGTH,
             format!(
@@ -456,7 +461,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
         ),
         (_, true) => finding(
             ctx,
-            "dkim.strength",
+            CheckId::DkimStrength,
             Status::Info,
             STRENGTH,
             format!("no DKIM key found for {domain}, so no key strength to judge"),
@@ -464,7 +469,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
         ),
         (Some((sel, bits)), false) if bits < 1024 => finding(
             ctx,
-            "dkim.strength",
+            CheckId::DkimStrength,
             Status::Fail,
             STRENGTH,
             format!(
@@ -474,7 +479,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
         ),
         (Some((sel, bits)), false) if bits < 2048 => finding(
             ctx,
-            "dkim.strength",
+            CheckId::DkimStrength,
             Status::Warn,
             STRENGTH,
             format!(
@@ -489,7 +494,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
                 .collect();
             finding(
                 ctx,
-                "dkim.strength",
+                CheckId::DkimStrength,
                 Status::Pass,
                 STRENGTH,
                 format!("DKIM keys of {domain} are strong ({})", desc.join(", ")),
@@ -502,7 +507,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     let syntax = if let Some(first) = refused.first() {
         finding(
             ctx,
-            "dkim.syntax",
+            CheckId::DkimSyntax,
             Status::Fail,
             SYNTAX,
             format!(
@@ -521,7 +526,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     } else if keys.is_empty() {
         finding(
             ctx,
-            "dkim.syntax",
+            CheckId::DkimSyntax,
             Status::Info,
             SYNTAX,
             format!("no DKIM key record found for {domain} to check"),
@@ -530,7 +535,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
     } else {
         finding(
             ctx,
-            "dkim.syntax",
+            CheckId::DkimSyntax,
             Status::Pass,
             SYNTAX,
             format!("every DKIM key record found for {domain} is valid"),

@@ -26,29 +26,30 @@ mod posture;
 pub mod spf;
 
 use crate::Context;
+use ward_model::CheckId;
 use ward_model::observe::{AssetObservation, DnsFailure};
 use ward_model::{Asset, DnsOutcome, DnsSource, Finding, Lookup, Role};
 
 pub use dkim::BUILTIN_SELECTORS;
 
 /// The check ids of this family beyond SPF ([`spf::CHECKS`]), in catalogue order.
-pub const CHECKS: &[&str] = &[
-    "dmarc.present",
-    "dmarc.syntax",
-    "dmarc.policy",
-    "dmarc.subdomains",
-    "dmarc.reporting",
-    "dmarc.inherited",
-    "dkim.present",
-    "dkim.strength",
-    "dkim.syntax",
-    "mx.present",
-    "mta_sts.record",
-    "mta_sts.policy",
-    "tls_rpt.record",
-    "bimi.record",
-    "parked.lockdown",
-    "mail.bulk_sender",
+pub const CHECKS: &[CheckId] = &[
+    CheckId::DmarcPresent,
+    CheckId::DmarcSyntax,
+    CheckId::DmarcPolicy,
+    CheckId::DmarcSubdomains,
+    CheckId::DmarcReporting,
+    CheckId::DmarcInherited,
+    CheckId::DkimPresent,
+    CheckId::DkimStrength,
+    CheckId::DkimSyntax,
+    CheckId::MxPresent,
+    CheckId::MtaStsRecord,
+    CheckId::MtaStsPolicy,
+    CheckId::TlsRptRecord,
+    CheckId::BimiRecord,
+    CheckId::ParkedLockdown,
+    CheckId::MailBulkSender,
 ];
 
 /// Whether the asset sends or receives mail (role `mail`).

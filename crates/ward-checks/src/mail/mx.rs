@@ -14,6 +14,7 @@
 use super::{Txt, domain_unreachable};
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::http::HttpOutcome;
 use ward_model::observe::AssetObservation;
@@ -154,7 +155,7 @@ pub(crate) fn judge_mx(ctx: &Context<'_>) -> MxOutcome {
         ),
     };
     MxOutcome {
-        finding: finding(ctx, "mx.present", status, MX, summary, ev),
+        finding: finding(ctx, CheckId::MxPresent, status, MX, summary, ev),
         state,
     }
 }
@@ -172,7 +173,7 @@ pub(crate) fn judge_mta_sts(ctx: &Context<'_>, mx: &MxOutcome) -> Vec<Finding> {
     let policy_na = |why: String| {
         finding(
             ctx,
-            "mta_sts.policy",
+            CheckId::MtaStsPolicy,
             Status::Info,
             STS_POLICY,
             why,
@@ -184,13 +185,20 @@ pub(crate) fn judge_mta_sts(ctx: &Context<'_>, mx: &MxOutcome) -> Vec<Finding> {
         return vec![
             finding(
                 ctx,
-                "mta_sts.record",
+                CheckId::MtaStsRecord,
                 Status::Error,
                 STS_RECORD,
                 why.clone(),
                 ev.clone(),
             ),
-            finding(ctx, "mta_sts.policy", Status::Error, STS_POLICY, why, ev),
+            finding(
+                ctx,
+                CheckId::MtaStsPolicy,
+                Status::Error,
+                STS_POLICY,
+                why,
+                ev,
+            ),
         ];
     }
     let record = match recs.as_slice() {
@@ -202,7 +210,7 @@ pub(crate) fn judge_mta_sts(ctx: &Context<'_>, mx: &MxOutcome) -> Vec<Finding> {
             return vec![
                 finding(
                     ctx,
-                    "mta_sts.record",
+                    CheckId::MtaStsRecord,
                     status,
                     STS_RECORD,
                     format!(
@@ -221,7 +229,7 @@ pub(crate) fn judge_mta_sts(ctx: &Context<'_>, mx: &MxOutcome) -> Vec<Finding> {
                 return vec![
                     finding(
                         ctx,
-                        "mta_sts.record",
+                        CheckId::MtaStsRecord,
                         Status::Fail,
                         STS_RECORD,
                         format!("the MTA-STS record of {domain} is refused: {e}"),
@@ -237,7 +245,7 @@ pub(crate) fn judge_mta_sts(ctx: &Context<'_>, mx: &MxOutcome) -> Vec<Finding> {
             return vec![
                 finding(
                     ctx,
-                    "mta_sts.record",
+                    CheckId::MtaStsRecord,
                     Status::Fail,
                     STS_RECORD,
                     format!(
@@ -253,7 +261,7 @@ pub(crate) fn judge_mta_sts(ctx: &Context<'_>, mx: &MxOutcome) -> Vec<Finding> {
     vec![
         finding(
             ctx,
-            "mta_sts.record",
+            CheckId::MtaStsRecord,
             Status::Pass,
             STS_RECORD,
             format!("{domain} publishes an MTA-STS record (id={})", record.id),
@@ -267,7 +275,7 @@ fn policy(ctx: &Context<'_>, mx: &MxOutcome) -> Finding {
     let domain = ctx.asset.domain.as_str();
     let host = format!("mta-sts.{domain}");
     let f = |status, summary: String, ev: Value| {
-        finding(ctx, "mta_sts.policy", status, STS_POLICY, summary, ev)
+        finding(ctx, CheckId::MtaStsPolicy, status, STS_POLICY, summary, ev)
     };
     let addr = ctx.obs.resolved(&host, "A");
     let Some(fetch) = &ctx.obs.mta_sts_policy else {
@@ -437,7 +445,7 @@ pub(crate) fn judge_tls_rpt(ctx: &Context<'_>) -> Finding {
         Txt::get(ctx.obs, &name)
     };
     let f = |status, summary: String, ev: Value| {
-        finding(ctx, "tls_rpt.record", status, TLS_RPT, summary, ev)
+        finding(ctx, CheckId::TlsRptRecord, status, TLS_RPT, summary, ev)
     };
     if let Some(why) = txt.unknown(&name) {
         return f(

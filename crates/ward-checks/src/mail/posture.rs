@@ -16,6 +16,7 @@ use super::mx::{MxOutcome, MxState};
 use super::{Txt, domain_unreachable};
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::{Finding, Severity, Status};
 use ward_records::bimi;
@@ -35,7 +36,8 @@ pub(crate) fn bimi(ctx: &Context<'_>, dm: &DmarcOutcome) -> Finding {
         Some(f) => Txt::Failed(f.clone()),
         None => Txt::get(ctx.obs, &name),
     };
-    let f = |status, summary: String, ev| finding(ctx, "bimi.record", status, BIMI, summary, ev);
+    let f =
+        |status, summary: String, ev| finding(ctx, CheckId::BimiRecord, status, BIMI, summary, ev);
     if let Some(why) = txt.unknown(&name) {
         return f(
             Status::Error,
@@ -158,7 +160,14 @@ pub(crate) fn parked(ctx: &Context<'_>, dm: &DmarcOutcome, mx: &MxOutcome) -> Fi
         "unknown": unknown,
     }));
     let f = |status, summary: String| {
-        finding(ctx, "parked.lockdown", status, PARKED, summary, ev.clone())
+        finding(
+            ctx,
+            CheckId::ParkedLockdown,
+            status,
+            PARKED,
+            summary,
+            ev.clone(),
+        )
     };
     if !missing.is_empty() {
         f(
@@ -209,7 +218,14 @@ pub(crate) fn bulk_sender(ctx: &Context<'_>, dm: &DmarcOutcome, dk: &DkimOutcome
         "unknown": unknown,
     }));
     let f = |status, summary: String| {
-        finding(ctx, "mail.bulk_sender", status, BULK, summary, ev.clone())
+        finding(
+            ctx,
+            CheckId::MailBulkSender,
+            status,
+            BULK,
+            summary,
+            ev.clone(),
+        )
     };
     let named = !ctx.asset.dkim_selectors.is_empty();
     if !missing.is_empty() || (dkim_missing && dk.known && named) {

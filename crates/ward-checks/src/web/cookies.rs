@@ -4,6 +4,7 @@
 use super::is_https;
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::http::WebObservation;
 use ward_model::{Finding, Severity, Status};
@@ -64,7 +65,7 @@ pub(super) fn cookies_verdict(ctx: &Context<'_>, web: &WebObservation) -> Findin
     if !any_https {
         finding(
             ctx,
-            "web.cookies",
+            CheckId::WebCookies,
             Status::Error,
             COOKIE_STAKES,
             "no HTTPS response to read cookies from",
@@ -73,7 +74,7 @@ pub(super) fn cookies_verdict(ctx: &Context<'_>, web: &WebObservation) -> Findin
     } else if !bad.is_empty() {
         finding(
             ctx,
-            "web.cookies",
+            CheckId::WebCookies,
             Status::Fail,
             COOKIE_STAKES,
             "cookies set over HTTPS without Secure can leak over plain HTTP",
@@ -82,7 +83,7 @@ pub(super) fn cookies_verdict(ctx: &Context<'_>, web: &WebObservation) -> Findin
     } else if !soft.is_empty() {
         finding(
             ctx,
-            "web.cookies",
+            CheckId::WebCookies,
             Status::Warn,
             COOKIE_STAKES,
             "cookies without HttpOnly or SameSite",
@@ -91,7 +92,7 @@ pub(super) fn cookies_verdict(ctx: &Context<'_>, web: &WebObservation) -> Findin
     } else {
         finding(
             ctx,
-            "web.cookies",
+            CheckId::WebCookies,
             Status::Pass,
             COOKIE_STAKES,
             format!("{seen} cookie(s) set over HTTPS, all Secure, HttpOnly and SameSite"),

@@ -4,6 +4,7 @@
 
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::http::{HttpFetch, WebObservation};
 use ward_model::{Finding, Severity, Status};
@@ -24,7 +25,7 @@ pub(super) fn csp_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
     let Some(value) = joined(page, "content-security-policy") else {
         return finding(
             ctx,
-            "web.csp",
+            CheckId::WebCsp,
             Status::Warn,
             CSP_STAKES,
             "no Content-Security-Policy header",
@@ -36,7 +37,7 @@ pub(super) fn csp_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
         Err(e) => {
             return finding(
                 ctx,
-                "web.csp",
+                CheckId::WebCsp,
                 Status::Warn,
                 CSP_STAKES,
                 format!("the Content-Security-Policy cannot be used: {e}"),
@@ -65,7 +66,7 @@ pub(super) fn csp_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
     if serious {
         finding(
             ctx,
-            "web.csp",
+            CheckId::WebCsp,
             Status::Fail,
             CSP_STAKES,
             format!(
@@ -77,7 +78,7 @@ pub(super) fn csp_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
     } else if !weak.is_empty() {
         finding(
             ctx,
-            "web.csp",
+            CheckId::WebCsp,
             Status::Warn,
             CSP_STAKES,
             format!("the policy has gaps: {}", list.join(", ")),
@@ -86,7 +87,7 @@ pub(super) fn csp_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
     } else {
         finding(
             ctx,
-            "web.csp",
+            CheckId::WebCsp,
             Status::Pass,
             CSP_STAKES,
             "a Content-Security-Policy without known gaps",
@@ -99,7 +100,7 @@ pub(super) fn xcto_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
     match page.header("x-content-type-options") {
         Some(v) if v.trim().eq_ignore_ascii_case("nosniff") => finding(
             ctx,
-            "web.xcto",
+            CheckId::WebXcto,
             Status::Pass,
             HEADER_STAKES,
             "X-Content-Type-Options: nosniff",
@@ -107,7 +108,7 @@ pub(super) fn xcto_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
         ),
         Some(v) => finding(
             ctx,
-            "web.xcto",
+            CheckId::WebXcto,
             Status::Fail,
             HEADER_STAKES,
             format!("X-Content-Type-Options is {v:?}; only nosniff means anything"),
@@ -115,7 +116,7 @@ pub(super) fn xcto_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
         ),
         None => finding(
             ctx,
-            "web.xcto",
+            CheckId::WebXcto,
             Status::Fail,
             HEADER_STAKES,
             "no X-Content-Type-Options: nosniff",
@@ -137,7 +138,7 @@ pub(super) fn framing_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
     if let Some(fa) = &fa {
         return finding(
             ctx,
-            "web.framing",
+            CheckId::WebFraming,
             Status::Pass,
             HEADER_STAKES,
             format!("CSP frame-ancestors {fa}"),
@@ -147,7 +148,7 @@ pub(super) fn framing_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
     match xfo.map(|v| v.trim().to_ascii_uppercase()) {
         Some(v) if v == "DENY" || v == "SAMEORIGIN" => finding(
             ctx,
-            "web.framing",
+            CheckId::WebFraming,
             Status::Pass,
             HEADER_STAKES,
             format!("X-Frame-Options: {v}"),
@@ -155,7 +156,7 @@ pub(super) fn framing_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
         ),
         Some(v) => finding(
             ctx,
-            "web.framing",
+            CheckId::WebFraming,
             Status::Fail,
             HEADER_STAKES,
             format!(
@@ -165,7 +166,7 @@ pub(super) fn framing_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
         ),
         None => finding(
             ctx,
-            "web.framing",
+            CheckId::WebFraming,
             Status::Fail,
             HEADER_STAKES,
             "any site may frame these pages: no X-Frame-Options and no CSP frame-ancestors",
@@ -178,7 +179,7 @@ pub(super) fn referrer_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
     let Some(value) = joined(page, "referrer-policy") else {
         return finding(
             ctx,
-            "web.referrer",
+            CheckId::WebReferrer,
             Status::Pass,
             HEADER_STAKES,
             "no Referrer-Policy: browsers use strict-origin-when-cross-origin",
@@ -189,7 +190,7 @@ pub(super) fn referrer_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
     match referrer_policy::parse(&value, &referrer_policy::Limits::default()).map(|r| r.policy) {
         Ok(Some(p)) if p.leaks() => finding(
             ctx,
-            "web.referrer",
+            CheckId::WebReferrer,
             Status::Fail,
             HEADER_STAKES,
             format!(
@@ -200,7 +201,7 @@ pub(super) fn referrer_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
         ),
         Ok(Some(p)) => finding(
             ctx,
-            "web.referrer",
+            CheckId::WebReferrer,
             Status::Pass,
             HEADER_STAKES,
             format!("Referrer-Policy {}", p.token()),
@@ -208,7 +209,7 @@ pub(super) fn referrer_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
         ),
         Ok(None) => finding(
             ctx,
-            "web.referrer",
+            CheckId::WebReferrer,
             Status::Fail,
             HEADER_STAKES,
             "the Referrer-Policy header names no policy browsers know",
@@ -216,7 +217,7 @@ pub(super) fn referrer_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
         ),
         Err(e) => finding(
             ctx,
-            "web.referrer",
+            CheckId::WebReferrer,
             Status::Fail,
             HEADER_STAKES,
             format!("the Referrer-Policy header cannot be used: {e}"),
@@ -231,7 +232,14 @@ pub(super) fn referrer_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
 /// it) or only the retired Feature-Policy warns.
 pub(super) fn permissions_verdict(ctx: &Context<'_>, page: &HttpFetch) -> Finding {
     let f = |status, summary: String, ev| {
-        finding(ctx, "web.permissions", status, HEADER_STAKES, summary, ev)
+        finding(
+            ctx,
+            CheckId::WebPermissions,
+            status,
+            HEADER_STAKES,
+            summary,
+            ev,
+        )
     };
     match (
         page.header("permissions-policy"),
@@ -329,7 +337,7 @@ pub(super) fn version_verdict(ctx: &Context<'_>, web: &WebObservation) -> Findin
     if !any {
         return finding(
             ctx,
-            "web.version_leak",
+            CheckId::WebVersionLeak,
             Status::Error,
             HEADER_STAKES,
             "no response to read headers from",
@@ -339,7 +347,7 @@ pub(super) fn version_verdict(ctx: &Context<'_>, web: &WebObservation) -> Findin
     if leaks.is_empty() {
         finding(
             ctx,
-            "web.version_leak",
+            CheckId::WebVersionLeak,
             Status::Pass,
             HEADER_STAKES,
             "no software versions in the response headers",
@@ -348,7 +356,7 @@ pub(super) fn version_verdict(ctx: &Context<'_>, web: &WebObservation) -> Findin
     } else {
         finding(
             ctx,
-            "web.version_leak",
+            CheckId::WebVersionLeak,
             Status::Fail,
             HEADER_STAKES,
             "response headers name software versions, telling attackers which known flaws to try",

@@ -3,6 +3,7 @@
 
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::http::{HttpOutcome, WebObservation};
 use ward_model::{Finding, Severity, Status};
@@ -17,7 +18,7 @@ pub(super) fn hsts_verdict(ctx: &Context<'_>, web: &WebObservation, domain: &str
         let why = first.map_or_else(|| "not fetched".to_string(), |f| f.outcome.to_string());
         return finding(
             ctx,
-            "web.hsts",
+            CheckId::WebHsts,
             Status::Error,
             HSTS_STAKES,
             format!("no HTTPS response from {start}: {why}"),
@@ -27,7 +28,7 @@ pub(super) fn hsts_verdict(ctx: &Context<'_>, web: &WebObservation, domain: &str
     let Some(value) = first.header("strict-transport-security") else {
         return finding(
             ctx,
-            "web.hsts",
+            CheckId::WebHsts,
             Status::Fail,
             HSTS_STAKES,
             format!("{start} sends no Strict-Transport-Security header"),
@@ -37,7 +38,7 @@ pub(super) fn hsts_verdict(ctx: &Context<'_>, web: &WebObservation, domain: &str
     match hsts::parse(value, &hsts::Limits::default()) {
         Err(e) => finding(
             ctx,
-            "web.hsts",
+            CheckId::WebHsts,
             Status::Fail,
             HSTS_STAKES,
             format!("the Strict-Transport-Security header is invalid, so browsers ignore it: {e}"),
@@ -50,7 +51,7 @@ pub(super) fn hsts_verdict(ctx: &Context<'_>, web: &WebObservation, domain: &str
             if h.max_age == 0 {
                 finding(
                     ctx,
-                    "web.hsts",
+                    CheckId::WebHsts,
                     Status::Fail,
                     HSTS_STAKES,
                     "max-age=0 switches HSTS off",
@@ -59,7 +60,7 @@ pub(super) fn hsts_verdict(ctx: &Context<'_>, web: &WebObservation, domain: &str
             } else if h.max_age < hsts::ONE_YEAR {
                 finding(
                     ctx,
-                    "web.hsts",
+                    CheckId::WebHsts,
                     Status::Warn,
                     HSTS_STAKES,
                     format!("max-age is {} seconds, under a year (31536000)", h.max_age),
@@ -76,7 +77,7 @@ pub(super) fn hsts_verdict(ctx: &Context<'_>, web: &WebObservation, domain: &str
                 };
                 finding(
                     ctx,
-                    "web.hsts",
+                    CheckId::WebHsts,
                     Status::Pass,
                     HSTS_STAKES,
                     format!("HSTS for {} seconds{extra}", h.max_age),

@@ -4,6 +4,7 @@
 use super::is_https;
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::http::{HttpFetch, HttpOutcome, WebChain};
 use ward_model::{Finding, Severity, Status};
@@ -47,7 +48,7 @@ pub(super) fn https_verdict(ctx: &Context<'_>, chains: &[&WebChain]) -> Finding 
     if !fails.is_empty() {
         finding(
             ctx,
-            "web.https",
+            CheckId::WebHttps,
             Status::Fail,
             HTTPS_STAKES,
             "HTTPS does not work: the certificate or the TLS handshake failed",
@@ -56,7 +57,7 @@ pub(super) fn https_verdict(ctx: &Context<'_>, chains: &[&WebChain]) -> Finding 
     } else if !errors.is_empty() {
         finding(
             ctx,
-            "web.https",
+            CheckId::WebHttps,
             Status::Error,
             HTTPS_STAKES,
             "could not reach the site over HTTPS",
@@ -65,7 +66,7 @@ pub(super) fn https_verdict(ctx: &Context<'_>, chains: &[&WebChain]) -> Finding 
     } else if ok.is_empty() {
         finding(
             ctx,
-            "web.https",
+            CheckId::WebHttps,
             Status::Error,
             HTTPS_STAKES,
             "HTTPS was not fetched",
@@ -74,7 +75,7 @@ pub(super) fn https_verdict(ctx: &Context<'_>, chains: &[&WebChain]) -> Finding 
     } else {
         finding(
             ctx,
-            "web.https",
+            CheckId::WebHttps,
             Status::Pass,
             HTTPS_STAKES,
             "HTTPS answers with a valid certificate",
@@ -91,7 +92,7 @@ pub(super) fn redirect_verdict(
     let Some(chain) = chain else {
         return finding(
             ctx,
-            "web.redirect",
+            CheckId::WebRedirect,
             Status::Error,
             REDIRECT_STAKES,
             "HTTP was not fetched",
@@ -107,7 +108,7 @@ pub(super) fn redirect_verdict(
     let Some(first) = chain.hops.first() else {
         return finding(
             ctx,
-            "web.redirect",
+            CheckId::WebRedirect,
             Status::Error,
             REDIRECT_STAKES,
             "HTTP was not fetched",
@@ -117,7 +118,7 @@ pub(super) fn redirect_verdict(
     if could_not_tell(first) {
         return finding(
             ctx,
-            "web.redirect",
+            CheckId::WebRedirect,
             Status::Error,
             REDIRECT_STAKES,
             format!("could not fetch {}: {}", first.url, first.outcome),
@@ -127,7 +128,7 @@ pub(super) fn redirect_verdict(
     if let Some(why) = &chain.stopped {
         return finding(
             ctx,
-            "web.redirect",
+            CheckId::WebRedirect,
             Status::Fail,
             REDIRECT_STAKES,
             format!("the redirects from {} do not end: {why}", chain.start),
@@ -137,7 +138,7 @@ pub(super) fn redirect_verdict(
     let Some(last) = chain.last() else {
         return finding(
             ctx,
-            "web.redirect",
+            CheckId::WebRedirect,
             Status::Error,
             REDIRECT_STAKES,
             "HTTP was not fetched",
@@ -147,7 +148,7 @@ pub(super) fn redirect_verdict(
     if !is_https(&last.url) {
         return finding(
             ctx,
-            "web.redirect",
+            CheckId::WebRedirect,
             Status::Fail,
             REDIRECT_STAKES,
             format!("{} does not redirect to HTTPS", chain.start),
@@ -162,7 +163,7 @@ pub(super) fn redirect_verdict(
     if is_https(second) && host_of(second) == domain {
         finding(
             ctx,
-            "web.redirect",
+            CheckId::WebRedirect,
             Status::Pass,
             REDIRECT_STAKES,
             "HTTP redirects to HTTPS on the same host first",
@@ -171,7 +172,7 @@ pub(super) fn redirect_verdict(
     } else {
         finding(
             ctx,
-            "web.redirect",
+            CheckId::WebRedirect,
             Status::Warn,
             REDIRECT_STAKES,
             format!(

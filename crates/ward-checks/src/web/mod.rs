@@ -33,6 +33,7 @@ use hsts::hsts_verdict;
 use https::{https_verdict, redirect_verdict};
 use security_txt::security_txt_verdict;
 use serde_json::json;
+use ward_model::CheckId;
 use ward_model::http::{HttpFetch, HttpOutcome, WebChain, WebObservation};
 use ward_model::{Finding, Role, Status};
 
@@ -40,18 +41,18 @@ pub use headers::names_version;
 pub use security_txt::SECURITY_TXT_MAX_AHEAD;
 
 /// The checks in this family, in catalogue order.
-pub const CHECKS: &[&str] = &[
-    "web.https",
-    "web.redirect",
-    "web.hsts",
-    "web.csp",
-    "web.xcto",
-    "web.framing",
-    "web.referrer",
-    "web.permissions",
-    "web.version_leak",
-    "web.cookies",
-    "web.security_txt",
+pub const CHECKS: &[CheckId] = &[
+    CheckId::WebHttps,
+    CheckId::WebRedirect,
+    CheckId::WebHsts,
+    CheckId::WebCsp,
+    CheckId::WebXcto,
+    CheckId::WebFraming,
+    CheckId::WebReferrer,
+    CheckId::WebPermissions,
+    CheckId::WebVersionLeak,
+    CheckId::WebCookies,
+    CheckId::WebSecurityTxt,
 ];
 
 fn is_https(url: &str) -> bool {
@@ -104,11 +105,11 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
         }
         Err(why) => {
             for id in [
-                "web.csp",
-                "web.xcto",
-                "web.framing",
-                "web.referrer",
-                "web.permissions",
+                CheckId::WebCsp,
+                CheckId::WebXcto,
+                CheckId::WebFraming,
+                CheckId::WebReferrer,
+                CheckId::WebPermissions,
             ] {
                 out.push(finding(
                     ctx,

@@ -3,6 +3,7 @@
 
 use crate::{Context, Stakes, finding};
 use serde_json::json;
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::http::{HttpOutcome, WebObservation};
 use ward_model::{Finding, Severity, Status};
@@ -18,7 +19,7 @@ pub(super) fn security_txt_verdict(ctx: &Context<'_>, web: &WebObservation) -> F
     let Some(f) = &web.security_txt else {
         return finding(
             ctx,
-            "web.security_txt",
+            CheckId::WebSecurityTxt,
             Status::Error,
             SECTXT_STAKES,
             "security.txt was not fetched",
@@ -31,7 +32,7 @@ pub(super) fn security_txt_verdict(ctx: &Context<'_>, web: &WebObservation) -> F
         HttpOutcome::Tls { .. } => {
             return finding(
                 ctx,
-                "web.security_txt",
+                CheckId::WebSecurityTxt,
                 Status::Fail,
                 SECTXT_STAKES,
                 format!("security.txt is not served over valid HTTPS: {}", f.outcome),
@@ -41,7 +42,7 @@ pub(super) fn security_txt_verdict(ctx: &Context<'_>, web: &WebObservation) -> F
         other => {
             return finding(
                 ctx,
-                "web.security_txt",
+                CheckId::WebSecurityTxt,
                 Status::Error,
                 SECTXT_STAKES,
                 format!("could not fetch security.txt: {other}"),
@@ -52,7 +53,7 @@ pub(super) fn security_txt_verdict(ctx: &Context<'_>, web: &WebObservation) -> F
     if status != 200 {
         return finding(
             ctx,
-            "web.security_txt",
+            CheckId::WebSecurityTxt,
             Status::Fail,
             SECTXT_STAKES,
             format!(
@@ -66,7 +67,7 @@ pub(super) fn security_txt_verdict(ctx: &Context<'_>, web: &WebObservation) -> F
         Err(e) => {
             return finding(
                 ctx,
-                "web.security_txt",
+                CheckId::WebSecurityTxt,
                 Status::Fail,
                 SECTXT_STAKES,
                 format!("security.txt is not valid: {e}"),
@@ -81,7 +82,7 @@ pub(super) fn security_txt_verdict(ctx: &Context<'_>, web: &WebObservation) -> F
     if parsed.expires <= now {
         finding(
             ctx,
-            "web.security_txt",
+            CheckId::WebSecurityTxt,
             Status::Fail,
             SECTXT_STAKES,
             format!("security.txt expired ({})", parsed.expires_raw),
@@ -90,7 +91,7 @@ pub(super) fn security_txt_verdict(ctx: &Context<'_>, web: &WebObservation) -> F
     } else if parsed.expires - now > SECURITY_TXT_MAX_AHEAD {
         finding(
             ctx,
-            "web.security_txt",
+            CheckId::WebSecurityTxt,
             Status::Warn,
             SECTXT_STAKES,
             format!(
@@ -102,7 +103,7 @@ pub(super) fn security_txt_verdict(ctx: &Context<'_>, web: &WebObservation) -> F
     } else {
         finding(
             ctx,
-            "web.security_txt",
+            CheckId::WebSecurityTxt,
             Status::Pass,
             SECTXT_STAKES,
             format!(

@@ -17,6 +17,7 @@ use super::discover::{Discovery, Found, OrgDomain, PolicySource, WalkEnd, discov
 use crate::mail::{Txt, domain_unreachable};
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::observe::AssetObservation;
 use ward_model::{DnsOutcome, Finding, Severity, Status};
@@ -45,13 +46,13 @@ const INHERITED: Stakes = Stakes {
 };
 
 /// The ids this module reports, in catalogue order.
-const DMARC_CHECKS: [&str; 6] = [
-    "dmarc.present",
-    "dmarc.syntax",
-    "dmarc.policy",
-    "dmarc.subdomains",
-    "dmarc.reporting",
-    "dmarc.inherited",
+const DMARC_CHECKS: [CheckId; 6] = [
+    CheckId::DmarcPresent,
+    CheckId::DmarcSyntax,
+    CheckId::DmarcPolicy,
+    CheckId::DmarcSubdomains,
+    CheckId::DmarcReporting,
+    CheckId::DmarcInherited,
 ];
 
 /// What the other mail checks need from DMARC.
@@ -141,7 +142,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DmarcOutcome {
     let domain = ctx.asset.domain.as_str();
     let d = discover(ctx.obs, domain);
     let walk = serde_json::to_value(&d).unwrap_or(Value::Null);
-    let f = |check: &str, status, stakes, summary: String, evidence: Value| {
+    let f = |check: CheckId, status, stakes, summary: String, evidence: Value| {
         finding(ctx, check, status, stakes, summary, evidence)
     };
     let all_error = |why: String| -> DmarcOutcome {
@@ -149,7 +150,7 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DmarcOutcome {
             .iter()
             .map(|c| {
                 f(
-                    c,
+                    *c,
                     Status::Error,
                     PRESENT,
                     format!("could not tell: {why}"),
@@ -193,7 +194,7 @@ fn own(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc, walk: Value) -> DmarcOutco
     let record = json!({ "record": rec.raw, "parsed": rec, "org_domain": d.org_domain });
     let mut out = vec![finding(
         ctx,
-        "dmarc.present",
+        CheckId::DmarcPresent,
         Status::Pass,
         PRESENT,
         format!("{domain} publishes one DMARC record"),
@@ -211,7 +212,7 @@ fn own(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc, walk: Value) -> DmarcOutco
         };
         finding(
             ctx,
-            "dmarc.syntax",
+            CheckId::DmarcSyntax,
             Status::Pass,
             SYNTAX,
             format!("the DMARC record of {domain} is valid{note}"),
@@ -220,7 +221,7 @@ fn own(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc, walk: Value) -> DmarcOutco
     } else {
         finding(
             ctx,
-            "dmarc.syntax",
+            CheckId::DmarcSyntax,
             Status::Warn,
             SYNTAX,
             format!(
@@ -259,7 +260,7 @@ fn own(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc, walk: Value) -> DmarcOutco
     };
     out.push(finding(
         ctx,
-        "dmarc.policy",
+        CheckId::DmarcPolicy,
         status,
         POLICY,
         format!("the DMARC policy of {domain} {how}{testing}{advice}"),
@@ -274,7 +275,7 @@ fn own(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc, walk: Value) -> DmarcOutco
     out.push(if weakest >= p {
         finding(
             ctx,
-            "dmarc.subdomains",
+            CheckId::DmarcSubdomains,
             Status::Pass,
             SUBDOMAINS,
             format!(
@@ -293,7 +294,7 @@ fn own(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc, walk: Value) -> DmarcOutco
         };
         finding(
             ctx,
-            "dmarc.subdomains",
+            CheckId::DmarcSubdomains,
             status,
             SUBDOMAINS,
             format!(
@@ -307,7 +308,7 @@ fn own(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc, walk: Value) -> DmarcOutco
     out.push(reporting(ctx, d, rec));
     out.push(finding(
         ctx,
-        "dmarc.inherited",
+        CheckId::DmarcInherited,
         Status::Info,
         INHERITED,
         format!("{domain} has its own DMARC record, so no inherited policy applies"),
@@ -327,7 +328,7 @@ fn reporting(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc) -> Finding {
     if rec.rua.is_empty() {
         return finding(
             ctx,
-            "dmarc.reporting",
+            CheckId::DmarcReporting,
             Status::Warn,
             REPORTING,
             format!(
@@ -359,7 +360,7 @@ fn reporting(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc) -> Finding {
     if !refused.is_empty() {
         finding(
             ctx,
-            "dmarc.reporting",
+            CheckId::DmarcReporting,
             Status::Fail,
             REPORTING,
             format!(
@@ -372,7 +373,7 @@ fn reporting(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc) -> Finding {
     } else if let Some(first) = unknown.first() {
         finding(
             ctx,
-            "dmarc.reporting",
+            CheckId::DmarcReporting,
             Status::Error,
             REPORTING,
             format!("could not tell whether every report destination accepts reports: {first}"),
@@ -381,7 +382,7 @@ fn reporting(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc) -> Finding {
     } else {
         finding(
             ctx,
-            "dmarc.reporting",
+            CheckId::DmarcReporting,
             Status::Pass,
             REPORTING,
             format!(
@@ -418,7 +419,7 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
     let syntax = match own {
         Found::Invalid { raw, error } => finding(
             ctx,
-            "dmarc.syntax",
+            CheckId::DmarcSyntax,
             Status::Fail,
             SYNTAX,
             format!("the DMARC record of {domain} is refused by receivers: {error}"),
@@ -426,7 +427,7 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
         ),
         Found::Multiple { count } => finding(
             ctx,
-            "dmarc.syntax",
+            CheckId::DmarcSyntax,
             Status::Info,
             SYNTAX,
             format!(
@@ -436,7 +437,7 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
         ),
         _ => finding(
             ctx,
-            "dmarc.syntax",
+            CheckId::DmarcSyntax,
             Status::Info,
             SYNTAX,
             format!("{domain} has no DMARC record of its own to check"),
@@ -479,7 +480,7 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
             (
                 finding(
                     ctx,
-                    "dmarc.inherited",
+                    CheckId::DmarcInherited,
                     status,
                     INHERITED,
                     format!(
@@ -494,7 +495,7 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
         (None, Some(why)) => (
             finding(
                 ctx,
-                "dmarc.inherited",
+                CheckId::DmarcInherited,
                 Status::Error,
                 INHERITED,
                 format!("could not tell which DMARC policy {domain} inherits: {why}"),
@@ -506,7 +507,7 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
         (None, None) => (
             finding(
                 ctx,
-                "dmarc.inherited",
+                CheckId::DmarcInherited,
                 Status::Info,
                 INHERITED,
                 format!(
@@ -522,7 +523,7 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
     let present = match own {
         Found::Multiple { .. } | Found::Invalid { .. } => finding(
             ctx,
-            "dmarc.present",
+            CheckId::DmarcPresent,
             own_status,
             PRESENT,
             own_summary,
@@ -530,7 +531,7 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
         ),
         _ if protected => finding(
             ctx,
-            "dmarc.present",
+            CheckId::DmarcPresent,
             Status::Info,
             PRESENT,
             format!(
@@ -540,7 +541,7 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
         ),
         _ if !known => finding(
             ctx,
-            "dmarc.present",
+            CheckId::DmarcPresent,
             Status::Error,
             PRESENT,
             format!(
@@ -551,7 +552,7 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
         ),
         _ => finding(
             ctx,
-            "dmarc.present",
+            CheckId::DmarcPresent,
             Status::Fail,
             PRESENT,
             format!(
@@ -563,9 +564,9 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
     out.push(present);
     out.push(syntax);
     for (check, stakes) in [
-        ("dmarc.policy", POLICY),
-        ("dmarc.subdomains", SUBDOMAINS),
-        ("dmarc.reporting", REPORTING),
+        (CheckId::DmarcPolicy, POLICY),
+        (CheckId::DmarcSubdomains, SUBDOMAINS),
+        (CheckId::DmarcReporting, REPORTING),
     ] {
         out.push(finding(
             ctx,

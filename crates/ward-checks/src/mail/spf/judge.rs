@@ -18,20 +18,21 @@
 use super::tree::{NodeLookup, SpfNode, SpfTree, Via, expand};
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
+use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::{Finding, Role, Severity, Status};
 use ward_records::spf::{self, Limits, Mechanism, Qualifier, SpfError, SpfRecord, Term};
 
 /// RFC 7208 §4.6.4: at most 10 DNS-querying terms.
 /// The check ids of this family, in catalogue order.
-pub const CHECKS: &[&str] = &[
-    "spf.present",
-    "spf.syntax",
-    "spf.all",
-    "spf.lookups",
-    "spf.void_lookups",
-    "spf.hygiene",
-    "spf.loops",
+pub const CHECKS: &[CheckId] = &[
+    CheckId::SpfPresent,
+    CheckId::SpfSyntax,
+    CheckId::SpfAll,
+    CheckId::SpfLookups,
+    CheckId::SpfVoidLookups,
+    CheckId::SpfHygiene,
+    CheckId::SpfLoops,
 ];
 
 const MAX_LOOKUPS: u32 = 10;
@@ -82,7 +83,7 @@ fn judge_tree(ctx: &Context<'_>, tree: &SpfTree) -> Vec<Finding> {
     let present = |status, summary: String| {
         finding(
             ctx,
-            "spf.present",
+            CheckId::SpfPresent,
             status,
             PRESENT,
             summary,
@@ -204,7 +205,7 @@ fn syntax(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
             .unwrap_or_default();
         finding(
             ctx,
-            "spf.syntax",
+            CheckId::SpfSyntax,
             Status::Fail,
             SYNTAX,
             format!(
@@ -220,7 +221,7 @@ fn syntax(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
     } else if !unknown.is_empty() {
         finding(
             ctx,
-            "spf.syntax",
+            CheckId::SpfSyntax,
             Status::Error,
             SYNTAX,
             format!(
@@ -232,7 +233,7 @@ fn syntax(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
     } else {
         finding(
             ctx,
-            "spf.syntax",
+            CheckId::SpfSyntax,
             Status::Pass,
             SYNTAX,
             "every SPF record in the policy parses",
@@ -274,7 +275,7 @@ fn all(ctx: &Context<'_>, tree: &SpfTree) -> Finding {
                     ),
                 ),
             };
-            return finding(ctx, "spf.all", status, ALL, summary, evidence);
+            return finding(ctx, CheckId::SpfAll, status, ALL, summary, evidence);
         };
         if let Some(d) = record.all() {
             let term = record.raw.get(d.span.start..d.span.end).unwrap_or("all");
@@ -296,7 +297,7 @@ fn all(ctx: &Context<'_>, tree: &SpfTree) -> Finding {
                     format!("policy ends in `{term}`: it authorises every server on the Internet"),
                 ),
             };
-            let mut f = finding(ctx, "spf.all", status, ALL, summary, evidence);
+            let mut f = finding(ctx, CheckId::SpfAll, status, ALL, summary, evidence);
             if d.qualifier == Qualifier::Pass {
                 f.severity = f.severity.raised();
             }
@@ -305,7 +306,7 @@ fn all(ctx: &Context<'_>, tree: &SpfTree) -> Finding {
         if record.redirect().is_none() {
             return finding(
                 ctx,
-                "spf.all",
+                CheckId::SpfAll,
                 Status::Fail,
                 ALL,
                 "policy has neither `all` nor `redirect`: unlisted senders get neutral",
@@ -320,7 +321,7 @@ fn all(ctx: &Context<'_>, tree: &SpfTree) -> Finding {
             None => {
                 return finding(
                     ctx,
-                    "spf.all",
+                    CheckId::SpfAll,
                     Status::Error,
                     ALL,
                     "could not tell how the policy ends: its redirect depends on the sender",
@@ -373,7 +374,7 @@ fn lookups(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
             format!("SPF needs {n} of at most {MAX_LOOKUPS} DNS lookups"),
         )
     };
-    finding(ctx, "spf.lookups", status, LOOKUPS, summary, evidence)
+    finding(ctx, CheckId::SpfLookups, status, LOOKUPS, summary, evidence)
 }
 
 fn void_lookups(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
@@ -430,7 +431,14 @@ fn void_lookups(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding
     } else {
         (Status::Pass, "every domain SPF names exists".to_owned())
     };
-    finding(ctx, "spf.void_lookups", status, VOID, summary, evidence)
+    finding(
+        ctx,
+        CheckId::SpfVoidLookups,
+        status,
+        VOID,
+        summary,
+        evidence,
+    )
 }
 
 fn hygiene(ctx: &Context<'_>, tree: &SpfTree) -> Finding {
@@ -505,7 +513,7 @@ fn hygiene(ctx: &Context<'_>, tree: &SpfTree) -> Finding {
     } else {
         (Status::Pass, "nothing to tidy in the SPF policy".to_owned())
     };
-    finding(ctx, "spf.hygiene", status, HYGIENE, summary, evidence)
+    finding(ctx, CheckId::SpfHygiene, status, HYGIENE, summary, evidence)
 }
 
 fn loops(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
@@ -535,5 +543,5 @@ fn loops(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
     } else {
         (Status::Pass, "no include or redirect loops".to_owned())
     };
-    finding(ctx, "spf.loops", status, LOOPS, summary, evidence)
+    finding(ctx, CheckId::SpfLoops, status, LOOPS, summary, evidence)
 }
