@@ -16,8 +16,8 @@
 
 use serde::Serialize;
 
-use crate::dkim::taglist;
 use crate::dmarc::{UriProblem, check_uri};
+use crate::tag_list::{self, Bounds, Case, Grammar, TagListError, Words};
 
 /// Bounds checked before anything is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,49 +61,9 @@ impl Bimi {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[non_exhaustive]
 pub enum BimiError {
-    /// Longer than [`Limits::max_bytes`].
-    #[error("record is {len} bytes, over the {limit}-byte limit")]
-    TooLong {
-        /// Length.
-        len: usize,
-        /// Limit.
-        limit: usize,
-    },
-    /// More than [`Limits::max_terms`] terms.
-    #[error("more than {limit} terms")]
-    TooManyTerms {
-        /// Limit.
-        limit: usize,
-    },
-    /// A byte that is not printable ASCII or whitespace.
-    #[error("byte {at} is not printable ASCII")]
-    BadByte {
-        /// Position.
-        at: usize,
-    },
-    /// A term without `=`.
-    #[error("term at byte {at} has no '='")]
-    NoEquals {
-        /// Position.
-        at: usize,
-    },
-    /// A bad tag name.
-    #[error("bad tag name at byte {at}")]
-    BadTagName {
-        /// Position.
-        at: usize,
-    },
     /// Does not begin with `v=BIMI1`.
     #[error("record does not begin with v=BIMI1")]
     NotBimi,
-    /// A tag given twice.
-    #[error("tag {tag:?} repeated at byte {at}")]
-    DuplicateTag {
-        /// The tag.
-        tag: String,
-        /// Position.
-        at: usize,
-    },
     /// No `l=` tag.
     #[error("no l= tag")]
     MissingLocation,
@@ -119,6 +79,12 @@ pub enum BimiError {
         /// What was wrong.
         problem: UriProblem,
     },
+    /// The tag list could not be split (limits, bytes, syntax), or a tag repeats.
+    #[error("{}", .0.worded(Words::TAGS))]
+    // Untagged, so the JSON in findings reads as before the variant moved here (serde
+    // wants untagged variants last).
+    #[serde(untagged)]
+    TagList(TagListError),
 }
 
 fn https(tag: &str, uri: &str, at: usize) -> Result<String, BimiError> {
@@ -142,15 +108,12 @@ fn https(tag: &str, uri: &str, at: usize) -> Result<String, BimiError> {
 /// assert!(parse("v=BIMI1; l=; a=;", &Limits::default()).unwrap().is_declination());
 /// ```
 pub fn parse(text: &str, limits: &Limits) -> Result<Bimi, BimiError> {
-    use taglist::SplitError as S;
-    let (terms, _shape) =
-        taglist::split(text, limits.max_bytes, limits.max_terms).map_err(|e| match e {
-            S::TooLong { len, limit } => BimiError::TooLong { len, limit },
-            S::TooManyTerms { limit } => BimiError::TooManyTerms { limit },
-            S::NoEquals { at } => BimiError::NoEquals { at },
-            S::BadName { at } => BimiError::BadTagName { at },
-            S::BadByte { at } => BimiError::BadByte { at },
-        })?;
+    let bounds = Bounds {
+        max_bytes: limits.max_bytes,
+        max_terms: limits.max_terms,
+    };
+    let list = tag_list::split(text, &Grammar::TAGS, bounds).map_err(BimiError::TagList)?;
+    let terms = &list.terms;
     match terms.first() {
         Some(t) if t.name == "v" && t.value == "BIMI1" => {}
         _ => return Err(BimiError::NotBimi),
@@ -163,12 +126,9 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Bimi, BimiError> {
     };
     let mut seen_l = false;
     for (i, t) in terms.iter().enumerate().skip(1) {
-        if terms.iter().take(i).any(|p| p.name == t.name) {
-            return Err(BimiError::DuplicateTag {
-                tag: t.name.into(),
-                at: t.name_at,
-            });
-        }
+        // Term by term: a bad URI before a repeated tag is what gets reported.
+        list.refuse_repeat(i, Case::Sensitive)
+            .map_err(BimiError::TagList)?;
         match t.name {
             "l" => {
                 seen_l = true;
@@ -206,6 +166,22 @@ mod tests {
         parse(s, &Limits::default())
     }
 
+    /// Findings carry the error as message and JSON: both read as before `TagListError`.
+    #[test]
+    fn tag_errors_keep_their_words() {
+        let e = p("v=BIMI1; l").unwrap_err();
+        assert_eq!(e.to_string(), "term at byte 9 has no '='");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"NoEquals": {"at": 9}})
+        );
+        // A bad URI before a repeated tag is what gets reported, as before.
+        assert!(matches!(
+            p("v=BIMI1; l=http://x/; l=").unwrap_err(),
+            BimiError::BadUri { .. }
+        ));
+    }
+
     #[test]
     fn records() {
         let b =
@@ -226,10 +202,10 @@ mod tests {
         );
         assert_eq!(
             p("v=BIMI1; l=; l=").unwrap_err(),
-            BimiError::DuplicateTag {
+            BimiError::TagList(TagListError::DuplicateTag {
                 tag: "l".into(),
                 at: 13
-            }
+            })
         );
     }
 }

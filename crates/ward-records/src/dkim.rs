@@ -17,7 +17,7 @@
 //!
 //! and the tag-list syntax of RFC 6376 §3.2 (`tag-list = tag-spec *( ";" tag-spec ) [ ";" ]`,
 //! `tag-spec = [FWS] tag-name [FWS] "=" [FWS] tag-value [FWS]`), which DMARC, MTA-STS,
-//! TLS-RPT and BIMI borrow; the splitter for it lives in [`taglist`].
+//! TLS-RPT and BIMI borrow; the splitter for it lives in [`crate::tag_list`].
 //!
 //! `v`, when present, MUST be first (§3.6.1). An empty `p=` means the key was revoked: that is
 //! a state, not an error, and is what a domain that sends no mail should publish. For RSA the
@@ -28,6 +28,8 @@
 
 use base64::Engine as _;
 use serde::Serialize;
+
+use crate::tag_list::{self, Blanks, Bounds, Case, Grammar, TagListError, Words};
 
 /// Bounds checked before anything is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,139 +46,6 @@ impl Default for Limits {
             max_bytes: 8192,
             max_terms: 32,
         }
-    }
-}
-
-/// Splitting `tag=value; tag=value` lists (RFC 6376 §3.2), with byte positions.
-pub(crate) mod taglist {
-    /// One `name=value` term.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub(crate) struct Term<'a> {
-        pub name: &'a str,
-        pub name_at: usize,
-        pub value: &'a str,
-        pub value_at: usize,
-        /// Whether whitespace stood between the name, the `=` and the value.
-        pub spaced_equals: bool,
-    }
-
-    /// What the splitter noticed that the grammar allows or tolerates.
-    #[derive(Debug, Clone, Default, PartialEq, Eq)]
-    pub(crate) struct Shape {
-        pub leading_ws: bool,
-        pub trailing_ws: bool,
-        /// Position of a final `;` with nothing after it.
-        pub trailing_sep: Option<usize>,
-        /// Positions of empty terms (`;;`, or `;` followed only by blanks before another `;`).
-        pub empty_terms: Vec<usize>,
-    }
-
-    /// Why a tag list could not be split.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub(crate) enum SplitError {
-        TooLong { len: usize, limit: usize },
-        TooManyTerms { limit: usize },
-        NoEquals { at: usize },
-        BadName { at: usize },
-        BadByte { at: usize },
-    }
-
-    pub(crate) fn is_ws(b: u8) -> bool {
-        matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-    }
-
-    pub(crate) fn is_ws_char(c: char) -> bool {
-        matches!(c, ' ' | '\t' | '\r' | '\n')
-    }
-
-    fn trim_span(s: &str, start: usize, end: usize) -> (usize, usize) {
-        let b = s.as_bytes();
-        let (mut a, mut z) = (start, end);
-        while a < z && b.get(a).copied().is_some_and(is_ws) {
-            a += 1;
-        }
-        while z > a && b.get(z - 1).copied().is_some_and(is_ws) {
-            z -= 1;
-        }
-        (a, z)
-    }
-
-    /// Splits `text`. Names must be `ALPHA *(ALPHA / DIGIT / "_")`; values may hold any
-    /// printable ASCII except `;`, plus inner whitespace.
-    pub(crate) fn split(
-        text: &str,
-        max_bytes: usize,
-        max_terms: usize,
-    ) -> Result<(Vec<Term<'_>>, Shape), SplitError> {
-        if text.len() > max_bytes {
-            return Err(SplitError::TooLong {
-                len: text.len(),
-                limit: max_bytes,
-            });
-        }
-        let bytes = text.as_bytes();
-        if let Some(at) = bytes
-            .iter()
-            .position(|&b| !(is_ws(b) || (0x21..=0x7e).contains(&b)))
-        {
-            return Err(SplitError::BadByte { at });
-        }
-        let terms_upper = bytes.iter().filter(|&&b| b == b';').count() + 1;
-        if terms_upper > max_terms {
-            // Empty terms count too: a list of 10 000 semicolons is refused before work.
-            return Err(SplitError::TooManyTerms { limit: max_terms });
-        }
-        let mut shape = Shape {
-            leading_ws: bytes.first().copied().is_some_and(is_ws),
-            trailing_ws: bytes.last().copied().is_some_and(is_ws),
-            ..Shape::default()
-        };
-        let mut out = Vec::with_capacity(terms_upper);
-        let mut start = 0usize;
-        let mut index = 0usize;
-        loop {
-            let end = bytes
-                .iter()
-                .skip(start)
-                .position(|&b| b == b';')
-                .map_or(text.len(), |p| start + p);
-            let (a, z) = trim_span(text, start, end);
-            let last = end >= text.len();
-            if a == z {
-                if last {
-                    if index > 0 {
-                        shape.trailing_sep = Some(start.saturating_sub(1));
-                    }
-                } else {
-                    shape.empty_terms.push(a);
-                }
-            } else {
-                let term = text.get(a..z).unwrap_or_default();
-                let eq = term.find('=').ok_or(SplitError::NoEquals { at: a })?;
-                let (na, nz) = trim_span(text, a, a + eq);
-                let (va, vz) = trim_span(text, a + eq + 1, z);
-                let name = text.get(na..nz).unwrap_or_default();
-                let mut nb = name.bytes();
-                let ok = nb.next().is_some_and(|c| c.is_ascii_alphabetic())
-                    && nb.all(|c| c.is_ascii_alphanumeric() || c == b'_');
-                if !ok {
-                    return Err(SplitError::BadName { at: na });
-                }
-                out.push(Term {
-                    name,
-                    name_at: na,
-                    value: text.get(va..vz).unwrap_or_default(),
-                    value_at: va,
-                    spaced_equals: nz != a + eq || (vz > va && va != a + eq + 1),
-                });
-            }
-            index += 1;
-            if last {
-                break;
-            }
-            start = end + 1;
-        }
-        Ok((out, shape))
     }
 }
 
@@ -305,46 +174,6 @@ pub enum DkimWarning {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[non_exhaustive]
 pub enum DkimError {
-    /// Longer than [`Limits::max_bytes`].
-    #[error("record is {len} bytes, over the {limit}-byte limit")]
-    TooLong {
-        /// Its length.
-        len: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// More terms than [`Limits::max_terms`].
-    #[error("record has more than {limit} terms")]
-    TooManyTerms {
-        /// The limit.
-        limit: usize,
-    },
-    /// A byte that is not printable ASCII or whitespace.
-    #[error("byte {at} is not printable ASCII")]
-    BadByte {
-        /// Position.
-        at: usize,
-    },
-    /// A term without `=`.
-    #[error("term at byte {at} has no '='")]
-    NoEquals {
-        /// Position.
-        at: usize,
-    },
-    /// A tag name that is not `ALPHA *(ALPHA / DIGIT / "_")`.
-    #[error("bad tag name at byte {at}")]
-    BadTagName {
-        /// Position.
-        at: usize,
-    },
-    /// A tag appears twice (RFC 6376 §3.2: the whole list is then invalid).
-    #[error("tag {tag:?} repeated at byte {at}")]
-    DuplicateTag {
-        /// The tag.
-        tag: String,
-        /// Position of the second one.
-        at: usize,
-    },
     /// `v=` present but not first.
     #[error("v= must come first, found at byte {at}")]
     VersionNotFirst {
@@ -398,7 +227,20 @@ pub enum DkimError {
         /// Position of the value.
         at: usize,
     },
+    /// The tag list could not be split (limits and syntax: RFC 6376 §3.2). A repeated tag
+    /// makes the whole list invalid.
+    #[error("{}", .0.worded(WORDS))]
+    // Untagged, so the JSON in findings reads as before the variant moved here (serde
+    // wants untagged variants last).
+    #[serde(untagged)]
+    TagList(TagListError),
 }
+
+/// DKIM's messages say "record has more than N terms"; the rest is RFC 6376's words.
+const WORDS: Words = Words {
+    more_than: "record has more than",
+    ..Words::TAGS
+};
 
 /// What was wrong with a DER-encoded RSA key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize)]
@@ -461,10 +303,13 @@ impl DkimKey {
 fn split_list(value: &str, base: usize) -> impl Iterator<Item = (&str, usize)> {
     let mut offset = base;
     value.split(':').filter_map(move |piece| {
-        let lead = piece.len() - piece.trim_start_matches(taglist::is_ws_char).len();
+        let lead = piece.len()
+            - piece
+                .trim_start_matches(|c| Blanks::Fws.is_blank_char(c))
+                .len();
         let at = offset + lead;
         offset += piece.len() + 1;
-        let entry = piece.trim_matches(taglist::is_ws_char);
+        let entry = piece.trim_matches(|c| Blanks::Fws.is_blank_char(c));
         (!entry.is_empty()).then_some((entry, at))
     })
 }
@@ -478,28 +323,19 @@ fn split_list(value: &str, base: usize) -> impl Iterator<Item = (&str, usize)> {
 /// assert!(matches!(k.key, PublicKey::Ed25519 { .. }));
 /// ```
 pub fn parse(text: &str, limits: &Limits) -> Result<DkimKey, DkimError> {
-    use taglist::SplitError as S;
-    let (terms, shape) =
-        taglist::split(text, limits.max_bytes, limits.max_terms).map_err(|e| match e {
-            S::TooLong { len, limit } => DkimError::TooLong { len, limit },
-            S::TooManyTerms { limit } => DkimError::TooManyTerms { limit },
-            S::NoEquals { at } => DkimError::NoEquals { at },
-            S::BadName { at } => DkimError::BadTagName { at },
-            S::BadByte { at } => DkimError::BadByte { at },
-        })?;
-    let mut warnings: Vec<DkimWarning> = shape
+    let bounds = Bounds {
+        max_bytes: limits.max_bytes,
+        max_terms: limits.max_terms,
+    };
+    let list = tag_list::split(text, &Grammar::TAGS, bounds).map_err(DkimError::TagList)?;
+    let mut warnings: Vec<DkimWarning> = list
         .empty_terms
         .iter()
         .map(|&at| DkimWarning::EmptyTerm { at })
         .collect();
-    for (i, t) in terms.iter().enumerate() {
-        if terms.iter().take(i).any(|p| p.name == t.name) {
-            return Err(DkimError::DuplicateTag {
-                tag: t.name.into(),
-                at: t.name_at,
-            });
-        }
-    }
+    list.refuse_repeats(Case::Sensitive)
+        .map_err(DkimError::TagList)?;
+    let terms = &list.terms;
     let mut out = DkimKey {
         raw: text.into(),
         has_version: false,
@@ -808,6 +644,31 @@ mod tests {
         parse(s, &Limits::default())
     }
 
+    /// Findings carry the error as message and JSON: both read as before `TagListError`.
+    #[test]
+    fn tag_errors_keep_their_words() {
+        let e = p("v=DKIM1; p=; p=").unwrap_err();
+        assert_eq!(e.to_string(), "tag \"p\" repeated at byte 13");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"DuplicateTag": {"tag": "p", "at": 13}})
+        );
+        let l = Limits {
+            max_bytes: 64,
+            max_terms: 2,
+        };
+        let e = parse("p=;;", &l).unwrap_err();
+        assert_eq!(e.to_string(), "record has more than 2 terms");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"TooManyTerms": {"limit": 2}})
+        );
+        assert_eq!(
+            serde_json::to_value(DkimError::MissingKey).unwrap(),
+            serde_json::json!("MissingKey")
+        );
+    }
+
     #[test]
     fn rsa_spki_bits() {
         let k = p(&format!("v=DKIM1; k=rsa; p={SPKI_1024}")).unwrap();
@@ -843,10 +704,10 @@ mod tests {
         );
         assert_eq!(
             p("v=DKIM1; p=; p=").unwrap_err(),
-            DkimError::DuplicateTag {
+            DkimError::TagList(TagListError::DuplicateTag {
                 tag: "p".into(),
                 at: 13
-            }
+            })
         );
         assert_eq!(p("v=DKIM1; k=rsa").unwrap_err(), DkimError::MissingKey);
         assert_eq!(
@@ -864,10 +725,13 @@ mod tests {
             p("v=DKIM1; k=ed25519; p=AAAA").unwrap_err(),
             DkimError::BadEd25519Length { len: 3, at: 22 }
         );
-        assert_eq!(p("v=DKIM1; p").unwrap_err(), DkimError::NoEquals { at: 9 });
+        assert_eq!(
+            p("v=DKIM1; p").unwrap_err(),
+            DkimError::TagList(TagListError::NoEquals { at: 9 })
+        );
         assert_eq!(
             p("v=DKIM1; 1p=").unwrap_err(),
-            DkimError::BadTagName { at: 9 }
+            DkimError::TagList(TagListError::BadTagName { at: 9 })
         );
     }
 
@@ -946,11 +810,11 @@ mod tests {
         };
         assert_eq!(
             parse("v=DKIM1; p=AAAA", &l).unwrap_err(),
-            DkimError::TooLong { len: 15, limit: 10 }
+            DkimError::TagList(TagListError::TooLong { len: 15, limit: 10 })
         );
         assert_eq!(
             parse("p=;;", &l).unwrap_err(),
-            DkimError::TooManyTerms { limit: 2 }
+            DkimError::TagList(TagListError::TooManyTerms { limit: 2 })
         );
     }
 }

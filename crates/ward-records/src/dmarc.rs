@@ -42,7 +42,7 @@
 
 use serde::Serialize;
 
-use crate::dkim::taglist;
+use crate::tag_list::{self, Blanks, Bounds, Case, Grammar, TagListError, Words};
 
 /// Bounds checked before anything is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,20 +249,6 @@ pub enum DmarcWarning {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[non_exhaustive]
 pub enum DmarcError {
-    /// Longer than [`Limits::max_bytes`].
-    #[error("record is {len} bytes, over the {limit}-byte limit")]
-    TooLong {
-        /// Length.
-        len: usize,
-        /// Limit.
-        limit: usize,
-    },
-    /// More than [`Limits::max_terms`] terms.
-    #[error("more than {limit} terms")]
-    TooManyTerms {
-        /// Limit.
-        limit: usize,
-    },
     /// More than [`Limits::max_uris`] URIs in one tag.
     #[error("{tag} lists more than {limit} URIs")]
     TooManyUris {
@@ -274,12 +260,6 @@ pub enum DmarcError {
     /// Empty or blank.
     #[error("empty record")]
     Empty,
-    /// A byte that is not printable ASCII or whitespace.
-    #[error("byte {at} is not printable ASCII")]
-    BadByte {
-        /// Position.
-        at: usize,
-    },
     /// An SPF record where a DMARC record should be.
     #[error("this is an SPF record, not DMARC")]
     LooksLikeSpf,
@@ -295,26 +275,6 @@ pub enum DmarcError {
         /// As written.
         value: String,
         /// Position of the value.
-        at: usize,
-    },
-    /// A term without `=`.
-    #[error("term at byte {at} has no '='")]
-    NoEquals {
-        /// Position.
-        at: usize,
-    },
-    /// A tag name that is not letters, digits and `_`.
-    #[error("bad tag name at byte {at}")]
-    BadTagName {
-        /// Position.
-        at: usize,
-    },
-    /// A tag given twice.
-    #[error("tag {tag:?} repeated at byte {at}")]
-    DuplicateTag {
-        /// The tag (lower case).
-        tag: String,
-        /// Position of the second one.
         at: usize,
     },
     /// A tag with nothing after `=`.
@@ -360,6 +320,12 @@ pub enum DmarcError {
         /// What was wrong.
         problem: UriProblem,
     },
+    /// The tag list could not be split (limits, bytes, syntax, a repeated tag).
+    #[error("{}", .0.worded(Words::TAGS))]
+    // Untagged, so the JSON in findings reads as before the variant moved here (serde
+    // wants untagged variants last).
+    #[serde(untagged)]
+    TagList(TagListError),
 }
 
 /// A parsed DMARC record. Tag fields hold what was written (`None` when absent); the
@@ -637,46 +603,37 @@ fn parse_uris(
 /// assert_eq!(d.effective_np(), Policy::Reject);
 /// ```
 pub fn parse(text: &str, limits: &Limits) -> Result<Dmarc, DmarcError> {
-    use taglist::SplitError as S;
-    if text.len() > limits.max_bytes {
-        return Err(DmarcError::TooLong {
-            len: text.len(),
-            limit: limits.max_bytes,
-        });
-    }
-    let trimmed = text.trim_start_matches(taglist::is_ws_char);
+    // The length first, then the SPF check, then the rest of the splitting: an SPF record
+    // is named as such even when it holds a byte a DMARC record may not.
+    tag_list::check_length(text, limits.max_bytes).map_err(DmarcError::TagList)?;
+    let trimmed = text.trim_start_matches(|c| Blanks::Fws.is_blank_char(c));
     if trimmed.is_empty() {
         return Err(DmarcError::Empty);
     }
-    if trimmed
-        .get(..6)
-        .is_some_and(|s| s.eq_ignore_ascii_case("v=spf1"))
-    {
+    if tag_list::looks_like_spf(trimmed) {
         return Err(DmarcError::LooksLikeSpf);
     }
-    let (terms, shape) =
-        taglist::split(text, limits.max_bytes, limits.max_terms).map_err(|e| match e {
-            S::TooLong { len, limit } => DmarcError::TooLong { len, limit },
-            S::TooManyTerms { limit } => DmarcError::TooManyTerms { limit },
-            S::NoEquals { at } => DmarcError::NoEquals { at },
-            S::BadName { at } => DmarcError::BadTagName { at },
-            S::BadByte { at } => DmarcError::BadByte { at },
-        })?;
+    let bounds = Bounds {
+        max_bytes: limits.max_bytes,
+        max_terms: limits.max_terms,
+    };
+    let list = tag_list::split(text, &Grammar::TAGS, bounds).map_err(DmarcError::TagList)?;
+    let terms = &list.terms;
     let mut warnings = Vec::new();
-    if shape.leading_ws {
+    if list.leading_blank {
         warnings.push(DmarcWarning::LeadingWhitespace);
     }
-    if shape.trailing_ws {
+    if list.trailing_blank {
         warnings.push(DmarcWarning::TrailingWhitespace);
     }
-    for &at in &shape.empty_terms {
+    for &at in &list.empty_terms {
         warnings.push(DmarcWarning::EmptyTerm { at });
     }
-    if let Some(at) = shape.trailing_sep {
+    if let Some(at) = list.trailing_separator {
         warnings.push(DmarcWarning::TrailingSeparator { at });
     }
     let first = terms.first().ok_or(DmarcError::Empty)?;
-    let empty_before = shape
+    let empty_before = list
         .empty_terms
         .first()
         .copied()
@@ -720,20 +677,10 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dmarc, DmarcError> {
         unknown: Vec::new(),
         warnings: Vec::new(),
     };
-    // First pass: duplicates, names, and rua (whose validity decides what an invalid
-    // policy means).
-    for (i, t) in terms.iter().enumerate() {
-        if terms
-            .iter()
-            .take(i)
-            .any(|p| p.name.eq_ignore_ascii_case(t.name))
-        {
-            return Err(DmarcError::DuplicateTag {
-                tag: t.name.to_ascii_lowercase(),
-                at: t.name_at,
-            });
-        }
-    }
+    // Repeats before any value, and before rua (whose validity decides what an invalid
+    // policy means). Names compare without case (ABNF strings are case-insensitive).
+    list.refuse_repeats(Case::Insensitive)
+        .map_err(DmarcError::TagList)?;
     let rua_ok = terms.iter().any(|t| {
         t.name.eq_ignore_ascii_case("rua")
             && t.value
@@ -876,6 +823,32 @@ mod tests {
         parse(s, &Limits::default())
     }
 
+    /// Findings carry the error as message and JSON: both read as before `TagListError`.
+    #[test]
+    fn tag_errors_keep_their_words() {
+        let e = p("v=DMARC1; p=none; P=reject").unwrap_err();
+        assert_eq!(e.to_string(), "tag \"p\" repeated at byte 18");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"DuplicateTag": {"tag": "p", "at": 18}})
+        );
+        let e = p("v=DMARC1; 1p=none").unwrap_err();
+        assert_eq!(e.to_string(), "bad tag name at byte 10");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"BadTagName": {"at": 10}})
+        );
+        // DKIM says "record has more than"; DMARC never did.
+        let l = Limits {
+            max_terms: 1,
+            ..Limits::default()
+        };
+        assert_eq!(
+            parse("v=DMARC1; p=none", &l).unwrap_err().to_string(),
+            "more than 1 terms"
+        );
+    }
+
     #[test]
     fn full_record() {
         let d = p(
@@ -904,17 +877,17 @@ mod tests {
     fn duplicate_tag_position() {
         assert_eq!(
             p("v=DMARC1; p=none; p=reject").unwrap_err(),
-            DmarcError::DuplicateTag {
+            DmarcError::TagList(TagListError::DuplicateTag {
                 tag: "p".into(),
                 at: 18
-            }
+            })
         );
         assert_eq!(
             p("v=DMARC1; p=none; P=reject").unwrap_err(),
-            DmarcError::DuplicateTag {
+            DmarcError::TagList(TagListError::DuplicateTag {
                 tag: "p".into(),
                 at: 18
-            }
+            })
         );
     }
 
@@ -943,7 +916,7 @@ mod tests {
         );
         assert_eq!(
             p("v=DMARC1; p").unwrap_err(),
-            DmarcError::NoEquals { at: 10 }
+            DmarcError::TagList(TagListError::NoEquals { at: 10 })
         );
         assert_eq!(
             p("; v=DMARC1; p=none").unwrap_err(),
@@ -1164,7 +1137,7 @@ mod tests {
         };
         assert_eq!(
             parse("v=DMARC1; p=none; sp=none; np=none", &l).unwrap_err(),
-            DmarcError::TooManyTerms { limit: 3 }
+            DmarcError::TagList(TagListError::TooManyTerms { limit: 3 })
         );
         assert_eq!(
             parse("v=DMARC1; rua=mailto:a@b.c,mailto:d@e.f", &l).unwrap_err(),
@@ -1175,7 +1148,7 @@ mod tests {
         );
         assert_eq!(
             parse(&"x".repeat(65), &l).unwrap_err(),
-            DmarcError::TooLong { len: 65, limit: 64 }
+            DmarcError::TagList(TagListError::TooLong { len: 65, limit: 64 })
         );
     }
 }

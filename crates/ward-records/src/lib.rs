@@ -17,4 +17,5 @@ pub mod permissions_policy;
 pub mod referrer_policy;
 pub mod security_txt;
 pub mod spf;
+pub mod tag_list;
 pub mod tls_rpt;

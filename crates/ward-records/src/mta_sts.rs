@@ -40,6 +40,8 @@
 
 use serde::Serialize;
 
+use crate::tag_list::{self, Blanks, Bounds, Grammar, Names, TagListError, Words};
+
 /// Bounds for the TXT record, checked before anything is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -112,62 +114,16 @@ pub enum RecordWarning {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[non_exhaustive]
 pub enum RecordError {
-    /// Longer than [`Limits::max_bytes`].
-    #[error("record is {len} bytes, over the {limit}-byte limit")]
-    TooLong {
-        /// Length.
-        len: usize,
-        /// Limit.
-        limit: usize,
-    },
-    /// More than [`Limits::max_terms`] terms.
-    #[error("more than {limit} terms")]
-    TooManyTerms {
-        /// Limit.
-        limit: usize,
-    },
     /// An SPF record where the MTA-STS record should be.
     #[error("this is an SPF record, not MTA-STS")]
     LooksLikeSpf,
     /// The record does not begin with exactly `v=STSv1` (senders discard such records).
     #[error("record does not begin with v=STSv1")]
     NotSts,
-    /// A byte that is not printable ASCII or a blank.
-    #[error("byte {at} is not printable ASCII")]
-    BadByte {
-        /// Position.
-        at: usize,
-    },
-    /// A field without `=`.
-    #[error("field at byte {at} has no '='")]
-    NoEquals {
-        /// Position.
-        at: usize,
-    },
-    /// Whitespace around `=` (the grammar has none).
-    #[error("whitespace around '=' at byte {at}")]
-    SpaceAroundEquals {
-        /// Position of the field.
-        at: usize,
-    },
-    /// A field name outside `(ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")`.
-    #[error("bad field name at byte {at}")]
-    BadName {
-        /// Position.
-        at: usize,
-    },
     /// An extension value that is empty or holds `=`, `;` or blanks.
     #[error("bad field value at byte {at}")]
     BadValue {
         /// Position of the value.
-        at: usize,
-    },
-    /// A field given twice.
-    #[error("field {name:?} repeated at byte {at}")]
-    DuplicateField {
-        /// Its name.
-        name: String,
-        /// Position of the second one.
         at: usize,
     },
     /// No `id=`.
@@ -181,13 +137,12 @@ pub enum RecordError {
         /// Position of the value.
         at: usize,
     },
-}
-
-fn ext_name_ok(n: &str) -> bool {
-    let mut b = n.bytes();
-    b.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && n.len() <= 32
-        && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+    /// The field list could not be split (limits, bytes, syntax), or a field repeats.
+    #[error("{}", .0.worded(Words::FIELDS))]
+    // Untagged and in the old names, so the JSON in findings reads as before the variant
+    // moved here (serde wants untagged variants last).
+    #[serde(untagged, serialize_with = "tag_list::serialize_as_fields")]
+    TagList(TagListError),
 }
 
 /// Parses the `_mta-sts` TXT record.
@@ -198,22 +153,22 @@ fn ext_name_ok(n: &str) -> bool {
 /// assert_eq!(r.id, "20240101T000000");
 /// ```
 pub fn parse_record(text: &str, limits: &Limits) -> Result<StsRecord, RecordError> {
-    use strict::Error as E;
-    let fields = strict::fields(text, "v=STSv1", limits.max_bytes, limits.max_terms).map_err(
-        |e| match e {
-            E::TooLong { len, limit } => RecordError::TooLong { len, limit },
-            E::TooManyTerms { limit } => RecordError::TooManyTerms { limit },
-            E::LooksLikeSpf => RecordError::LooksLikeSpf,
-            E::WrongVersion => RecordError::NotSts,
-            E::BadByte { at } => RecordError::BadByte { at },
-            E::NoEquals { at } => RecordError::NoEquals { at },
-            E::SpaceAroundEquals { at } => RecordError::SpaceAroundEquals { at },
-            E::BadName { at } => RecordError::BadName { at },
-            E::Duplicate { name, at } => RecordError::DuplicateField { name, at },
-        },
-    )?;
+    let bounds = Bounds {
+        max_bytes: limits.max_bytes,
+        max_terms: limits.max_terms,
+    };
+    // The version is checked after the bytes and before any field: a record that does not
+    // begin with v=STSv1 is not MTA-STS, whatever its fields hold.
+    tag_list::screen(text, &Grammar::FIELDS, bounds).map_err(RecordError::TagList)?;
+    if tag_list::looks_like_spf(text) {
+        return Err(RecordError::LooksLikeSpf);
+    }
+    if !tag_list::begins_with_version(text, Blanks::Wsp, "v=STSv1") {
+        return Err(RecordError::NotSts);
+    }
+    let fields = tag_list::split(text, &Grammar::FIELDS, bounds).map_err(RecordError::TagList)?;
     let mut warnings = Vec::new();
-    if fields.trailing_ws {
+    if fields.trailing_blank {
         warnings.push(RecordWarning::TrailingWhitespace);
     }
     for &at in &fields.empty_terms {
@@ -221,7 +176,8 @@ pub fn parse_record(text: &str, limits: &Limits) -> Result<StsRecord, RecordErro
     }
     let mut id: Option<String> = None;
     let mut extensions: Vec<(String, String, usize)> = Vec::new();
-    for f in &fields.list {
+    // The first field is the version, checked above.
+    for f in fields.terms.iter().skip(1) {
         if f.name == "id" {
             if f.value.is_empty()
                 || f.value.len() > 32
@@ -234,14 +190,14 @@ pub fn parse_record(text: &str, limits: &Limits) -> Result<StsRecord, RecordErro
             }
             id = Some(f.value.into());
         } else {
-            if !strict::ext_value_ok(f.value) {
+            if !tag_list::is_ext_value(f.value) {
                 return Err(RecordError::BadValue { at: f.value_at });
             }
             warnings.push(RecordWarning::Extension {
                 name: f.name.into(),
-                at: f.at,
+                at: f.name_at,
             });
-            extensions.push((f.name.into(), f.value.into(), f.at));
+            extensions.push((f.name.into(), f.value.into(), f.name_at));
         }
     }
     Ok(StsRecord {
@@ -250,131 +206,6 @@ pub fn parse_record(text: &str, limits: &Limits) -> Result<StsRecord, RecordErro
         extensions,
         warnings,
     })
-}
-
-/// The field syntax MTA-STS (RFC 8461 §3.1) and TLS-RPT (RFC 8460 §3) share: an exact
-/// version first, `;` separators with optional blanks, `name=value` with nothing around `=`.
-pub(crate) mod strict {
-    pub(crate) struct Field<'a> {
-        pub name: &'a str,
-        pub value: &'a str,
-        pub at: usize,
-        pub value_at: usize,
-    }
-
-    pub(crate) struct Fields<'a> {
-        pub list: Vec<Field<'a>>,
-        pub trailing_ws: bool,
-        pub empty_terms: Vec<usize>,
-    }
-
-    #[derive(Debug)]
-    pub(crate) enum Error {
-        TooLong { len: usize, limit: usize },
-        TooManyTerms { limit: usize },
-        LooksLikeSpf,
-        WrongVersion,
-        BadByte { at: usize },
-        NoEquals { at: usize },
-        SpaceAroundEquals { at: usize },
-        BadName { at: usize },
-        Duplicate { name: String, at: usize },
-    }
-
-    /// `(ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")`
-    pub(crate) fn name_ok(n: &str) -> bool {
-        super::ext_name_ok(n)
-    }
-
-    /// `1*(%x21-3A / %x3C / %x3E-7E)`
-    pub(crate) fn ext_value_ok(v: &str) -> bool {
-        !v.is_empty()
-            && v.bytes()
-                .all(|b| (0x21..=0x7e).contains(&b) && b != b';' && b != b'=')
-    }
-
-    pub(crate) fn fields<'a>(
-        text: &'a str,
-        version: &str,
-        max_bytes: usize,
-        max_terms: usize,
-    ) -> Result<Fields<'a>, Error> {
-        if text.len() > max_bytes {
-            return Err(Error::TooLong {
-                len: text.len(),
-                limit: max_bytes,
-            });
-        }
-        let bytes = text.as_bytes();
-        if let Some(at) = bytes
-            .iter()
-            .position(|&b| !(b == b' ' || b == b'\t' || (0x21..=0x7e).contains(&b)))
-        {
-            return Err(Error::BadByte { at });
-        }
-        if bytes.iter().filter(|&&b| b == b';').count() + 1 > max_terms {
-            return Err(Error::TooManyTerms { limit: max_terms });
-        }
-        if text
-            .get(..6)
-            .is_some_and(|s| s.eq_ignore_ascii_case("v=spf1"))
-        {
-            return Err(Error::LooksLikeSpf);
-        }
-        let first_end = text.find(';').unwrap_or(text.len());
-        if text
-            .get(..first_end)
-            .map(|s| s.trim_end_matches([' ', '\t']))
-            != Some(version)
-        {
-            return Err(Error::WrongVersion);
-        }
-        let mut out = Fields {
-            list: Vec::with_capacity(bytes.iter().filter(|&&b| b == b';').count()),
-            trailing_ws: text.ends_with([' ', '\t']),
-            empty_terms: Vec::new(),
-        };
-        let mut start = first_end;
-        while start < text.len() {
-            // `start` sits on a ';'.
-            let from = start + 1;
-            let end = text
-                .get(from..)
-                .and_then(|s| s.find(';'))
-                .map_or(text.len(), |p| from + p);
-            let raw = text.get(from..end).unwrap_or_default();
-            let lead = raw.len() - raw.trim_start_matches([' ', '\t']).len();
-            let field = raw.trim_matches([' ', '\t']);
-            let at = from + lead;
-            start = end;
-            if field.is_empty() {
-                if end < text.len() {
-                    out.empty_terms.push(at);
-                }
-                continue;
-            }
-            let (name, value) = field.split_once('=').ok_or(Error::NoEquals { at })?;
-            if name.ends_with([' ', '\t']) || value.starts_with([' ', '\t']) {
-                return Err(Error::SpaceAroundEquals { at });
-            }
-            if !name_ok(name) {
-                return Err(Error::BadName { at });
-            }
-            if name == "v" || out.list.iter().any(|f| f.name == name) {
-                return Err(Error::Duplicate {
-                    name: name.into(),
-                    at,
-                });
-            }
-            out.list.push(Field {
-                name,
-                value,
-                at,
-                value_at: at + name.len() + 1,
-            });
-        }
-        Ok(out)
-    }
 }
 
 /// The policy mode.
@@ -671,7 +502,8 @@ pub fn parse_policy(body: &[u8], limits: &PolicyLimits) -> Result<Policy, Policy
         let (key, rest) = line
             .split_once(':')
             .ok_or(PolicyError::NotKeyValue { line: line_no, at })?;
-        if !ext_name_ok(key) {
+        // sts-policy-ext-name is the TXT record's sts-ext-name.
+        if !Names::ExtName.allows(key) {
             return Err(PolicyError::BadKey { line: line_no, at });
         }
         let lead = rest.len() - rest.trim_start_matches([' ', '\t']).len();
@@ -835,6 +667,33 @@ mod tests {
         parse_policy(s.as_bytes(), &PolicyLimits::default())
     }
 
+    /// Findings carry the error as message and JSON: both read as before `TagListError`.
+    #[test]
+    fn field_errors_keep_their_words() {
+        let e = rec("v=STSv1; id=1; id=2").unwrap_err();
+        assert_eq!(e.to_string(), "field \"id\" repeated at byte 15");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"DuplicateField": {"name": "id", "at": 15}})
+        );
+        let e = rec("v=STSv1; _x=1").unwrap_err();
+        assert_eq!(e.to_string(), "bad field name at byte 9");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"BadName": {"at": 9}})
+        );
+        let e = rec("v=STSv1; id").unwrap_err();
+        assert_eq!(e.to_string(), "field at byte 9 has no '='");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"NoEquals": {"at": 9}})
+        );
+        assert_eq!(
+            serde_json::to_value(RecordError::NotSts).unwrap(),
+            serde_json::json!("NotSts")
+        );
+    }
+
     #[test]
     fn records() {
         assert_eq!(rec("v=STSv1; id=abc123;").unwrap().id, "abc123");
@@ -844,10 +703,10 @@ mod tests {
         assert_eq!(rec("v=STSv1;").unwrap_err(), RecordError::MissingId);
         assert_eq!(
             rec("v=STSv1; id=foo; id=bar").unwrap_err(),
-            RecordError::DuplicateField {
-                name: "id".into(),
+            RecordError::TagList(TagListError::DuplicateTag {
+                tag: "id".into(),
                 at: 17
-            }
+            })
         );
         assert_eq!(
             rec("v=STSv1; id=2024-01-01").unwrap_err(),
@@ -865,11 +724,11 @@ mod tests {
         );
         assert_eq!(
             rec("v=STSv1; id =1").unwrap_err(),
-            RecordError::SpaceAroundEquals { at: 9 }
+            RecordError::TagList(TagListError::SpaceAroundEquals { at: 9 })
         );
         assert_eq!(
             rec("v=STSv1; id").unwrap_err(),
-            RecordError::NoEquals { at: 9 }
+            RecordError::TagList(TagListError::NoEquals { at: 9 })
         );
         let r = rec("v=STSv1;;id=1;ext=v  ").unwrap();
         assert_eq!(

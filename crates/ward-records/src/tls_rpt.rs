@@ -13,13 +13,13 @@
 //! ```
 //!
 //! `rua` is required. RFC 8460 §3 defines only `mailto:` and `https:` destinations; any other
-//! scheme is refused. The field syntax is shared with MTA-STS (see [`crate::mta_sts`]).
+//! scheme is refused. The field syntax is shared with MTA-STS (see [`crate::tag_list`]).
 #![deny(missing_docs)]
 
 use serde::Serialize;
 
 use crate::dmarc::{UriProblem, check_uri};
-use crate::mta_sts::strict;
+use crate::tag_list::{self, Blanks, Bounds, Grammar, TagListError, Words};
 
 /// Bounds checked before anything is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,20 +99,6 @@ pub enum TlsRptWarning {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[non_exhaustive]
 pub enum TlsRptError {
-    /// Longer than [`Limits::max_bytes`].
-    #[error("record is {len} bytes, over the {limit}-byte limit")]
-    TooLong {
-        /// Length.
-        len: usize,
-        /// Limit.
-        limit: usize,
-    },
-    /// More than [`Limits::max_terms`] terms.
-    #[error("more than {limit} terms")]
-    TooManyTerms {
-        /// Limit.
-        limit: usize,
-    },
     /// More than [`Limits::max_uris`] URIs.
     #[error("more than {limit} rua URIs")]
     TooManyUris {
@@ -125,42 +111,10 @@ pub enum TlsRptError {
     /// Does not begin with exactly `v=TLSRPTv1`.
     #[error("record does not begin with v=TLSRPTv1")]
     NotTlsRpt,
-    /// A byte that is not printable ASCII or a blank.
-    #[error("byte {at} is not printable ASCII")]
-    BadByte {
-        /// Position.
-        at: usize,
-    },
-    /// A field without `=`.
-    #[error("field at byte {at} has no '='")]
-    NoEquals {
-        /// Position.
-        at: usize,
-    },
-    /// Whitespace around `=`.
-    #[error("whitespace around '=' at byte {at}")]
-    SpaceAroundEquals {
-        /// Position.
-        at: usize,
-    },
-    /// A bad field name.
-    #[error("bad field name at byte {at}")]
-    BadName {
-        /// Position.
-        at: usize,
-    },
     /// A bad extension value.
     #[error("bad field value at byte {at}")]
     BadValue {
         /// Position of the value.
-        at: usize,
-    },
-    /// A field given twice.
-    #[error("field {name:?} repeated at byte {at}")]
-    DuplicateField {
-        /// The field.
-        name: String,
-        /// Position of the second one.
         at: usize,
     },
     /// No `rua`.
@@ -176,6 +130,12 @@ pub enum TlsRptError {
         /// What was wrong.
         problem: UriProblem,
     },
+    /// The field list could not be split (limits, bytes, syntax), or a field repeats.
+    #[error("{}", .0.worded(Words::FIELDS))]
+    // Untagged and in the old names, so the JSON in findings reads as before the variant
+    // moved here (serde wants untagged variants last).
+    #[serde(untagged, serialize_with = "tag_list::serialize_as_fields")]
+    TagList(TagListError),
 }
 
 /// Parses a TLS-RPT record.
@@ -186,22 +146,21 @@ pub enum TlsRptError {
 /// assert_eq!(r.rua.len(), 1);
 /// ```
 pub fn parse(text: &str, limits: &Limits) -> Result<TlsRpt, TlsRptError> {
-    use strict::Error as E;
-    let fields = strict::fields(text, "v=TLSRPTv1", limits.max_bytes, limits.max_terms).map_err(
-        |e| match e {
-            E::TooLong { len, limit } => TlsRptError::TooLong { len, limit },
-            E::TooManyTerms { limit } => TlsRptError::TooManyTerms { limit },
-            E::LooksLikeSpf => TlsRptError::LooksLikeSpf,
-            E::WrongVersion => TlsRptError::NotTlsRpt,
-            E::BadByte { at } => TlsRptError::BadByte { at },
-            E::NoEquals { at } => TlsRptError::NoEquals { at },
-            E::SpaceAroundEquals { at } => TlsRptError::SpaceAroundEquals { at },
-            E::BadName { at } => TlsRptError::BadName { at },
-            E::Duplicate { name, at } => TlsRptError::DuplicateField { name, at },
-        },
-    )?;
+    let bounds = Bounds {
+        max_bytes: limits.max_bytes,
+        max_terms: limits.max_terms,
+    };
+    // As for MTA-STS: the version after the bytes and before any field.
+    tag_list::screen(text, &Grammar::FIELDS, bounds).map_err(TlsRptError::TagList)?;
+    if tag_list::looks_like_spf(text) {
+        return Err(TlsRptError::LooksLikeSpf);
+    }
+    if !tag_list::begins_with_version(text, Blanks::Wsp, "v=TLSRPTv1") {
+        return Err(TlsRptError::NotTlsRpt);
+    }
+    let fields = tag_list::split(text, &Grammar::FIELDS, bounds).map_err(TlsRptError::TagList)?;
     let mut warnings = Vec::new();
-    if fields.trailing_ws {
+    if fields.trailing_blank {
         warnings.push(TlsRptWarning::TrailingWhitespace);
     }
     for &at in &fields.empty_terms {
@@ -209,7 +168,8 @@ pub fn parse(text: &str, limits: &Limits) -> Result<TlsRpt, TlsRptError> {
     }
     let mut rua = None;
     let mut extensions = Vec::new();
-    for f in &fields.list {
+    // The first field is the version, checked above.
+    for f in fields.terms.iter().skip(1) {
         if f.name == "rua" {
             if f.value.bytes().filter(|&b| b == b',').count() >= limits.max_uris {
                 return Err(TlsRptError::TooManyUris {
@@ -244,14 +204,14 @@ pub fn parse(text: &str, limits: &Limits) -> Result<TlsRpt, TlsRptError> {
             }
             rua = Some(list);
         } else {
-            if !strict::ext_value_ok(f.value) {
+            if !tag_list::is_ext_value(f.value) {
                 return Err(TlsRptError::BadValue { at: f.value_at });
             }
             warnings.push(TlsRptWarning::Extension {
                 name: f.name.into(),
-                at: f.at,
+                at: f.name_at,
             });
-            extensions.push((f.name.to_string(), f.value.to_string(), f.at));
+            extensions.push((f.name.to_string(), f.value.to_string(), f.name_at));
         }
     }
     Ok(TlsRpt {
@@ -300,10 +260,10 @@ mod tests {
         assert_eq!(p("v=spf1 -all").unwrap_err(), TlsRptError::LooksLikeSpf);
         assert_eq!(
             p("v=TLSRPTv1; rua=mailto:a@b.c; rua=mailto:d@e.f").unwrap_err(),
-            TlsRptError::DuplicateField {
-                name: "rua".into(),
+            TlsRptError::TagList(TagListError::DuplicateTag {
+                tag: "rua".into(),
                 at: 30
-            }
+            })
         );
         assert_eq!(
             p("v=TLSRPTv1; rua=not_a_valid_uri").unwrap_err(),
@@ -323,7 +283,30 @@ mod tests {
         );
         assert_eq!(
             p("v=TLSRPTv1; rua = mailto:a@b.c").unwrap_err(),
-            TlsRptError::SpaceAroundEquals { at: 12 }
+            TlsRptError::TagList(TagListError::SpaceAroundEquals { at: 12 })
+        );
+    }
+
+    /// Findings carry the error as message and JSON: both read as before `TagListError`.
+    #[test]
+    fn field_errors_keep_their_words() {
+        let e = p("v=TLSRPTv1; rua=mailto:a@b.c; rua=mailto:d@e.f").unwrap_err();
+        assert_eq!(e.to_string(), "field \"rua\" repeated at byte 30");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"DuplicateField": {"name": "rua", "at": 30}})
+        );
+        let e = p("v=TLSRPTv1; -x=1").unwrap_err();
+        assert_eq!(e.to_string(), "bad field name at byte 12");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"BadName": {"at": 12}})
+        );
+        let e = p("v=TLSRPTv1;\x01").unwrap_err();
+        assert_eq!(e.to_string(), "byte 11 is not printable ASCII");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"BadByte": {"at": 11}})
         );
     }
 

@@ -321,6 +321,7 @@ mod tests {
     use std::cell::RefCell;
     use std::collections::HashMap;
     use ward_model::DnsRecord;
+    use ward_records::tag_list::TagListError;
 
     /// Fixture DNS: every name the walk may ask must be listed; anything else is a test
     /// error, never a quiet NXDOMAIN. Records every question asked.
@@ -574,7 +575,7 @@ mod tests {
         assert!(matches!(
             d.steps[1].found,
             Found::Invalid {
-                error: DmarcError::DuplicateTag { .. },
+                error: DmarcError::TagList(TagListError::DuplicateTag { .. }),
                 ..
             }
         ));
