@@ -70,137 +70,236 @@ impl std::fmt::Display for PortMap {
     }
 }
 
-/// Settings for a [`Net`]. Each default lives in one `default_*` function.
+/// Settings for a [`Net`], made by [`NetConfig::builder`]. The fields are private so that
+/// every limit passes its one range check on the way in: a `NetConfig` is always valid.
 #[derive(Debug, Clone)]
 pub struct NetConfig {
-    /// The recursive resolver every ordinary question goes to. The resolver is the
-    /// user's own choice, so the private-address guard does not apply to it (a
-    /// system resolver on 127.0.0.53 is normal).
-    pub resolver: SocketAddr,
-    /// How long to wait for one DNS reply. Default 2 s, at most 30 s.
-    pub dns_timeout: Duration,
-    /// How many times a DNS question is sent before giving up. Default 3, at most 10.
-    pub dns_attempts: u32,
-    /// Network operations in flight at once, across all targets. Default 128.
-    pub concurrency: usize,
-    /// Operations in flight at once against one target address. Default 4.
-    pub per_host: usize,
-    /// Which target addresses may be contacted.
-    pub targets: TargetPolicy,
-    /// Lab port substitutions (empty on the internet).
-    pub ports: PortMap,
-    /// How long to wait for a TCP connection. Default 5 s, at most 60 s.
-    pub connect_timeout: Duration,
-    /// Extra CA certificates (PEM) to trust besides the public roots: the lab's CA.
-    pub extra_ca_pem: Vec<u8>,
+    resolver: SocketAddr,
+    dns_timeout: Duration,
+    dns_attempts: u32,
+    concurrency: usize,
+    per_host: usize,
+    targets: TargetPolicy,
+    ports: PortMap,
+    connect_timeout: Duration,
+    extra_ca_pem: Vec<u8>,
 }
 
 /// Default seconds to wait for one DNS reply.
 pub const DEFAULT_DNS_TIMEOUT_SECS: f64 = 2.0;
+/// Shortest DNS wait accepted: below it even a nearby resolver looks dead.
+pub const MIN_DNS_TIMEOUT_SECS: f64 = 0.05;
+/// Longest DNS wait accepted: beyond it a silent nameserver stalls the scan.
+pub const MAX_DNS_TIMEOUT_SECS: f64 = 30.0;
 /// Default number of times a DNS question is sent.
 pub const DEFAULT_DNS_ATTEMPTS: u32 = 3;
+/// Fewest sends of a DNS question (at least one).
+pub const MIN_DNS_ATTEMPTS: u32 = 1;
+/// Most sends of a DNS question, so a silent server is not asked forever.
+pub const MAX_DNS_ATTEMPTS: u32 = 10;
 /// Default network operations in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 128;
+/// Fewest operations in flight (zero would never start one).
+pub const MIN_CONCURRENCY: usize = 1;
+/// Most operations in flight, so a typo cannot flood the network or exhaust sockets.
+pub const MAX_CONCURRENCY: usize = 4096;
 /// Default operations in flight at once against one address.
 pub const DEFAULT_PER_HOST: usize = 4;
+/// Fewest operations at once against one address (zero would never start one).
+pub const MIN_PER_HOST: usize = 1;
+/// Most operations at once against one address: more is impolite to a small server.
+pub const MAX_PER_HOST: usize = 64;
 /// Default seconds to wait for a TCP connection.
-pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 5;
-
-fn default_dns_timeout() -> Duration {
-    Duration::from_secs_f64(DEFAULT_DNS_TIMEOUT_SECS)
-}
-fn default_dns_attempts() -> u32 {
-    DEFAULT_DNS_ATTEMPTS
-}
-fn default_concurrency() -> usize {
-    DEFAULT_CONCURRENCY
-}
-fn default_per_host() -> usize {
-    DEFAULT_PER_HOST
-}
-fn default_connect_timeout() -> Duration {
-    Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS)
-}
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: f64 = 5.0;
+/// Shortest TCP connection wait accepted.
+pub const MIN_CONNECT_TIMEOUT_SECS: f64 = 0.05;
+/// Longest TCP connection wait accepted.
+pub const MAX_CONNECT_TIMEOUT_SECS: f64 = 60.0;
 
 impl NetConfig {
-    /// Defaults for scanning the internet through `resolver`.
-    pub fn new(resolver: SocketAddr) -> Self {
-        NetConfig {
-            resolver,
-            dns_timeout: default_dns_timeout(),
-            dns_attempts: default_dns_attempts(),
-            concurrency: default_concurrency(),
-            per_host: default_per_host(),
-            targets: TargetPolicy::PublicOnly,
-            ports: PortMap::default(),
-            connect_timeout: default_connect_timeout(),
-            extra_ca_pem: Vec::new(),
+    /// A builder holding the defaults, for scanning the internet through `resolver`.
+    pub fn builder(resolver: SocketAddr) -> NetConfigBuilder {
+        NetConfigBuilder {
+            cfg: NetConfig {
+                resolver,
+                dns_timeout: Duration::from_secs_f64(DEFAULT_DNS_TIMEOUT_SECS),
+                dns_attempts: DEFAULT_DNS_ATTEMPTS,
+                concurrency: DEFAULT_CONCURRENCY,
+                per_host: DEFAULT_PER_HOST,
+                targets: TargetPolicy::PublicOnly,
+                ports: PortMap::default(),
+                connect_timeout: Duration::from_secs_f64(DEFAULT_CONNECT_TIMEOUT_SECS),
+                extra_ca_pem: Vec::new(),
+            },
         }
+    }
+
+    /// The recursive resolver every ordinary question goes to. The resolver is the
+    /// user's own choice, so the private-address guard does not apply to it (a system
+    /// resolver on 127.0.0.53 is normal).
+    pub fn resolver(&self) -> SocketAddr {
+        self.resolver
+    }
+    /// How long to wait for one DNS reply.
+    pub fn dns_timeout(&self) -> Duration {
+        self.dns_timeout
+    }
+    /// How many times a DNS question is sent before giving up.
+    pub fn dns_attempts(&self) -> u32 {
+        self.dns_attempts
+    }
+    /// Network operations in flight at once, across all targets.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+    /// Operations in flight at once against one target address.
+    pub fn per_host(&self) -> usize {
+        self.per_host
+    }
+    /// Which target addresses may be contacted.
+    pub fn targets(&self) -> TargetPolicy {
+        self.targets
+    }
+    /// Lab port substitutions (empty on the internet).
+    pub fn ports(&self) -> &PortMap {
+        &self.ports
+    }
+    /// How long to wait for a TCP connection.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+    /// Extra CA certificates (PEM) trusted besides the public roots.
+    pub fn extra_ca_pem(&self) -> &[u8] {
+        &self.extra_ca_pem
+    }
+}
+
+/// Builds a [`NetConfig`]. Each limit's setter is its one range check, so a typo cannot
+/// make the scanner hang or flood, and the error says which setting and what range.
+#[derive(Debug, Clone)]
+pub struct NetConfigBuilder {
+    cfg: NetConfig,
+}
+
+/// Takes seconds as a number so that the check runs before a `Duration` is made (which
+/// would panic on a negative or not-a-number value).
+fn secs_in(secs: f64, min: f64, max: f64) -> Option<Duration> {
+    (min..=max)
+        .contains(&secs)
+        .then(|| Duration::from_secs_f64(secs))
+}
+
+impl NetConfigBuilder {
+    /// How long to wait for one DNS reply, from [`MIN_DNS_TIMEOUT_SECS`] to
+    /// [`MAX_DNS_TIMEOUT_SECS`]. Default [`DEFAULT_DNS_TIMEOUT_SECS`].
+    pub fn dns_timeout(self, t: Duration) -> Result<Self, ConfigError> {
+        self.dns_timeout_secs(t.as_secs_f64())
+    }
+    /// [`Self::dns_timeout`] in seconds, as the command line gives it.
+    pub fn dns_timeout_secs(mut self, secs: f64) -> Result<Self, ConfigError> {
+        self.cfg.dns_timeout = secs_in(secs, MIN_DNS_TIMEOUT_SECS, MAX_DNS_TIMEOUT_SECS)
+            .ok_or(ConfigError::DnsTimeout(secs))?;
+        Ok(self)
+    }
+    /// How many times a DNS question is sent before giving up, from
+    /// [`MIN_DNS_ATTEMPTS`] to [`MAX_DNS_ATTEMPTS`]. Default [`DEFAULT_DNS_ATTEMPTS`].
+    pub fn dns_attempts(mut self, n: u32) -> Result<Self, ConfigError> {
+        if !(MIN_DNS_ATTEMPTS..=MAX_DNS_ATTEMPTS).contains(&n) {
+            return Err(ConfigError::DnsAttempts(n));
+        }
+        self.cfg.dns_attempts = n;
+        Ok(self)
+    }
+    /// Network operations in flight at once, across all targets, from
+    /// [`MIN_CONCURRENCY`] to [`MAX_CONCURRENCY`]. Default [`DEFAULT_CONCURRENCY`].
+    pub fn concurrency(mut self, n: usize) -> Result<Self, ConfigError> {
+        if !(MIN_CONCURRENCY..=MAX_CONCURRENCY).contains(&n) {
+            return Err(ConfigError::Concurrency(n));
+        }
+        self.cfg.concurrency = n;
+        Ok(self)
+    }
+    /// Operations in flight at once against one target address, from [`MIN_PER_HOST`]
+    /// to [`MAX_PER_HOST`]. Default [`DEFAULT_PER_HOST`].
+    pub fn per_host(mut self, n: usize) -> Result<Self, ConfigError> {
+        if !(MIN_PER_HOST..=MAX_PER_HOST).contains(&n) {
+            return Err(ConfigError::PerHost(n));
+        }
+        self.cfg.per_host = n;
+        Ok(self)
+    }
+    /// How long to wait for a TCP connection, from [`MIN_CONNECT_TIMEOUT_SECS`] to
+    /// [`MAX_CONNECT_TIMEOUT_SECS`]. Default [`DEFAULT_CONNECT_TIMEOUT_SECS`].
+    pub fn connect_timeout(mut self, t: Duration) -> Result<Self, ConfigError> {
+        let secs = t.as_secs_f64();
+        self.cfg.connect_timeout =
+            secs_in(secs, MIN_CONNECT_TIMEOUT_SECS, MAX_CONNECT_TIMEOUT_SECS)
+                .ok_or(ConfigError::ConnectTimeout(secs))?;
+        Ok(self)
+    }
+    /// Extra CA certificates (PEM) to trust besides the public roots: the lab's CA.
+    /// Checked when the [`Net`] is built.
+    pub fn extra_ca_pem(mut self, pem: Vec<u8>) -> Self {
+        self.cfg.extra_ca_pem = pem;
+        self
+    }
+
+    /// Dials services on other ports than the well-known ones, without allowing any
+    /// more targets ([`Self::dangerous_lab_mode`] does both).
+    pub fn ports(mut self, ports: PortMap) -> Self {
+        self.cfg.ports = ports;
+        self
     }
 
     /// Lets the scanner contact private and loopback addresses. Named to be seen in
     /// review: only `--allow-private` and tests should reach it.
     pub fn dangerous_allow_private_targets(mut self) -> Self {
-        self.targets = TargetPolicy::AllowPrivate;
+        self.cfg.targets = TargetPolicy::AllowPrivate;
         self
     }
 
     /// Lab mode: loopback targets (and only those, besides public ones) are allowed,
     /// and services are dialled on the lab's ports.
     pub fn dangerous_lab_mode(mut self, ports: PortMap) -> Self {
-        if self.targets == TargetPolicy::PublicOnly {
-            self.targets = TargetPolicy::LabLoopback;
+        if self.cfg.targets == TargetPolicy::PublicOnly {
+            self.cfg.targets = TargetPolicy::LabLoopback;
         }
-        self.ports = ports;
-        self
+        self.ports(ports)
     }
 
-    /// Checks the limits, so a typo cannot make the scanner hang or flood.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let secs = self.dns_timeout.as_secs_f64();
-        if !(0.05..=30.0).contains(&secs) {
-            return Err(ConfigError::OutOfRange {
-                what: "DNS timeout (seconds)",
-                value: secs,
-                min: 0.05,
-                max: 30.0,
-            });
-        }
-        let bounded = |what, value: usize, max: usize| {
-            if (1..=max).contains(&value) {
-                Ok(())
-            } else {
-                Err(ConfigError::OutOfRange {
-                    what,
-                    value: value as f64,
-                    min: 1.0,
-                    max: max as f64,
-                })
-            }
-        };
-        let secs = self.connect_timeout.as_secs_f64();
-        if !(0.05..=60.0).contains(&secs) {
-            return Err(ConfigError::OutOfRange {
-                what: "connect timeout (seconds)",
-                value: secs,
-                min: 0.05,
-                max: 60.0,
-            });
-        }
-        bounded("DNS attempts", self.dns_attempts as usize, 10)?;
-        bounded("global concurrency", self.concurrency, 4096)?;
-        bounded("per-host connections", self.per_host, 64)?;
-        Ok(())
+    /// The configuration; every limit was checked when it was set.
+    pub fn build(self) -> NetConfig {
+        self.cfg
     }
 }
 
-/// A setting outside what ward allows.
+/// A setting outside what ward allows. Each limit of [`NetConfig`] has its own variant,
+/// naming the setting (not a command-line flag) and its range.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
     /// The extra CA certificates could not be used.
     #[error("CA certificate: {0}")]
     BadCa(String),
-    /// A number outside its range.
+    /// [`NetConfigBuilder::dns_timeout`] out of range (the seconds given).
+    #[error(
+        "DNS timeout (seconds) must be between {MIN_DNS_TIMEOUT_SECS} and {MAX_DNS_TIMEOUT_SECS}, not {0}"
+    )]
+    DnsTimeout(f64),
+    /// [`NetConfigBuilder::dns_attempts`] out of range.
+    #[error("DNS attempts must be between {MIN_DNS_ATTEMPTS} and {MAX_DNS_ATTEMPTS}, not {0}")]
+    DnsAttempts(u32),
+    /// [`NetConfigBuilder::concurrency`] out of range.
+    #[error("global concurrency must be between {MIN_CONCURRENCY} and {MAX_CONCURRENCY}, not {0}")]
+    Concurrency(usize),
+    /// [`NetConfigBuilder::per_host`] out of range.
+    #[error("per-host connections must be between {MIN_PER_HOST} and {MAX_PER_HOST}, not {0}")]
+    PerHost(usize),
+    /// [`NetConfigBuilder::connect_timeout`] out of range (the seconds given).
+    #[error(
+        "connect timeout (seconds) must be between {MIN_CONNECT_TIMEOUT_SECS} and {MAX_CONNECT_TIMEOUT_SECS}, not {0}"
+    )]
+    ConnectTimeout(f64),
+    /// A limit of the HTTP client ([`http::HttpClientBuilder`]) outside its range.
     #[error("{what} must be between {min} and {max}, not {value}")]
     OutOfRange {
         /// Which setting.
@@ -239,9 +338,8 @@ pub struct Permit {
 }
 
 impl Net {
-    /// Builds the network from a validated configuration.
+    /// Builds the network; fails only when the extra CA certificates cannot be used.
     pub fn new(cfg: NetConfig) -> Result<Net, ConfigError> {
-        cfg.validate()?;
         let roots = Arc::new(tcp::root_store(&cfg.extra_ca_pem).map_err(ConfigError::BadCa)?);
         Ok(Net {
             inner: Arc::new(Inner {
@@ -302,5 +400,134 @@ impl Net {
             _global: global,
             _host: host,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The bounds are written out as numbers here, not taken from the constants, so that
+    //! changing a bound fails a test and the flag help that states it gets updated too.
+    use super::*;
+
+    fn builder() -> NetConfigBuilder {
+        NetConfig::builder(SocketAddr::from(([192, 0, 2, 1], 53)))
+    }
+
+    fn err<T: std::fmt::Debug>(r: Result<T, ConfigError>) -> String {
+        r.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_are_within_their_ranges() {
+        let cfg = builder().build();
+        assert_eq!(cfg.dns_timeout(), Duration::from_secs(2));
+        assert_eq!(cfg.dns_attempts(), 3);
+        assert_eq!(cfg.concurrency(), 128);
+        assert_eq!(cfg.per_host(), 4);
+        assert_eq!(cfg.connect_timeout(), Duration::from_secs(5));
+        assert_eq!(cfg.targets(), TargetPolicy::PublicOnly);
+        let cfg = builder()
+            .dns_timeout(cfg.dns_timeout())
+            .and_then(|b| b.dns_attempts(cfg.dns_attempts()))
+            .and_then(|b| b.concurrency(cfg.concurrency()))
+            .and_then(|b| b.per_host(cfg.per_host()))
+            .and_then(|b| b.connect_timeout(cfg.connect_timeout()));
+        assert!(cfg.is_ok());
+    }
+
+    #[test]
+    fn dns_timeout_is_from_50_ms_to_30_s() {
+        for ok in [0.05, 30.0] {
+            let cfg = builder().dns_timeout_secs(ok).unwrap().build();
+            assert_eq!(cfg.dns_timeout(), Duration::from_secs_f64(ok));
+        }
+        assert!(builder().dns_timeout(Duration::from_millis(50)).is_ok());
+        assert_eq!(
+            err(builder().dns_timeout_secs(30.5)),
+            "DNS timeout (seconds) must be between 0.05 and 30, not 30.5"
+        );
+        assert_eq!(
+            err(builder().dns_timeout(Duration::from_millis(49))),
+            "DNS timeout (seconds) must be between 0.05 and 30, not 0.049"
+        );
+        // Checked before a Duration is made, which would panic on these.
+        assert_eq!(
+            builder().dns_timeout_secs(-1.0).unwrap_err(),
+            ConfigError::DnsTimeout(-1.0)
+        );
+        assert!(builder().dns_timeout_secs(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn dns_attempts_are_from_1_to_10() {
+        assert_eq!(builder().dns_attempts(1).unwrap().build().dns_attempts(), 1);
+        assert_eq!(
+            builder().dns_attempts(10).unwrap().build().dns_attempts(),
+            10
+        );
+        assert_eq!(
+            err(builder().dns_attempts(0)),
+            "DNS attempts must be between 1 and 10, not 0"
+        );
+        assert_eq!(
+            err(builder().dns_attempts(11)),
+            "DNS attempts must be between 1 and 10, not 11"
+        );
+    }
+
+    #[test]
+    fn concurrency_is_from_1_to_4096() {
+        assert_eq!(builder().concurrency(1).unwrap().build().concurrency(), 1);
+        assert_eq!(
+            builder().concurrency(4096).unwrap().build().concurrency(),
+            4096
+        );
+        assert_eq!(
+            err(builder().concurrency(0)),
+            "global concurrency must be between 1 and 4096, not 0"
+        );
+        assert_eq!(
+            err(builder().concurrency(4097)),
+            "global concurrency must be between 1 and 4096, not 4097"
+        );
+    }
+
+    #[test]
+    fn per_host_is_from_1_to_64() {
+        assert_eq!(builder().per_host(1).unwrap().build().per_host(), 1);
+        assert_eq!(builder().per_host(64).unwrap().build().per_host(), 64);
+        assert_eq!(
+            err(builder().per_host(0)),
+            "per-host connections must be between 1 and 64, not 0"
+        );
+        assert_eq!(
+            err(builder().per_host(65)),
+            "per-host connections must be between 1 and 64, not 65"
+        );
+    }
+
+    #[test]
+    fn connect_timeout_is_from_50_ms_to_60_s() {
+        for ok in [Duration::from_millis(50), Duration::from_secs(60)] {
+            let cfg = builder().connect_timeout(ok).unwrap().build();
+            assert_eq!(cfg.connect_timeout(), ok);
+        }
+        assert_eq!(
+            err(builder().connect_timeout(Duration::from_millis(49))),
+            "connect timeout (seconds) must be between 0.05 and 60, not 0.049"
+        );
+        assert_eq!(
+            err(builder().connect_timeout(Duration::from_millis(60_001))),
+            "connect timeout (seconds) must be between 0.05 and 60, not 60.001"
+        );
+    }
+
+    #[test]
+    fn a_failed_setter_leaves_nothing_half_set() {
+        // The builder is consumed by a failing setter, so a caller cannot go on with a
+        // configuration that skipped a check.
+        let b = builder().per_host(8).unwrap();
+        assert!(b.clone().per_host(0).is_err());
+        assert_eq!(b.build().per_host(), 8);
     }
 }

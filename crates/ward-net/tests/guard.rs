@@ -35,8 +35,9 @@ async fn default_policy_refuses_loopback_and_sends_nothing() {
     let ip: IpAddr = NS_IP.parse().unwrap();
     // Public-only policy, but pointed at the lab's port so that a packet, were one sent,
     // would reach the lab and be counted.
-    let mut cfg = NetConfig::new(lab.resolver());
-    cfg.ports = PortMap(lab.ports().clone());
+    let cfg = NetConfig::builder(lab.resolver())
+        .ports(PortMap(lab.ports().clone()))
+        .build();
     let net = Net::new(cfg).unwrap();
     let lookup = net.ask_nameserver(ip, "guard.test", "SOA").await;
     assert_eq!(
@@ -51,9 +52,12 @@ async fn default_policy_refuses_loopback_and_sends_nothing() {
         "a refused target must receive nothing"
     );
 
-    let lab_net =
-        Net::new(NetConfig::new(lab.resolver()).dangerous_lab_mode(PortMap(lab.ports().clone())))
-            .unwrap();
+    let lab_net = Net::new(
+        NetConfig::builder(lab.resolver())
+            .dangerous_lab_mode(PortMap(lab.ports().clone()))
+            .build(),
+    )
+    .unwrap();
     let lookup = lab_net.ask_nameserver(ip, "guard.test", "SOA").await;
     assert!(
         matches!(
@@ -71,9 +75,12 @@ async fn default_policy_refuses_loopback_and_sends_nothing() {
 #[tokio::test]
 async fn lab_mode_still_refuses_private_ranges() {
     let lab = lab().await;
-    let net =
-        Net::new(NetConfig::new(lab.resolver()).dangerous_lab_mode(PortMap(lab.ports().clone())))
-            .unwrap();
+    let net = Net::new(
+        NetConfig::builder(lab.resolver())
+            .dangerous_lab_mode(PortMap(lab.ports().clone()))
+            .build(),
+    )
+    .unwrap();
     for ip in ["10.0.0.1", "192.168.1.1", "169.254.169.254", "172.16.0.1"] {
         let lookup = net
             .ask_nameserver(ip.parse().unwrap(), "guard.test", "SOA")
@@ -90,7 +97,7 @@ async fn lab_mode_still_refuses_private_ranges() {
 #[tokio::test]
 async fn resolver_answers_three_states() {
     let lab = lab().await;
-    let net = Net::new(NetConfig::new(lab.resolver())).unwrap();
+    let net = Net::new(NetConfig::builder(lab.resolver()).build()).unwrap();
     assert!(matches!(
         net.resolve("guard.test", "SOA").await.outcome,
         DnsOutcome::Answer { .. }
@@ -137,9 +144,11 @@ async fn answers_are_remembered_for_the_scan_and_failures_are_not() {
     });
     let lab = Lab::start(&fixture).await.unwrap();
     let resolver = lab.resolver().ip();
-    let mut cfg = NetConfig::new(lab.resolver());
-    cfg.dns_timeout = std::time::Duration::from_millis(100);
-    cfg.dns_attempts = 1;
+    let cfg = NetConfig::builder(lab.resolver())
+        .dns_timeout(std::time::Duration::from_millis(100))
+        .and_then(|b| b.dns_attempts(1))
+        .expect("within the limits")
+        .build();
     let net = Net::new(cfg).unwrap();
 
     let first = net.resolve("ns1.guard.test", "A").await;

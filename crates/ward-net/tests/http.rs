@@ -38,8 +38,10 @@ async fn setup() -> (Lab, Net) {
         ..Default::default()
     };
     let lab = Lab::start(&fixture).await.unwrap();
-    let mut cfg = NetConfig::new(lab.resolver()).dangerous_lab_mode(PortMap(lab.ports().clone()));
-    cfg.extra_ca_pem = lab.ca_pem().as_bytes().to_vec();
+    let cfg = NetConfig::builder(lab.resolver())
+        .dangerous_lab_mode(PortMap(lab.ports().clone()))
+        .extra_ca_pem(lab.ca_pem().as_bytes().to_vec())
+        .build();
     let net = Net::new(cfg).unwrap();
     (lab, net)
 }
@@ -130,7 +132,7 @@ async fn certificate_timeout_and_refusal_stay_apart() {
         }
     );
     // Outside lab mode a loopback address is refused before anything is sent.
-    let plain = Net::new(NetConfig::new("127.0.0.1:53".parse().unwrap())).unwrap();
+    let plain = Net::new(NetConfig::builder("127.0.0.1:53".parse().unwrap()).build()).unwrap();
     let f = client
         .fetch(
             &plain,

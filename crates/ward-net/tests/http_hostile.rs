@@ -36,7 +36,9 @@ where
 fn net(http: u16, https: u16) -> Net {
     let map = BTreeMap::from([(80, http), (443, https)]);
     Net::new(
-        NetConfig::new(SocketAddr::from(([127, 0, 0, 1], 53))).dangerous_lab_mode(PortMap(map)),
+        NetConfig::builder(SocketAddr::from(([127, 0, 0, 1], 53)))
+            .dangerous_lab_mode(PortMap(map))
+            .build(),
     )
     .expect("net")
 }

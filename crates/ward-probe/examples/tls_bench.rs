@@ -137,9 +137,10 @@ async fn run_scan(dir: PathBuf) {
     let port = targets.first().map(|t| t.2).expect("a target");
     let mut map = BTreeMap::new();
     map.insert(443, port);
-    let mut cfg =
-        NetConfig::new(SocketAddr::from(([127, 0, 53, 1], 53))).dangerous_lab_mode(PortMap(map));
-    cfg.extra_ca_pem = std::fs::read(dir.join("ca.pem")).expect("ca");
+    let cfg = NetConfig::builder(SocketAddr::from(([127, 0, 53, 1], 53)))
+        .dangerous_lab_mode(PortMap(map))
+        .extra_ca_pem(std::fs::read(dir.join("ca.pem")).expect("ca"))
+        .build();
     let net = Net::new(cfg).expect("net");
     let now = time::OffsetDateTime::now_utc();
     let started = Instant::now();

@@ -10,7 +10,7 @@ use ward_lab::Lab;
 use ward_lab::fixture::{DnsBehaviour, Fixture, ZoneSource};
 use ward_lab::signing::{Fault, Signed};
 use ward_model::dnssec::{BrokenLink, ChainOutcome};
-use ward_net::{Net, NetConfig, PortMap};
+use ward_net::{Net, NetConfig, NetConfigBuilder, PortMap};
 use ward_probe::dnssec::{TrustAnchor, walk, walk_remembering};
 
 fn zone(origin: &str, extra: &str) -> ZoneSource {
@@ -78,12 +78,22 @@ fn fixture() -> Fixture {
     }
 }
 
+/// The lab answers at once, so a short wait and one attempt keep failures quick.
+fn quick(resolver: std::net::SocketAddr) -> NetConfigBuilder {
+    NetConfig::builder(resolver)
+        .dns_timeout(Duration::from_millis(500))
+        .and_then(|b| b.dns_attempts(1))
+        .expect("within the limits")
+}
+
 async fn setup() -> (Lab, Net, TrustAnchor) {
     let lab = Lab::start(&fixture()).await.expect("lab starts");
-    let mut cfg = NetConfig::new(lab.resolver());
-    cfg.dns_timeout = Duration::from_millis(500);
-    cfg.dns_attempts = 1;
-    let net = Net::new(cfg.dangerous_lab_mode(PortMap(lab.ports().clone()))).expect("net");
+    let net = Net::new(
+        quick(lab.resolver())
+            .dangerous_lab_mode(PortMap(lab.ports().clone()))
+            .build(),
+    )
+    .expect("net");
     let anchor = TrustAnchor::parse(lab.trust_anchor().expect("the lab has an anchor"))
         .expect("anchor parses");
     (lab, net, anchor)
@@ -244,9 +254,11 @@ async fn a_key_that_is_not_the_anchor_is_bogus() {
 async fn a_silent_resolver_is_could_not_tell() {
     let (lab, _, anchor) = setup().await;
     // Nothing listens on the lab's resolver address at port 9.
-    let mut cfg = NetConfig::new(std::net::SocketAddr::new(lab.resolver().ip(), 9));
-    cfg.dns_timeout = Duration::from_millis(200);
-    cfg.dns_attempts = 1;
+    let cfg = NetConfig::builder(std::net::SocketAddr::new(lab.resolver().ip(), 9))
+        .dns_timeout(Duration::from_millis(200))
+        .and_then(|b| b.dns_attempts(1))
+        .expect("within the limits")
+        .build();
     let net = Net::new(cfg).expect("net");
     let chain = walk(&net, &anchor, "good.test", "SOA", OffsetDateTime::now_utc()).await;
     assert!(
@@ -364,10 +376,12 @@ async fn a_resolver_that_strips_signatures_is_could_not_tell() {
     let mut f = fixture();
     f.dns.signed[0].fault = Some(Fault::NoSignatures);
     let lab = Lab::start(&f).await.expect("lab starts");
-    let mut cfg = NetConfig::new(lab.resolver());
-    cfg.dns_timeout = Duration::from_millis(500);
-    cfg.dns_attempts = 1;
-    let net = Net::new(cfg.dangerous_lab_mode(PortMap(lab.ports().clone()))).expect("net");
+    let net = Net::new(
+        quick(lab.resolver())
+            .dangerous_lab_mode(PortMap(lab.ports().clone()))
+            .build(),
+    )
+    .expect("net");
     let anchor = TrustAnchor::parse(lab.trust_anchor().expect("anchor")).expect("anchor");
     let chain = walk(&net, &anchor, "good.test", "SOA", OffsetDateTime::now_utc()).await;
     assert_eq!(
@@ -380,9 +394,12 @@ async fn a_resolver_that_strips_signatures_is_could_not_tell() {
     let mut f = fixture();
     f.dns.signed[1].fault = Some(Fault::NoSignatures);
     let lab = Lab::start(&f).await.expect("lab starts");
-    let mut cfg = NetConfig::new(lab.resolver());
-    cfg.dns_timeout = Duration::from_millis(500);
-    let net = Net::new(cfg.dangerous_lab_mode(PortMap(lab.ports().clone()))).expect("net");
+    let cfg = NetConfig::builder(lab.resolver())
+        .dns_timeout(Duration::from_millis(500))
+        .expect("within the limits")
+        .dangerous_lab_mode(PortMap(lab.ports().clone()))
+        .build();
+    let net = Net::new(cfg).expect("net");
     let anchor = TrustAnchor::parse(lab.trust_anchor().expect("anchor")).expect("anchor");
     let chain = walk(&net, &anchor, "good.test", "SOA", OffsetDateTime::now_utc()).await;
     assert!(

@@ -76,8 +76,9 @@ fn start_server(args: &[&str]) -> Server {
 fn net_for(port: u16) -> Net {
     let mut map = BTreeMap::new();
     map.insert(443, port);
-    let cfg =
-        NetConfig::new(SocketAddr::from(([127, 0, 0, 1], 53))).dangerous_lab_mode(PortMap(map));
+    let cfg = NetConfig::builder(SocketAddr::from(([127, 0, 0, 1], 53)))
+        .dangerous_lab_mode(PortMap(map))
+        .build();
     Net::new(cfg).expect("net")
 }
 

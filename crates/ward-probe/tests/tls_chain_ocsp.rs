@@ -148,9 +148,10 @@ fn start_server_with(
 async fn scan(server: &Server) -> TlsScan {
     let mut map = BTreeMap::new();
     map.insert(443, server.port);
-    let mut cfg =
-        NetConfig::new(SocketAddr::from(([127, 0, 0, 1], 53))).dangerous_lab_mode(PortMap(map));
-    cfg.extra_ca_pem = pki().read("root.pem").into_bytes();
+    let cfg = NetConfig::builder(SocketAddr::from(([127, 0, 0, 1], 53)))
+        .dangerous_lab_mode(PortMap(map))
+        .extra_ca_pem(pki().read("root.pem").into_bytes())
+        .build();
     let net = Net::new(cfg).expect("net");
     let target = TlsTarget {
         transport: Transport::Direct,

@@ -14,8 +14,9 @@ use ward_probe::tls::{TlsTarget, Transport, scan_with};
 async fn scan_port(port: u16, timeout: Duration) -> TlsScan {
     let mut map = BTreeMap::new();
     map.insert(443, port);
-    let cfg =
-        NetConfig::new(SocketAddr::from(([127, 0, 0, 1], 53))).dangerous_lab_mode(PortMap(map));
+    let cfg = NetConfig::builder(SocketAddr::from(([127, 0, 0, 1], 53)))
+        .dangerous_lab_mode(PortMap(map))
+        .build();
     let net = Net::new(cfg).expect("net");
     let target = TlsTarget {
         transport: Transport::Direct,

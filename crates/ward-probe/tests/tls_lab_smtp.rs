@@ -54,9 +54,10 @@ async fn start(entry: &str) -> Server {
 async fn scan(server: &Server) -> TlsScan {
     let mut map = BTreeMap::new();
     map.insert(25, server.port);
-    let mut cfg =
-        NetConfig::new(SocketAddr::from(([127, 0, 0, 1], 53))).dangerous_lab_mode(PortMap(map));
-    cfg.extra_ca_pem = server.ca.ca_cert_pem().as_bytes().to_vec();
+    let cfg = NetConfig::builder(SocketAddr::from(([127, 0, 0, 1], 53)))
+        .dangerous_lab_mode(PortMap(map))
+        .extra_ca_pem(server.ca.ca_cert_pem().as_bytes().to_vec())
+        .build();
     let net = Net::new(cfg).expect("net");
     let target = TlsTarget {
         transport: Transport::SmtpStartTls {

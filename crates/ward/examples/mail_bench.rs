@@ -410,10 +410,12 @@ async fn run_ward(
     setup: &Setup,
     wire: &mut dyn FnMut() -> anyhow::Result<u64>,
 ) -> anyhow::Result<WardRun> {
-    let mut cfg = NetConfig::new(setup.resolver);
-    cfg.per_host = setup.per_host;
-    cfg.concurrency = 256;
-    let net = Net::new(cfg.dangerous_lab_mode(setup.ports.clone()))?;
+    let cfg = NetConfig::builder(setup.resolver)
+        .per_host(setup.per_host)?
+        .concurrency(256)?
+        .dangerous_lab_mode(setup.ports.clone())
+        .build();
+    let net = Net::new(cfg)?;
     let prober = Prober::new(net).with_trust_anchor(setup.anchor.clone());
     let wire0 = wire()?;
     let before_kib = peak_kib();

@@ -176,3 +176,42 @@ pub struct LabArgs {
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The help states each network limit's range in prose; this keeps it equal to the
+    /// range ward-net checks.
+    #[test]
+    fn net_flag_help_states_ward_nets_ranges() {
+        let cmd = Cli::command();
+        let scan = cmd.find_subcommand("scan").expect("scan");
+        let help = |flag: &str| {
+            scan.get_arguments()
+                .find(|a| a.get_long() == Some(flag))
+                .and_then(|a| a.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        };
+        use ward_net::*;
+        for (flag, range) in [
+            (
+                "dns-timeout",
+                format!("({MIN_DNS_TIMEOUT_SECS}-{MAX_DNS_TIMEOUT_SECS})"),
+            ),
+            (
+                "dns-attempts",
+                format!("({MIN_DNS_ATTEMPTS}-{MAX_DNS_ATTEMPTS})"),
+            ),
+            (
+                "concurrency",
+                format!("({MIN_CONCURRENCY}-{MAX_CONCURRENCY})"),
+            ),
+            ("per-host", format!("({MIN_PER_HOST}-{MAX_PER_HOST})")),
+        ] {
+            assert!(help(flag).contains(&range), "--{flag}: {}", help(flag));
+        }
+    }
+}

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 use ward_model::{Asset, OrgKind, Organisation, Role, ScanReport, Severity, SizeClass};
-use ward_net::{Net, NetConfig, PortMap};
+use ward_net::{ConfigError, Net, NetConfig, PortMap};
 
 /// mimalloc instead of the system allocator: a scan makes and drops many small values
 /// (names, records, evidence), and glibc's malloc and free were about a third of the
@@ -124,17 +124,9 @@ fn net_config(args: &cli::NetArgs) -> anyhow::Result<NetConfig> {
         ))
         .map_err(|e| usage(e.to_string()))?,
     };
-    let mut cfg = NetConfig::new(resolver);
-    if !(0.05..=30.0).contains(&args.dns_timeout) {
-        return Err(usage(format!(
-            "--dns-timeout must be between 0.05 and 30 seconds, not {}",
-            args.dns_timeout
-        )));
-    }
-    cfg.dns_timeout = Duration::from_secs_f64(args.dns_timeout);
-    cfg.dns_attempts = args.dns_attempts;
-    cfg.concurrency = args.concurrency;
-    cfg.per_host = args.per_host;
+    let mut cfg = NetConfig::builder(resolver)
+        .dns_timeout_secs(args.dns_timeout)
+        .map_err(net_usage)?;
     if args.allow_private {
         cfg = cfg.dangerous_allow_private_targets();
     }
@@ -146,11 +138,30 @@ fn net_config(args: &cli::NetArgs) -> anyhow::Result<NetConfig> {
     }
     if let Some(ca) = &args.lab_ca {
         // Read now, so a wrong path is reported before any scanning starts.
-        cfg.extra_ca_pem =
+        let pem =
             std::fs::read(ca).map_err(|e| usage(format!("--lab-ca {}: {e}", ca.display())))?;
+        cfg = cfg.extra_ca_pem(pem);
     }
-    cfg.validate().map_err(|e| usage(e.to_string()))?;
-    Ok(cfg)
+    // After the lab flags, so that of several mistakes the same one is reported as before.
+    let cfg = cfg
+        .dns_attempts(args.dns_attempts)
+        .and_then(|c| c.concurrency(args.concurrency))
+        .and_then(|c| c.per_host(args.per_host))
+        .map_err(net_usage)?;
+    Ok(cfg.build())
+}
+
+/// A network limit the user got wrong, as a usage error. The DNS timeout's message names
+/// its flag, as it always has; the other limits' messages are ward-net's own.
+fn net_usage(e: ConfigError) -> anyhow::Error {
+    match e {
+        ConfigError::DnsTimeout(secs) => usage(format!(
+            "--dns-timeout must be between {} and {} seconds, not {secs}",
+            ward_net::MIN_DNS_TIMEOUT_SECS,
+            ward_net::MAX_DNS_TIMEOUT_SECS
+        )),
+        e => usage(e.to_string()),
+    }
 }
 
 /// The DNSSEC trust anchor: `--trust-anchor FILE`, or the root zone's keys.
@@ -266,12 +277,13 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
     let lab = ward_lab::Lab::start(&fixture)
         .await
         .context("starting the demo lab")?;
-    let mut cfg = NetConfig::new(lab.resolver());
     // The lab answers in microseconds; a silent nameserver should not hold the demo up.
-    cfg.dns_timeout = Duration::from_millis(800);
-    cfg.dns_attempts = 2;
-    cfg.extra_ca_pem = lab.ca_pem().as_bytes().to_vec();
-    let cfg = cfg.dangerous_lab_mode(PortMap(lab.ports().clone()));
+    let cfg = NetConfig::builder(lab.resolver())
+        .dns_timeout(Duration::from_millis(800))?
+        .dns_attempts(2)?
+        .extra_ca_pem(lab.ca_pem().as_bytes().to_vec())
+        .dangerous_lab_mode(PortMap(lab.ports().clone()))
+        .build();
     let net = Net::new(cfg)?;
     let mut prober = ward_probe::Prober::new(net);
     if let Some(anchor) = lab.trust_anchor() {
