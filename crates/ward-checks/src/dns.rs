@@ -8,7 +8,7 @@ use crate::{Context, Stakes, finding};
 use serde_json::json;
 use ward_model::CheckId;
 use ward_model::Evidence;
-use ward_model::observe::Tri;
+use ward_model::dns::Tri;
 use ward_model::{DnsFailure, DnsOutcome, Finding, Severity, Status};
 use ward_records::caa::{self, Property};
 

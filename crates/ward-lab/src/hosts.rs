@@ -51,7 +51,8 @@ pub struct WebHost {
     pub tls: TlsServer,
 }
 
-/// Which program serves a web host's HTTPS.
+/// Which program serves a web host's HTTPS ([`crate::legacy::profile`] gives openssl's
+/// arguments for the variants it serves).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TlsServer {
@@ -112,17 +113,6 @@ pub enum DaneRecord {
     Match,
     /// A digest of no key the server has.
     Mismatch,
-}
-
-impl TlsServer {
-    /// The `openssl s_server` profile, for the variants openssl serves.
-    pub fn openssl_profile(self) -> Option<&'static [&'static str]> {
-        match self {
-            TlsServer::OpensslLegacy => Some(crate::legacy::LEGACY_ARGS),
-            TlsServer::OpensslAncient => Some(crate::legacy::ANCIENT_ARGS),
-            TlsServer::Rustls | TlsServer::NotTls => None,
-        }
-    }
 }
 
 impl SmtpHost {

@@ -10,6 +10,7 @@
 //! an address is served (s_server has one certificate).
 
 use crate::certs::IssuedCert;
+use crate::hosts::TlsServer;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,6 +38,19 @@ pub const ANCIENT_ARGS: &[&str] = &[
     "-cipher",
     "ECDHE-RSA-AES128-SHA:AES128-SHA:AES256-SHA:ADH-AES128-SHA:@SECLEVEL=0",
 ];
+
+/// The `openssl s_server` profile for a host's `tls`, for the servers openssl plays
+/// (`None` for the lab's own).
+///
+/// Here rather than on [`TlsServer`]: the hosts file names the servers, this module knows
+/// how openssl is run for them (and uses the hosts file and the lab CA to do it).
+pub fn profile(tls: TlsServer) -> Option<&'static [&'static str]> {
+    match tls {
+        TlsServer::OpensslLegacy => Some(LEGACY_ARGS),
+        TlsServer::OpensslAncient => Some(ANCIENT_ARGS),
+        TlsServer::Rustls | TlsServer::NotTls => None,
+    }
+}
 
 /// How long the child may take to say `ACCEPT`.
 pub const START_DEADLINE: Duration = Duration::from_secs(10);

@@ -151,7 +151,7 @@ impl Lab {
             };
             // A legacy mail host keeps its certificate for the openssl s_server that
             // takes over after STARTTLS (see `start_mail`).
-            let legacy = match (issued, host.tls.openssl_profile()) {
+            let legacy = match (issued, legacy::profile(host.tls)) {
                 (Some(i), Some(profile)) => Some((i, profile)),
                 _ => None,
             };
@@ -308,11 +308,11 @@ async fn start_web(
         }
         let legacy_host = on_ip
             .iter()
-            .find(|h| h.tls.openssl_profile().is_some() && h.cert.is_some());
+            .find(|h| legacy::profile(h.tls).is_some() && h.cert.is_some());
         if let Some((host, spec, profile)) = legacy_host.and_then(|h| {
             h.cert
                 .as_ref()
-                .zip(h.tls.openssl_profile())
+                .zip(legacy::profile(h.tls))
                 .map(|(c, p)| (h, c, p))
         }) {
             let issued = ca.issue(&host.names, spec, now)?;

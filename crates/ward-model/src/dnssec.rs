@@ -7,7 +7,7 @@
 //! ([`ChainOutcome::Bogus`], naming the broken link), never "no record", and a lookup
 //! that failed is [`ChainOutcome::Failed`], never "bogus".
 
-use crate::observe::{DnsFailure, DnsRecord};
+use crate::dns::{DnsFailure, DnsRecord};
 use serde::{Deserialize, Serialize};
 
 /// A DS record as seen at a parent zone (or in the trust anchor).

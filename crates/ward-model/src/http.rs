@@ -5,7 +5,7 @@
 //! 404" (a finding) from "the connection timed out" or "the certificate did not validate"
 //! (each its own kind), and never mistakes one for the other.
 
-use crate::NetFailure;
+use crate::net_failure::NetFailure;
 use serde::{Deserialize, Serialize};
 
 /// One GET and what came of it.

@@ -6,15 +6,17 @@
 //! language the other crates speak, so that a stored scan can be read and judged again.
 //!
 //! The one rule that runs through every type here is the three states: a fact is
-//! *present*, *absent*, or *could not tell*. See [`observe::DnsOutcome`].
+//! *present*, *absent*, or *could not tell*. See [`dns::DnsOutcome`].
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod dns;
 pub mod dnssec;
 pub mod finding;
 pub mod http;
 pub mod inventory;
 pub mod lookup;
+pub mod net_failure;
 pub mod observe;
 pub mod org;
 pub mod report_rows;
@@ -22,8 +24,9 @@ pub mod scan;
 pub mod tls;
 
 pub use check::{CheckId, Family};
+pub use dns::{DnsFailure, DnsLookup, DnsOutcome, DnsRecord};
 pub use finding::{Evidence, Finding, Severity, Status};
 pub use lookup::{DnsSource, Lookup};
-pub use observe::{DnsFailure, DnsLookup, DnsOutcome, DnsRecord, NetFailure};
+pub use net_failure::NetFailure;
 pub use org::{Asset, OrgKind, Organisation, Role, SizeClass};
 pub use scan::{AssetReport, DmarcPhase, ScanReport};

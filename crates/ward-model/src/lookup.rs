@@ -10,7 +10,7 @@
 //! what it has, fetches every name reported as not fetched, and repeats until nothing is
 //! missing. So the questions asked on the wire are exactly the questions the check needs.
 
-use crate::DnsOutcome;
+use crate::dns::DnsOutcome;
 
 /// The answer a [`DnsSource`] gives.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@
 //! different version), and everything else — refused, reset, timed out, garbage — is
 //! [`VersionStatus::CouldNotTell`].
 
-use crate::NetFailure;
+use crate::net_failure::NetFailure;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

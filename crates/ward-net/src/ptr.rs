@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use futures::StreamExt;
-use ward_model::observe::DnsOutcome;
+use ward_model::dns::DnsOutcome;
 
 use crate::Net;
 

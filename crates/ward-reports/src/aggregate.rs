@@ -226,7 +226,7 @@ pub fn parse_aggregate<R: BufRead>(
     let mut bytes = Vec::with_capacity(64 * 1024);
     reader
         .read_to_end(&mut bytes)
-        .map_err(|e| crate::unpack::io_reason(&e))?;
+        .map_err(|e| crate::read::io_reason(&e))?;
     parse_aggregate_bytes(&bytes, limits)
 }
 
@@ -237,7 +237,7 @@ pub fn parse_aggregate_bytes(bytes: &[u8], limits: &Limits) -> Result<AggregateR
         let mut utf8 = Vec::with_capacity(bytes.len() + bytes.len() / 8);
         Windows1252::new(bytes)
             .read_to_end(&mut utf8)
-            .map_err(|e| crate::unpack::io_reason(&e))?;
+            .map_err(|e| crate::read::io_reason(&e))?;
         parse_utf8(&utf8, limits).map_err(|r| with_line(r, &utf8))
     } else {
         parse_utf8(bytes, limits).map_err(|r| with_line(r, bytes))
@@ -385,24 +385,11 @@ fn parse_utf8(doc: &[u8], limits: &Limits) -> Result<AggregateReport, Reason> {
     b.finish()
 }
 
-/// Skip a UTF-8 byte-order mark and report an empty stream.
-pub(crate) fn skip_bom<R: BufRead>(reader: &mut R) -> Result<(), Reason> {
-    let head = reader
-        .fill_buf()
-        .map_err(|e| crate::unpack::io_reason(&e))?;
-    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        reader.consume(3);
-    }
-    Ok(())
-}
-
 /// True when the XML declaration names ISO-8859-1 or windows-1252 (which
 /// WHATWG treats as one). Other labels are read as UTF-8, and refused if the
 /// bytes are not.
 fn declares_windows_1252<R: BufRead>(reader: &mut R) -> Result<bool, Reason> {
-    let head = reader
-        .fill_buf()
-        .map_err(|e| crate::unpack::io_reason(&e))?;
+    let head = reader.fill_buf().map_err(|e| crate::read::io_reason(&e))?;
     let head = head.get(..head.len().min(256)).unwrap_or(head);
     let Some(decl) = head.strip_prefix(b"<?xml") else {
         return Ok(false);
@@ -499,7 +486,7 @@ impl<R: BufRead> BufRead for Windows1252<R> {
 
 fn xml_error(e: &quick_xml::Error, at: Pos) -> Reason {
     match e {
-        quick_xml::Error::Io(io) => crate::unpack::io_reason(io),
+        quick_xml::Error::Io(io) => crate::read::io_reason(io),
         quick_xml::Error::Encoding(_) => Reason::InvalidUtf8 { at },
         other => Reason::Xml {
             at,

@@ -41,6 +41,7 @@ pub mod error;
 pub mod failure;
 pub mod ingest;
 pub mod limits;
+mod read;
 pub mod rows;
 pub mod tlsrpt;
 pub mod unpack;

@@ -131,7 +131,7 @@ pub struct FailureDetail {
 /// Parse one TLS report from a JSON stream. A leading byte-order mark is
 /// skipped; nesting is bounded by serde_json's recursion limit (128).
 pub fn parse_tls_report<R: BufRead>(mut reader: R) -> Result<TlsReport, Reason> {
-    crate::aggregate::skip_bom(&mut reader)?;
+    crate::read::skip_bom(&mut reader)?;
     serde_json::from_reader(reader).map_err(json_reason)
 }
 
@@ -139,7 +139,7 @@ pub(crate) fn json_reason(e: serde_json::Error) -> Reason {
     use serde_json::error::Category;
     let (line, column, message) = (e.line(), e.column(), e.to_string());
     match e.classify() {
-        Category::Io => crate::unpack::io_reason(&std::io::Error::from(e)),
+        Category::Io => crate::read::io_reason(&std::io::Error::from(e)),
         Category::Data => Reason::NotTlsReport {
             line,
             column,

@@ -26,6 +26,7 @@ use crate::aggregate::{parse_aggregate, parse_aggregate_bytes};
 use crate::error::{Error, LimitKind, Reason};
 use crate::failure::{parse_feedback_fields, set_envelope};
 use crate::limits::Limits;
+use crate::read::{Counting, io_reason};
 use crate::tlsrpt::parse_tls_report;
 use crate::{Report, Unpacked};
 
@@ -100,96 +101,6 @@ fn looks_like_header(bytes: &[u8]) -> bool {
 
 fn hex_head(bytes: &[u8]) -> String {
     bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
-
-/// The marker carried inside an `io::Error` when a counting reader stops.
-#[derive(Debug)]
-struct LimitHit {
-    kind: LimitKind,
-    limit: u64,
-}
-
-impl std::fmt::Display for LimitHit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} limit {} exceeded", self.kind, self.limit)
-    }
-}
-
-impl std::error::Error for LimitHit {}
-
-/// Map an I/O error from a (decompressing, counting) reader to a reason.
-pub(crate) fn io_reason(e: &io::Error) -> Reason {
-    if let Some(hit) = e.get_ref().and_then(|i| i.downcast_ref::<LimitHit>()) {
-        return Reason::LimitExceeded {
-            kind: hit.kind,
-            limit: hit.limit,
-        };
-    }
-    match e.kind() {
-        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::UnexpectedEof => {
-            Reason::Decompress {
-                message: e.to_string(),
-            }
-        }
-        _ => Reason::Io {
-            message: e.to_string(),
-        },
-    }
-}
-
-/// A reader that fails once more than `cap` bytes have come through it.
-struct Counting<R> {
-    inner: R,
-    seen: u64,
-    cap: u64,
-    kind: LimitKind,
-    limit: u64,
-}
-
-impl<R> Counting<R> {
-    /// Bound `inner`, which inflates `compressed` bytes, by both the size and
-    /// the ratio limit; the smaller wins and names the error.
-    fn new(inner: R, compressed: u64, limits: &Limits) -> Self {
-        let by_ratio = compressed.saturating_mul(limits.max_compression_ratio);
-        let (cap, kind, limit) = if by_ratio < limits.max_decompressed_bytes {
-            (
-                by_ratio,
-                LimitKind::CompressionRatio,
-                limits.max_compression_ratio,
-            )
-        } else {
-            (
-                limits.max_decompressed_bytes,
-                LimitKind::DecompressedBytes,
-                limits.max_decompressed_bytes,
-            )
-        };
-        Counting {
-            inner,
-            seen: 0,
-            cap,
-            kind,
-            limit,
-        }
-    }
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // Never ask for more than one byte past the cap.
-        let room = self.cap.saturating_sub(self.seen).saturating_add(1);
-        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-        let slice = buf.get_mut(..want).unwrap_or_default();
-        let n = self.inner.read(slice)?;
-        self.seen = self.seen.saturating_add(n as u64);
-        if self.seen > self.cap {
-            return Err(io::Error::other(LimitHit {
-                kind: self.kind,
-                limit: self.limit,
-            }));
-        }
-        Ok(n)
-    }
 }
 
 /// Unpack one input and hand every report, or every refusal, to `sink`.

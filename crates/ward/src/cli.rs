@@ -60,7 +60,7 @@ pub enum Command {
     /// Write the briefing for elected members and candidates on their own accounts and devices.
     Brochure(crate::report_cmd::BrochureArgs),
     /// Ingest and summarise DMARC aggregate, failure and SMTP TLS reports.
-    Reports(crate::reports_cmd::ReportsArgs),
+    Reports(ReportsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -175,6 +175,96 @@ pub struct LabArgs {
     /// under the system's temporary directory.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+// `ward reports`, run by crate::reports_cmd.
+
+#[derive(Debug, Args)]
+pub struct ReportsArgs {
+    #[command(subcommand)]
+    pub command: ReportsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportsCommand {
+    /// Store the reports found in files, folders, mbox files and Maildirs.
+    ///
+    /// Formats are told by content, not by name: XML, JSON, gzip, zlib, zip, e-mail
+    /// messages (.eml) with the report attached, mbox files; folders are read
+    /// recursively, and a folder with cur/ or new/ is read as a Maildir. A report
+    /// already stored (same reporter, report id and date range) is skipped, so running
+    /// it again over the same sources stores nothing new.
+    ///
+    /// Exit status: 0 every report found was stored or already there; 2 some input was
+    /// refused (each is named on stderr, and everything else was stored); 3 the
+    /// database could not be written, or the IMAP mailbox could not be read.
+    ///
+    /// Examples:
+    ///   ward reports ingest --db ward.db ~/dmarc/ reports.mbox
+    ///   ward reports ingest ~/Maildir/.DMARC
+    #[command(verbatim_doc_comment)]
+    Ingest(IngestArgs),
+    /// Summarise the stored reports: volume, DMARC pass and alignment rates, sending
+    /// sources, failing sources, DKIM selectors, TLS failures per MX, and each
+    /// domain's DMARC phase (assess, deploy, enforce, maintain).
+    ///
+    /// Examples:
+    ///   ward reports summary --db ward.db
+    ///   ward reports summary --domain example.org --since 30d --format json --offline
+    #[command(verbatim_doc_comment)]
+    Summary(SummaryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files, folders, mbox files or Maildirs to read.
+    #[arg(value_name = "SOURCE", required_unless_present = "imap")]
+    pub sources: Vec<PathBuf>,
+    /// Also read an IMAP mailbox over TLS: imaps://USER@HOST[:PORT][/FOLDER] (port 993,
+    /// folder INBOX by default). The password comes from the WARD_IMAP_PASSWORD
+    /// environment variable. Each message whose reports are all stored is then moved
+    /// to --imap-processed; a message that fails to parse stays where it is.
+    #[arg(long, value_name = "URL")]
+    pub imap: Option<String>,
+    /// The folder stored messages are moved to (created if missing).
+    #[arg(long, value_name = "FOLDER", default_value = "processed")]
+    pub imap_processed: String,
+    /// A CA certificate (PEM) to trust for the IMAP server, besides the public roots.
+    #[arg(long, value_name = "FILE")]
+    pub imap_ca: Option<PathBuf>,
+    /// The SQLite database to store into (created if missing).
+    #[arg(long, value_name = "PATH", default_value = "ward.db")]
+    pub db: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// Tables, for people.
+    Table,
+    /// One JSON document, for scripts.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// The SQLite database to read.
+    #[arg(long, value_name = "PATH", default_value = "ward.db")]
+    pub db: PathBuf,
+    /// Only this domain.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Only reports whose period ended within this long before now: a number and a
+    /// unit, d (days), h (hours) or w (weeks), e.g. 30d.
+    #[arg(long, value_name = "AGE")]
+    pub since: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+    /// Do not look up reverse names of sending addresses.
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 #[cfg(test)]

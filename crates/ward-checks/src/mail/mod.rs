@@ -27,7 +27,8 @@ pub mod spf;
 
 use crate::Context;
 use ward_model::CheckId;
-use ward_model::observe::{AssetObservation, DnsFailure};
+use ward_model::dns::DnsFailure;
+use ward_model::observe::AssetObservation;
 use ward_model::{Asset, DnsOutcome, DnsSource, Finding, Lookup, Role};
 
 pub use dkim::BUILTIN_SELECTORS;

@@ -25,7 +25,7 @@
 //! domain, though, is then unknown, because it depends on the names above.
 
 use serde::Serialize;
-use ward_model::observe::DnsFailure;
+use ward_model::dns::DnsFailure;
 use ward_model::{DnsOutcome, DnsSource, Lookup};
 use ward_records::dmarc::{self, Dmarc, DmarcError, Psd};
 
