@@ -11,6 +11,7 @@ pub mod assess;
 pub mod brochure;
 pub mod export;
 pub mod html;
+pub mod pdf;
 pub mod readability;
 pub mod score;
 pub mod summary;

@@ -17,34 +17,9 @@ pub use ward_model::report_rows::{
     PolicySeen, ReportData, SelectorVolume, SourceVolume, TlsFailureVolume, TlsPolicyVolume,
 };
 
-/// Where a domain stands on the way to an enforced DMARC policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Phase {
-    /// `p=none` and less than [`DEPLOY_PASS_RATE`] of mail passes: still finding out
-    /// who sends as the domain.
-    Assess,
-    /// `p=none` with nearly all mail passing (ready to enforce), or an enforcing policy
-    /// that is only partly applied (`pct` below 100, or `t=y`).
-    Deploy,
-    /// `p=quarantine` in full, or `p=reject` while less than [`MAINTAIN_PASS_RATE`]
-    /// of mail passes.
-    Enforce,
-    /// `p=reject` in full, and at least [`MAINTAIN_PASS_RATE`] of mail passes.
-    Maintain,
-}
-
-impl Phase {
-    /// The lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Assess => "assess",
-            Phase::Deploy => "deploy",
-            Phase::Enforce => "enforce",
-            Phase::Maintain => "maintain",
-        }
-    }
-}
+/// The phase the reports show: [`ward_model::DmarcPhase`], the same four steps the DMARC
+/// checks decide from the published record, here read from what receivers saw.
+pub use ward_model::DmarcPhase as Phase;
 
 /// Pass rate from which a monitoring domain is ready to enforce: 0.95.
 pub const DEPLOY_PASS_RATE: f64 = 0.95;
@@ -56,7 +31,15 @@ pub const SOURCE_MIN_MESSAGES: u64 = 10;
 /// ...and more than this share of the domain's mail (NCSC Mail Check's threshold).
 pub const SOURCE_MIN_SHARE: f64 = 0.01;
 
-/// The phase of a domain from the newest policy seen and its pass rate.
+/// The phase of a domain from the newest policy seen and its pass rate:
+///
+/// - `assess`: `p=none` and less than [`DEPLOY_PASS_RATE`] of mail passes, still finding
+///   out who sends as the domain;
+/// - `deploy`: `p=none` with nearly all mail passing (ready to enforce), or an enforcing
+///   policy only partly applied (`pct` below 100, or `t=y`);
+/// - `enforce`: `p=quarantine` in full, or `p=reject` while less than
+///   [`MAINTAIN_PASS_RATE`] of mail passes;
+/// - `maintain`: `p=reject` in full, and at least [`MAINTAIN_PASS_RATE`] of mail passes.
 pub fn phase(policy: Option<&PolicySeen>, messages: u64, dmarc_pass: u64) -> Phase {
     let rate = ratio(dmarc_pass, messages);
     let Some(policy) = policy else {

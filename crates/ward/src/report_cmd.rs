@@ -12,8 +12,6 @@ use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 use ward_advice::assess::{Assessment, parse_answers};
 use ward_advice::html::ReportInput;
 use ward_model::{OrgKind, Organisation, ScanReport};
@@ -196,115 +194,14 @@ pub fn brochure_cmd(args: BrochureArgs) -> anyhow::Result<crate::WardExit> {
     Ok(crate::WardExit::Clean)
 }
 
-/// The Chromium-family browser on the PATH, if any.
-pub fn find_chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    [
-        "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-    ]
-    .iter()
-    .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-    .find(|p| p.is_file())
-}
-
-/// The flags every headless Chromium run uses: no sandbox (CI runs as root), and no
-/// background traffic of its own.
-pub fn chromium_flags(profile: &Path) -> Vec<String> {
-    vec![
-        "--headless".into(),
-        "--no-sandbox".into(),
-        "--disable-gpu".into(),
-        "--disable-background-networking".into(),
-        "--disable-component-update".into(),
-        "--disable-sync".into(),
-        "--no-first-run".into(),
-        format!("--user-data-dir={}", profile.display()),
-    ]
-}
-
-/// A private scratch folder, removed on drop.
-struct Scratch(PathBuf);
-impl Scratch {
-    fn new() -> anyhow::Result<Scratch> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let dir = std::env::temp_dir().join(format!("ward-pdf-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(Scratch(dir))
-    }
-}
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// How long Chromium may take to print one report.
-const PDF_DEADLINE: Duration = Duration::from_secs(120);
-
-/// Prints `html` to a PDF at `out` with headless Chromium.
+/// Prints `html` to a PDF at `out`; no Chromium on the PATH is the user's to fix (exit
+/// 2), anything else is ward's failure to finish (exit 3).
 pub fn html_to_pdf(html: &[u8], out: &Path) -> anyhow::Result<()> {
-    let chromium = find_chromium().ok_or_else(|| {
-        usage(
-            "PDF output needs Chromium and none was found on the PATH (looked for chromium, \
-             chromium-browser, google-chrome); install it (Debian/Ubuntu: apt-get install \
-             chromium), or write --format html and print that page from any browser",
-        )
-    })?;
-    let scratch = Scratch::new()?;
-    let page = scratch.0.join("report.html");
-    std::fs::write(&page, html).with_context(|| format!("writing {}", page.display()))?;
-    let out_abs = if out.is_absolute() {
-        out.to_path_buf()
-    } else {
-        std::env::current_dir()?.join(out)
-    };
-    let _ = std::fs::remove_file(&out_abs);
-    let mut child = Command::new(&chromium)
-        .args(chromium_flags(&scratch.0.join("profile")))
-        .arg("--no-pdf-header-footer")
-        .arg(format!("--print-to-pdf={}", out_abs.display()))
-        .arg(format!("file://{}", page.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("starting {}", chromium.display()))?;
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if started.elapsed() > PDF_DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            anyhow::bail!(
-                "{} did not finish printing within {} s",
-                chromium.display(),
-                PDF_DEADLINE.as_secs()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut stderr = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        use std::io::Read as _;
-        let _ = e.read_to_string(&mut stderr);
-    }
-    if !status.success() || !out_abs.is_file() {
-        anyhow::bail!(
-            "{} could not print {} ({status}): {}",
-            chromium.display(),
-            out.display(),
-            stderr.lines().last().unwrap_or("no message")
-        );
-    }
-    Ok(())
+    use ward_advice::pdf::{self, PdfError};
+    pdf::html_to_pdf(html, out).map_err(|e| match e {
+        PdfError::NoChromium => usage(e.to_string()),
+        e => anyhow::Error::new(e),
+    })
 }
 
 /// Example answers the demo stores, so its report shows the self-assessment.

@@ -288,3 +288,29 @@ fn assess_stores_answers_that_join_the_report() {
             .starts_with("ward: bad.toml: unknown question `bakups`")
     );
 }
+
+/// Without a browser on the PATH a PDF is the user's to fix (exit 2, what to install),
+/// and no file is left behind.
+#[test]
+fn pdf_without_chromium_says_what_to_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty-path");
+    std::fs::create_dir(&empty).unwrap();
+    let out = run(
+        ward(dir.path()).env("PATH", &empty).args([
+            "brochure",
+            "--format",
+            "pdf",
+            "-o",
+            "brochure.pdf",
+        ]),
+        2,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("ward: PDF output needs Chromium and none was found on the PATH"),
+        "{err}"
+    );
+    assert!(err.contains("apt-get install chromium"), "{err}");
+    assert!(!dir.path().join("brochure.pdf").exists());
+}
