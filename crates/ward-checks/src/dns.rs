@@ -103,10 +103,7 @@ fn resolves(ctx: &Context<'_>, soa: Option<&DnsOutcome>) -> Finding {
 
 fn nameservers(ctx: &Context<'_>) -> Finding {
     const ID: CheckId = CheckId::DnsNs;
-    let stakes = Stakes {
-        small: Severity::Medium,
-        medium: Severity::High,
-    };
+    let stakes = Stakes::sized(Severity::Medium, Severity::High);
     let domain = ctx.asset.domain.as_str();
     let ns = match ctx.obs.resolved(domain, "NS") {
         None => return not_asked(ctx, ID, "NS"),
@@ -253,10 +250,7 @@ fn nameservers(ctx: &Context<'_>) -> Finding {
 
 fn caa_check(ctx: &Context<'_>) -> Finding {
     const ID: CheckId = CheckId::DnsCaa;
-    let stakes = Stakes {
-        small: Severity::Low,
-        medium: Severity::Medium,
-    };
+    let stakes = Stakes::sized(Severity::Low, Severity::Medium);
     let domain = ctx.asset.domain.as_str();
     let records: Vec<&str> = match ctx.obs.resolved(domain, "CAA") {
         None => return not_asked(ctx, ID, "CAA"),

@@ -30,18 +30,12 @@ pub const CHECKS: &[CheckId] = &[
     CheckId::MxDane,
 ];
 
-const SIGNED: Stakes = Stakes {
-    small: Severity::Low,
-    medium: Severity::Medium,
-};
+const SIGNED: Stakes = Stakes::sized(Severity::Low, Severity::Medium);
 /// A bogus zone is an outage for every validating resolver's users.
 const VALID: Stakes = Stakes::flat(Severity::High);
 const ALGORITHMS: Stakes = Stakes::flat(Severity::Medium);
 /// TLSA that matches nothing makes DANE senders defer the organisation's mail.
-const DANE: Stakes = Stakes {
-    small: Severity::Medium,
-    medium: Severity::High,
-};
+const DANE: Stakes = Stakes::sized(Severity::Medium, Severity::High);
 
 /// Judges the family.
 pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {

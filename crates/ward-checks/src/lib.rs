@@ -47,6 +47,10 @@ impl Stakes {
             medium: s,
         }
     }
+    /// `small` for a small organisation, `medium` for a medium one.
+    pub const fn sized(small: Severity, medium: Severity) -> Self {
+        Stakes { small, medium }
+    }
     /// The severity for `size`.
     pub fn for_size(self, size: SizeClass) -> Severity {
         match size {

@@ -40,15 +40,9 @@ pub const CHECKS: &[CheckId] = &[
 /// Certificates expiring within this many days warn.
 pub const EXPIRY_WARN_DAYS: i64 = 30;
 
-const VERSIONS_STAKES: Stakes = Stakes {
-    small: Severity::Medium,
-    medium: Severity::High,
-};
+const VERSIONS_STAKES: Stakes = Stakes::sized(Severity::Medium, Severity::High);
 const CIPHER_STAKES: Stakes = Stakes::flat(Severity::Medium);
-const CERT_STAKES: Stakes = Stakes {
-    small: Severity::High,
-    medium: Severity::High,
-};
+const CERT_STAKES: Stakes = Stakes::sized(Severity::High, Severity::High);
 const STARTTLS_STAKES: Stakes = Stakes::flat(Severity::High);
 
 /// One endpoint's verdict: status, a one-line reason, and evidence.

@@ -146,6 +146,14 @@ impl Family {
 }
 
 impl CheckId {
+    /// The checks of `family`, in catalogue order.
+    pub fn of_family(family: Family) -> impl Iterator<Item = CheckId> {
+        CheckId::ALL
+            .iter()
+            .copied()
+            .filter(move |c| c.family() == family)
+    }
+
     /// The check with the dotted id `id`, or `None` for an id ward does not know.
     pub fn parse(id: &str) -> Option<CheckId> {
         CheckId::ALL.iter().copied().find(|c| c.as_str() == id)

@@ -181,6 +181,11 @@ pub struct NetConfigBuilder {
     cfg: NetConfig,
 }
 
+/// `n` when it lies in `min..=max`.
+fn within<T: PartialOrd>(n: T, min: T, max: T) -> Option<T> {
+    (min <= n && n <= max).then_some(n)
+}
+
 /// Takes seconds as a number so that the check runs before a `Duration` is made (which
 /// would panic on a negative or not-a-number value).
 fn secs_in(secs: f64, min: f64, max: f64) -> Option<Duration> {
@@ -204,28 +209,21 @@ impl NetConfigBuilder {
     /// How many times a DNS question is sent before giving up, from
     /// [`MIN_DNS_ATTEMPTS`] to [`MAX_DNS_ATTEMPTS`]. Default [`DEFAULT_DNS_ATTEMPTS`].
     pub fn dns_attempts(mut self, n: u32) -> Result<Self, ConfigError> {
-        if !(MIN_DNS_ATTEMPTS..=MAX_DNS_ATTEMPTS).contains(&n) {
-            return Err(ConfigError::DnsAttempts(n));
-        }
-        self.cfg.dns_attempts = n;
+        self.cfg.dns_attempts =
+            within(n, MIN_DNS_ATTEMPTS, MAX_DNS_ATTEMPTS).ok_or(ConfigError::DnsAttempts(n))?;
         Ok(self)
     }
     /// Network operations in flight at once, across all targets, from
     /// [`MIN_CONCURRENCY`] to [`MAX_CONCURRENCY`]. Default [`DEFAULT_CONCURRENCY`].
     pub fn concurrency(mut self, n: usize) -> Result<Self, ConfigError> {
-        if !(MIN_CONCURRENCY..=MAX_CONCURRENCY).contains(&n) {
-            return Err(ConfigError::Concurrency(n));
-        }
-        self.cfg.concurrency = n;
+        self.cfg.concurrency =
+            within(n, MIN_CONCURRENCY, MAX_CONCURRENCY).ok_or(ConfigError::Concurrency(n))?;
         Ok(self)
     }
     /// Operations in flight at once against one target address, from [`MIN_PER_HOST`]
     /// to [`MAX_PER_HOST`]. Default [`DEFAULT_PER_HOST`].
     pub fn per_host(mut self, n: usize) -> Result<Self, ConfigError> {
-        if !(MIN_PER_HOST..=MAX_PER_HOST).contains(&n) {
-            return Err(ConfigError::PerHost(n));
-        }
-        self.cfg.per_host = n;
+        self.cfg.per_host = within(n, MIN_PER_HOST, MAX_PER_HOST).ok_or(ConfigError::PerHost(n))?;
         Ok(self)
     }
     /// How long to wait for a TCP connection, from [`MIN_CONNECT_TIMEOUT_SECS`] to

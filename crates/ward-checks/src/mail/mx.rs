@@ -22,18 +22,9 @@ use ward_model::{DnsOutcome, Finding, Role, Severity, SizeClass, Status};
 use ward_records::{mta_sts, tls_rpt};
 
 const MX: Stakes = Stakes::flat(Severity::Medium);
-const STS_RECORD: Stakes = Stakes {
-    small: Severity::Low,
-    medium: Severity::Medium,
-};
-const STS_POLICY: Stakes = Stakes {
-    small: Severity::Low,
-    medium: Severity::Medium,
-};
-const TLS_RPT: Stakes = Stakes {
-    small: Severity::Low,
-    medium: Severity::Medium,
-};
+const STS_RECORD: Stakes = Stakes::sized(Severity::Low, Severity::Medium);
+const STS_POLICY: Stakes = Stakes::sized(Severity::Low, Severity::Medium);
+const TLS_RPT: Stakes = Stakes::sized(Severity::Low, Severity::Medium);
 /// RFC 8461 guidance and Mail Check: an enforce policy should be cached at least two weeks.
 pub const MIN_ENFORCE_MAX_AGE: u32 = 1_209_600;
 

@@ -24,10 +24,7 @@ use ward_records::dmarc::Policy;
 
 const BIMI: Stakes = Stakes::flat(Severity::Low);
 const PARKED: Stakes = Stakes::flat(Severity::Medium);
-const BULK: Stakes = Stakes {
-    small: Severity::Medium,
-    medium: Severity::High,
-};
+const BULK: Stakes = Stakes::sized(Severity::Medium, Severity::High);
 
 pub(crate) fn bimi(ctx: &Context<'_>, dm: &DmarcOutcome) -> Finding {
     let domain = ctx.asset.domain.as_str();

@@ -11,10 +11,7 @@ use ward_model::{Finding, Severity, Status};
 use ward_records::{csp, permissions_policy, referrer_policy};
 
 pub(super) const HEADER_STAKES: Stakes = Stakes::flat(Severity::Low);
-const CSP_STAKES: Stakes = Stakes {
-    small: Severity::Low,
-    medium: Severity::Medium,
-};
+const CSP_STAKES: Stakes = Stakes::sized(Severity::Low, Severity::Medium);
 
 fn joined(f: &HttpFetch, name: &str) -> Option<String> {
     let v: Vec<&str> = f.headers_named(name).collect();

@@ -45,43 +45,19 @@ pub(super) fn https_verdict(ctx: &Context<'_>, chains: &[&WebChain]) -> Finding 
         }
     }
     let ev = Evidence::from(json!({"answered": ok, "failed": fails, "could_not_tell": errors}));
-    if !fails.is_empty() {
-        finding(
-            ctx,
-            CheckId::WebHttps,
+    let (status, summary) = if !fails.is_empty() {
+        (
             Status::Fail,
-            HTTPS_STAKES,
             "HTTPS does not work: the certificate or the TLS handshake failed",
-            ev,
         )
     } else if !errors.is_empty() {
-        finding(
-            ctx,
-            CheckId::WebHttps,
-            Status::Error,
-            HTTPS_STAKES,
-            "could not reach the site over HTTPS",
-            ev,
-        )
+        (Status::Error, "could not reach the site over HTTPS")
     } else if ok.is_empty() {
-        finding(
-            ctx,
-            CheckId::WebHttps,
-            Status::Error,
-            HTTPS_STAKES,
-            "HTTPS was not fetched",
-            ev,
-        )
+        (Status::Error, "HTTPS was not fetched")
     } else {
-        finding(
-            ctx,
-            CheckId::WebHttps,
-            Status::Pass,
-            HTTPS_STAKES,
-            "HTTPS answers with a valid certificate",
-            ev,
-        )
-    }
+        (Status::Pass, "HTTPS answers with a valid certificate")
+    };
+    finding(ctx, CheckId::WebHttps, status, HTTPS_STAKES, summary, ev)
 }
 
 pub(super) fn redirect_verdict(
@@ -105,54 +81,38 @@ pub(super) fn redirect_verdict(
         .map(|h| json!({"url": h.url, "status": h.status(), "location": h.header("location")}))
         .collect();
     let ev = Evidence::from(json!({"start": chain.start, "hops": hops, "stopped": chain.stopped}));
-    let Some(first) = chain.hops.first() else {
-        return finding(
-            ctx,
-            CheckId::WebRedirect,
-            Status::Error,
-            REDIRECT_STAKES,
-            "HTTP was not fetched",
-            ev,
-        );
+    let (status, summary) = redirect_status(chain, domain);
+    finding(
+        ctx,
+        CheckId::WebRedirect,
+        status,
+        REDIRECT_STAKES,
+        summary,
+        ev,
+    )
+}
+
+/// How `chain` (the redirects from `http://domain/`) ends, and what to say about it.
+fn redirect_status(chain: &WebChain, domain: &str) -> (Status, String) {
+    let (Some(first), Some(last)) = (chain.hops.first(), chain.last()) else {
+        return (Status::Error, "HTTP was not fetched".into());
     };
     if could_not_tell(first) {
-        return finding(
-            ctx,
-            CheckId::WebRedirect,
+        return (
             Status::Error,
-            REDIRECT_STAKES,
             format!("could not fetch {}: {}", first.url, first.outcome),
-            ev,
         );
     }
     if let Some(why) = &chain.stopped {
-        return finding(
-            ctx,
-            CheckId::WebRedirect,
+        return (
             Status::Fail,
-            REDIRECT_STAKES,
             format!("the redirects from {} do not end: {why}", chain.start),
-            ev,
         );
     }
-    let Some(last) = chain.last() else {
-        return finding(
-            ctx,
-            CheckId::WebRedirect,
-            Status::Error,
-            REDIRECT_STAKES,
-            "HTTP was not fetched",
-            ev,
-        );
-    };
     if !is_https(&last.url) {
-        return finding(
-            ctx,
-            CheckId::WebRedirect,
+        return (
             Status::Fail,
-            REDIRECT_STAKES,
             format!("{} does not redirect to HTTPS", chain.start),
-            ev,
         );
     }
     let second = chain
@@ -161,24 +121,16 @@ pub(super) fn redirect_verdict(
         .map(|h| h.url.as_str())
         .unwrap_or_default();
     if is_https(second) && host_of(second) == domain {
-        finding(
-            ctx,
-            CheckId::WebRedirect,
+        (
             Status::Pass,
-            REDIRECT_STAKES,
-            "HTTP redirects to HTTPS on the same host first",
-            ev,
+            "HTTP redirects to HTTPS on the same host first".into(),
         )
     } else {
-        finding(
-            ctx,
-            CheckId::WebRedirect,
+        (
             Status::Warn,
-            REDIRECT_STAKES,
             format!(
                 "HTTP reaches HTTPS, but its first redirect goes to {second}, not https://{domain}/ (HSTS for {domain} is never seen)"
             ),
-            ev,
         )
     }
 }

@@ -17,43 +17,18 @@ use super::discover::{Discovery, Found, OrgDomain, PolicySource, WalkEnd, discov
 use crate::mail::{Txt, domain_unreachable};
 use crate::{Context, Stakes, finding};
 use serde_json::{Value, json};
-use ward_model::CheckId;
 use ward_model::Evidence;
 use ward_model::observe::AssetObservation;
+use ward_model::{CheckId, Family};
 use ward_model::{DnsOutcome, Finding, Severity, Status};
 use ward_records::dmarc::{Dmarc, DmarcWarning, Policy};
 
 const PRESENT: Stakes = Stakes::flat(Severity::High);
-const SYNTAX: Stakes = Stakes {
-    small: Severity::Medium,
-    medium: Severity::High,
-};
-const POLICY: Stakes = Stakes {
-    small: Severity::High,
-    medium: Severity::Critical,
-};
-const SUBDOMAINS: Stakes = Stakes {
-    small: Severity::Medium,
-    medium: Severity::High,
-};
-const REPORTING: Stakes = Stakes {
-    small: Severity::Low,
-    medium: Severity::Medium,
-};
-const INHERITED: Stakes = Stakes {
-    small: Severity::High,
-    medium: Severity::Critical,
-};
-
-/// The ids this module reports, in catalogue order.
-const DMARC_CHECKS: [CheckId; 6] = [
-    CheckId::DmarcPresent,
-    CheckId::DmarcSyntax,
-    CheckId::DmarcPolicy,
-    CheckId::DmarcSubdomains,
-    CheckId::DmarcReporting,
-    CheckId::DmarcInherited,
-];
+const SYNTAX: Stakes = Stakes::sized(Severity::Medium, Severity::High);
+const POLICY: Stakes = Stakes::sized(Severity::High, Severity::Critical);
+const SUBDOMAINS: Stakes = Stakes::sized(Severity::Medium, Severity::High);
+const REPORTING: Stakes = Stakes::sized(Severity::Low, Severity::Medium);
+const INHERITED: Stakes = Stakes::sized(Severity::High, Severity::Critical);
 
 /// What the other mail checks need from DMARC.
 #[derive(Debug, Clone)]
@@ -146,11 +121,10 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DmarcOutcome {
         finding(ctx, check, status, stakes, summary, evidence)
     };
     let all_error = |why: String| -> DmarcOutcome {
-        let findings = DMARC_CHECKS
-            .iter()
+        let findings = CheckId::of_family(Family::Dmarc)
             .map(|c| {
                 f(
-                    *c,
+                    c,
                     Status::Error,
                     PRESENT,
                     format!("could not tell: {why}"),

@@ -41,18 +41,9 @@ const MAX_VOID: u32 = 2;
 /// Mail Check's bound for records that must fit a UDP answer.
 const MAX_RECORD_BYTES: usize = 450;
 
-const PRESENT: Stakes = Stakes {
-    small: Severity::Medium,
-    medium: Severity::High,
-};
-const SYNTAX: Stakes = Stakes {
-    small: Severity::Medium,
-    medium: Severity::High,
-};
-const ALL: Stakes = Stakes {
-    small: Severity::Medium,
-    medium: Severity::High,
-};
+const PRESENT: Stakes = Stakes::sized(Severity::Medium, Severity::High);
+const SYNTAX: Stakes = Stakes::sized(Severity::Medium, Severity::High);
+const ALL: Stakes = Stakes::sized(Severity::Medium, Severity::High);
 const LOOKUPS: Stakes = Stakes::flat(Severity::Medium);
 const VOID: Stakes = Stakes::flat(Severity::Medium);
 const HYGIENE: Stakes = Stakes::flat(Severity::Low);
