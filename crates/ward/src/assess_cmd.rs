@@ -84,18 +84,15 @@ pub fn ask(
 
 pub async fn assess_cmd(args: AssessArgs) -> anyhow::Result<crate::WardExit> {
     let today = today();
-    let assessment = match &args.answers {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
-            parse_answers(&text, &today).map_err(|e| usage(format!("{}: {e}", path.display())))?
-        }
-        None => {
-            let stdin = std::io::stdin();
-            let stdout = std::io::stdout();
-            ask(&mut stdin.lock(), &mut stdout.lock(), &today)?
-        }
-    };
+    // The organisation is checked before the first question, so nobody answers twelve
+    // questions only to be told the id was wrong; and a missing database is not created.
+    if !args.db.exists() {
+        return Err(usage(format!(
+            "no database at {}; run `ward scan --inventory FILE --db {}` first, or name one with --db",
+            args.db.display(),
+            args.db.display()
+        )));
+    }
     let store = ward_store::Store::open_sqlite(&args.db).await?;
     let orgs = store.organisations().await?;
     if !orgs.iter().any(|o| o.id == args.org) {
@@ -111,6 +108,37 @@ pub async fn assess_cmd(args: AssessArgs) -> anyhow::Result<crate::WardExit> {
                 ids.join(", ")
             }
         )));
+    }
+    let assessment = match &args.answers {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| usage(format!("cannot read {}: {e}", path.display())));
+            let parsed = text.and_then(|text| {
+                parse_answers(&text, &today).map_err(|e| usage(format!("{}: {e}", path.display())))
+            });
+            match parsed {
+                Ok(a) => a,
+                Err(e) => {
+                    store.close().await;
+                    return Err(e);
+                }
+            }
+        }
+        None => {
+            let stdin = std::io::stdin();
+            let stdout = std::io::stdout();
+            ask(&mut stdin.lock(), &mut stdout.lock(), &today)?
+        }
+    };
+    // No answers is not an assessment: storing it would make it the newest and score the
+    // organisation 0 in every report. Each stored run is a new version; older ones stay.
+    if assessment.answers.is_empty() {
+        store.close().await;
+        eprintln!(
+            "ward: no answers given; the stored self-assessment of {} is unchanged",
+            args.org
+        );
+        return Ok(crate::WardExit::Clean);
     }
     store
         .save_assessment(

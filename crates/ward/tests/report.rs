@@ -314,3 +314,59 @@ fn pdf_without_chromium_says_what_to_install() {
     assert!(err.contains("apt-get install chromium"), "{err}");
     assert!(!dir.path().join("brochure.pdf").exists());
 }
+
+/// `ward assess` with nothing to read stores nothing (the last assessment still counts in
+/// the report), and a wrong organisation or database is refused before the first question.
+#[test]
+fn assess_without_answers_changes_nothing_and_checks_the_org_first() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let assessment = || {
+        let out = run(
+            ward(dir.path()).args([
+                "report",
+                "--org",
+                "hq",
+                "--format",
+                "json",
+                "--db",
+                "ward-demo.db",
+            ]),
+            0,
+        );
+        json(&out)["organisations"][0]["assessment"].clone()
+    };
+    let before = assessment();
+    assert!(before["score"].as_u64().unwrap() > 0, "{before}");
+    // Standard input is empty (Command::output closes it).
+    let out = run(
+        ward(dir.path()).args(["assess", "--org", "hq", "--db", "ward-demo.db"]),
+        0,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "ward: no answers given; the stored self-assessment of hq is unchanged\n"
+    );
+    assert_eq!(assessment(), before);
+
+    let out = run(
+        ward(dir.path()).args(["assess", "--org", "atlantis", "--db", "ward-demo.db"]),
+        2,
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "asked before refusing: {:?}",
+        out.stdout
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .starts_with("ward: no organisation `atlantis` in ward-demo.db (known: hq,")
+    );
+    let out = run(
+        ward(dir.path()).args(["assess", "--org", "hq", "--db", "typo.db"]),
+        2,
+    );
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("ward: no database at typo.db"));
+    assert!(!dir.path().join("typo.db").exists());
+}
