@@ -256,6 +256,24 @@ fn dmarc_phases_from_findings() {
         ]),
         Some(DmarcPhase::Maintain)
     );
+    // No record of its own and none inherited: the other dmarc.* rows are `info` ("see
+    // dmarc.inherited"), which must not read as a passing policy.
+    let no_record = vec![
+        f("dmarc.present", Fail, High),
+        f("dmarc.syntax", Info, None),
+        f("dmarc.policy", Info, None),
+        f("dmarc.subdomains", Info, None),
+        f("dmarc.reporting", Info, None),
+        f("dmarc.inherited", Info, None),
+    ];
+    assert_eq!(phase(no_record.clone()), Some(DmarcPhase::Assess));
+    // A domain that does not exist has no phase.
+    let mut gone = no_record;
+    gone.push(Finding {
+        evidence: serde_json::json!({ "soa": "nxdomain" }).into(),
+        ..f("dns.resolves", Fail, High)
+    });
+    assert_eq!(phase(gone), Option::None);
 }
 
 #[test]

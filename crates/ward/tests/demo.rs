@@ -125,6 +125,39 @@ fn demo_json_shows_each_deliberate_case() {
             }
         }
     }
+    // The DMARC phase: no usable record of its own and none inherited is the first phase
+    // (publish one), whatever the other dmarc.* rows say; a domain that does not exist has
+    // none; a record with p=reject, subdomains covered and reports is the last.
+    let phase = |domain: &str| {
+        doc["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["domain"] == domain)
+            .unwrap_or_else(|| panic!("{domain} not in the demo"))
+            .get("dmarc_phase")
+            .cloned()
+    };
+    for no_record in [
+        "examplepartyshop.example",
+        "oxford-exampleparty.example",
+        "lincoln-exampleparty.example",
+    ] {
+        assert_eq!(
+            phase(no_record),
+            Some(serde_json::json!("assess")),
+            "{no_record}"
+        );
+    }
+    assert_eq!(
+        phase("kendal-exampleparty.example"),
+        None,
+        "NXDOMAIN has no phase"
+    );
+    assert_eq!(
+        phase(ward_lab::demo::HQ_DOMAIN),
+        Some(serde_json::json!("maintain"))
+    );
     let hq = ward_lab::demo::HQ_DOMAIN;
     for (check, status) in statuses(&doc, hq) {
         assert!(

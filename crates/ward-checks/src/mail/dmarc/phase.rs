@@ -6,22 +6,45 @@ use ward_model::{CheckId, DmarcPhase, Finding, Status};
 /// The DMARC phase shown by `findings` (one asset's), or `None` when DMARC was not
 /// judged (not a mail domain) or ward could not tell.
 pub fn phase(findings: &[Finding]) -> Option<DmarcPhase> {
-    let status = |id: CheckId| findings.iter().find(|f| f.check == id).map(|f| f.status);
+    let find = |id: CheckId| findings.iter().find(|f| f.check == id);
+    let status = |id: CheckId| find(id).map(|f| f.status);
+    // A domain that does not exist has no mail of its own to protect: no phase at all.
+    let nxdomain = find(CheckId::DnsResolves).is_some_and(|f| {
+        f.status == Status::Fail
+            && f.evidence.get("soa").and_then(|v| v.as_str()) == Some("nxdomain")
+    });
+    if nxdomain {
+        return None;
+    }
     let present = status(CheckId::DmarcPresent);
     let inherited = status(CheckId::DmarcInherited);
     let policy = status(CheckId::DmarcPolicy);
     if present == Some(Status::Error) || policy == Some(Status::Error) {
         return None;
     }
-    let has_record = match (present, inherited) {
-        (None, None) => return None,
-        (Some(Status::Fail), Some(Status::Pass | Status::Warn | Status::Info)) => true,
-        (Some(Status::Fail), _) => false,
-        (None, Some(s)) => s != Status::Fail,
-        (Some(_), _) => true,
+    // `dmarc.inherited` passes or warns only when a parent's policy really applies; its
+    // `info` says that none does (or that the domain's own record is what counts).
+    let inherits = matches!(inherited, Some(Status::Pass | Status::Warn));
+    let own_record = match present {
+        None => false,
+        Some(Status::Fail) => false,
+        Some(_) => true,
     };
-    if !has_record || status(CheckId::DmarcSyntax) == Some(Status::Fail) {
+    if present.is_none() && inherited.is_none() {
+        return None;
+    }
+    if !own_record && !inherits {
         return Some(DmarcPhase::Assess);
+    }
+    if own_record && status(CheckId::DmarcSyntax) == Some(Status::Fail) {
+        return Some(DmarcPhase::Assess);
+    }
+    if !own_record && policy == Some(Status::Info) {
+        // A parent's policy applies but was not judged as this domain's own.
+        return Some(match inherited {
+            Some(Status::Pass) => DmarcPhase::Enforce,
+            _ => DmarcPhase::Deploy,
+        });
     }
     let weak = |s: Option<Status>| matches!(s, Some(Status::Fail | Status::Warn));
     Some(match policy {
