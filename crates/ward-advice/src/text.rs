@@ -63,6 +63,15 @@ pub fn write_table(w: &mut impl Write, summaries: &[OrgSummary], worst: usize) -
                 terminal_safe(&f.summary)
             )?;
         }
+        // Say that the list is cut, so a reader does not take three rows for all of it.
+        let more = s.worst.len().saturating_sub(worst);
+        if more > 0 {
+            let findings = if more == 1 { "finding" } else { "findings" };
+            writeln!(
+                w,
+                "    {more} more {findings} — see --format json or the report"
+            )?;
+        }
     }
     Ok(())
 }

@@ -29,6 +29,50 @@ fn demo_prints_every_organisation_and_leaves_database_and_report() {
             org.name
         );
     }
+    // Each organisation's block shows at most three findings and says how many it left
+    // out: shown plus "N more" is its WARN + FAIL + ERROR count.
+    let table = stdout
+        .split("Mail reports received in the last 7 days")
+        .next()
+        .unwrap();
+    let mut blocks = 0;
+    let mut cut = 0;
+    let mut lines = table
+        .lines()
+        .skip_while(|l| !l.starts_with("ORGANISATION"))
+        .skip(1)
+        .peekable();
+    while let Some(header) = lines.next() {
+        if header.trim().is_empty() {
+            break;
+        }
+        let cols: Vec<&str> = header.split_whitespace().collect();
+        let n = cols.len();
+        let open: usize = cols[n - 3..]
+            .iter()
+            .map(|c| c.parse::<usize>().unwrap())
+            .sum();
+        let mut shown = 0;
+        let mut more = 0;
+        while let Some(l) = lines.next_if(|l| l.starts_with("    ")) {
+            match l.trim().split_once(" more ") {
+                Some((k, rest)) if rest.contains("see --format json or the report") => {
+                    more = k.parse().unwrap()
+                }
+                _ => shown += 1,
+            }
+        }
+        assert!(shown <= 3, "{header}: {shown} rows");
+        assert_eq!(shown + more, open, "{header}");
+        blocks += 1;
+        cut += usize::from(more > 0);
+    }
+    assert_eq!(
+        blocks,
+        orgs.len(),
+        "one block per organisation in:\n{table}"
+    );
+    assert!(cut > 0, "no block was cut, so the test shows nothing");
     // The mail-report side: the generated reports were stored and summarised, with each
     // domain's DMARC phase, the services behind the sources (named through the lab's
     // reverse zones), the spoofing source, the forwarder and the TLS failures.
