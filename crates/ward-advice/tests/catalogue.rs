@@ -137,3 +137,30 @@ fn texts_are_distinct_per_size() {
         assert_ne!(s.todo, m.todo, "{id}: both versions say the same");
     }
 }
+
+/// The README's "What ward checks today" names every check ward has, once, and no other.
+#[test]
+fn readme_lists_every_check_once() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md");
+    let section = readme
+        .split_once("## What ward checks today")
+        .and_then(|(_, rest)| rest.split("\n## ").next())
+        .expect("a 'What ward checks today' section");
+    let mut named: Vec<&str> = section
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|t| {
+            ward_model::CheckId::parse(t).is_some()
+                || t.contains('.') && !t.contains(' ') && !t.contains('/') && !t.contains("::")
+        })
+        .collect();
+    named.sort_unstable();
+    let mut all: Vec<&str> = ward_model::CheckId::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(named, all);
+}

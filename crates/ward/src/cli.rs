@@ -20,6 +20,10 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// When to colour the log output on stderr: auto (only on a terminal, and not when
+    /// the NO_COLOR environment variable is set and not empty), always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -32,12 +36,16 @@ pub enum Command {
     ///   ward scan example.org
     ///   ward scan --inventory party.toml --db ward.db --format json
     ///   ward scan --resolver 9.9.9.9:53 --fail-on high example.org example.net
+    #[command(verbatim_doc_comment)]
     Scan(ScanArgs),
     /// Run the built-in simulated party on loopback, scan it, store and report.
     ///
     /// Needs no network and no root: the lab's DNS, web and mail servers listen on
     /// 127.0.0.0/8. Stores a week of generated DMARC and TLS reports for the party, then
-    /// scans it and summarises the reports. Writes ward-demo.db and ward-demo-report.html.
+    /// scans it and summarises the reports. Writes four files: ward-demo.db (the store),
+    /// ward-demo-report.html (the party's report), ward-demo-branch-report.html (one
+    /// branch's) and ward-demo-brochure.html (the briefing for elected members).
+    #[command(verbatim_doc_comment)]
     Demo(DemoArgs),
     /// Run the lab in the foreground and print how to scan it.
     ///
@@ -49,6 +57,7 @@ pub enum Command {
     /// Examples:
     ///   ward assess --org leeds-central --db ward.db
     ///   ward assess --org hq --answers hq-answers.toml --db ward.db
+    #[command(verbatim_doc_comment)]
     Assess(crate::assess_cmd::AssessArgs),
     /// Write the report for one organisation and everything below it, from the latest scan.
     ///
@@ -56,11 +65,38 @@ pub enum Command {
     ///   ward report --org hq --db ward.db -o party.html
     ///   ward report --org leeds-central --format pdf -o leeds.pdf
     ///   ward report --org north --format json
+    #[command(verbatim_doc_comment)]
     Report(crate::report_cmd::ReportArgs),
     /// Write the briefing for elected members and candidates on their own accounts and devices.
     Brochure(crate::report_cmd::BrochureArgs),
     /// Ingest and summarise DMARC aggregate, failure and SMTP TLS reports.
     Reports(ReportsArgs),
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Colour on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour, even into a file or a pipe.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether to colour output written to stderr.
+    pub fn for_stderr(self) -> bool {
+        use std::io::IsTerminal as _;
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                !no_color && std::io::stderr().is_terminal()
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     // One crypto provider for every TLS use in the process.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, cli.color.for_stderr());
     // A scan's probes all run inside one future (a `buffer_unordered` stream), so the
     // work is on one thread whatever the runtime; a multi-thread runtime would only add a
     // cross-thread wake-up for every DNS reply and TCP read, which the mail benchmark
@@ -87,7 +87,7 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, colour: bool) {
     let default = match verbose {
         0 => "warn",
         1 => "info",
@@ -101,6 +101,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .try_init();
 }
 

@@ -183,3 +183,62 @@ async fn csv_has_a_header_and_one_row_per_finding_and_db_keeps_the_scan() {
         assert!(dir.path().join("s.db").exists());
     });
 }
+
+/// Each example in a command's help stands on its own line, as it would be typed.
+#[test]
+fn help_examples_are_one_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (command, example) in [
+        (
+            "scan",
+            "ward scan --inventory party.toml --db ward.db --format json",
+        ),
+        (
+            "assess",
+            "ward assess --org hq --answers hq-answers.toml --db ward.db",
+        ),
+        (
+            "report",
+            "ward report --org leeds-central --format pdf -o leeds.pdf",
+        ),
+    ] {
+        let help =
+            String::from_utf8(run(ward(dir.path()).args([command, "--help"]), 0).stdout).unwrap();
+        assert!(
+            help.lines().any(|l| l.trim() == example),
+            "`{example}` is not a line of `ward {command} --help`:\n{help}"
+        );
+    }
+}
+
+/// Log colour follows --color and NO_COLOR: none into a pipe by default, none with
+/// NO_COLOR or --color never even when asked for on a terminal, and --color always wins.
+#[test]
+fn log_colour_follows_color_flag_and_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("note.txt"), "not a report\n").unwrap();
+    let stderr = |color: Option<&str>, no_color: Option<&str>| {
+        let mut cmd = ward(dir.path());
+        cmd.arg("-vv");
+        if let Some(c) = color {
+            cmd.args(["--color", c]);
+        }
+        match no_color {
+            Some(v) => cmd.env("NO_COLOR", v),
+            None => cmd.env_remove("NO_COLOR"),
+        };
+        cmd.args(["reports", "ingest", "--db", "r.db", "note.txt"]);
+        let out = cmd.output().expect("ward runs");
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(text.contains("DEBUG"), "no log lines to judge: {text}");
+        text.contains('\u{1b}')
+    };
+    assert!(!stderr(None, None), "coloured into a pipe");
+    assert!(!stderr(Some("auto"), Some("1")));
+    assert!(!stderr(Some("never"), None));
+    assert!(stderr(Some("always"), None));
+    assert!(
+        stderr(Some("always"), Some("1")),
+        "the flag is the user's explicit choice"
+    );
+}

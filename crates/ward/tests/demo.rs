@@ -202,6 +202,20 @@ fn demo_json_shows_each_deliberate_case() {
         phase(ward_lab::demo::HQ_DOMAIN),
         Some(serde_json::json!("maintain"))
     );
+    // `ward demo --help` names every file the demo wrote.
+    let help = String::from_utf8(run(ward(dir.path()).args(["demo", "--help"]), 0).stdout).unwrap();
+    let mut written = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.starts_with("ward-demo") && !name.contains(".db-") {
+            written += 1;
+            assert!(
+                help.contains(&name),
+                "demo --help does not mention {name}:\n{help}"
+            );
+        }
+    }
+    assert!(written >= 4, "the demo wrote {written} files");
     let hq = ward_lab::demo::HQ_DOMAIN;
     for (check, status) in statuses(&doc, hq) {
         assert!(
