@@ -54,6 +54,7 @@ fn actual_export() -> serde_json::Value {
     let report = ScanReport {
         scanned_at: time::macros::datetime!(2026-11-01 10:00 UTC),
         ward_version: "t".into(),
+        warnings: Vec::new(),
         assets: vec![AssetReport {
             dmarc_phase: None,
             domain: "b.example".into(),

@@ -60,6 +60,7 @@ fn render_with(
     let report = ScanReport {
         scanned_at: time::macros::datetime!(2026-11-01 10:00 UTC),
         ward_version: "test".into(),
+        warnings: Vec::new(),
         assets: vec![
             asset(
                 "hq",

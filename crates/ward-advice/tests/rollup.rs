@@ -62,6 +62,7 @@ fn fixture() -> (ScanReport, Vec<Organisation>) {
         scanned_at: time::macros::datetime!(2026-11-01 10:00 UTC),
         ward_version: "test".into(),
         assets,
+        warnings: Vec::new(),
     };
     (report, orgs)
 }

@@ -61,8 +61,8 @@ impl Stakes {
 }
 
 /// Builds a finding. `stakes` applies to `fail`; `warn` is one step below it (at least
-/// low); `pass`, `info` and `error` carry no severity of their own, except that `error`
-/// keeps `low` so that "could not tell" is never mistaken for "fine".
+/// low); `pass`, `info` and `error` carry no severity: "could not tell" is not a finding
+/// about the domain, and its status, not a severity, keeps it from reading as "fine".
 pub fn finding(
     ctx: &Context<'_>,
     check: CheckId,
@@ -79,8 +79,7 @@ pub fn finding(
             Severity::High => Severity::Medium,
             _ => Severity::Low,
         },
-        Status::Error => Severity::Low,
-        Status::Pass | Status::Info => Severity::None,
+        Status::Pass | Status::Info | Status::Error => Severity::None,
     };
     Finding {
         check,

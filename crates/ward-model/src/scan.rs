@@ -14,6 +14,58 @@ pub struct ScanReport {
     pub ward_version: String,
     /// One entry per domain scanned, in inventory order.
     pub assets: Vec<AssetReport>,
+    /// What a reader must know before reading the findings, e.g. that most checks could
+    /// not be made because the resolver did not answer. Empty for a normal scan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl ScanReport {
+    /// How many findings are "could not tell" (`error`), and how many there are.
+    pub fn could_not_tell(&self) -> (usize, usize) {
+        let all = self.assets.iter().flat_map(|a| &a.findings);
+        let total = all.clone().count();
+        let unknown = all.filter(|f| f.status == crate::Status::Error).count();
+        (unknown, total)
+    }
+
+    /// The warnings a scan with these assets deserves (see [`ScanReport::warnings`]).
+    pub fn warnings_for(assets: &[AssetReport]) -> Vec<String> {
+        let report = ScanReport {
+            scanned_at: OffsetDateTime::UNIX_EPOCH,
+            ward_version: String::new(),
+            assets: assets.to_vec(),
+            warnings: Vec::new(),
+        };
+        let (unknown, total) = report.could_not_tell();
+        let mut out = Vec::new();
+        let resolves: Vec<_> = assets
+            .iter()
+            .filter_map(|a| {
+                a.findings
+                    .iter()
+                    .find(|f| f.check == crate::CheckId::DnsResolves)
+            })
+            .collect();
+        if !resolves.is_empty() && resolves.iter().all(|f| f.status == crate::Status::Error) {
+            out.push(format!(
+                "no domain could be looked up: the resolver answered no question about any of \
+                 the {} scanned, so the results say nothing about them; check --resolver",
+                if resolves.len() == 1 {
+                    "one domain".to_owned()
+                } else {
+                    format!("{} domains", resolves.len())
+                }
+            ));
+        }
+        if total > 0 && unknown * 2 >= total {
+            out.push(format!(
+                "{unknown} of {total} checks could not be made (\"could not tell\"); \
+                 a missing answer is not a pass"
+            ));
+        }
+        out
+    }
 }
 
 /// The findings for one domain.

@@ -274,10 +274,12 @@ impl<'a> Scanner<'a> {
         }
         drop(work);
         sink.finish().await?;
+        let assets: Vec<AssetReport> = slots.into_iter().flatten().collect();
         Ok(ScanReport {
             scanned_at,
             ward_version: VERSION.to_owned(),
-            assets: slots.into_iter().flatten().collect(),
+            warnings: ScanReport::warnings_for(&assets),
+            assets,
         })
     }
 }

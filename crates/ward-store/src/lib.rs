@@ -360,6 +360,7 @@ impl Store {
         Ok(ScanReport {
             scanned_at,
             ward_version: head.get(1),
+            warnings: ScanReport::warnings_for(&out),
             assets: out,
         })
     }

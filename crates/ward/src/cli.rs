@@ -13,7 +13,8 @@ use std::path::PathBuf;
 ///
 /// Exit codes: 0 the work ran (and no finding reached --fail-on); 1 a finding reached
 /// --fail-on; 2 the command line or an input file is wrong; 3 ward could not finish
-/// (for example the database could not be written).
+/// (for example the database could not be written); 4 a scan could not make at least
+/// --fail-on-unknown percent of its checks (default 50), e.g. the resolver is dead.
 #[derive(Debug, Parser)]
 #[command(name = "ward", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -181,6 +182,12 @@ pub struct ScanArgs {
     /// Exit with status 1 when a finding of this severity or worse is found.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
+    /// Exit with status 4 when at least this percentage of the checks could not be made
+    /// ("could not tell": a resolver or server that did not answer). 0 disables it, so
+    /// that only findings decide the exit status. This comes before --fail-on: a scan that
+    /// could not look is not a clean one.
+    #[arg(long, value_name = "PERCENT", default_value_t = 50, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub fail_on_unknown: u8,
     #[command(flatten)]
     pub net: NetArgs,
 }

@@ -29,6 +29,7 @@ enum WardExit {
     FindingsAtOrAbove = 1,
     Usage = 2,
     Incomplete = 3,
+    CouldNotTell = 4,
 }
 
 /// An error the user caused (bad flag value, bad input file): exit 2, not 3.
@@ -233,7 +234,17 @@ async fn scan_cmd(args: cli::ScanArgs) -> anyhow::Result<WardExit> {
     if let Some(s) = store {
         s.close().await;
     }
+    // Said first, on stderr, so that a table of "could not tell" rows is not read as a
+    // clean bill of health; the JSON carries the same lines in `warnings`.
+    for w in &report.warnings {
+        eprintln!("ward: warning: {w}");
+    }
     print_report(args.format, &report, &orgs)?;
+    let (unknown, total) = report.could_not_tell();
+    let limit = args.fail_on_unknown as usize;
+    if limit > 0 && unknown > 0 && unknown * 100 >= limit * total {
+        return Ok(WardExit::CouldNotTell);
+    }
     let threshold = args.fail_on.map(|f| match f {
         cli::FailOn::Low => Severity::Low,
         cli::FailOn::Medium => Severity::Medium,

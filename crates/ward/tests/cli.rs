@@ -242,3 +242,50 @@ fn log_colour_follows_color_flag_and_no_color() {
         "the flag is the user's explicit choice"
     );
 }
+
+/// A resolver that refuses everything: ward says so first, the JSON carries the same
+/// warning, "could not tell" carries no severity, and the exit status is 4, not a green 0,
+/// even though no finding failed. --fail-on-unknown 0 turns the rule off.
+#[test]
+fn a_scan_that_could_check_nothing_says_so_and_exits_4() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 9 (discard) on loopback has no listener here: every question is refused.
+    let dead = [
+        "scan",
+        "--resolver",
+        "127.0.0.1:9",
+        "--dns-timeout",
+        "0.2",
+        "--dns-attempts",
+        "1",
+        "example.org",
+    ];
+    let out = run(ward(dir.path()).args(dead).args(["--fail-on", "low"]), 4);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("ward: warning: no domain could be looked up"),
+        "{stderr}"
+    );
+    let out = run(ward(dir.path()).args(dead).args(["--format", "json"]), 4);
+    let doc = json(&out);
+    let warnings = doc["warnings"].as_array().expect("warnings in the JSON");
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .starts_with("no domain could be looked up")
+    );
+    for f in doc["assets"][0]["findings"].as_array().unwrap() {
+        assert_eq!(f["status"], "error", "{f}");
+        assert_eq!(
+            f["severity"], "none",
+            "could not tell is not a finding: {f}"
+        );
+    }
+    run(
+        ward(dir.path())
+            .args(dead)
+            .args(["--fail-on-unknown", "0", "--fail-on", "low"]),
+        0,
+    );
+}
