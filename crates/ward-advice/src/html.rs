@@ -29,6 +29,20 @@ pub struct ReportInput<'a> {
     pub root: Option<&'a str>,
     /// The latest self-assessment of each organisation, by id.
     pub assessments: &'a BTreeMap<String, Assessment>,
+    /// How much of each domain's findings to include.
+    pub detail: Detail,
+}
+
+/// How much detail a report carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// For a committee: the totals, the top actions, one line per organisation and the
+    /// DMARC phases; no per-domain findings. Fits on a few pages for a whole party.
+    #[default]
+    Summary,
+    /// Also every domain's fail, warn and could-not-tell findings with their advice
+    /// (passing and informational rows are counted, not listed).
+    Full,
 }
 
 struct FindingView {
@@ -45,6 +59,8 @@ struct AssetView {
     could_not_tell: usize,
     dmarc: Option<(&'static str, &'static str)>,
     findings: Vec<FindingView>,
+    /// Pass and info findings left out of the table.
+    quiet: usize,
 }
 
 struct GapView {
@@ -120,6 +136,7 @@ struct ReportPage<'a> {
     phase_counts: Vec<(&'static str, usize)>,
     orgs: Vec<OrgView>,
     assessed: usize,
+    full: bool,
 }
 
 const BAR_HEIGHT: u32 = 22;
@@ -171,11 +188,19 @@ fn org_view(
         .filter(|a| a.organisation_id == o.id)
         .map(|a| {
             let s = asset_score(a);
+            for f in &a.findings {
+                counts.add(f.status);
+            }
+            let quiet = a
+                .findings
+                .iter()
+                .filter(|f| matches!(f.status, Status::Pass | Status::Info))
+                .count();
             let findings = a
                 .findings
                 .iter()
+                .filter(|f| !matches!(f.status, Status::Pass | Status::Info))
                 .map(|f| {
-                    counts.add(f.status);
                     let advice = matches!(f.status, Status::Fail | Status::Warn)
                         .then(|| advice_for(f.check, o.size))
                         .flatten()
@@ -195,6 +220,7 @@ fn org_view(
                 could_not_tell: s.could_not_tell,
                 dmarc: a.dmarc_phase.map(|p| (p.as_str(), score::next_step(p))),
                 findings,
+                quiet,
             }
         })
         .collect();
@@ -348,6 +374,7 @@ pub fn write_report(w: &mut impl Write, input: &ReportInput<'_>) -> io::Result<(
         phase_counts,
         assessed: views.iter().filter(|v| v.assessment.is_some()).count(),
         orgs: views,
+        full: input.detail == Detail::Full,
     };
     let html = page.render().map_err(io::Error::other)?;
     w.write_all(html.as_bytes())
@@ -380,6 +407,7 @@ pub fn write_html(
             orgs: &orgs,
             root: None,
             assessments: &BTreeMap::new(),
+            detail: Detail::Full,
         },
     )
 }

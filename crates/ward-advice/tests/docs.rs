@@ -79,6 +79,7 @@ fn actual_export() -> serde_json::Value {
             orgs: &orgs,
             root: Some("r"),
             assessments: &Default::default(),
+            detail: ward_advice::html::Detail::Full,
         },
     )
     .unwrap();

@@ -89,6 +89,7 @@ fn render_with(
             orgs: &orgs,
             root,
             assessments,
+            detail: ward_advice::html::Detail::Full,
         },
     )
     .unwrap();

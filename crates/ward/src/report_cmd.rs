@@ -44,6 +44,19 @@ pub struct ReportArgs {
     /// The SQLite database holding the scans.
     #[arg(long, value_name = "PATH", default_value = "ward.db")]
     pub db: PathBuf,
+    /// summary: totals, top actions, one line per organisation, DMARC phases (a few
+    /// pages for a whole party); full: also each domain's problems and what to do.
+    #[arg(long, value_enum, default_value_t = ReportDetail::Summary)]
+    pub detail: ReportDetail,
+}
+
+/// `--detail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportDetail {
+    /// For a committee.
+    Summary,
+    /// For the people fixing things.
+    Full,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +122,7 @@ pub fn render(
     orgs: &[Organisation],
     root: &Organisation,
     assessments: &BTreeMap<String, Assessment>,
+    detail: ReportDetail,
 ) -> anyhow::Result<Vec<u8>> {
     let title = title_for(root);
     let input = ReportInput {
@@ -117,6 +131,10 @@ pub fn render(
         orgs,
         root: Some(&root.id),
         assessments,
+        detail: match detail {
+            ReportDetail::Summary => ward_advice::html::Detail::Summary,
+            ReportDetail::Full => ward_advice::html::Detail::Full,
+        },
     };
     let mut out = Vec::new();
     match format {
@@ -167,7 +185,7 @@ pub async fn report_cmd(args: ReportArgs) -> anyhow::Result<crate::WardExit> {
             args.db.display()
         )));
     };
-    let bytes = render(args.format, &report, &orgs, root, &assessments)?;
+    let bytes = render(args.format, &report, &orgs, root, &assessments, args.detail)?;
     match (&args.output, args.format) {
         (Some(path), ReportFormat::Pdf) => html_to_pdf(&bytes, path)?,
         (Some(path), _) => {
@@ -290,11 +308,13 @@ pub async fn write_demo_outputs(
     let dir = party_report.parent().unwrap_or(Path::new(""));
     let branch_path = dir.join("ward-demo-branch-report.html");
     let brochure_path = dir.join("ward-demo-brochure.html");
-    for (root, path) in [
-        (party, party_report.to_path_buf()),
-        (branch, branch_path.clone()),
+    // The party's report is the committee's summary; the branch's shows the full detail a
+    // volunteer works from.
+    for (root, path, detail) in [
+        (party, party_report.to_path_buf(), ReportDetail::Summary),
+        (branch, branch_path.clone(), ReportDetail::Full),
     ] {
-        let html = render(ReportFormat::Html, report, orgs, root, &assessments)?;
+        let html = render(ReportFormat::Html, report, orgs, root, &assessments, detail)?;
         std::fs::write(&path, html).with_context(|| format!("writing {}", path.display()))?;
     }
     let mut brochure = Vec::new();

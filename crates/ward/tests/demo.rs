@@ -103,8 +103,13 @@ fn demo_prints_every_organisation_and_leaves_database_and_report() {
         table.contains("reports.tls_failures bradford-exampleparty.example"),
         "{table}"
     );
+    // ...and the full report's per-domain tables (the party's demo report is the summary).
+    let full = run(
+        ward(dir.path()).args(["report", "--org", "hq", "--db", "d.db", "--detail", "full"]),
+        0,
+    );
+    assert!(String::from_utf8_lossy(&full.stdout).contains("reports.unauthenticated_sources"));
     let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
-    assert!(html.contains("reports.unauthenticated_sources"));
     for org in &orgs {
         assert!(
             html.contains(&org.name),

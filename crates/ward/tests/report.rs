@@ -188,6 +188,39 @@ fn pdf_report_holds_the_name_and_top_actions() {
             "top action `{a}` missing from the PDF"
         );
     }
+    // The committee's PDF is a summary of a few pages; --detail full adds each domain's
+    // problems and advice, but still no passing rows.
+    let pages = |pdf: &str| {
+        let info = Command::new(tool("pdfinfo", "poppler-utils"))
+            .arg(pdf)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let info = String::from_utf8_lossy(&info.stdout).into_owned();
+        info.lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("no page count in {info}"))
+    };
+    let summary = pages("party.pdf");
+    assert!(summary < 20, "the party's summary PDF has {summary} pages");
+    assert!(
+        !text.contains("What to do:"),
+        "the summary holds per-domain advice"
+    );
+    let out = run(
+        ward(dir.path())
+            .args(["report", "--org", "hq", "--detail", "full"])
+            .args(db),
+        0,
+    );
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(html.contains("What to do:"));
+    assert!(html.contains("passing or informational check(s) not listed"));
+    assert!(
+        !html.contains("<td class=\"pass\">"),
+        "a pass row is listed"
+    );
 }
 
 #[test]
