@@ -51,9 +51,16 @@ pub struct AssetScore {
 /// Scores one asset.
 pub fn asset_score(a: &AssetReport) -> AssetScore {
     let lost: u32 = a.findings.iter().map(penalty).sum();
+    // A domain that does not exist scores 0, not what its few remaining checks leave: whoever
+    // registers it can send mail and serve pages in the organisation's name.
+    let score = if ward_model::scan::does_not_exist(&a.findings) {
+        0
+    } else {
+        100u32.saturating_sub(lost) as u8
+    };
     AssetScore {
         domain: a.domain.clone(),
-        score: 100u32.saturating_sub(lost) as u8,
+        score,
         could_not_tell: a
             .findings
             .iter()

@@ -20,6 +20,16 @@ pub struct ScanReport {
     pub warnings: Vec<String>,
 }
 
+/// Whether `findings` say the domain does not exist (`dns.resolves` failed with NXDOMAIN):
+/// a lapsed or mistyped registration that anyone could register.
+pub fn does_not_exist(findings: &[crate::Finding]) -> bool {
+    findings.iter().any(|f| {
+        f.check == crate::CheckId::DnsResolves
+            && f.status == crate::Status::Fail
+            && f.evidence.get("soa").and_then(|v| v.as_str()) == Some("nxdomain")
+    })
+}
+
 impl ScanReport {
     /// How many findings are "could not tell" (`error`), and how many there are.
     pub fn could_not_tell(&self) -> (usize, usize) {

@@ -202,6 +202,15 @@ fn pdf_report_holds_the_name_and_top_actions() {
             .and_then(|n| n.trim().parse::<u32>().ok())
             .unwrap_or_else(|| panic!("no page count in {info}"))
     };
+    // A lapsed domain is a risk, not a middling 50: it scores 0.
+    let kendal = doc["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["assets"].as_array().unwrap())
+        .find(|a| a["domain"] == "kendal-exampleparty.example")
+        .expect("the demo's lapsed domain");
+    assert_eq!(kendal["score"], 0, "{}", kendal["score"]);
     let summary = pages("party.pdf");
     assert!(summary < 20, "the party's summary PDF has {summary} pages");
     assert!(

@@ -9,10 +9,7 @@ pub fn phase(findings: &[Finding]) -> Option<DmarcPhase> {
     let find = |id: CheckId| findings.iter().find(|f| f.check == id);
     let status = |id: CheckId| find(id).map(|f| f.status);
     // A domain that does not exist has no mail of its own to protect: no phase at all.
-    let nxdomain = find(CheckId::DnsResolves).is_some_and(|f| {
-        f.status == Status::Fail
-            && f.evidence.get("soa").and_then(|v| v.as_str()) == Some("nxdomain")
-    });
+    let nxdomain = ward_model::scan::does_not_exist(findings);
     if nxdomain {
         return None;
     }
