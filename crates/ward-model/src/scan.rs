@@ -30,24 +30,25 @@ pub fn does_not_exist(findings: &[crate::Finding]) -> bool {
     })
 }
 
+/// How many of `assets`' findings are "could not tell", and how many there are.
+fn could_not_tell(assets: &[AssetReport]) -> (usize, usize) {
+    let all = assets.iter().flat_map(|a| &a.findings);
+    let unknown = all
+        .clone()
+        .filter(|f| f.status == crate::Status::Error)
+        .count();
+    (unknown, all.count())
+}
+
 impl ScanReport {
     /// How many findings are "could not tell" (`error`), and how many there are.
     pub fn could_not_tell(&self) -> (usize, usize) {
-        let all = self.assets.iter().flat_map(|a| &a.findings);
-        let total = all.clone().count();
-        let unknown = all.filter(|f| f.status == crate::Status::Error).count();
-        (unknown, total)
+        could_not_tell(&self.assets)
     }
 
     /// The warnings a scan with these assets deserves (see [`ScanReport::warnings`]).
     pub fn warnings_for(assets: &[AssetReport]) -> Vec<String> {
-        let report = ScanReport {
-            scanned_at: OffsetDateTime::UNIX_EPOCH,
-            ward_version: String::new(),
-            assets: assets.to_vec(),
-            warnings: Vec::new(),
-        };
-        let (unknown, total) = report.could_not_tell();
+        let (unknown, total) = could_not_tell(assets);
         let mut out = Vec::new();
         let resolves: Vec<_> = assets
             .iter()
