@@ -173,6 +173,13 @@ pub enum Reason {
         /// What was wrong, e.g. a missing field.
         message: String,
     },
+    /// Well-formed JSON that is neither an SMTP TLS report nor a DMARC
+    /// aggregate report.
+    #[error("JSON is neither a DMARC aggregate report nor an SMTP TLS report: it is {looked_like}")]
+    UnknownJson {
+        /// What it was, e.g. "an object with keys name, items".
+        looked_like: String,
+    },
     /// The gzip, zlib or deflate stream is corrupt.
     #[error("corrupt compressed stream: {message}")]
     Decompress {

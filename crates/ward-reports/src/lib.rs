@@ -40,6 +40,7 @@ pub mod enums;
 pub mod error;
 pub mod failure;
 pub mod ingest;
+pub mod json;
 pub mod limits;
 mod read;
 pub mod rows;

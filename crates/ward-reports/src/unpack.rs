@@ -25,9 +25,9 @@ use mail_parser::{MessageParser, MimeHeaders, PartType};
 use crate::aggregate::{parse_aggregate, parse_aggregate_bytes};
 use crate::error::{Error, LimitKind, Reason};
 use crate::failure::{parse_feedback_fields, set_envelope};
+use crate::json::parse_json_reports;
 use crate::limits::Limits;
 use crate::read::{Counting, io_reason};
-use crate::tlsrpt::parse_tls_report;
 use crate::{Report, Unpacked};
 
 /// What the first bytes of an input say it is.
@@ -68,7 +68,7 @@ pub fn detect(bytes: &[u8]) -> Format {
     match body.iter().find(|c| !c.is_ascii_whitespace()) {
         None => return Format::Empty,
         Some(b'<') => return Format::Xml,
-        Some(b'{') => return Format::Json,
+        Some(b'{' | b'[') => return Format::Json,
         Some(_) => {}
     }
     if looks_like_header(bytes) {
@@ -322,6 +322,19 @@ impl Unpacker<'_> {
         (self.sink)(Err(Error::new(name, reason)));
     }
 
+    /// One TLS report, or one or more aggregate reports; a list's reports
+    /// are named `name/#1`, `name/#2`, ….
+    fn json(&mut self, name: &str, bytes: &[u8]) {
+        let results = parse_json_reports(bytes, self.limits);
+        if results.len() == 1 {
+            results.into_iter().for_each(|r| self.emit(name, r));
+        } else {
+            for (i, r) in results.into_iter().enumerate() {
+                self.emit(&format!("{name}/#{}", i + 1), r);
+            }
+        }
+    }
+
     fn emit(&mut self, name: &str, r: Result<Report, Reason>) {
         match r {
             Ok(report) => {
@@ -371,10 +384,7 @@ impl Unpacker<'_> {
                     .map(|a| Report::Aggregate(Box::new(a)));
                 self.emit(name, r);
             }
-            Format::Json => {
-                let r = parse_tls_report(bytes).map(Report::Tls);
-                self.emit(name, r);
-            }
+            Format::Json => self.json(name, bytes),
             Format::Mbox => {
                 for (i, msg) in split_mbox(bytes).enumerate() {
                     self.message(&format!("{name}/#{}", i + 1), msg, depth + 1);
@@ -432,9 +442,14 @@ impl Unpacker<'_> {
                 let rep = parse_aggregate(r, self.limits).map(|a| Report::Aggregate(Box::new(a)));
                 self.emit(name, rep)
             }
-            (Some(b'{'), _) => {
-                let rep = parse_tls_report(r).map(Report::Tls);
-                self.emit(name, rep)
+            (Some(b'{' | b'['), _) => {
+                // JSON is told apart by its keys, so it is read whole (the
+                // stream's counter bounds it) before it is parsed.
+                let mut buf = Vec::new();
+                match r.read_to_end(&mut buf) {
+                    Ok(_) => self.json(name, &buf),
+                    Err(e) => self.fail(name, io_reason(&e)),
+                }
             }
             (_, Format::Gzip) => {
                 // The outer stream's counter already bounds the total; the

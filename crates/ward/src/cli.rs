@@ -233,7 +233,9 @@ pub enum ReportsCommand {
     /// Store the reports found in files, folders, mbox files and Maildirs.
     ///
     /// Formats are told by content, not by name: XML, JSON, gzip, zlib, zip, e-mail
-    /// messages (.eml) with the report attached, mbox files; folders are read
+    /// messages (.eml) with the report attached, mbox files. JSON is an SMTP TLS
+    /// report or DMARC aggregate reports exported as JSON (one, or a list, in the
+    /// XML's field names or parsedmarc's); other JSON is refused naming its keys. Folders are read
     /// recursively, and a folder with cur/ or new/ is read as a Maildir. A report
     /// already stored (same reporter, report id and date range) is skipped, so running
     /// it again over the same sources stores nothing new.

@@ -716,3 +716,124 @@ async fn summary_names_sources_by_reverse_lookup_and_service() {
         ]
     );
 }
+
+/// DMARC aggregate reports exported as JSON are told from TLS reports by their
+/// keys and stored like their XML form: a parsedmarc-style list of two (one gzipped, as
+/// exports are mailed), and the XML mirrored one to one. JSON that is neither kind is
+/// refused naming what it looked like, and the batch goes on.
+#[test]
+fn json_aggregate_reports_are_read_by_content_and_other_json_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let parsedmarc = serde_json::json!([
+        {
+            "xml_schema": "draft",
+            "report_metadata": {
+                "org_name": "Receiver One", "org_email": "dmarc@rx1.example",
+                "report_id": "pj-1", "begin_date": "2026-12-01 00:00:00",
+                "end_date": "2026-12-01 23:59:59", "errors": []
+            },
+            "policy_published": {"domain": "party.example", "adkim": "r", "aspf": "r",
+                                 "p": "none", "sp": null, "pct": "100", "fo": null},
+            "records": [{
+                "source": {"ip_address": "192.0.2.10", "reverse_dns": null, "country": null},
+                "count": 7,
+                "alignment": {"spf": true, "dkim": false, "dmarc": true},
+                "policy_evaluated": {"disposition": "none", "dkim": "fail", "spf": "pass",
+                                     "policy_override_reasons": []},
+                "identifiers": {"header_from": "party.example", "envelope_from": "party.example",
+                                "envelope_to": null},
+                "auth_results": {"dkim": [],
+                                 "spf": [{"domain": "party.example", "scope": "mfrom", "result": "pass"}]}
+            }, {
+                "source": {"ip_address": "198.51.100.5"},
+                "count": 2,
+                "policy_evaluated": {"disposition": "none", "dkim": "fail", "spf": "fail"},
+                "identifiers": {"header_from": "party.example"},
+                "auth_results": {"spf": [{"domain": "spoof.example", "result": "fail"}]}
+            }]
+        },
+        {
+            "report_metadata": {
+                "org_name": "Receiver One", "org_email": "dmarc@rx1.example",
+                "report_id": "pj-2", "begin_date": "2026-12-02 00:00:00",
+                "end_date": "2026-12-02 23:59:59"
+            },
+            "policy_published": {"domain": "party.example", "p": "none"},
+            "records": [{
+                "source": {"ip_address": "192.0.2.10"}, "count": 3,
+                "policy_evaluated": {"disposition": "none", "dkim": "pass", "spf": "pass"},
+                "identifiers": {"header_from": "party.example"},
+                "auth_results": {"spf": [{"domain": "party.example", "result": "pass"}]}
+            }]
+        }
+    ]);
+    let mirrored = serde_json::json!({"feedback": {
+        "version": "1.0",
+        "report_metadata": {"org_name": "Receiver Two", "email": "r@rx2.example",
+                            "report_id": "mj-1", "date_range": {"begin": 1_796_169_600u64, "end": 1_796_255_999u64}},
+        "policy_published": {"domain": "party.example", "p": "quarantine"},
+        "record": {"row": {"source_ip": "192.0.2.10", "count": 4,
+                           "policy_evaluated": {"disposition": "none", "dkim": "pass", "spf": "pass"}},
+                   "identifiers": {"header_from": "party.example"},
+                   "auth_results": {"dkim": {"domain": "party.example", "selector": "s1", "result": "pass"},
+                                    "spf": {"domain": "party.example", "result": "pass"}}}
+    }});
+    std::fs::write(
+        dir.path().join("export.json.gz"),
+        gzip(parsedmarc.to_string().as_bytes()),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("mirrored.json"), mirrored.to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("inventory.json"),
+        r#"{"name": "Party", "items": [1, 2]}"#,
+    )
+    .unwrap();
+    let out = run(
+        ward(dir.path()).args([
+            "reports",
+            "ingest",
+            "--db",
+            "r.db",
+            "export.json.gz",
+            "mirrored.json",
+            "inventory.json",
+        ]),
+        2,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "3 reports stored, 0 duplicates skipped, 1 failure\n"
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "ward: refused inventory.json: JSON is neither a DMARC aggregate report nor an SMTP TLS \
+         report: it is an object with keys items, name\n"
+    );
+    let mut ids = stored(&dir.path().join("r.db"));
+    ids.sort();
+    assert_eq!(
+        ids,
+        [("mj-1", 1), ("pj-1", 2), ("pj-2", 1)]
+            .iter()
+            .map(|(i, n)| ((*i).to_owned(), *n))
+            .collect::<Vec<_>>()
+    );
+
+    // The summary counts the JSON reports' messages like any others: 7 + 2 + 3 + 4.
+    let summary = run(
+        ward(dir.path()).args([
+            "reports",
+            "summary",
+            "--db",
+            "r.db",
+            "--domain",
+            "party.example",
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    let v = json(&summary);
+    assert_eq!(v["domains"][0]["messages"], 16, "{v:#}");
+}
