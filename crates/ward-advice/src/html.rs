@@ -10,11 +10,13 @@
 
 use crate::advice::{RenderedAdvice, advice_for};
 use crate::assess::{Assessment, combined_score};
+use crate::charts::{self, DayChart, ScoreChart, ScoreGroup, SourceChart, TrendChart};
 use crate::score::{self, Ranking, asset_score, org_score};
 use crate::summary::{Counts, OrgSummary};
 use askama::Template;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
+use ward_model::report_rows::ReportData;
 use ward_model::{OrgKind, Organisation, ScanReport, SizeClass, Status};
 
 /// What a report is made from.
@@ -31,6 +33,11 @@ pub struct ReportInput<'a> {
     pub assessments: &'a BTreeMap<String, Assessment>,
     /// How much of each domain's findings to include.
     pub detail: Detail,
+    /// The stored DMARC aggregate report data, for the mail charts; `None` leaves
+    /// them out.
+    pub mail: Option<&'a ReportData>,
+    /// Earlier complete scans, oldest first, for the score trend.
+    pub history: &'a [ScanReport],
 }
 
 /// How much detail a report carries.
@@ -103,13 +110,24 @@ struct RegionView {
     headline: String,
 }
 
-struct Bar {
-    label: String,
+/// An organisation the score chart leaves out, and why.
+struct Unscored {
+    name: String,
+    why: &'static str,
+}
+
+/// A party's or region's figure: the mean over its scored organisations.
+struct Overall {
     score: u8,
-    y: u32,
-    width: u32,
-    text_x: u32,
-    colour: &'static str,
+    organisations: usize,
+}
+
+/// The charts of mail that the stored reports show.
+struct MailCharts {
+    days: DayChart,
+    sources: SourceChart,
+    messages: u64,
+    rate: u8,
 }
 
 struct PhaseRow {
@@ -127,11 +145,16 @@ struct ReportPage<'a> {
     version: &'a str,
     root_name: String,
     root_score: Option<u8>,
+    /// The mean over every scored organisation, for a party or region report.
+    overall: Option<Overall>,
     headline: String,
     actions: Vec<ActionView>,
     regions: Vec<RegionView>,
-    bars: Vec<Bar>,
-    chart_height: u32,
+    chart: ScoreChart,
+    unscored: Vec<Unscored>,
+    mail: Option<MailCharts>,
+    trend: Option<TrendChart>,
+    scans: usize,
     phases: Vec<PhaseRow>,
     phase_counts: Vec<(&'static str, usize)>,
     orgs: Vec<OrgView>,
@@ -139,16 +162,140 @@ struct ReportPage<'a> {
     full: bool,
 }
 
-const BAR_HEIGHT: u32 = 22;
-const CHART_LABEL: u32 = 220;
-const CHART_WIDTH: u32 = 300;
+/// Days drawn in the pass-rate chart, and sources in the sources chart.
+const MAX_DAYS: usize = 31;
+const MAX_SOURCES: usize = 10;
 
-fn colour(score: u8) -> &'static str {
-    match score {
-        80..=100 => "#0a6b2d",
-        50..=79 => "#8a5a00",
-        _ => "#b00020",
+/// The score chart's groups: the root's own domains, then each region with its
+/// organisations, then organisations in no region.
+fn score_groups(
+    views: &[OrgView],
+    orgs: &[&Organisation],
+    root: Option<&Organisation>,
+) -> Vec<ScoreGroup> {
+    let region_of = |id: &str| -> Option<&str> {
+        let mut cur = orgs.iter().find(|o| o.id == id)?;
+        loop {
+            if cur.kind == OrgKind::Region {
+                return Some(cur.id.as_str());
+            }
+            let parent = cur.parent.as_deref()?;
+            cur = orgs.iter().find(|o| o.id == parent)?;
+        }
+    };
+    let has_children = |id: &str| orgs.iter().any(|o| o.parent.as_deref() == Some(id));
+    // An organisation with others below it is drawn for its own domains only.
+    let label = |v: &OrgView| {
+        if has_children(&v.id) {
+            format!("{} (own domains)", v.name)
+        } else {
+            v.name.clone()
+        }
+    };
+    let mut first = ScoreGroup {
+        heading: None,
+        bars: Vec::new(),
+    };
+    let mut loose = ScoreGroup {
+        heading: Some("Not in a region".to_owned()),
+        bars: Vec::new(),
+    };
+    let mut regions: Vec<(String, ScoreGroup)> = orgs
+        .iter()
+        .filter(|o| o.kind == OrgKind::Region)
+        .map(|r| {
+            (
+                r.id.clone(),
+                ScoreGroup {
+                    heading: Some(format!("Region: {}", r.name)),
+                    bars: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    for v in views {
+        let Some(s) = v.score else { continue };
+        let is_root = root.is_some_and(|r| r.id == v.id);
+        if is_root {
+            first.bars.push((label(v), s));
+        } else if let Some(g) =
+            region_of(&v.id).and_then(|rid| regions.iter_mut().find(|(id, _)| id == rid))
+        {
+            g.1.bars.push((label(v), s));
+        } else {
+            loose.bars.push((label(v), s));
+        }
     }
+    if regions.is_empty() {
+        loose.heading = None;
+    }
+    let mut groups = vec![first];
+    groups.extend(regions.into_iter().map(|(_, g)| g));
+    groups.push(loose);
+    groups
+}
+
+/// Organisations with no score, and why: a chart that silently drops them would make
+/// the rest look complete.
+fn unscored(views: &[OrgView], orgs: &[&Organisation]) -> Vec<Unscored> {
+    let mut out: Vec<Unscored> = views
+        .iter()
+        .filter(|v| v.score.is_none())
+        .map(|v| Unscored {
+            name: v.name.clone(),
+            why: "no check of its domains got an answer (every one could not tell)",
+        })
+        .collect();
+    out.extend(
+        orgs.iter()
+            .filter(|o| o.kind == OrgKind::Branch && !views.iter().any(|v| v.id == o.id))
+            .map(|o| Unscored {
+                name: o.name.clone(),
+                why: "no domain of its own in the inventory, and no self-assessment",
+            }),
+    );
+    out
+}
+
+/// The mail charts for the domains the report covers, if the reports hold any.
+fn mail_charts(data: &ReportData, domains: &BTreeSet<String>) -> Option<MailCharts> {
+    let days: Vec<_> = data
+        .days
+        .iter()
+        .filter(|d| domains.contains(&d.domain))
+        .collect();
+    let sources: Vec<_> = data
+        .sources
+        .iter()
+        .filter(|s| domains.contains(&s.domain))
+        .collect();
+    let messages: u64 = days.iter().map(|d| d.messages).sum();
+    let passing: u64 = days.iter().map(|d| d.passing).sum();
+    (messages > 0).then(|| MailCharts {
+        days: DayChart::new(days, MAX_DAYS),
+        sources: SourceChart::new(sources, MAX_SOURCES),
+        messages,
+        rate: charts::percent(passing, messages),
+    })
+}
+
+/// The scan score of the covered organisations over the stored scans (the
+/// self-assessment has no history, so it is left out of every point alike).
+fn trend(
+    history: &[ScanReport],
+    current: &ScanReport,
+    orgs: &[&Organisation],
+) -> Option<TrendChart> {
+    let points: Vec<(String, u8)> = history
+        .iter()
+        .chain(std::iter::once(current))
+        .filter_map(|r| {
+            let s = score::mean_score(orgs.iter().filter_map(|o| org_score(r, &o.id)))?;
+            let date = r.scanned_at.date().to_string();
+            Some((date, s))
+        })
+        .collect();
+    (points.len() >= 2).then(|| TrendChart::new(points))
 }
 
 /// The organisations the report covers, in tree order.
@@ -320,22 +467,26 @@ pub fn write_report(w: &mut impl Write, input: &ReportInput<'_>) -> io::Result<(
         .map(|o| org_view(report, o, input.assessments))
         .filter(|v| !v.assets.is_empty() || v.assessment.is_some())
         .collect();
-    let bars: Vec<Bar> = views
+    let chart = ScoreChart::new(score_groups(&views, &orgs, root));
+    let unscored = unscored(&views, &orgs);
+    let domains: BTreeSet<String> = report
+        .assets
         .iter()
-        .filter_map(|v| v.score.map(|s| (v.name.clone(), s)))
-        .enumerate()
-        .map(|(i, (label, s))| {
-            let width = (u32::from(s) * CHART_WIDTH / 100).max(2);
-            Bar {
-                label,
-                score: s,
-                y: i as u32 * BAR_HEIGHT,
-                width,
-                text_x: CHART_LABEL + width + 6,
-                colour: colour(s),
-            }
-        })
+        .filter(|a| orgs.iter().any(|o| o.id == a.organisation_id))
+        .map(|a| a.domain.to_ascii_lowercase())
         .collect();
+    let mail = input.mail.and_then(|d| mail_charts(d, &domains));
+    let trend = trend(input.history, report, &orgs);
+    let overall = match root {
+        Some(r) if r.kind != OrgKind::Branch => {
+            let scores: Vec<u8> = views.iter().filter_map(|v| v.score).collect();
+            score::mean_score(scores.iter().copied()).map(|score| Overall {
+                score,
+                organisations: scores.len(),
+            })
+        }
+        _ => None,
+    };
     let mut phases = Vec::new();
     let mut phase_counts: Vec<(&'static str, usize)> = ["assess", "deploy", "enforce", "maintain"]
         .into_iter()
@@ -364,12 +515,19 @@ pub fn write_report(w: &mut impl Write, input: &ReportInput<'_>) -> io::Result<(
             .unwrap_or_default(),
         version: &report.ward_version,
         root_name: root.map(|r| r.name.clone()).unwrap_or_default(),
-        root_score: views.first().and_then(|v| v.score),
+        root_score: views
+            .iter()
+            .find(|v| root.is_some_and(|r| r.id == v.id))
+            .and_then(|v| v.score),
+        overall,
         headline,
         actions,
         regions,
-        chart_height: (bars.len() as u32 * BAR_HEIGHT).max(BAR_HEIGHT),
-        bars,
+        chart,
+        unscored,
+        mail,
+        trend,
+        scans: input.history.len() + 1,
         phases,
         phase_counts,
         assessed: views.iter().filter(|v| v.assessment.is_some()).count(),
@@ -408,6 +566,8 @@ pub fn write_html(
             root: None,
             assessments: &BTreeMap::new(),
             detail: Detail::Full,
+            mail: None,
+            history: &[],
         },
     )
 }

@@ -80,6 +80,8 @@ fn actual_export() -> serde_json::Value {
             root: Some("r"),
             assessments: &Default::default(),
             detail: ward_advice::html::Detail::Full,
+            mail: None,
+            history: &[],
         },
     )
     .unwrap();

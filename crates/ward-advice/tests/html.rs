@@ -90,6 +90,8 @@ fn render_with(
             root,
             assessments,
             detail: ward_advice::html::Detail::Full,
+            mail: None,
+            history: &[],
         },
     )
     .unwrap();

@@ -214,4 +214,21 @@ pub struct ReportData {
     pub tls_failures: Vec<TlsFailureVolume>,
     /// Newest policy per domain.
     pub policies: Vec<PolicySeen>,
+    /// Messages per domain and day, for trends.
+    #[serde(default)]
+    pub days: Vec<DayVolume>,
+}
+
+/// The messages aggregate reports counted for one domain on one day (the UTC day the
+/// report's range begins), and how many of them passed DMARC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayVolume {
+    /// The domain whose policy was applied.
+    pub domain: String,
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    /// Messages.
+    pub messages: u64,
+    /// Messages with aligned DKIM or aligned SPF passing.
+    pub passing: u64,
 }

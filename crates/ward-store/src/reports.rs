@@ -9,8 +9,8 @@
 use sqlx::Row;
 use time::OffsetDateTime;
 use ward_model::report_rows::{
-    Col, PolicySeen, RECORD_COLS, ReportData, ReportKind, ReportRows, SelectorVolume, SourceVolume,
-    TLS_FAILURE_COLS, TLS_POLICY_COLS, TlsFailureVolume, TlsPolicyVolume,
+    Col, DayVolume, PolicySeen, RECORD_COLS, ReportData, ReportKind, ReportRows, SelectorVolume,
+    SourceVolume, TLS_FAILURE_COLS, TLS_POLICY_COLS, TlsFailureVolume, TlsPolicyVolume,
 };
 
 use std::ffi::CStr;
@@ -419,6 +419,28 @@ impl Store {
                 dkim_aligned: dkim.as_deref() == Some("pass"),
                 spf_aligned: spf.as_deref() == Some("pass"),
                 count: uint(r.get(4)),
+            });
+        }
+
+        let rows = self
+            .filtered_rows(
+                concat!(
+                    "SELECT r.domain, r.begin_ts / 86400, SUM(a.count), \
+             SUM(CASE WHEN a.dkim = 'pass' OR a.spf = 'pass' THEN a.count ELSE 0 END) \
+             FROM aggregate_records a JOIN reports r ON r.id = a.report WHERE ",
+                    report_where!(),
+                    " GROUP BY 1, 2 ORDER BY 1, 2"
+                ),
+                domain,
+                since,
+            )
+            .await?;
+        for r in &rows {
+            data.days.push(DayVolume {
+                domain: r.get(0),
+                day: r.get(1),
+                messages: uint(r.get(2)),
+                passing: uint(r.get(3)),
             });
         }
 

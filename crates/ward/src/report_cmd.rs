@@ -14,6 +14,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use ward_advice::assess::{Assessment, parse_answers};
 use ward_advice::html::ReportInput;
+use ward_model::report_rows::ReportData;
 use ward_model::{OrgKind, Organisation, ScanReport};
 
 /// Output formats of `ward report`.
@@ -115,22 +116,61 @@ fn title_for(org: &Organisation) -> String {
     format!("{}: security posture", org.name)
 }
 
+/// What a report is drawn from besides the latest scan.
+pub struct Sources<'a> {
+    /// The organisation tree.
+    pub orgs: &'a [Organisation],
+    /// The latest self-assessment of each organisation.
+    pub assessments: &'a BTreeMap<String, Assessment>,
+    /// The stored DMARC report data.
+    pub mail: Option<&'a ReportData>,
+    /// Earlier complete scans, oldest first.
+    pub history: &'a [ScanReport],
+}
+
+/// How many earlier scans the score trend draws.
+const TREND_SCANS: usize = 11;
+
+/// The complete scans before the latest, oldest first (at most [`TREND_SCANS`]), and
+/// every stored DMARC report's sums.
+pub async fn history_and_mail(
+    store: &ward_store::Store,
+) -> anyhow::Result<(Vec<ScanReport>, ReportData)> {
+    let mut history = Vec::new();
+    for scan in store
+        .scans()
+        .await?
+        .into_iter()
+        .filter(|s| s.complete)
+        .skip(1)
+        .take(TREND_SCANS)
+    {
+        history.push(store.report(scan.id).await?);
+    }
+    history.reverse();
+    let mail = store
+        .report_data(&ward_store::ReportFilter::default())
+        .await?;
+    Ok((history, mail))
+}
+
 /// Renders one report into bytes.
 pub fn render(
     format: ReportFormat,
     report: &ScanReport,
-    orgs: &[Organisation],
+    sources: &Sources<'_>,
     root: &Organisation,
-    assessments: &BTreeMap<String, Assessment>,
     detail: ReportDetail,
 ) -> anyhow::Result<Vec<u8>> {
     let title = title_for(root);
     let input = ReportInput {
         title: &title,
         report,
-        orgs,
+        orgs: sources.orgs,
         root: Some(&root.id),
-        assessments,
+        assessments: sources.assessments,
+        mail: sources.mail,
+        history: sources.history,
         detail: match detail {
             ReportDetail::Summary => ward_advice::html::Detail::Summary,
             ReportDetail::Full => ward_advice::html::Detail::Full,
@@ -164,6 +204,7 @@ pub async fn report_cmd(args: ReportArgs) -> anyhow::Result<crate::WardExit> {
     let orgs = store.organisations().await?;
     let report = store.latest_report().await?;
     let assessments = assessments_from_store(store.latest_assessments().await?);
+    let (history, mail) = history_and_mail(&store).await?;
     store.close().await;
     let Some(root) = orgs.iter().find(|o| o.id == args.org) else {
         let ids: Vec<&str> = orgs.iter().map(|o| o.id.as_str()).collect();
@@ -185,7 +226,13 @@ pub async fn report_cmd(args: ReportArgs) -> anyhow::Result<crate::WardExit> {
             args.db.display()
         )));
     };
-    let bytes = render(args.format, &report, &orgs, root, &assessments, args.detail)?;
+    let sources = Sources {
+        orgs: &orgs,
+        assessments: &assessments,
+        mail: Some(&mail),
+        history: &history,
+    };
+    let bytes = render(args.format, &report, &sources, root, args.detail)?;
     match (&args.output, args.format) {
         (Some(path), ReportFormat::Pdf) => html_to_pdf(&bytes, path)?,
         (Some(path), _) => {
@@ -305,6 +352,13 @@ pub async fn write_demo_outputs(
             .await?;
     }
     let assessments = assessments_from_store(store.latest_assessments().await?);
+    let (history, mail) = history_and_mail(store).await?;
+    let sources = Sources {
+        orgs,
+        assessments: &assessments,
+        mail: Some(&mail),
+        history: &history,
+    };
     let dir = party_report.parent().unwrap_or(Path::new(""));
     let branch_path = dir.join("ward-demo-branch-report.html");
     let brochure_path = dir.join("ward-demo-brochure.html");
@@ -314,7 +368,7 @@ pub async fn write_demo_outputs(
         (party, party_report.to_path_buf(), ReportDetail::Summary),
         (branch, branch_path.clone(), ReportDetail::Full),
     ] {
-        let html = render(ReportFormat::Html, report, orgs, root, &assessments, detail)?;
+        let html = render(ReportFormat::Html, report, &sources, root, detail)?;
         std::fs::write(&path, html).with_context(|| format!("writing {}", path.display()))?;
     }
     let mut brochure = Vec::new();

@@ -412,3 +412,90 @@ fn assess_without_answers_changes_nothing_and_checks_the_org_first() {
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("ward: no database at typo.db"));
     assert!(!dir.path().join("typo.db").exists());
 }
+
+/// The numbers inside `<title>` and text of the report's SVG, found by a marker.
+fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
+    let from = s
+        .find(start)
+        .unwrap_or_else(|| panic!("{start:?} missing from the report"));
+    let rest = &s[from..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// The charts say what they show: the score chart has an axis and a heading per
+/// region, names the organisations it leaves out and why, and the party's figure is
+/// labelled as the party's overall one, apart from HQ's own domains. The mail charts
+/// draw each day's DMARC pass rate and each sending source from the stored reports, and
+/// the score trend appears once the database holds a second scan.
+#[test]
+fn report_charts_label_scores_by_region_and_draw_mail_and_the_trend() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let html = std::fs::read_to_string(dir.path().join("ward-demo-report.html")).unwrap();
+
+    let scores = between(&html, "<h2 id=\"scores\">", "</section>");
+    for want in [
+        "score out of 100",
+        ">0</text>",
+        ">50</text>",
+        ">100</text>",
+        "Region: North Region</text>",
+        "Region: Midlands Region</text>",
+        "Region: South Region</text>",
+        "Example Party HQ (own domains)</text>",
+        "Halifax Branch: no check of its domains got an answer",
+    ] {
+        assert!(scores.contains(want), "{want:?} missing from:\n{scores}");
+    }
+    // Halifax could not be judged, so it has no bar.
+    assert!(!scores.contains("Halifax Branch</text>"), "{scores}");
+    // Every branch of a region is drawn below that region's heading.
+    let north = between(scores, "Region: North Region", "Region: Midlands Region");
+    assert!(north.contains("York Branch</text>"), "{north}");
+    assert!(!north.contains("Oxford Branch</text>"), "{north}");
+
+    let summary = between(&html, "<h2 id=\"summary\">", "</section>");
+    assert!(
+        summary.contains("Example Party HQ overall, the mean of its"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Example Party HQ's own domains (not its branches) score"),
+        "{summary}"
+    );
+
+    // Mail: one bar per day of generated reports, and the table's days add up to the
+    // total the text gives.
+    let mail = between(&html, "<h2 id=\"mail\">", "</section>");
+    let day_titles = mail.matches("% of ").count();
+    assert_eq!(day_titles, ward_lab::demo::reports::DAYS as usize, "{mail}");
+    let total: u64 = between(mail, "counted ", " message")["counted ".len()..]
+        .parse()
+        .unwrap();
+    let table = between(mail, "<caption>DMARC pass rate per day", "</table>");
+    let summed: u64 = table
+        .split("<tr><td>")
+        .skip(1)
+        .map(|row| {
+            let cell = row.split("</td><td>").nth(1).unwrap();
+            cell.parse::<u64>().unwrap()
+        })
+        .sum();
+    assert_eq!(summed, total, "{table}");
+    // The spoofing source fails everything it sends.
+    assert!(
+        mail.contains("203.0.113.200</text>") && mail.contains("· 0% pass"),
+        "{mail}"
+    );
+
+    let trend = between(&html, "<h2 id=\"trend\">", "</section>");
+    assert!(trend.contains("One scan so far"), "{trend}");
+    run(
+        ward(dir.path()).args(["demo", "--db", "ward-demo.db", "--report", "again.html"]),
+        0,
+    );
+    let again = std::fs::read_to_string(dir.path().join("again.html")).unwrap();
+    let trend = between(&again, "<h2 id=\"trend\">", "</section>");
+    assert!(trend.contains("over the last 2 scans"), "{trend}");
+    assert_eq!(trend.matches("<circle").count(), 2, "{trend}");
+}
