@@ -732,6 +732,7 @@ pub fn fixture() -> Fixture {
         zones.push(zone(&origin, ns, &body));
     }
     let dns = DnsBehaviour {
+        lossy: Vec::new(),
         silent: vec!["dover-exampleparty.example".into()],
         servfail: vec!["halifax-exampleparty.example".into()],
         refused: vec![],

@@ -43,6 +43,9 @@ pub(crate) struct Zones {
 
 pub(crate) struct Behaviour {
     silent: HashSet<LowerName>,
+    lossy: HashSet<LowerName>,
+    /// Questions to lossy zones seen once already (their resends are answered).
+    lost: std::sync::Mutex<HashSet<(LowerName, RecordType)>>,
     servfail: HashSet<LowerName>,
     refused: HashSet<LowerName>,
 }
@@ -62,6 +65,8 @@ impl Behaviour {
     fn new(b: &DnsBehaviour) -> Result<Behaviour, LabError> {
         Ok(Behaviour {
             silent: set(&b.silent)?,
+            lossy: set(&b.lossy)?,
+            lost: std::sync::Mutex::default(),
             servfail: set(&b.servfail)?,
             refused: set(&b.refused)?,
         })
@@ -487,7 +492,14 @@ impl RequestHandler for LabHandler {
             };
             return self.error(request, code, response).await;
         };
-        if self.behaviour.silent.contains(&zone) {
+        let lose = self.behaviour.lossy.contains(&zone)
+            && self
+                .behaviour
+                .lost
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert((qname.clone(), info.query.query_type()));
+        if lose || self.behaviour.silent.contains(&zone) {
             // Say nothing at all: the asker must time out.
             let metadata = Metadata::response_from_request(&request.metadata);
             return ResponseInfo::from(Header {

@@ -36,6 +36,10 @@ pub struct DnsBehaviour {
     /// Zones whose every question gets no reply at all.
     #[serde(default)]
     pub silent: Vec<String>,
+    /// Zones that lose the first copy of every question (by name and type) and answer
+    /// the resend: packet loss, which a stub must get over by resending soon.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lossy: Vec<String>,
     /// Zones whose every question gets SERVFAIL.
     #[serde(default)]
     pub servfail: Vec<String>,

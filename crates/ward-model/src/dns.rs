@@ -55,6 +55,12 @@ pub enum DnsFailure {
         /// The address that was refused.
         addr: String,
     },
+    /// The domain's time budget ran out before a reply came (or before the question
+    /// could be sent).
+    OutOfTime {
+        /// The whole budget, in seconds.
+        budget_secs: u32,
+    },
 }
 
 impl std::fmt::Display for DnsFailure {
@@ -70,6 +76,10 @@ impl std::fmt::Display for DnsFailure {
             DnsFailure::Blocked { addr } => write!(
                 f,
                 "not sent: {addr} is a private address (pass --allow-private to scan it)"
+            ),
+            DnsFailure::OutOfTime { budget_secs } => write!(
+                f,
+                "no reply within the domain's time budget ({budget_secs} s, --domain-budget)"
             ),
         }
     }

@@ -31,6 +31,11 @@ pub enum NetFailure {
         /// The operating system's description.
         detail: String,
     },
+    /// The domain's time budget ran out first.
+    OutOfTime {
+        /// The whole budget, in seconds.
+        budget_secs: u32,
+    },
 }
 
 impl std::fmt::Display for NetFailure {
@@ -48,6 +53,10 @@ impl std::fmt::Display for NetFailure {
             NetFailure::Unreachable { detail } => write!(f, "unreachable: {detail}"),
             NetFailure::Closed => f.write_str("connection closed early"),
             NetFailure::Io { detail } => write!(f, "network error: {detail}"),
+            NetFailure::OutOfTime { budget_secs } => write!(
+                f,
+                "not finished within the domain's time budget ({budget_secs} s, --domain-budget)"
+            ),
         }
     }
 }

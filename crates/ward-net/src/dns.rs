@@ -147,22 +147,40 @@ impl Net {
             (None, Some(self.permit(server.ip()).await))
         };
         let cfg = self.config();
+        let out_of_time = |spent: crate::budget::Spent| DnsFailure::OutOfTime {
+            budget_secs: spent.limit_secs,
+        };
         let mut attempts = 0;
         let mut last_failure = DnsFailure::Timeout { attempts: 0 };
         while attempts < cfg.dns_attempts {
+            crate::budget::check().map_err(out_of_time)?;
             attempts += 1;
             let query = Question::new(&qname, qtype, recurse, dnssec);
-            let deadline = Instant::now() + cfg.dns_timeout;
+            // The wait follows the server's measured round trip, doubling on each
+            // resend (see `rtt`), and never runs past the domain's budget.
+            let sent = Instant::now();
+            let own = sent + self.inner.rtt.wait(server.ip(), attempts, cfg.dns_timeout);
+            let deadline = crate::budget::cap(own);
             match udp_exchange(&self.inner.udp_pool, server, &query, deadline).await {
                 Ok(reply) if reply.metadata.truncation => {
-                    let deadline = Instant::now() + cfg.dns_timeout;
-                    return match tcp_exchange(server, &query, deadline).await {
+                    self.inner.rtt.observe(server.ip(), sent.elapsed());
+                    let own = Instant::now() + cfg.dns_timeout;
+                    return match tcp_exchange(server, &query, crate::budget::cap(own)).await {
                         Ok(reply) => Ok((reply, qname, qtype)),
-                        Err(_) => failed(DnsFailure::Truncated),
+                        Err(_) => {
+                            crate::budget::ended_by_budget(own).map_err(out_of_time)?;
+                            failed(DnsFailure::Truncated)
+                        }
                     };
                 }
-                Ok(reply) => return Ok((reply, qname, qtype)),
-                Err(ExchangeError::Timeout) => last_failure = DnsFailure::Timeout { attempts },
+                Ok(reply) => {
+                    self.inner.rtt.observe(server.ip(), sent.elapsed());
+                    return Ok((reply, qname, qtype));
+                }
+                Err(ExchangeError::Timeout) => {
+                    crate::budget::ended_by_budget(own).map_err(out_of_time)?;
+                    last_failure = DnsFailure::Timeout { attempts }
+                }
                 // An ICMP "port unreachable" is an answer of sorts: retrying will not help.
                 Err(ExchangeError::Io(detail)) => return failed(DnsFailure::Network { detail }),
                 Err(ExchangeError::Malformed(detail)) => {

@@ -257,9 +257,17 @@ impl HttpClient {
                 self.talk(conn.stream, req).await
             }
         };
-        match tokio::time::timeout(self.cfg.timeout, work).await {
+        let own = tokio::time::Instant::now() + self.cfg.timeout;
+        match tokio::time::timeout_at(crate::budget::cap(own), work).await {
             Ok(o) => o,
-            Err(_) => HttpOutcome::TimedOut,
+            Err(_) => match crate::budget::ended_by_budget(own) {
+                Ok(()) => HttpOutcome::TimedOut,
+                Err(s) => HttpOutcome::Network {
+                    failure: NetFailure::OutOfTime {
+                        budget_secs: s.limit_secs,
+                    },
+                },
+            },
         }
     }
 

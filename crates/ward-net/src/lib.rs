@@ -16,12 +16,14 @@
 //! which ports the lab's services really listen on ([`PortMap`]), and that loopback
 //! targets are allowed. The code path is otherwise the one used on the internet.
 
+pub mod budget;
 pub mod dns;
 pub mod guard;
 pub mod http;
 pub mod imap;
 pub mod ptr;
 pub mod resolv_conf;
+pub mod rtt;
 pub mod tcp;
 
 use guard::{CheckedAddr, TargetPolicy};
@@ -326,6 +328,7 @@ struct Inner {
     udp_pool: dns::UdpPool,
     answers: dns::AnswerCache,
     signed: dns::SignedCache,
+    rtt: rtt::RttTable,
 }
 
 /// Permission to use the network against one address; dropping it frees the slot.
@@ -345,6 +348,7 @@ impl Net {
                 udp_pool: dns::UdpPool::new(cfg.concurrency),
                 answers: dns::AnswerCache::default(),
                 signed: dns::SignedCache::default(),
+                rtt: rtt::RttTable::default(),
                 global: Arc::new(Semaphore::new(cfg.concurrency)),
                 hosts: Mutex::new(HashMap::new()),
                 cfg,

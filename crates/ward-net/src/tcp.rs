@@ -34,10 +34,17 @@ impl Net {
                 addr: b.addr.ip().to_string(),
             })?
             .addr();
+        let out_of_time = |s: crate::budget::Spent| NetFailure::OutOfTime {
+            budget_secs: s.limit_secs,
+        };
+        crate::budget::check().map_err(out_of_time)?;
         let permit = self.permit(ip).await;
-        let timeout = self.config().connect_timeout;
-        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-            Err(_) => Err(NetFailure::TimedOut),
+        let own = tokio::time::Instant::now() + self.config().connect_timeout;
+        match tokio::time::timeout_at(crate::budget::cap(own), TcpStream::connect(addr)).await {
+            Err(_) => {
+                crate::budget::ended_by_budget(own).map_err(out_of_time)?;
+                Err(NetFailure::TimedOut)
+            }
             Ok(Err(e)) => Err(NetFailure::from_io(&e)),
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);

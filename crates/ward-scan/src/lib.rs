@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::time::Duration;
 
 use futures::StreamExt;
 use time::OffsetDateTime;
@@ -207,10 +208,17 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// network layer bounds the total, so this mostly bounds memory.
 const ASSETS_IN_FLIGHT: usize = 64;
 
+/// Default time budget of one domain: every question and connection made for it
+/// ([`ward_net::budget`]). A healthy domain takes well under a second on the lab and a
+/// few seconds on the internet; a domain behind a silent nameserver would otherwise
+/// cost every round its full DNS timeout.
+pub const DEFAULT_DOMAIN_BUDGET: Duration = Duration::from_secs(30);
+
 /// The pipeline: a prober, and optionally what the mail reports say.
 pub struct Scanner<'a> {
     prober: &'a Prober,
     reports: Option<&'a FromReports>,
+    budget: Duration,
 }
 
 impl<'a> Scanner<'a> {
@@ -219,7 +227,15 @@ impl<'a> Scanner<'a> {
         Scanner {
             prober,
             reports: None,
+            budget: DEFAULT_DOMAIN_BUDGET,
         }
+    }
+
+    /// Bounds the time spent on each domain; what is not learnt by then is "could not
+    /// tell", naming the budget.
+    pub fn with_budget(mut self, budget: Duration) -> Self {
+        self.budget = budget;
+        self
     }
 
     /// Adds the mail reports' findings to each domain's, and asks for the DKIM
@@ -240,6 +256,7 @@ impl<'a> Scanner<'a> {
         sink.begin(scanned_at).await?;
         let reports = self.reports;
         let prober = self.prober;
+        let budget = self.budget;
         let mut slots: Vec<Option<AssetReport>> = (0..targets.len()).map(|_| None).collect();
         let mut work = futures::stream::iter(targets.into_iter().enumerate())
             .map(|(i, mut t)| async move {
@@ -247,7 +264,9 @@ impl<'a> Scanner<'a> {
                     t.asset.reported_dkim_selectors = r.selectors(&t.asset.domain);
                 }
                 let needs = |o: &AssetObservation| ward_checks::needed_lookups(&t.asset, o);
-                let obs = prober.probe(&t.asset, scanned_at, &needs).await;
+                let obs =
+                    ward_net::budget::within(budget, prober.probe(&t.asset, scanned_at, &needs))
+                        .await;
                 let ctx = ward_checks::Context {
                     asset: &t.asset,
                     size: t.org.size,

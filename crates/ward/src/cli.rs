@@ -130,7 +130,9 @@ pub struct NetArgs {
     /// /etc/resolv.conf.
     #[arg(long, value_name = "IP:PORT")]
     pub resolver: Option<SocketAddr>,
-    /// Seconds to wait for one DNS reply (0.05-30).
+    /// Longest wait for one DNS reply, in seconds (0.05-30). The first send waits for
+    /// about the server's measured round trip (at least 0.25 s), each resend twice as
+    /// long as the one before, never longer than this.
     #[arg(long, value_name = "SECONDS", default_value_t = ward_net::DEFAULT_DNS_TIMEOUT_SECS)]
     pub dns_timeout: f64,
     /// How many times a DNS question is sent before ward says it could not tell (1-10).
@@ -188,6 +190,16 @@ pub struct ScanArgs {
     /// could not look is not a clean one.
     #[arg(long, value_name = "PERCENT", default_value_t = 50, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub fail_on_unknown: u8,
+    /// The most time spent on one domain, in seconds (1-3600). When it runs out, what
+    /// was not yet learnt is "could not tell", naming the budget, and the scan goes on
+    /// with the other domains.
+    #[arg(long, value_name = "SECONDS", default_value_t = ward_scan::DEFAULT_DOMAIN_BUDGET.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub domain_budget: u64,
+    /// When stderr is not a terminal (a log file, CI), print a progress line this
+    /// often, in seconds (1-3600): domains done of the total, and how many could not
+    /// tell so far. On a terminal a progress bar is drawn instead.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub progress_every: u64,
     #[command(flatten)]
     pub net: NetArgs,
 }

@@ -230,7 +230,11 @@ async fn scan_cmd(args: cli::ScanArgs) -> anyhow::Result<WardExit> {
         }
         None => None,
     };
-    let (report, _) = scan::run(&prober, targets, store.as_ref()).await?;
+    let pace = scan::Pace {
+        budget: Duration::from_secs(args.domain_budget),
+        progress_every: Duration::from_secs(args.progress_every),
+    };
+    let (report, _) = scan::run(&prober, targets, store.as_ref(), pace).await?;
     if let Some(s) = store {
         s.close().await;
     }
@@ -324,7 +328,13 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
             counts.failures
         );
     }
-    let (report, from_reports) = scan::run(&prober, scan::targets(&orgs), Some(&store)).await?;
+    let (report, from_reports) = scan::run(
+        &prober,
+        scan::targets(&orgs),
+        Some(&store),
+        scan::Pace::default(),
+    )
+    .await?;
     store.close().await;
     lab.stop();
 

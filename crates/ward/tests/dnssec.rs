@@ -81,6 +81,7 @@ fn lab_fixture() -> ward_lab::Fixture {
     let mut f = fixture(
         zones,
         DnsBehaviour {
+            lossy: Vec::new(),
             silent: vec!["silent.test".into()],
             signed: vec![
                 Signed::new("test"),

@@ -60,6 +60,7 @@ fn lab_fixture() -> ward_lab::Fixture {
             ),
         ],
         DnsBehaviour {
+            lossy: Vec::new(),
             silent: vec!["silent.test".into()],
             offline: vec!["127.0.60.6".parse().unwrap()],
             lame: vec![ward_lab::fixture::Lame {

@@ -344,7 +344,7 @@ impl Engine<'_> {
             certs: Vec::new(),
             ocsp: None,
         };
-        let deadline = tokio::time::Instant::now() + self.timeout;
+        let deadline = ward_net::budget::cap(tokio::time::Instant::now() + self.timeout);
         let mut conn = match tokio::time::timeout_at(deadline, self.open()).await {
             Err(_) => return failed(NetFailure::TimedOut),
             Ok(Err(outcome)) => {
@@ -498,7 +498,7 @@ impl Engine<'_> {
             Some(n) => ServerName::try_from(n.to_string()).map_err(|e| e.to_string())?,
             None => ServerName::IpAddress(self.target.ip.into()),
         };
-        let deadline = tokio::time::Instant::now() + self.timeout;
+        let deadline = ward_net::budget::cap(tokio::time::Instant::now() + self.timeout);
         let conn = match tokio::time::timeout_at(deadline, self.open()).await {
             Err(_) => return Err(NetFailure::TimedOut.to_string()),
             Ok(Err(HelloOutcome::Network { failure })) => return Err(failure.to_string()),

@@ -240,7 +240,7 @@ pub async fn negotiate(stream: &mut TcpStream, ehlo_name: &str, timeout: Duratio
     let mut io = Lines {
         stream,
         buf: Vec::new(),
-        deadline: tokio::time::Instant::now() + timeout,
+        deadline: ward_net::budget::cap(tokio::time::Instant::now() + timeout),
     };
     let blank = |outcome| StartTlsSeen {
         banner: Vec::new(),
