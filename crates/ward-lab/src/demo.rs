@@ -737,6 +737,7 @@ pub fn fixture() -> Fixture {
         servfail: vec!["halifax-exampleparty.example".into()],
         refused: vec![],
         offline: vec![],
+        mute: vec![],
         signed: signed_zones(),
         lame: vec![Lame {
             zone: "carlisle-exampleparty.example".into(),

@@ -462,6 +462,17 @@ pub(crate) struct LabHandler {
     pub ds_catalogs: Arc<HashMap<LowerName, (LowerName, Arc<Catalog>)>>,
     /// Zones answered from an index for common questions (see [`FastZone`]).
     pub fast: Arc<HashMap<LowerName, FastZone>>,
+    /// This address listens but never answers ([`DnsBehaviour::mute`]).
+    pub mute: bool,
+}
+
+/// Says nothing at all: the asker must time out.
+fn silence(request: &Request) -> ResponseInfo {
+    let metadata = Metadata::response_from_request(&request.metadata);
+    ResponseInfo::from(Header {
+        metadata,
+        counts: HeaderCounts::default(),
+    })
 }
 
 #[async_trait::async_trait]
@@ -472,6 +483,9 @@ impl RequestHandler for LabHandler {
         response: R,
     ) -> ResponseInfo {
         self.queries.fetch_add(1, Ordering::Relaxed);
+        if self.mute {
+            return silence(request);
+        }
         let Ok(info) = request.request_info() else {
             return self.error(request, ResponseCode::FormErr, response).await;
         };
@@ -500,12 +514,7 @@ impl RequestHandler for LabHandler {
                 .unwrap_or_else(|e| e.into_inner())
                 .insert((qname.clone(), info.query.query_type()));
         if lose || self.behaviour.silent.contains(&zone) {
-            // Say nothing at all: the asker must time out.
-            let metadata = Metadata::response_from_request(&request.metadata);
-            return ResponseInfo::from(Header {
-                metadata,
-                counts: HeaderCounts::default(),
-            });
+            return silence(request);
         }
         if self.behaviour.servfail.contains(&zone) {
             return self.error(request, ResponseCode::ServFail, response).await;
@@ -827,6 +836,7 @@ mod tests {
             } else {
                 Arc::new(HashMap::new())
             },
+            mute: false,
         }
     }
 

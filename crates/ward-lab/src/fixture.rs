@@ -54,6 +54,10 @@ pub struct DnsBehaviour {
     /// sent there meet a closed port.
     #[serde(default)]
     pub offline: Vec<std::net::IpAddr>,
+    /// Nameserver addresses where a server listens but never answers (a firewall that
+    /// drops, a wedged daemon): the asker can only time out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mute: Vec<std::net::IpAddr>,
     /// Zones the lab signs with DNSSEC at start (`[[signed]]`), each with its algorithm,
     /// DS digest type and any deliberate fault; see [`crate::signing`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

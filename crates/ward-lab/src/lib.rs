@@ -192,6 +192,7 @@ impl Lab {
                 queries: counter,
                 ds_catalogs: zones.ds_catalogs.clone(),
                 fast: zones.fast.clone(),
+                mute: fixture.dns.mute.contains(ip),
             };
             if let Some(udp) = udp {
                 tokio::spawn(dns::serve_udp(udp, handler.clone(), shutdown.clone()));

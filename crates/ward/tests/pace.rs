@@ -143,3 +143,53 @@ async fn lost_packets_are_resent_after_the_measured_round_trip() {
         strip(summaries(&doc, "healthy.test"), "healthy.test")
     );
 }
+
+/// A zone whose four of five nameservers listen but never answer. Each of them costs a
+/// full run of resends (about 5 s with `--dns-timeout 2` and three attempts); asked one
+/// after another they would need some 20 s, past the 12 s budget, and the last ones
+/// would be cut off by it. Asked together they all time out on their own within the
+/// budget, and each is reported as not answering, none as out of time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nameservers_of_a_zone_are_asked_together() {
+    let mut ns = vec![("ns1.mostlymute.test", "127.0.62.1")];
+    let mute = [
+        ("ns2.mostlymute.test", "127.0.62.2"),
+        ("ns3.mostlymute.test", "127.0.62.3"),
+        ("ns4.mostlymute.test", "127.0.62.4"),
+        ("ns5.mostlymute.test", "127.0.62.5"),
+    ];
+    ns.extend(mute);
+    let txt = "@ IN TXT \"v=spf1 -all\"\n_dmarc IN TXT \"v=DMARC1; p=reject\"\n@ IN MX 0 .\n";
+    let fixture = fixture(
+        vec![zone("mostlymute.test", &ns, txt)],
+        DnsBehaviour {
+            mute: mute.iter().map(|(_, ip)| ip.parse().unwrap()).collect(),
+            ..Default::default()
+        },
+    );
+    let lab = Lab::start(&fixture).await.unwrap();
+    let out = tokio::task::block_in_place(|| {
+        scan(
+            &lab,
+            &["mostlymute.test"],
+            &[
+                "--dns-timeout",
+                "2",
+                "--dns-attempts",
+                "3",
+                "--domain-budget",
+                "12",
+                "--fail-on-unknown",
+                "0",
+            ],
+            0,
+        )
+    });
+    let doc = json(&out);
+    let nameservers = finding(&doc, "mostlymute.test", "dns.ns");
+    let text = nameservers.to_string();
+    assert!(!text.contains("budget"), "{nameservers:#}");
+    for (_, ip) in mute {
+        assert!(text.contains(ip), "{ip} not named in {nameservers:#}");
+    }
+}
