@@ -249,6 +249,7 @@ fn with_line(mut reason: Reason, doc: &[u8]) -> Reason {
     match &mut reason {
         Reason::Xml { at, .. }
         | Reason::InvalidUtf8 { at }
+        | Reason::Truncated { at, .. }
         | Reason::Doctype { at }
         | Reason::Entity { at, .. }
         | Reason::InvalidValue { at, .. } => {
@@ -370,7 +371,15 @@ fn parse_utf8(doc: &[u8], limits: &Limits) -> Result<AggregateReport, Reason> {
             }
             Event::DocType(_) => return Err(Reason::Doctype { at }),
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::Eof => break,
+            Event::Eof => {
+                if !b.path.is_empty() || wrappers > 0 {
+                    return Err(Reason::Truncated {
+                        at,
+                        open: b.path.len() as u64 + u64::from(wrappers),
+                    });
+                }
+                break;
+            }
         }
     }
     if !saw_root {

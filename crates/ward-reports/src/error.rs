@@ -110,6 +110,30 @@ pub enum Reason {
         /// What the XML reader said.
         message: String,
     },
+    /// The document ends before its root element is closed: a partial download, a
+    /// clipped attachment, a compressed stream that stopped early. Never stored, so that
+    /// the complete copy, when it comes, is not taken for a duplicate.
+    #[error(
+        "cut off: the document ends at {at} with {open} element(s) still open; a complete report ends with </feedback>"
+    )]
+    Truncated {
+        /// Where the document ends.
+        at: Pos,
+        /// How many elements were open there.
+        open: u64,
+    },
+    /// A message part that says it is a report (by its type or file name) whose
+    /// content, once its transfer encoding is undone, is no format ward reads: most
+    /// often an attachment cut off or mangled in transit.
+    #[error(
+        "attachment of type {content_type} is not a readable report (first bytes {first_bytes}); cut off or badly encoded?"
+    )]
+    UnreadableAttachment {
+        /// Its declared content type.
+        content_type: String,
+        /// Hex of up to its first 8 bytes.
+        first_bytes: String,
+    },
     /// Bytes that are not UTF-8 in a document read as UTF-8.
     #[error("invalid UTF-8 at or after {at}")]
     InvalidUtf8 {

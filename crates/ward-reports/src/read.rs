@@ -85,7 +85,19 @@ impl<R: Read> Read for Counting<R> {
         let room = self.cap.saturating_sub(self.seen).saturating_add(1);
         let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
         let slice = buf.get_mut(..want).unwrap_or_default();
-        let n = self.inner.read(slice)?;
+        let n = self.inner.read(slice).map_err(|e| match e.kind() {
+            // Say where the stream stopped: a compressed file cut off in transit ends
+            // with one of these.
+            io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData
+                if e.get_ref().is_none_or(|i| !i.is::<LimitHit>()) =>
+            {
+                io::Error::new(
+                    e.kind(),
+                    format!("{e}, after {} bytes of output", self.seen),
+                )
+            }
+            _ => e,
+        })?;
         self.seen = self.seen.saturating_add(n as u64);
         if self.seen > self.cap {
             return Err(io::Error::other(LimitHit {

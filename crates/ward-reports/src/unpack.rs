@@ -633,6 +633,17 @@ impl Unpacker<'_> {
                         if self.found == n {
                             errors += 1;
                         }
+                    } else if looks_like_report_attachment(&ctype, part.attachment_name()) {
+                        // A gzip or zip attachment handed back as text: its transfer
+                        // encoding could not be undone (cut off in the middle).
+                        errors += 1;
+                        self.fail(
+                            &pname,
+                            Reason::UnreadableAttachment {
+                                content_type: ctype.clone(),
+                                first_bytes: hex_head(t.as_bytes()),
+                            },
+                        );
                     }
                 }
                 PartType::Binary(b) | PartType::InlineBinary(b) => {
@@ -640,6 +651,19 @@ impl Unpacker<'_> {
                         detect(b),
                         Format::Unknown | Format::Empty | Format::Message | Format::Mbox
                     ) {
+                        // A logo or a signature is passed over; an attachment that says
+                        // it is a report but is not readable (a clipped or badly encoded
+                        // one) is named, not hidden behind "no report".
+                        if looks_like_report_attachment(&ctype, part.attachment_name()) {
+                            errors += 1;
+                            self.fail(
+                                &pname,
+                                Reason::UnreadableAttachment {
+                                    content_type: ctype.clone(),
+                                    first_bytes: hex_head(b),
+                                },
+                            );
+                        }
                         continue;
                     }
                     let n = self.found;
@@ -659,6 +683,18 @@ impl Unpacker<'_> {
             );
         }
     }
+}
+
+/// An attachment whose type or file name says it carries a report.
+fn looks_like_report_attachment(ctype: &str, file_name: Option<&str>) -> bool {
+    const TYPES: [&str; 5] = ["gzip", "zip", "xml", "json", "tlsrpt"];
+    const ENDINGS: [&str; 4] = [".gz", ".zip", ".xml", ".json"];
+    let ctype = ctype.to_ascii_lowercase();
+    TYPES.iter().any(|t| ctype.contains(t))
+        || file_name.is_some_and(|n| {
+            let n = n.to_ascii_lowercase();
+            ENDINGS.iter().any(|e| n.ends_with(e))
+        })
 }
 
 fn is_type(part: &mail_parser::MessagePart<'_>, t: &str, sub: &str) -> bool {

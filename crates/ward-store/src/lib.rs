@@ -30,6 +30,34 @@ pub use assessments::StoredAssessment;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
+/// How long a connection waits for another process's write lock before it gives up.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Transactions that write take the write lock at once: a deferred one that read first
+/// could not wait for another writer and would fail with SQLITE_BUSY.
+const WRITE: &str = "BEGIN IMMEDIATE";
+
+/// Brings the schema up to date inside one exclusive transaction. Several ward processes
+/// started at once on a new file would otherwise each find no migration applied and each
+/// create the tables, and all but one fail. `BEGIN EXCLUSIVE` makes the others wait (the
+/// connection's busy timeout) and then find everything applied; sqlx runs each migration
+/// in a savepoint of this transaction.
+async fn migrate(pool: &SqlitePool, location: &str) -> Result<(), StoreError> {
+    let db = |source| StoreError::Db {
+        location: location.to_owned(),
+        source,
+    };
+    let mut tx = pool.begin_with("BEGIN EXCLUSIVE").await.map_err(db)?;
+    MIGRATOR
+        .run(&mut *tx)
+        .await
+        .map_err(|source| StoreError::Migrate {
+            location: location.to_owned(),
+            source,
+        })?;
+    tx.commit().await.map_err(db)
+}
+
 /// A scan's row id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScanId(pub i64);
@@ -111,7 +139,10 @@ impl Store {
             // In WAL mode NORMAL loses no committed transaction when ward is killed, only
             // (at worst) the last few on a power cut, and saves an fsync per commit.
             .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Other ward processes may be writing the same file (an ingester beside a
+            // scan, several started at once): wait for them rather than fail.
+            .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
@@ -120,13 +151,7 @@ impl Store {
                 location: location.clone(),
                 source,
             })?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate {
-                location: location.clone(),
-                source,
-            })?;
+        migrate(&pool, &location).await?;
         Ok(Store { pool, location })
     }
 
@@ -153,7 +178,7 @@ impl Store {
 
     /// Replaces the stored organisation tree with `orgs`.
     pub async fn save_organisations(&self, orgs: &[Organisation]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(self.db())?;
+        let mut tx = self.pool.begin_with(WRITE).await.map_err(self.db())?;
         sqlx::query("DELETE FROM organisations")
             .execute(&mut *tx)
             .await
@@ -201,7 +226,7 @@ impl Store {
             .map_err(|e| self.corrupt("observation")(e.to_string()))?;
         let roles = serde_json::to_string(&report.roles)
             .map_err(|e| self.corrupt("roles")(e.to_string()))?;
-        let mut tx = self.pool.begin().await.map_err(self.db())?;
+        let mut tx = self.pool.begin_with(WRITE).await.map_err(self.db())?;
         sqlx::query(
             "INSERT INTO scan_assets (scan_id, domain, position, organisation_id, organisation, roles, observation, dmarc_phase) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -23,8 +23,26 @@ use crate::{Store, StoreError, ts};
 pub enum Saved {
     /// The report was new and is now stored, under this row id.
     Stored(i64),
-    /// A report with the same key was already stored; nothing was written.
+    /// The same report (same key, same content) was already stored; nothing was written.
     Duplicate,
+    /// A report with the same key but fewer records was stored (a copy cut off, stored
+    /// by an older ward, or a reporter's partial first copy); it is replaced by this one.
+    Replaced {
+        /// The new row id.
+        id: i64,
+        /// Records (or TLS policies) the replaced copy had.
+        old_rows: u64,
+        /// Records (or TLS policies) this one has.
+        new_rows: u64,
+    },
+    /// A report with the same key, at least as many records and different content was
+    /// already stored; it is kept, and this copy is not written.
+    Differs {
+        /// Records (or TLS policies) of the stored copy.
+        stored_rows: u64,
+        /// Records (or TLS policies) of this copy.
+        new_rows: u64,
+    },
 }
 
 /// One stored report, as [`Store::stored_reports`] lists it.
@@ -74,7 +92,7 @@ macro_rules! tls_where {
     };
 }
 
-const BEGIN: &CStr = c"BEGIN";
+const BEGIN: &CStr = c"BEGIN IMMEDIATE";
 const COMMIT: &CStr = c"COMMIT";
 const ROLLBACK: &CStr = c"ROLLBACK";
 const SAVEPOINT: &CStr = c"SAVEPOINT report";
@@ -82,9 +100,41 @@ const RELEASE: &CStr = c"RELEASE report";
 
 const INSERT_REPORT: &str = "INSERT INTO reports (kind, reporter_org, reporter_email, report_id, \
      begin_ts, end_ts, domain, source, ingested_at, policy_p, policy_sp, policy_pct, \
-     policy_testing, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     policy_testing, document, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT (kind, reporter_org, reporter_email, report_id, begin_ts, end_ts) DO NOTHING \
      RETURNING id";
+
+/// The key of a report, as bound from the first six columns of its own row.
+macro_rules! report_key {
+    () => {
+        "kind = ? AND reporter_org = ? AND reporter_email = ? AND report_id = ? \
+         AND begin_ts = ? AND end_ts = ?"
+    };
+}
+
+/// The stored report with this key and content (the digest is the seventh value).
+const SAME_CONTENT: &str = concat!(
+    "SELECT id FROM reports WHERE ",
+    report_key!(),
+    " AND digest IS ?"
+);
+
+/// Rows (aggregate records or TLS policies) of the stored report with this key.
+const STORED_ROWS: &str = concat!(
+    "SELECT (SELECT COUNT(*) FROM aggregate_records a WHERE a.report = r.id) + \
+     (SELECT COUNT(*) FROM tls_policies t WHERE t.report = r.id) FROM reports r WHERE ",
+    report_key!()
+);
+
+/// Whether the stored report with this key has a digest (reports stored before digests
+/// were kept have none, and a copy of equal length cannot be told from them).
+const HAS_DIGEST: &str = concat!(
+    "SELECT digest IS NOT NULL FROM reports WHERE ",
+    report_key!()
+);
+
+/// Removes the stored report with this key, and its rows (by cascade).
+const DELETE_REPORT: &str = concat!("DELETE FROM reports WHERE ", report_key!());
 
 const INSERT_RECORD: &str = "INSERT INTO aggregate_records (report, position, source_ip, count, \
      disposition, dkim, spf, header_from, envelope_from, envelope_to, reasons, dkim_results, \
@@ -135,8 +185,8 @@ fn save_one(
 ) -> Result<Saved, SqliteError> {
     db.exec(BEGIN)?;
     let outcome = match write_report(stmts, encoded, ingested_at) {
-        Ok(Some(id)) => db.exec(COMMIT).map(|()| Saved::Stored(id)),
-        Ok(None) => db.exec(ROLLBACK).map(|()| Saved::Duplicate),
+        Ok(saved @ (Saved::Stored(_) | Saved::Replaced { .. })) => db.exec(COMMIT).map(|()| saved),
+        Ok(other) => db.exec(ROLLBACK).map(|()| other),
         // Nothing of the report stays; the first error is the one to report.
         Err(e) => Err(e),
     };
@@ -165,10 +215,7 @@ fn save_together(
         db.exec(SAVEPOINT)?;
         // A duplicate wrote nothing (the report's own row is the first insert), so
         // releasing its savepoint keeps nothing of it either.
-        saved.push(match write_report(stmts, encoded, ingested_at)? {
-            Some(id) => Saved::Stored(id),
-            None => Saved::Duplicate,
-        });
+        saved.push(write_report(stmts, encoded, ingested_at)?);
         db.exec(RELEASE)?;
     }
     db.exec(COMMIT)?;
@@ -182,6 +229,10 @@ struct Statements<'db, 'lock> {
     record: Stmt<'db, 'lock>,
     tls_policy: Stmt<'db, 'lock>,
     tls_failure: Stmt<'db, 'lock>,
+    same_content: Stmt<'db, 'lock>,
+    stored_rows: Stmt<'db, 'lock>,
+    has_digest: Stmt<'db, 'lock>,
+    delete: Stmt<'db, 'lock>,
 }
 
 impl<'db, 'lock> Statements<'db, 'lock> {
@@ -191,18 +242,76 @@ impl<'db, 'lock> Statements<'db, 'lock> {
             record: db.prepare(INSERT_RECORD)?,
             tls_policy: db.prepare(INSERT_TLS_POLICY)?,
             tls_failure: db.prepare(INSERT_TLS_FAILURE)?,
+            same_content: db.prepare(SAME_CONTENT)?,
+            stored_rows: db.prepare(STORED_ROWS)?,
+            has_digest: db.prepare(HAS_DIGEST)?,
+            delete: db.prepare(DELETE_REPORT)?,
         })
     }
 }
 
-/// Writes one report in the transaction the caller opened; `None` when a report with
-/// the same key is already stored (then nothing was written).
+/// Writes one report in the transaction the caller opened. When a report with the same
+/// key is stored already, the copy with more rows wins: a longer new copy replaces the
+/// stored one, anything else writes nothing.
 fn write_report(
     stmts: &mut Statements<'_, '_>,
     e: &ReportRows,
     ingested_at: &str,
+) -> Result<Saved, SqliteError> {
+    let digest = e.digest();
+    if let Some(id) = insert_report(stmts, e, ingested_at, &digest)? {
+        return Ok(Saved::Stored(id));
+    }
+    let key = || {
+        e.report
+            .iter()
+            .take(6)
+            .map(|c| value(e, *c, 0, ingested_at))
+    };
+    let same = key().chain([RawValue::Text(Some(&digest))]);
+    if stmts.same_content.run_with(same)?.is_some() {
+        return Ok(Saved::Duplicate);
+    }
+    let stored_rows = uint(stmts.stored_rows.run_with(key())?.unwrap_or(0));
+    let new_rows = e.rows() as u64;
+    if new_rows <= stored_rows {
+        let has_digest = stmts.has_digest.run_with(key())? == Some(1);
+        return Ok(if has_digest {
+            Saved::Differs {
+                stored_rows,
+                new_rows,
+            }
+        } else {
+            Saved::Duplicate
+        });
+    }
+    stmts.delete.run_with(key())?;
+    match insert_report(stmts, e, ingested_at, &digest)? {
+        Some(id) => Ok(Saved::Replaced {
+            id,
+            old_rows: stored_rows,
+            new_rows,
+        }),
+        None => Err(SqliteError {
+            code: 0,
+            message: "the report's key is still taken after removing the shorter copy".into(),
+        }),
+    }
+}
+
+/// Inserts the report's own row and then its rows; `None` when its key is taken (then
+/// nothing was written).
+fn insert_report(
+    stmts: &mut Statements<'_, '_>,
+    e: &ReportRows,
+    ingested_at: &str,
+    digest: &str,
 ) -> Result<Option<i64>, SqliteError> {
-    let head = e.report.iter().map(|c| value(e, *c, 0, ingested_at));
+    let head = e
+        .report
+        .iter()
+        .map(|c| value(e, *c, 0, ingested_at))
+        .chain([RawValue::Text(Some(digest))]);
     let Some(id) = stmts.report.run_with(head)? else {
         return Ok(None);
     };

@@ -14,7 +14,7 @@ use ward_net::imap::Mailbox;
 use ward_reports::Error as ReportError;
 use ward_reports::analysis::{self, Summary};
 use ward_reports::ingest::{self, Counts, ImapSource, IngestError, Input, Watch};
-use ward_store::{ReportFilter, Store};
+use ward_store::{ReportFilter, Saved, Store};
 
 use crate::cli::{IngestArgs, ReportsArgs, ReportsCommand, SummaryArgs, SummaryFormat};
 use crate::{WardExit, usage};
@@ -40,6 +40,32 @@ impl Watch for Bar {
     fn refused(&self, error: &ReportError) {
         self.0
             .suspend(|| eprintln!("ward: refused {}", terminal_safe(&error.to_string())));
+    }
+    fn second_copy(&self, source: &str, saved: &Saved) {
+        let records = |n: &u64| match n {
+            1 => "1 record".to_owned(),
+            n => format!("{n} records"),
+        };
+        let line = match saved {
+            Saved::Replaced {
+                old_rows, new_rows, ..
+            } => format!(
+                "{source} replaced the stored copy of the same report ({} before, {new_rows} now)",
+                records(old_rows)
+            ),
+            Saved::Differs {
+                stored_rows,
+                new_rows,
+            } => format!(
+                "{source} differs from the stored copy of the same report; \
+                 kept the stored one ({}; this one has {})",
+                records(stored_rows),
+                records(new_rows)
+            ),
+            Saved::Stored(_) | Saved::Duplicate => return,
+        };
+        self.0
+            .suspend(|| eprintln!("ward: {}", terminal_safe(&line)));
     }
     fn progress(&self, c: &Counts) {
         self.0.set_message(format!(
@@ -112,8 +138,12 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
             format!("{n} {many}")
         }
     };
+    let replaced = match counts.replaced {
+        0 => String::new(),
+        n => format!(" ({n} replacing a shorter copy)"),
+    };
     println!(
-        "{} stored, {} skipped, {}",
+        "{} stored{replaced}, {} skipped, {}",
         plural(counts.stored, "report", "reports"),
         plural(counts.duplicates, "duplicate", "duplicates"),
         plural(counts.failures, "failure", "failures"),

@@ -208,7 +208,7 @@ fn ingesting_the_same_sources_twice_stores_nothing_new() {
     assert_eq!(
         err.lines().collect::<Vec<_>>(),
         vec![
-            "ward: refused src/broken.xml: required element report_metadata/report_id missing or empty"
+            "ward: refused src/broken.xml: cut off: the document ends at line 1 (byte 49) with 2 element(s) still open; a complete report ends with </feedback>"
         ],
         "stderr:\n{err}"
     );
@@ -836,4 +836,190 @@ fn json_aggregate_reports_are_read_by_content_and_other_json_is_named() {
     );
     let v = json(&summary);
     assert_eq!(v["domains"][0]["messages"], 16, "{v:#}");
+}
+
+/// Four ingesters started at once on a database file that does not exist yet, ten
+/// times over: each must create or find the schema (not fail because another created
+/// it first), and between them store every report exactly once, the one report they
+/// all carry included.
+#[test]
+fn four_ingesters_racing_on_a_new_database_all_succeed() {
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        for k in 0..4 {
+            let folder = dir.path().join(format!("in{k}"));
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(folder.join("own.xml"), simple(&format!("own-{k}"))).unwrap();
+            std::fs::write(folder.join("shared.xml"), simple("shared")).unwrap();
+        }
+        let children: Vec<_> = (0..4)
+            .map(|k| {
+                ward(dir.path())
+                    .args(["reports", "ingest", "--db", "r.db", &format!("in{k}")])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "round {round}: stdout {}\nstderr {}",
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+        }
+        let mut ids: Vec<String> = stored(&dir.path().join("r.db"))
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort();
+        assert_eq!(
+            ids,
+            ["own-0", "own-1", "own-2", "own-3", "shared"],
+            "round {round}"
+        );
+    }
+}
+
+/// A report cut off anywhere (inside a tag, between records, before the closing root
+/// tag, inside a gzip member, inside a zip member, inside a MIME part, or cut and then
+/// compressed whole) is refused, naming the file and where it ended; and the complete
+/// copy that arrives later is stored with every record, not skipped as a duplicate of
+/// the cut one.
+#[test]
+fn a_cut_off_report_is_refused_and_the_complete_copy_is_stored_later() {
+    let records = [
+        ("192.0.2.1", 3, "pass", "pass", "s1"),
+        ("192.0.2.2", 5, "fail", "pass", "s1"),
+        ("192.0.2.3", 7, "fail", "fail", "s2"),
+    ];
+    let full = aggregate("cut-1", "party.example", "none", 1_767_225_600, &records);
+    let first_record_end = full.find("</record>\n").unwrap() + "</record>\n".len();
+    let inside_tag = full[first_record_end..].find("<record>").unwrap() + first_record_end + 4;
+    let before_root_close = full.rfind("</feedback>").unwrap();
+    let gz = gzip(full.as_bytes());
+    let zipped = zip("cut.xml", full.as_bytes());
+    let mail = message("cut-1", "cut.xml.gz", "application/gzip", &gz);
+    let attachment_middle = mail.find("Content-Transfer-Encoding: base64").unwrap() + 200;
+    let cuts: Vec<(&str, Vec<u8>)> = vec![
+        ("inside-tag.xml", full.as_bytes()[..inside_tag].to_vec()),
+        (
+            "between-records.xml",
+            full.as_bytes()[..first_record_end].to_vec(),
+        ),
+        (
+            "before-root-close.xml",
+            full.as_bytes()[..before_root_close].to_vec(),
+        ),
+        ("inside-gzip.xml.gz", gz[..gz.len() / 2].to_vec()),
+        ("gzip-trailer-missing.xml.gz", gz[..gz.len() - 8].to_vec()),
+        (
+            "cut-then-gzipped.xml.gz",
+            gzip(&full.as_bytes()[..first_record_end]),
+        ),
+        ("inside-zip.zip", zipped[..zipped.len() * 2 / 3].to_vec()),
+        (
+            "inside-mime.eml",
+            format!("{}\r\n", &mail[..attachment_middle]).into_bytes(),
+        ),
+    ];
+    for (name, bytes) in cuts {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(name), &bytes).unwrap();
+        let cut = run(
+            ward(dir.path()).args(["reports", "ingest", "--db", "r.db", name]),
+            2,
+        );
+        let err = text(&cut.stderr);
+        assert!(
+            err.contains(&format!("refused {name}")),
+            "{name}: stderr {err}"
+        );
+        assert_eq!(
+            text(&cut.stdout),
+            "0 reports stored, 0 duplicates skipped, 1 failure\n",
+            "{name}: stderr {err}"
+        );
+        std::fs::write(dir.path().join("full.xml"), &full).unwrap();
+        let later = run(
+            ward(dir.path()).args(["reports", "ingest", "--db", "r.db", "full.xml"]),
+            0,
+        );
+        assert_eq!(
+            text(&later.stdout),
+            "1 report stored, 0 duplicates skipped, 0 failures\n",
+            "{name}"
+        );
+        assert_eq!(
+            stored(&dir.path().join("r.db")),
+            [("cut-1".to_owned(), 3)],
+            "{name}"
+        );
+        eprintln!("{name}: {err}");
+    }
+}
+
+/// Two copies of one report (same reporter, id and range) that differ: the longer one
+/// is kept whichever came first, and each time ward says what it did. An exact copy is
+/// a plain duplicate.
+#[test]
+fn of_two_differing_copies_of_a_report_the_longer_is_kept_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = |ip: &'static str| (ip, 2, "pass", "pass", "s1");
+    let short = aggregate(
+        "same-1",
+        "party.example",
+        "none",
+        1_767_225_600,
+        &[rec("192.0.2.1")],
+    );
+    let long = aggregate(
+        "same-1",
+        "party.example",
+        "none",
+        1_767_225_600,
+        &[rec("192.0.2.1"), rec("192.0.2.2"), rec("192.0.2.3")],
+    );
+    std::fs::write(dir.path().join("short.xml"), &short).unwrap();
+    std::fs::write(dir.path().join("long.xml.gz"), gzip(long.as_bytes())).unwrap();
+    let ingest = |file: &str| {
+        let out = run(
+            ward(dir.path()).args(["reports", "ingest", "--db", "r.db", file]),
+            0,
+        );
+        (text(&out.stdout), text(&out.stderr))
+    };
+    let db = dir.path().join("r.db");
+
+    let (out, err) = ingest("short.xml");
+    assert_eq!(out, "1 report stored, 0 duplicates skipped, 0 failures\n");
+    assert_eq!(err, "");
+    let (out, err) = ingest("long.xml.gz");
+    assert_eq!(
+        out,
+        "1 report stored (1 replacing a shorter copy), 0 duplicates skipped, 0 failures\n"
+    );
+    assert_eq!(
+        err,
+        "ward: long.xml.gz replaced the stored copy of the same report (1 record before, 3 now)\n"
+    );
+    assert_eq!(stored(&db), [("same-1".to_owned(), 3)]);
+
+    let (out, err) = ingest("short.xml");
+    assert_eq!(out, "0 reports stored, 1 duplicate skipped, 0 failures\n");
+    assert_eq!(
+        err,
+        "ward: short.xml differs from the stored copy of the same report; kept the stored one (3 records; this one has 1 record)\n"
+    );
+    assert_eq!(stored(&db), [("same-1".to_owned(), 3)]);
+
+    // The long copy again, plain this time: the same content, so a quiet duplicate.
+    std::fs::write(dir.path().join("long.xml"), &long).unwrap();
+    let (out, err) = ingest("long.xml");
+    assert_eq!(out, "0 reports stored, 1 duplicate skipped, 0 failures\n");
+    assert_eq!(err, "");
 }

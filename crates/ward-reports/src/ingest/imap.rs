@@ -84,13 +84,13 @@ pub async fn ingest_imap(
         for r in results {
             let r = r.and_then(|u| rows::encode(&u));
             match r {
-                Ok(rows) => match store.save_report(&rows, now).await? {
-                    Saved::Stored(_) => {
-                        counts.stored += 1;
+                Ok(rows) => {
+                    let saved = store.save_report(&rows, now).await?;
+                    if let Saved::Stored(_) | Saved::Replaced { .. } = saved {
                         tracing::info!(source = ?rows.source, "stored report");
                     }
-                    Saved::Duplicate => counts.duplicates += 1,
-                },
+                    counts.count(&rows.source, &saved, watch);
+                }
                 Err(e) => {
                     all_stored = false;
                     counts.failures += 1;

@@ -68,13 +68,10 @@ impl Batch {
         let rows: Vec<&ReportRows> = self.reports.iter().map(|(p, _)| p).collect();
         let (saved, error) = store.save_reports(&rows, now).await;
         for ((p, _), s) in self.reports.iter().zip(&saved) {
-            match s {
-                Saved::Stored(_) => {
-                    counts.stored += 1;
-                    tracing::info!(source = ?p.source, "stored report");
-                }
-                Saved::Duplicate => counts.duplicates += 1,
+            if let Saved::Stored(_) | Saved::Replaced { .. } = s {
+                tracing::info!(source = ?p.source, "stored report");
             }
+            counts.count(&p.source, s, watch);
         }
         self.reports.clear();
         watch.progress(counts);

@@ -14,6 +14,32 @@ pub struct Counts {
     pub duplicates: u64,
     /// Inputs or reports refused, each named to [`Watch::refused`].
     pub failures: u64,
+    /// Of the stored reports, those that replaced a shorter stored copy of the same key.
+    pub replaced: u64,
+    /// Of the duplicates, those whose content differs from the stored copy (kept).
+    pub differing: u64,
+}
+
+impl Counts {
+    /// Counts what the store did with one report, and names a second copy that differs
+    /// from the first to `watch`.
+    pub fn count(&mut self, source: &str, saved: &ward_store::Saved, watch: &dyn Watch) {
+        use ward_store::Saved;
+        match saved {
+            Saved::Stored(_) => self.stored += 1,
+            Saved::Duplicate => self.duplicates += 1,
+            Saved::Replaced { .. } => {
+                self.stored += 1;
+                self.replaced += 1;
+                watch.second_copy(source, saved);
+            }
+            Saved::Differs { .. } => {
+                self.duplicates += 1;
+                self.differing += 1;
+                watch.second_copy(source, saved);
+            }
+        }
+    }
 }
 
 /// Whoever follows an ingestion: a progress bar, a log, a worker's job record. Every
@@ -25,6 +51,10 @@ pub trait Watch {
     fn read(&self, _bytes: u64) {}
     /// An input or a report was refused; it is counted as a failure and the rest goes on.
     fn refused(&self, _error: &Error) {}
+    /// A report arrived whose key was stored already with different content: it
+    /// replaced the stored copy ([`ward_store::Saved::Replaced`]) or was not written
+    /// ([`ward_store::Saved::Differs`]).
+    fn second_copy(&self, _source: &str, _saved: &ward_store::Saved) {}
     /// A batch was stored: the counts so far.
     fn progress(&self, _counts: &Counts) {}
 }
