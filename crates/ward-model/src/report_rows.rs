@@ -42,6 +42,85 @@ impl ReportKind {
     }
 }
 
+/// A running digest of a report's rows: FNV-1a, 64 bits, as hex. It tells copies of one
+/// report apart; it does not defend against a forger (whoever can send a report can send
+/// another under the same key anyway). Taken in this order: the report's own row (but
+/// where it was found and its document), then its records or TLS rows, then the
+/// document, so that a report stored in parts (the document is final only at the end)
+/// gets the digest of the same report stored whole.
+#[derive(Debug, Clone, Copy)]
+pub struct Digest(u64);
+
+impl Default for Digest {
+    fn default() -> Self {
+        Digest(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+/// Columns of the report's own row the digest leaves out of [`Digest::own_row`]: where
+/// it was found, and the document (taken last).
+const SOURCE_COL: usize = 7;
+const DOCUMENT_COL: usize = REPORT_COLS - 1;
+
+impl Digest {
+    fn eat(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn col(&mut self, rows: &ReportRows, c: Col) {
+        match c {
+            Col::Int(n) => {
+                self.eat(b"i");
+                self.eat(&n.to_le_bytes());
+            }
+            Col::Null => self.eat(b"n"),
+            Col::Text(..) | Col::Static(_) => {
+                let text = rows.text_of(c).unwrap_or_default();
+                self.eat(b"t");
+                self.eat(&(text.len() as u64).to_le_bytes());
+                self.eat(text.as_bytes());
+            }
+            Col::ReportId => self.eat(b"r"),
+            Col::IngestedAt => self.eat(b"a"),
+        }
+    }
+
+    /// The report's own row, without its source and document.
+    pub fn own_row(&mut self, rows: &ReportRows) {
+        for (i, c) in rows.report.iter().enumerate() {
+            if i != SOURCE_COL && i != DOCUMENT_COL {
+                self.col(rows, *c);
+            }
+        }
+    }
+
+    /// Its records, TLS policies and TLS failures.
+    pub fn rows(&mut self, rows: &ReportRows) {
+        let all = rows
+            .records
+            .iter()
+            .chain(&rows.tls_policies)
+            .chain(&rows.tls_failures);
+        for c in all {
+            self.col(rows, *c);
+        }
+    }
+
+    /// Its document.
+    pub fn document(&mut self, rows: &ReportRows) {
+        if let Some(c) = rows.report.get(DOCUMENT_COL) {
+            self.col(rows, *c);
+        }
+    }
+
+    /// The digest as 16 hex digits.
+    pub fn finish(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
 /// One column value of a [`ReportRows`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Col {
@@ -97,6 +176,9 @@ pub struct ReportRows {
     pub tls_policies: Vec<Col>,
     /// TLS failures, [`TLS_FAILURE_COLS`] values each.
     pub tls_failures: Vec<Col>,
+    /// When the report is the whole of one large file: that file's digest, so that the
+    /// same file met again is skipped unread (see the store's `file_digest` column).
+    pub file_digest: Option<String>,
 }
 
 impl ReportRows {
@@ -115,47 +197,14 @@ impl ReportRows {
         }
     }
 
-    /// A digest of the report's content: every column of every row except where it was
-    /// found and when, so two copies of one report from different containers agree, and
-    /// a copy that differs in anything it says does not. FNV-1a, 64 bits, as hex: this
-    /// tells copies of one key apart, it does not defend against a forger.
+    /// A digest of the report's content (see [`Digest`]): two copies of one report from
+    /// different containers agree, a copy that differs in anything it says does not.
     pub fn digest(&self) -> String {
-        const SOURCE: usize = 7;
-        let mut h = 0xcbf2_9ce4_8422_2325_u64;
-        let mut eat = |bytes: &[u8]| {
-            for &b in bytes {
-                h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        };
-        let own = self
-            .report
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != SOURCE)
-            .map(|(_, c)| c);
-        let rows = self
-            .records
-            .iter()
-            .chain(&self.tls_policies)
-            .chain(&self.tls_failures);
-        for c in own.chain(rows) {
-            match c {
-                Col::Int(n) => {
-                    eat(b"i");
-                    eat(&n.to_le_bytes());
-                }
-                Col::Null => eat(b"n"),
-                Col::Text(..) | Col::Static(_) => {
-                    let text = self.text_of(*c).unwrap_or_default();
-                    eat(b"t");
-                    eat(&(text.len() as u64).to_le_bytes());
-                    eat(text.as_bytes());
-                }
-                Col::ReportId => eat(b"r"),
-                Col::IngestedAt => eat(b"a"),
-            }
-        }
-        format!("{h:016x}")
+        let mut d = Digest::default();
+        d.own_row(self);
+        d.rows(self);
+        d.document(self);
+        d.finish()
     }
 
     /// True when every table has whole rows and the report's own row is complete: the

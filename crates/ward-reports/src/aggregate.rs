@@ -8,7 +8,7 @@
 //! Unknown elements are skipped wherever they appear; enum keywords are read
 //! without regard to case; text is trimmed.
 
-use std::io::{BufRead, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::net::IpAddr;
 
 use quick_xml::events::{BytesStart, Event};
@@ -267,8 +267,6 @@ fn with_line(mut reason: Reason, doc: &[u8]) -> Reason {
 fn parse_utf8(doc: &[u8], limits: &Limits) -> Result<AggregateReport, Reason> {
     let mut xml = quick_xml::Reader::from_reader(doc);
     let mut b = Builder::default();
-    let mut saw_root = false;
-    let mut wrappers = 0u32;
     loop {
         // Lines are filled in by `with_line` if this ends in a refusal.
         let at = Pos {
@@ -282,116 +280,107 @@ fn parse_utf8(doc: &[u8], limits: &Limits) -> Result<AggregateReport, Reason> {
                 return Err(xml_error(&e, Pos { byte, ..at }));
             }
         };
-        match event {
-            Event::Start(e) => {
-                if b.path.is_empty() && !saw_root && e.local_name().as_ref() == "schema" {
-                    // Some reporters wrap the report in an XSD <xs:schema>
-                    // element (parsedmarc #18); look through it.
-                    wrappers += 1;
-                    continue;
-                }
-                if b.path.is_empty() {
-                    saw_root = true;
-                    check_root(&e, &mut b)?;
-                }
-                if b.path.len() as u64 >= u64::from(limits.max_xml_depth) {
-                    return Err(Reason::LimitExceeded {
-                        kind: LimitKind::XmlDepth,
-                        limit: u64::from(limits.max_xml_depth),
-                    });
-                }
-                b.start(tag_of(e.local_name().as_ref()), &e, at)?;
-            }
-            Event::Empty(e) => {
-                if b.path.is_empty() {
-                    check_root(&e, &mut b)?;
-                    return Err(Reason::MissingElement {
-                        path: "report_metadata".into(),
-                    });
-                }
-                b.start(tag_of(e.local_name().as_ref()), &e, at)?;
-                b.end(at)?;
-            }
-            Event::End(_) => {
-                if b.path.is_empty() && wrappers > 0 {
-                    wrappers -= 1;
-                    continue;
-                }
-                b.end(at)?;
-                if b.path.is_empty() {
-                    // The report is complete. Whatever follows (NULs, a
-                    // second copy, a mail footer) is not read.
-                    break;
-                }
-            }
-            Event::Text(t) => {
-                // Indentation between elements, or whitespace before an element's text:
-                // every value is trimmed, so it need not be normalised and kept.
-                if b.text.is_empty() && t.as_ref().bytes().all(|c| c.is_ascii_whitespace()) {
-                    continue;
-                }
-                if !b.path.is_empty() {
-                    b.text.push_str(&t.xml10_content());
-                    b.check_text(limits)?;
-                } else if !t.xml10_content().trim().is_empty() {
-                    return Err(Reason::Xml {
-                        at,
-                        message: "text outside the root element".into(),
-                    });
-                }
-            }
-            Event::CData(c) => {
-                b.text.push_str(&c.xml10_content());
-                b.check_text(limits)?;
-            }
-            Event::GeneralRef(r) => {
-                let ch = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c,
-                    Ok(None) => match r.as_ref() {
-                        "lt" => '<',
-                        "gt" => '>',
-                        "amp" => '&',
-                        "apos" => '\'',
-                        "quot" => '"',
-                        other => {
-                            return Err(Reason::Entity {
-                                name: truncate(other),
-                                at,
-                            });
-                        }
-                    },
-                    Err(e) => {
-                        return Err(Reason::Xml {
-                            at,
-                            message: e.to_string(),
-                        });
-                    }
-                };
-                b.text.push(ch);
-            }
-            Event::DocType(_) => return Err(Reason::Doctype { at }),
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::Eof => {
-                if !b.path.is_empty() || wrappers > 0 {
-                    return Err(Reason::Truncated {
-                        at,
-                        open: b.path.len() as u64 + u64::from(wrappers),
-                    });
-                }
-                break;
-            }
+        if b.step(event, at, limits)? == Flow::Stop {
+            break;
         }
     }
-    if !saw_root {
-        return Err(if wrappers > 0 {
-            Reason::NotFeedback {
-                root: "schema".into(),
-            }
-        } else {
-            Reason::Empty
-        });
-    }
     b.finish()
+}
+
+/// Whether the event loop goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Go,
+    Stop,
+}
+
+/// What [`parse_aggregate_chunked`] hands over as it reads a report.
+#[derive(Debug)]
+pub enum Chunk<'a> {
+    /// The report's metadata and policy, with its first records in `records`.
+    Start(&'a AggregateReport),
+    /// More records; the first of them is the report's record number `first` (from 0).
+    More {
+        /// The records.
+        records: &'a [Record],
+        /// Number of the first of them in the report.
+        first: usize,
+    },
+    /// The report ended well-formed: its final metadata (report-level extensions
+    /// included, since they follow the records), without records.
+    End(&'a AggregateReport),
+}
+
+/// Parses one aggregate report from a stream, handing its records over `chunk` at a
+/// time, so that memory does not grow with the report: the reader of a 200 MB report
+/// holds one chunk of records and the XML reader's buffer. `on` returns false to stop
+/// (then `Ok(false)` comes back). A refusal after [`Chunk::Start`] means the chunks
+/// handed over are not a report: whoever stored them must drop them.
+///
+/// The metadata normally comes before the records; if it does not, records are held
+/// until it has been read (bounded by the reader, like the whole-document parser).
+/// Positions in refusals are byte offsets only (no lines: the text is not kept).
+pub fn parse_aggregate_chunked<R: BufRead>(
+    mut reader: R,
+    limits: &Limits,
+    chunk: usize,
+    on: &mut dyn FnMut(Chunk<'_>) -> bool,
+) -> Result<bool, Reason> {
+    let head = reader.fill_buf().map_err(|e| crate::read::io_reason(&e))?;
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        reader.consume(3);
+    }
+    if declares_windows_1252(&mut reader)? {
+        chunked(BufReader::new(Windows1252::new(reader)), limits, chunk, on)
+    } else {
+        chunked(reader, limits, chunk, on)
+    }
+}
+
+fn chunked<R: BufRead>(
+    reader: R,
+    limits: &Limits,
+    chunk: usize,
+    on: &mut dyn FnMut(Chunk<'_>) -> bool,
+) -> Result<bool, Reason> {
+    let chunk = chunk.max(1);
+    let mut xml = quick_xml::Reader::from_reader(reader);
+    let mut b = Builder::default();
+    let mut buf = Vec::with_capacity(8 * 1024);
+    let mut handed: Option<usize> = None;
+    loop {
+        buf.clear();
+        let at = Pos {
+            line: 0,
+            byte: xml.buffer_position(),
+        };
+        let event = match xml.read_event_into(&mut buf) {
+            Ok(ev) => ev,
+            Err(e) => {
+                let byte = xml.error_position().max(at.byte);
+                return Err(xml_error(&e, Pos { byte, ..at }));
+            }
+        };
+        if b.step(event, at, limits)? == Flow::Stop {
+            break;
+        }
+        if b.records.len() >= chunk && !b.hand_over(&mut handed, on) {
+            return Ok(false);
+        }
+    }
+    if !b.saw_root {
+        return b.finish().map(|_| false);
+    }
+    if handed.is_none() {
+        let mut all = b.header()?;
+        all.records = std::mem::take(&mut b.records);
+        if !on(Chunk::Start(&all)) {
+            return Ok(false);
+        }
+    } else if !b.records.is_empty() && !b.hand_over(&mut handed, on) {
+        return Ok(false);
+    }
+    Ok(on(Chunk::End(&b.header()?)))
 }
 
 /// True when the XML declaration names ISO-8859-1 or windows-1252 (which
@@ -645,6 +634,10 @@ struct RecordBuilder {
 #[derive(Default)]
 struct Builder {
     path: Vec<Tag>,
+    /// The root element has been seen (an XSD wrapper around it is looked through).
+    saw_root: bool,
+    /// `<xs:schema>` wrappers open around the report.
+    wrappers: u32,
     text: String,
     namespace: Option<String>,
     version: Option<String>,
@@ -714,6 +707,111 @@ fn extension_of(e: &BytesStart<'_>) -> Extension {
 }
 
 impl Builder {
+    /// Takes one XML event; `Stop` once the root element has closed (or at the end).
+    fn step(&mut self, event: Event<'_>, at: Pos, limits: &Limits) -> Result<Flow, Reason> {
+        let b = self;
+        match event {
+            Event::Start(e) => {
+                if b.path.is_empty() && !b.saw_root && e.local_name().as_ref() == "schema" {
+                    // Some reporters wrap the report in an XSD <xs:schema>
+                    // element (parsedmarc #18); look through it.
+                    b.wrappers += 1;
+                    return Ok(Flow::Go);
+                }
+                if b.path.is_empty() {
+                    b.saw_root = true;
+                    check_root(&e, b)?;
+                }
+                if b.path.len() as u64 >= u64::from(limits.max_xml_depth) {
+                    return Err(Reason::LimitExceeded {
+                        kind: LimitKind::XmlDepth,
+                        limit: u64::from(limits.max_xml_depth),
+                    });
+                }
+                b.start(tag_of(e.local_name().as_ref()), &e, at)?;
+            }
+            Event::Empty(e) => {
+                if b.path.is_empty() {
+                    check_root(&e, b)?;
+                    return Err(Reason::MissingElement {
+                        path: "report_metadata".into(),
+                    });
+                }
+                b.start(tag_of(e.local_name().as_ref()), &e, at)?;
+                b.end(at)?;
+            }
+            Event::End(_) => {
+                if b.path.is_empty() && b.wrappers > 0 {
+                    b.wrappers -= 1;
+                    return Ok(Flow::Go);
+                }
+                b.end(at)?;
+                if b.path.is_empty() {
+                    // The report is complete. Whatever follows (NULs, a
+                    // second copy, a mail footer) is not read.
+                    return Ok(Flow::Stop);
+                }
+            }
+            Event::Text(t) => {
+                // Indentation between elements, or whitespace before an element's text:
+                // every value is trimmed, so it need not be normalised and kept.
+                if b.text.is_empty() && t.as_ref().bytes().all(|c| c.is_ascii_whitespace()) {
+                    return Ok(Flow::Go);
+                }
+                if !b.path.is_empty() {
+                    b.text.push_str(&t.xml10_content());
+                    b.check_text(limits)?;
+                } else if !t.xml10_content().trim().is_empty() {
+                    return Err(Reason::Xml {
+                        at,
+                        message: "text outside the root element".into(),
+                    });
+                }
+            }
+            Event::CData(c) => {
+                b.text.push_str(&c.xml10_content());
+                b.check_text(limits)?;
+            }
+            Event::GeneralRef(r) => {
+                let ch = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c,
+                    Ok(None) => match r.as_ref() {
+                        "lt" => '<',
+                        "gt" => '>',
+                        "amp" => '&',
+                        "apos" => '\'',
+                        "quot" => '"',
+                        other => {
+                            return Err(Reason::Entity {
+                                name: truncate(other),
+                                at,
+                            });
+                        }
+                    },
+                    Err(e) => {
+                        return Err(Reason::Xml {
+                            at,
+                            message: e.to_string(),
+                        });
+                    }
+                };
+                b.text.push(ch);
+            }
+            Event::DocType(_) => return Err(Reason::Doctype { at }),
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Eof => {
+                if !b.path.is_empty() || b.wrappers > 0 {
+                    return Err(Reason::Truncated {
+                        at,
+                        open: b.path.len() as u64 + u64::from(b.wrappers),
+                    });
+                }
+                return Ok(Flow::Stop);
+            }
+        }
+        Ok(Flow::Go)
+    }
+
     fn check_text(&self, limits: &Limits) -> Result<(), Reason> {
         if self.text.len() as u64 > limits.max_text_bytes {
             return Err(Reason::LimitExceeded {
@@ -917,28 +1015,32 @@ impl Builder {
         Ok(())
     }
 
-    fn finish(self) -> Result<AggregateReport, Reason> {
+    /// The report read so far without its records: the metadata and policy, cloned, so
+    /// the chunked reader can hand them over with each part.
+    fn header(&self) -> Result<AggregateReport, Reason> {
         let missing = |path: &str| Reason::MissingElement {
             path: path.to_owned(),
         };
         Ok(AggregateReport {
-            namespace: self.namespace,
-            version: self.version,
+            namespace: self.namespace.clone(),
+            version: self.version.clone(),
             report_metadata: ReportMetadata {
                 // An empty org_name occurs in the wild; the contact
                 // address's domain names the same reporter.
                 org_name: self
                     .org_name
+                    .clone()
                     .or_else(|| {
                         let email = self.email.as_deref()?;
                         let domain = email.rsplit_once('@').map_or(email, |(_, d)| d);
                         non_empty(domain.trim_end_matches('>'))
                     })
                     .ok_or_else(|| missing("report_metadata/org_name"))?,
-                email: self.email,
-                extra_contact_info: self.extra_contact_info,
+                email: self.email.clone(),
+                extra_contact_info: self.extra_contact_info.clone(),
                 report_id: self
                     .report_id
+                    .clone()
                     .ok_or_else(|| missing("report_metadata/report_id"))?,
                 date_range: DateRange {
                     begin: self
@@ -948,25 +1050,71 @@ impl Builder {
                         .end
                         .ok_or_else(|| missing("report_metadata/date_range/end"))?,
                 },
-                errors: self.errors,
-                generator: self.generator,
+                errors: self.errors.clone(),
+                generator: self.generator.clone(),
             },
             policy_published: PolicyPublished {
                 domain: self
                     .domain
+                    .clone()
                     .ok_or_else(|| missing("policy_published/domain"))?,
-                adkim: self.adkim,
-                aspf: self.aspf,
-                p: self.p,
-                sp: self.sp,
-                np: self.np,
+                adkim: self.adkim.clone(),
+                aspf: self.aspf.clone(),
+                p: self.p.clone(),
+                sp: self.sp.clone(),
+                np: self.np.clone(),
                 pct: self.pct,
-                fo: self.fo,
+                fo: self.fo.clone(),
                 testing: self.testing,
-                discovery_method: self.discovery_method,
+                discovery_method: self.discovery_method.clone(),
             },
-            records: self.records,
-            extensions: self.extensions,
+            records: Vec::new(),
+            extensions: self.extensions.clone(),
         })
+    }
+
+    /// The whole report, once the document has ended.
+    fn finish(mut self) -> Result<AggregateReport, Reason> {
+        if !self.saw_root {
+            return Err(if self.wrappers > 0 {
+                Reason::NotFeedback {
+                    root: "schema".into(),
+                }
+            } else {
+                Reason::Empty
+            });
+        }
+        let mut report = self.header()?;
+        report.records = std::mem::take(&mut self.records);
+        Ok(report)
+    }
+
+    /// Hands the records gathered so far to `on`: with the header the first time (once
+    /// the header is complete; until then they wait), as more records after that.
+    /// `handed` counts the records handed over. False when `on` says stop.
+    fn hand_over(
+        &mut self,
+        handed: &mut Option<usize>,
+        on: &mut dyn FnMut(Chunk<'_>) -> bool,
+    ) -> bool {
+        match *handed {
+            None => {
+                let Ok(mut head) = self.header() else {
+                    return true;
+                };
+                head.records = std::mem::take(&mut self.records);
+                *handed = Some(head.records.len());
+                on(Chunk::Start(&head))
+            }
+            Some(first) => {
+                *handed = Some(first + self.records.len());
+                let go = on(Chunk::More {
+                    records: &self.records,
+                    first,
+                });
+                self.records.clear();
+                go
+            }
+        }
     }
 }

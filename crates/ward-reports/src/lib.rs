@@ -106,17 +106,7 @@ impl Report {
     /// The idempotency key of this report.
     pub fn key(&self) -> ReportKey {
         match self {
-            Report::Aggregate(a) => {
-                let m = &a.report_metadata;
-                ReportKey {
-                    kind: ReportKind::Aggregate,
-                    reporter_org: m.org_name.trim().to_owned(),
-                    reporter_email: m.email.as_ref().map(|e| e.trim().to_ascii_lowercase()),
-                    report_id: m.report_id.trim().to_owned(),
-                    begin: i64::try_from(m.date_range.begin).unwrap_or(i64::MAX),
-                    end: i64::try_from(m.date_range.end).unwrap_or(i64::MAX),
-                }
-            }
+            Report::Aggregate(a) => a.key(),
             Report::Tls(t) => ReportKey {
                 kind: ReportKind::Tls,
                 reporter_org: t.organization_name.trim().to_owned(),
@@ -150,6 +140,21 @@ impl Report {
                     end: at,
                 }
             }
+        }
+    }
+}
+
+impl AggregateReport {
+    /// The idempotency key of this report (see [`ReportKey`]).
+    pub fn key(&self) -> ReportKey {
+        let m = &self.report_metadata;
+        ReportKey {
+            kind: ReportKind::Aggregate,
+            reporter_org: m.org_name.trim().to_owned(),
+            reporter_email: m.email.as_ref().map(|e| e.trim().to_ascii_lowercase()),
+            report_id: m.report_id.trim().to_owned(),
+            begin: i64::try_from(m.date_range.begin).unwrap_or(i64::MAX),
+            end: i64::try_from(m.date_range.end).unwrap_or(i64::MAX),
         }
     }
 }

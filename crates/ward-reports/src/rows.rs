@@ -4,7 +4,10 @@
 use serde::Serialize;
 use ward_model::report_rows::{Col, RECORD_COLS, REPORT_COLS, ReportRows};
 
-use crate::aggregate::{DkimAuthResult, Extension, PolicyPublished, ReportMetadata, SpfAuthResult};
+use crate::aggregate::{
+    AggregateReport, DkimAuthResult, Extension, PolicyPublished, Record, ReportMetadata,
+    SpfAuthResult,
+};
 use crate::{Error, Reason, Report, Unpacked};
 
 /// SQLite integers are signed 64-bit; counts beyond that saturate.
@@ -159,24 +162,64 @@ fn opt_int(v: Option<i64>) -> Col {
 /// A report as the store's rows, with its source; a report that cannot be encoded
 /// (which the parser's output never is) is refused naming its source.
 pub fn encode(found: &Unpacked) -> Result<ReportRows, Error> {
-    encode_rows(found).map_err(|EncodeError(what, detail)| {
-        Error::new(
-            found.source.clone(),
-            Reason::Unstorable {
-                message: format!("{what}: {detail}"),
-            },
-        )
-    })
+    encode_rows(found).map_err(|err| refusal(&found.source, err))
 }
 
-fn encode_rows(found: &Unpacked) -> Result<ReportRows, EncodeError> {
-    let report = &found.report;
-    let key = report.key();
-    let policy = match report {
-        Report::Aggregate(a) => Some(&a.policy_published),
-        _ => None,
-    };
+/// The first part of an aggregate report read in chunks: its own row and its first
+/// records (numbered from 0).
+pub fn encode_start(source: &str, report: &AggregateReport) -> Result<ReportRows, Error> {
     let mut e = Encoder::default();
+    let mut out = rows_of(source);
+    out.report = aggregate_head(&mut e, source, report).map_err(|err| refusal(source, err))?;
+    aggregate_records(&mut e, &mut out, &report.records, 0).map_err(|err| refusal(source, err))?;
+    finish(e, out).map_err(|err| refusal(source, err))
+}
+
+/// More records of an aggregate report read in chunks, the first of them numbered
+/// `first`; no row of the report's own.
+pub fn encode_more(source: &str, records: &[Record], first: usize) -> Result<ReportRows, Error> {
+    let mut e = Encoder::default();
+    let mut out = rows_of(source);
+    aggregate_records(&mut e, &mut out, records, first).map_err(|err| refusal(source, err))?;
+    finish(e, out).map_err(|err| refusal(source, err))
+}
+
+/// The end of an aggregate report read in chunks: its own row again, made from the
+/// final header (report-level extensions follow the records), and no records.
+pub fn encode_end(source: &str, report: &AggregateReport) -> Result<ReportRows, Error> {
+    let mut e = Encoder::default();
+    let mut out = rows_of(source);
+    out.report = aggregate_head(&mut e, source, report).map_err(|err| refusal(source, err))?;
+    finish(e, out).map_err(|err| refusal(source, err))
+}
+
+fn refusal(source: &str, EncodeError(what, detail): EncodeError) -> Error {
+    Error::new(
+        source.to_owned(),
+        Reason::Unstorable {
+            message: format!("{what}: {detail}"),
+        },
+    )
+}
+
+fn rows_of(source: &str) -> ReportRows {
+    ReportRows {
+        source: source.to_owned(),
+        ..ReportRows::default()
+    }
+}
+
+/// Every piece came from a `&str` or from serde_json, so this never fails; it is
+/// checked once here rather than per value when binding.
+fn finish(e: Encoder, mut out: ReportRows) -> Result<ReportRows, EncodeError> {
+    out.text =
+        String::from_utf8(e.buf).map_err(|err| EncodeError("report text", err.to_string()))?;
+    Ok(out)
+}
+
+/// The columns every report's own row starts with: kind, reporter, contact, id, range,
+/// domain, source and ingestion time.
+fn key_cols(e: &mut Encoder, source: &str, key: &crate::ReportKey, domain: &str) -> Vec<Col> {
     let mut head = Vec::with_capacity(REPORT_COLS);
     head.push(Col::Static(key.kind.as_str()));
     head.push(e.text(&key.reporter_org));
@@ -184,72 +227,89 @@ fn encode_rows(found: &Unpacked) -> Result<ReportRows, EncodeError> {
     head.push(e.text(&key.report_id));
     head.push(Col::Int(key.begin));
     head.push(Col::Int(key.end));
-    head.push(e.domain(report_domain_raw(report)));
-    head.push(e.text(&found.source));
+    head.push(e.domain(domain));
+    head.push(e.text(source));
     head.push(Col::IngestedAt);
-    head.push(
-        policy
-            .and_then(|p| p.p.as_ref())
-            .map_or(Col::Null, |p| e.text(p.as_str())),
-    );
-    head.push(
-        policy
-            .and_then(|p| p.sp.as_ref())
-            .map_or(Col::Null, |p| e.text(p.as_str())),
-    );
-    head.push(opt_int(policy.and_then(|p| p.pct).map(i64::from)));
-    head.push(opt_int(policy.and_then(|p| p.testing).map(i64::from)));
-    head.push(match report {
-        Report::Aggregate(a) => e.json(
-            "report document",
-            &AggregateHead {
-                namespace: &a.namespace,
-                version: &a.version,
-                report_metadata: &a.report_metadata,
-                policy_published: &a.policy_published,
-                extensions: &a.extensions,
-            },
-        )?,
-        Report::Failure(f) => e.json("report document", f)?,
-        Report::Tls(t) => e.json("report document", t)?,
-    });
-    let mut out = ReportRows {
-        source: found.source.clone(),
-        text: String::new(),
-        report: head,
-        records: Vec::new(),
-        tls_policies: Vec::new(),
-        tls_failures: Vec::new(),
-    };
-    match report {
+    head
+}
+
+fn aggregate_head(
+    e: &mut Encoder,
+    source: &str,
+    a: &AggregateReport,
+) -> Result<Vec<Col>, EncodeError> {
+    let policy = &a.policy_published;
+    let mut head = key_cols(e, source, &a.key(), policy.domain.as_str());
+    head.push(policy.p.as_ref().map_or(Col::Null, |p| e.text(p.as_str())));
+    head.push(policy.sp.as_ref().map_or(Col::Null, |p| e.text(p.as_str())));
+    head.push(opt_int(policy.pct.map(i64::from)));
+    head.push(opt_int(policy.testing.map(i64::from)));
+    head.push(e.json(
+        "report document",
+        &AggregateHead {
+            namespace: &a.namespace,
+            version: &a.version,
+            report_metadata: &a.report_metadata,
+            policy_published: &a.policy_published,
+            extensions: &a.extensions,
+        },
+    )?);
+    Ok(head)
+}
+
+fn aggregate_records(
+    e: &mut Encoder,
+    out: &mut ReportRows,
+    records: &[Record],
+    first: usize,
+) -> Result<(), EncodeError> {
+    out.records.reserve(records.len() * RECORD_COLS);
+    for (i, r) in records.iter().enumerate() {
+        let pe = &r.row.policy_evaluated;
+        let row = [
+            Col::ReportId,
+            Col::Int((first + i) as i64),
+            e.display(r.row.source_ip),
+            Col::Int(int(r.row.count)),
+            pe.disposition
+                .as_ref()
+                .map_or(Col::Null, |d| e.text(d.as_str())),
+            pe.dkim.as_ref().map_or(Col::Null, |d| e.text(d.as_str())),
+            pe.spf.as_ref().map_or(Col::Null, |d| e.text(d.as_str())),
+            r.identifiers
+                .header_from
+                .as_deref()
+                .map_or(Col::Null, |d| e.domain(d)),
+            e.opt(r.identifiers.envelope_from.as_deref()),
+            e.opt(r.identifiers.envelope_to.as_deref()),
+            e.json("aggregate record", &pe.reasons)?,
+            e.dkim_results(&r.auth_results.dkim),
+            e.spf_results(&r.auth_results.spf),
+        ];
+        out.records.extend_from_slice(&row);
+    }
+    Ok(())
+}
+
+fn encode_rows(found: &Unpacked) -> Result<ReportRows, EncodeError> {
+    let mut e = Encoder::default();
+    let mut out = rows_of(&found.source);
+    match &found.report {
         Report::Aggregate(a) => {
-            out.records.reserve(a.records.len() * RECORD_COLS);
-            for (i, r) in a.records.iter().enumerate() {
-                let pe = &r.row.policy_evaluated;
-                let row = [
-                    Col::ReportId,
-                    Col::Int(i as i64),
-                    e.display(r.row.source_ip),
-                    Col::Int(int(r.row.count)),
-                    pe.disposition
-                        .as_ref()
-                        .map_or(Col::Null, |d| e.text(d.as_str())),
-                    pe.dkim.as_ref().map_or(Col::Null, |d| e.text(d.as_str())),
-                    pe.spf.as_ref().map_or(Col::Null, |d| e.text(d.as_str())),
-                    r.identifiers
-                        .header_from
-                        .as_deref()
-                        .map_or(Col::Null, |d| e.domain(d)),
-                    e.opt(r.identifiers.envelope_from.as_deref()),
-                    e.opt(r.identifiers.envelope_to.as_deref()),
-                    e.json("aggregate record", &pe.reasons)?,
-                    e.dkim_results(&r.auth_results.dkim),
-                    e.spf_results(&r.auth_results.spf),
-                ];
-                out.records.extend_from_slice(&row);
-            }
+            out.report = aggregate_head(&mut e, &found.source, a)?;
+            aggregate_records(&mut e, &mut out, &a.records, 0)?;
         }
         Report::Tls(t) => {
+            let report = &found.report;
+            let mut head = key_cols(
+                &mut e,
+                &found.source,
+                &report.key(),
+                report_domain_raw(report),
+            );
+            head.extend([Col::Null, Col::Null, Col::Null, Col::Null]);
+            head.push(e.json("report document", t)?);
+            out.report = head;
             for (i, p) in t.policies.iter().enumerate() {
                 let row = [
                     Col::ReportId,
@@ -281,13 +341,20 @@ fn encode_rows(found: &Unpacked) -> Result<ReportRows, EncodeError> {
                 }
             }
         }
-        Report::Failure(_) => {}
+        Report::Failure(f) => {
+            let report = &found.report;
+            let mut head = key_cols(
+                &mut e,
+                &found.source,
+                &report.key(),
+                report_domain_raw(report),
+            );
+            head.extend([Col::Null, Col::Null, Col::Null, Col::Null]);
+            head.push(e.json("report document", f)?);
+            out.report = head;
+        }
     }
-    // Every piece came from a `&str` or from serde_json, so this never fails; it is
-    // checked once here rather than per value when binding.
-    out.text =
-        String::from_utf8(e.buf).map_err(|err| EncodeError("report text", err.to_string()))?;
-    Ok(out)
+    finish(e, out)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use std::path::Path;
 
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
-use crate::aggregate::{parse_aggregate, parse_aggregate_bytes};
+use crate::aggregate::{Chunk, parse_aggregate, parse_aggregate_bytes, parse_aggregate_chunked};
 use crate::error::{Error, LimitKind, Reason};
 use crate::failure::{parse_feedback_fields, set_envelope};
 use crate::json::parse_json_reports;
@@ -112,9 +112,22 @@ pub fn unpack(
     limits: &Limits,
     sink: &mut dyn FnMut(Result<Unpacked, Error>),
 ) {
+    unpack_chunked(name, bytes, limits, sink, None);
+}
+
+/// [`unpack`], handing large aggregate reports to `chunks` in parts (see [`ChunkSink`])
+/// rather than whole to `sink`.
+pub fn unpack_chunked<'a>(
+    name: &str,
+    bytes: &[u8],
+    limits: &'a Limits,
+    sink: &'a mut dyn FnMut(Result<Unpacked, Error>),
+    chunks: Option<ChunkSink<'a>>,
+) {
     let mut u = Unpacker {
         limits,
         sink,
+        chunks,
         found: 0,
     };
     if bytes.len() as u64 > limits.max_input_bytes {
@@ -128,6 +141,25 @@ pub fn unpack(
         return;
     }
     u.bytes(name, bytes, 0);
+}
+
+/// Unpacks one input read from a stream (a large file: plain XML or JSON, gzip, zlib;
+/// a zip or a message is read whole, within the limits), handing large aggregate
+/// reports to `chunks` in parts.
+pub fn unpack_reader<'a>(
+    name: &str,
+    reader: &mut dyn BufRead,
+    limits: &'a Limits,
+    sink: &'a mut dyn FnMut(Result<Unpacked, Error>),
+    chunks: Option<ChunkSink<'a>>,
+) {
+    let mut u = Unpacker {
+        limits,
+        sink,
+        chunks,
+        found: 0,
+    };
+    u.stream(name, reader, 0);
 }
 
 /// [`unpack`] into a vector: convenient for tests and small inputs.
@@ -196,6 +228,7 @@ pub fn unpack_mbox<R: BufRead>(
                 let mut u = Unpacker {
                     limits,
                     sink: &mut *sink,
+                    chunks: None,
                     found: 0,
                 };
                 u.message(&mname, msg, 1);
@@ -311,9 +344,23 @@ pub fn walk_maildir(dir: &Path, limits: &Limits, sink: &mut dyn FnMut(Result<Unp
     }
 }
 
+/// Where the parts of an aggregate report read in chunks go: each part with the source
+/// it came from, and `None` when a report already begun turned out not to be one (its
+/// refusal follows on the ordinary sink). Returns false to stop.
+pub type ChunkSink<'a> = &'a mut dyn FnMut(&str, Option<Chunk<'_>>) -> bool;
+
+/// Aggregate XML up to this size is read whole and parsed in place (fast); a larger
+/// document, given a [`ChunkSink`], is read in chunks of [`CHUNK_RECORDS`] records so
+/// that memory does not grow with it.
+pub const WHOLE_UP_TO: u64 = 4 * 1024 * 1024;
+
+/// Records per part of a report read in chunks.
+pub const CHUNK_RECORDS: usize = 2_000;
+
 struct Unpacker<'a> {
     limits: &'a Limits,
     sink: &'a mut dyn FnMut(Result<Unpacked, Error>),
+    chunks: Option<ChunkSink<'a>>,
     found: u64,
 }
 
@@ -438,10 +485,7 @@ impl Unpacker<'_> {
             }
         };
         match (first, format) {
-            (Some(b'<'), _) => {
-                let rep = parse_aggregate(r, self.limits).map(|a| Report::Aggregate(Box::new(a)));
-                self.emit(name, rep)
-            }
+            (Some(b'<'), _) => self.xml_stream(name, r),
             (Some(b'{' | b'['), _) => {
                 // JSON is told apart by its keys, so it is read whole (the
                 // stream's counter bounds it) before it is parsed.
@@ -499,6 +543,40 @@ impl Unpacker<'_> {
             ),
         }
         true
+    }
+
+    /// An aggregate report from a stream: whole if it is small or there is no chunk
+    /// sink, else in parts.
+    fn xml_stream(&mut self, name: &str, r: &mut dyn BufRead) {
+        let Some(chunks) = self.chunks.as_mut() else {
+            let rep = parse_aggregate(r, self.limits).map(|a| Report::Aggregate(Box::new(a)));
+            return self.emit(name, rep);
+        };
+        let mut head = Vec::new();
+        if let Err(e) = (&mut *r).take(WHOLE_UP_TO).read_to_end(&mut head) {
+            return self.fail(name, io_reason(&e));
+        }
+        if (head.len() as u64) < WHOLE_UP_TO {
+            let rep =
+                parse_aggregate_bytes(&head, self.limits).map(|a| Report::Aggregate(Box::new(a)));
+            return self.emit(name, rep);
+        }
+        let mut started = false;
+        let rest = Cursor::new(head).chain(r);
+        let read = parse_aggregate_chunked(rest, self.limits, CHUNK_RECORDS, &mut |c| {
+            started |= matches!(c, Chunk::Start(_));
+            chunks(name, Some(c))
+        });
+        match read {
+            Ok(true) => self.found += 1,
+            Ok(false) => {}
+            Err(reason) => {
+                if started {
+                    chunks(name, None);
+                }
+                self.fail(name, reason);
+            }
+        }
     }
 
     fn zip(&mut self, name: &str, bytes: &[u8], depth: u32) {

@@ -649,3 +649,76 @@ fn one_report_in_many_containers_is_one_report() {
     );
     assert_ne!(a.key(), b.key());
 }
+
+/// The chunked reader (used for reports too large to hold whole) reads every aggregate
+/// report of the corpus as the whole-document reader does: the same header, the same
+/// records in the same order once its chunks are put together, and a refusal of the
+/// same kind for every file the other refuses, whatever the chunk size.
+#[test]
+fn the_chunked_reader_agrees_with_the_whole_document_reader_on_the_corpus() {
+    use ward_reports::aggregate::{Chunk, parse_aggregate_bytes, parse_aggregate_chunked};
+    let root = corpus_root();
+    let mut files = Vec::new();
+    files_under(&root.join("dmarc-aggregate"), &mut files);
+    files.sort();
+    let limits = Limits::default();
+    let mut compared = 0;
+    for path in &files {
+        let mut bytes = std::fs::read(path).unwrap();
+        if ward_reports::unpack::detect(&bytes) == ward_reports::unpack::Format::Gzip {
+            let mut plain = Vec::new();
+            if std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut plain)
+                .is_err()
+            {
+                continue;
+            }
+            bytes = plain;
+        }
+        if ward_reports::unpack::detect(&bytes) != ward_reports::unpack::Format::Xml {
+            continue;
+        }
+        let whole = parse_aggregate_bytes(&bytes, &limits);
+        for size in [1, 3, 1000] {
+            let mut got: Option<ward_reports::AggregateReport> = None;
+            let mut ended = false;
+            let chunked = parse_aggregate_chunked(&bytes[..], &limits, size, &mut |c| {
+                match c {
+                    Chunk::Start(r) => got = Some(r.clone()),
+                    Chunk::More { records, first } => {
+                        let r = got.as_mut().expect("More after Start");
+                        assert_eq!(first, r.records.len(), "{}", path.display());
+                        r.records.extend_from_slice(records);
+                    }
+                    Chunk::End(h) => {
+                        let r = got.as_mut().expect("End after Start");
+                        r.extensions = h.extensions.clone();
+                        ended = true;
+                    }
+                }
+                true
+            });
+            match (&whole, chunked) {
+                (Ok(w), Ok(true)) => {
+                    assert!(ended, "{}", path.display());
+                    assert_eq!(Some(w), got.as_ref(), "{} chunk {size}", path.display());
+                }
+                (Err(a), Err(b)) => assert_eq!(
+                    std::mem::discriminant(a),
+                    std::mem::discriminant(&b),
+                    "{}: {a} / {b}",
+                    path.display()
+                ),
+                (w, c) => panic!(
+                    "{} chunk {size}: whole {w:?}, chunked {c:?}",
+                    path.display()
+                ),
+            }
+        }
+        compared += 1;
+    }
+    println!("chunked reader: {compared} corpus files compared");
+    assert!(
+        compared >= 40 || !root.join("dmarc-aggregate").is_dir(),
+        "{compared}"
+    );
+}

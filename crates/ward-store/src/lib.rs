@@ -8,9 +8,12 @@
 //! whole assets behind, never half of one, and the scan stays marked `running`.
 
 mod raw;
+#[macro_use]
 mod reports;
+mod stream;
 
 pub use reports::{ReportFilter, Saved, StoredReport};
+pub use stream::ReportStream;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,

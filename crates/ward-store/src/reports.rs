@@ -74,7 +74,7 @@ pub struct ReportFilter {
     pub since: Option<i64>,
 }
 
-fn uint(n: i64) -> u64 {
+pub(crate) fn uint(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
@@ -92,15 +92,16 @@ macro_rules! tls_where {
     };
 }
 
-const BEGIN: &CStr = c"BEGIN IMMEDIATE";
-const COMMIT: &CStr = c"COMMIT";
-const ROLLBACK: &CStr = c"ROLLBACK";
+pub(crate) const BEGIN: &CStr = c"BEGIN IMMEDIATE";
+pub(crate) const COMMIT: &CStr = c"COMMIT";
+pub(crate) const ROLLBACK: &CStr = c"ROLLBACK";
 const SAVEPOINT: &CStr = c"SAVEPOINT report";
 const RELEASE: &CStr = c"RELEASE report";
 
-const INSERT_REPORT: &str = "INSERT INTO reports (kind, reporter_org, reporter_email, report_id, \
+pub(crate) const INSERT_REPORT: &str = "INSERT INTO reports (kind, reporter_org, reporter_email, report_id, \
      begin_ts, end_ts, domain, source, ingested_at, policy_p, policy_sp, policy_pct, \
-     policy_testing, document, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     policy_testing, document, digest, file_digest) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT (kind, reporter_org, reporter_email, report_id, begin_ts, end_ts) DO NOTHING \
      RETURNING id";
 
@@ -113,14 +114,14 @@ macro_rules! report_key {
 }
 
 /// The stored report with this key and content (the digest is the seventh value).
-const SAME_CONTENT: &str = concat!(
+pub(crate) const SAME_CONTENT: &str = concat!(
     "SELECT id FROM reports WHERE ",
     report_key!(),
     " AND digest IS ?"
 );
 
 /// Rows (aggregate records or TLS policies) of the stored report with this key.
-const STORED_ROWS: &str = concat!(
+pub(crate) const STORED_ROWS: &str = concat!(
     "SELECT (SELECT COUNT(*) FROM aggregate_records a WHERE a.report = r.id) + \
      (SELECT COUNT(*) FROM tls_policies t WHERE t.report = r.id) FROM reports r WHERE ",
     report_key!()
@@ -128,15 +129,15 @@ const STORED_ROWS: &str = concat!(
 
 /// Whether the stored report with this key has a digest (reports stored before digests
 /// were kept have none, and a copy of equal length cannot be told from them).
-const HAS_DIGEST: &str = concat!(
+pub(crate) const HAS_DIGEST: &str = concat!(
     "SELECT digest IS NOT NULL FROM reports WHERE ",
     report_key!()
 );
 
 /// Removes the stored report with this key, and its rows (by cascade).
-const DELETE_REPORT: &str = concat!("DELETE FROM reports WHERE ", report_key!());
+pub(crate) const DELETE_REPORT: &str = concat!("DELETE FROM reports WHERE ", report_key!());
 
-const INSERT_RECORD: &str = "INSERT INTO aggregate_records (report, position, source_ip, count, \
+pub(crate) const INSERT_RECORD: &str = "INSERT INTO aggregate_records (report, position, source_ip, count, \
      disposition, dkim, spf, header_from, envelope_from, envelope_to, reasons, dkim_results, \
      spf_results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
@@ -148,7 +149,12 @@ const INSERT_TLS_FAILURE: &str = "INSERT INTO tls_failures (report, policy, posi
      failed_count, failure_reason_code, additional_information) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-fn value<'a>(rows: &'a ReportRows, c: Col, id: i64, ingested_at: &'a str) -> RawValue<'a> {
+pub(crate) fn value<'a>(
+    rows: &'a ReportRows,
+    c: Col,
+    id: i64,
+    ingested_at: &'a str,
+) -> RawValue<'a> {
     match c {
         Col::Int(n) => RawValue::Int(n),
         Col::Null => RawValue::Text(None),
@@ -162,7 +168,7 @@ fn value<'a>(rows: &'a ReportRows, c: Col, id: i64, ingested_at: &'a str) -> Raw
 }
 
 /// Binds and runs `stmt` once per row of `cols`.
-fn insert_rows(
+pub(crate) fn insert_rows(
     rows: &ReportRows,
     stmt: &mut Stmt<'_, '_>,
     cols: &[Col],
@@ -311,7 +317,10 @@ fn insert_report(
         .report
         .iter()
         .map(|c| value(e, *c, 0, ingested_at))
-        .chain([RawValue::Text(Some(digest))]);
+        .chain([
+            RawValue::Text(Some(digest)),
+            RawValue::Text(e.file_digest.as_deref()),
+        ]);
     let Some(id) = stmts.report.run_with(head)? else {
         return Ok(None);
     };

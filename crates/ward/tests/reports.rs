@@ -1023,3 +1023,91 @@ fn of_two_differing_copies_of_a_report_the_longer_is_kept_and_named() {
     assert_eq!(out, "0 reports stored, 1 duplicate skipped, 0 failures\n");
     assert_eq!(err, "");
 }
+
+/// An aggregate report of this many records is over the size ward reads whole, so it
+/// is read and stored in parts.
+const LARGE: usize = 20_000;
+
+fn large_report(id: &str) -> String {
+    let records: Vec<(String, u64)> = (0..LARGE)
+        .map(|i| {
+            (
+                format!("198.51.{}.{}", i / 250, 1 + i % 250),
+                1 + (i % 7) as u64,
+            )
+        })
+        .collect();
+    let recs: Vec<Rec<'_>> = records
+        .iter()
+        .map(|(ip, n)| (ip.as_str(), *n, "pass", "fail", "s1"))
+        .collect();
+    let xml = aggregate(id, "party.example", "reject", 1_767_225_600, &recs);
+    assert!(xml.len() > 4 * 1024 * 1024, "{} bytes", xml.len());
+    xml
+}
+
+/// A report too large to hold whole is stored in parts, inside one transaction: read to
+/// its end, every record is stored once; cut off part-way (plain, or inside its gzip),
+/// nothing of it is stored, and the complete copy that comes later is stored in full.
+/// Met again, the same large file is a duplicate, skipped before its body is read.
+#[test]
+fn a_large_report_is_stored_in_parts_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = large_report("large-1");
+    // Cut between records, as a download that stopped would be: well-formed so far.
+    let cut = &full[..full[..full.len() / 2].rfind("</record>\n").unwrap() + 10];
+    std::fs::write(dir.path().join("cut.xml"), cut).unwrap();
+    std::fs::write(dir.path().join("cut.xml.gz"), gzip(cut.as_bytes())).unwrap();
+    std::fs::write(dir.path().join("full.xml"), &full).unwrap();
+    std::fs::write(dir.path().join("full.xml.gz"), gzip(full.as_bytes())).unwrap();
+    let db = dir.path().join("r.db");
+    let ingest = |file: &str, code: i32| {
+        let out = run(
+            ward(dir.path()).args(["reports", "ingest", "--db", "r.db", file]),
+            code,
+        );
+        (text(&out.stdout), text(&out.stderr))
+    };
+
+    for file in ["cut.xml", "cut.xml.gz"] {
+        let (out, err) = ingest(file, 2);
+        assert_eq!(
+            out, "0 reports stored, 0 duplicates skipped, 1 failure\n",
+            "{file}"
+        );
+        assert!(
+            err.starts_with(&format!(
+                "ward: refused {file}: cut off: the document ends at byte "
+            )),
+            "{file}: {err}"
+        );
+        assert!(stored(&db).is_empty(), "{file}: {:?}", stored(&db));
+    }
+    let (out, err) = ingest("full.xml", 0);
+    assert_eq!(
+        out, "1 report stored, 0 duplicates skipped, 0 failures\n",
+        "{err}"
+    );
+    assert_eq!(stored(&db), [("large-1".to_owned(), LARGE as i64)]);
+    // The same report in another container: read, and found to be the same content.
+    let (out, err) = ingest("full.xml.gz", 0);
+    assert_eq!(out, "0 reports stored, 1 duplicate skipped, 0 failures\n");
+    assert_eq!(err, "");
+    // The same file again: skipped unread (the log says so).
+    let again = run(
+        ward(dir.path())
+            .env("RUST_LOG", "ward_reports=info")
+            .args(["reports", "ingest", "--db", "r.db", "full.xml"]),
+        0,
+    );
+    assert_eq!(
+        text(&again.stdout),
+        "0 reports stored, 1 duplicate skipped, 0 failures\n"
+    );
+    assert!(
+        text(&again.stderr).contains("file stored before; skipped unread"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(stored(&db), [("large-1".to_owned(), LARGE as i64)]);
+}

@@ -25,12 +25,29 @@ pub(crate) enum Unit {
 pub(crate) enum Item {
     /// A report's rows, with the share of its thread's budget they hold until stored.
     Found(Box<ReportRows>, Option<OwnedSemaphorePermit>),
+    /// A part of a report too large to hold whole, read in chunks; its records hold
+    /// budget like a report's.
+    Part(Part, Option<OwnedSemaphorePermit>),
+    /// A large file already stored whole, met again: skipped unread, a duplicate.
+    Known(String),
     /// An input refused.
     Refused(Error),
     /// A file was read to the end; its size.
     Done(u64),
     /// The unit of work is finished; the next one comes from the next parser.
     EndOfUnit,
+}
+
+/// The parts of a report read in chunks, in the order they come.
+pub(crate) enum Part {
+    /// Its own row and first records.
+    Start(Box<ReportRows>),
+    /// More records.
+    More(Box<ReportRows>),
+    /// Its own row again, final; the report is complete.
+    End(Box<ReportRows>),
+    /// It turned out not to be a report (its refusal follows): drop what was written.
+    Abort,
 }
 
 /// Items in flight between each parsing thread and the store (reports are bounded
@@ -60,17 +77,25 @@ impl Sender {
     /// Sends an item, first waiting for budget if it is a report. False once the store
     /// has gone.
     pub(crate) fn send(&self, item: Item) -> bool {
+        let weigh = |rows: usize| {
+            let weight = u32::try_from(rows)
+                .unwrap_or(u32::MAX)
+                .clamp(1, RECORDS_IN_FLIGHT);
+            futures::executor::block_on(Arc::clone(&self.budget).acquire_many_owned(weight)).ok()
+        };
         let item = match item {
-            Item::Found(u, _) => {
-                let weight = u32::try_from(u.rows())
-                    .unwrap_or(u32::MAX)
-                    .clamp(1, RECORDS_IN_FLIGHT);
-                let permit = futures::executor::block_on(
-                    Arc::clone(&self.budget).acquire_many_owned(weight),
-                );
-                match permit {
-                    Ok(p) => Item::Found(u, Some(p)),
-                    Err(_) => return false,
+            Item::Found(u, _) => match weigh(u.rows()) {
+                Some(p) => Item::Found(u, Some(p)),
+                None => return false,
+            },
+            Item::Part(part @ (Part::Start(_) | Part::More(_)), _) => {
+                let rows = match &part {
+                    Part::Start(r) | Part::More(r) => r.rows(),
+                    _ => 0,
+                };
+                match weigh(rows) {
+                    Some(p) => Item::Part(part, Some(p)),
+                    None => return false,
                 }
             }
             other => other,

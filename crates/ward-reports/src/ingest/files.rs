@@ -1,12 +1,20 @@
 //! Files, folders, mbox files and Maildirs: listed as units of work, then read within
 //! the limits, each report or refusal sent on as it is found.
 
+use std::cell::Cell;
 use std::fs::{self, File};
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::channel::{Item, Sender, Unit, io_refusal, item};
-use crate::{Error as ReportError, LimitKind, Limits, Reason};
+use super::channel::{Item, Part, Sender, Unit, io_refusal, item};
+use crate::aggregate::{Chunk, parse_aggregate_chunked};
+use crate::read::Counting;
+use crate::unpack::{Format, WHOLE_UP_TO, detect};
+use crate::{Error as ReportError, LimitKind, Limits, Reason, ReportKey, rows};
+
+/// Asks the store whether the report with this key came whole from a file with this
+/// digest (then the file is not read again).
+pub(crate) type Known<'a> = &'a (dyn Fn(&ReportKey, &str) -> bool + Sync);
 
 fn is_maildir(dir: &Path) -> bool {
     dir.join("cur").is_dir() || dir.join("new").is_dir()
@@ -85,8 +93,147 @@ pub(crate) fn walk_maildir(path: &Path, limits: &Limits, tx: &Sender) -> bool {
     alive && send(Item::Done(size_of(path, true)))
 }
 
+/// Where a large aggregate report's parts go: encoded here, on the parsing thread, and
+/// sent on as [`Item::Part`]s. `file_digest` marks a report that is the whole of a file.
+fn chunk_sink<'a>(
+    tx: &'a Sender,
+    alive: &'a Cell<bool>,
+    file_digest: Option<String>,
+) -> impl FnMut(&str, Option<Chunk<'_>>) -> bool + 'a {
+    move |source, chunk| {
+        if !alive.get() {
+            return false;
+        }
+        let with_digest = |mut r: ward_model::report_rows::ReportRows| {
+            r.file_digest.clone_from(&file_digest);
+            Box::new(r)
+        };
+        let part = match chunk {
+            Some(Chunk::Start(r)) => {
+                rows::encode_start(source, r).map(|r| Part::Start(with_digest(r)))
+            }
+            Some(Chunk::More { records, first }) => {
+                rows::encode_more(source, records, first).map(|r| Part::More(Box::new(r)))
+            }
+            Some(Chunk::End(r)) => rows::encode_end(source, r).map(|r| Part::End(with_digest(r))),
+            None => Ok(Part::Abort),
+        };
+        match part {
+            Ok(p) => {
+                let sent = tx.send(Item::Part(p, None));
+                alive.set(sent);
+                sent
+            }
+            // Never for what the parser hands over; the report is dropped, named, and
+            // the parser told to stop reading it.
+            Err(e) => {
+                alive.set(tx.send(Item::Part(Part::Abort, None)) && tx.send(Item::Refused(e)));
+                false
+            }
+        }
+    }
+}
+
+/// CRC-32 and length of a whole file: cheap enough to take of a 200 MB file in a few
+/// hundredths of a second, and with the report's key it tells the same file met again.
+fn file_digest(file: &mut File) -> std::io::Result<String> {
+    let mut crc = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        crc.update(buf.get(..n).unwrap_or_default());
+        len += n as u64;
+    }
+    Ok(format!("crc32:{:08x}:{len}", crc.finalize()))
+}
+
+/// The key of the one aggregate report a file holds (plain XML, or gzip of it), read
+/// from its first bytes only; `None` for any other content.
+fn peek_key(path: &Path, limits: &Limits) -> Option<ReportKey> {
+    let mut reader = BufReader::new(File::open(path).ok()?);
+    let format = detect(reader.fill_buf().ok()?);
+    let mut key = None;
+    let mut on = |c: Chunk<'_>| {
+        if let Chunk::Start(r) = c {
+            key = Some(r.key());
+        }
+        false
+    };
+    match format {
+        Format::Xml => {
+            let _ = parse_aggregate_chunked(reader, limits, 1, &mut on);
+        }
+        Format::Gzip => {
+            let inflate = flate2::bufread::GzDecoder::new(reader);
+            let bounded = Counting::new(inflate, limits.max_decompressed_bytes, limits);
+            let _ = parse_aggregate_chunked(BufReader::new(bounded), limits, 1, &mut on);
+        }
+        _ => {}
+    }
+    key
+}
+
+/// Files from this size on are looked up before they are read: a gzip this large may
+/// hold a report of tens of megabytes, and the same file met again is then skipped in
+/// the time its digest takes. Smaller files are read, as fast as a lookup.
+const LOOKUP_FROM: u64 = 256 * 1024;
+
+/// What the lookup of a file before reading it found.
+enum Lookup {
+    /// The same file was stored whole before: skip it.
+    Known,
+    /// Read it; if it holds a single aggregate report, this is its digest, to be stored
+    /// with the report.
+    Read(Option<String>),
+}
+
+fn look_up(
+    path: &Path,
+    file: &mut File,
+    limits: &Limits,
+    known: Known<'_>,
+) -> std::io::Result<Lookup> {
+    let digest = file_digest(file)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(match peek_key(path, limits) {
+        Some(key) if known(&key, &digest) => Lookup::Known,
+        Some(_) => Lookup::Read(Some(digest)),
+        None => Lookup::Read(None),
+    })
+}
+
+/// A file over [`WHOLE_UP_TO`], read as a stream, its aggregate reports in parts.
+fn walk_large(
+    path: &Path,
+    file: File,
+    len: u64,
+    file_digest: Option<String>,
+    limits: &Limits,
+    tx: &Sender,
+) -> bool {
+    let name = path.display().to_string();
+    let alive = Cell::new(true);
+    let mut sink = |r| {
+        if alive.get() {
+            alive.set(tx.send(item(r)));
+        }
+    };
+    let mut chunks = chunk_sink(tx, &alive, file_digest);
+    // Bounded even if the file grows while we read it.
+    let mut reader = BufReader::with_capacity(
+        256 * 1024,
+        file.take(limits.max_input_bytes.saturating_add(1)),
+    );
+    crate::unpack::unpack_reader(&name, &mut reader, limits, &mut sink, Some(&mut chunks));
+    alive.get() && tx.send(Item::Done(len))
+}
+
 /// Reads one file, sending what it finds. Returns false once the receiver is gone.
-pub(crate) fn walk(path: &Path, limits: &Limits, tx: &Sender) -> bool {
+pub(crate) fn walk(path: &Path, limits: &Limits, tx: &Sender, known: Known<'_>) -> bool {
     let send = |item: Item| tx.send(item);
     let meta = match fs::metadata(path) {
         Ok(m) => m,
@@ -123,6 +270,20 @@ pub(crate) fn walk(path: &Path, limits: &Limits, tx: &Sender) -> bool {
                     },
                 ))) && send(Item::Done(meta.len()));
             }
+            let mut f = f;
+            let mut file_digest = None;
+            if meta.len() >= LOOKUP_FROM {
+                match look_up(path, &mut f, limits, known) {
+                    Ok(Lookup::Known) => {
+                        return send(Item::Known(name)) && send(Item::Done(meta.len()));
+                    }
+                    Ok(Lookup::Read(d)) => file_digest = d,
+                    Err(e) => return send(io_refusal(path, &e)),
+                }
+            }
+            if meta.len() > WHOLE_UP_TO {
+                return walk_large(path, f, meta.len(), file_digest, limits, tx);
+            }
             let mut bytes = Vec::new();
             // Bounded even if the file grows while we read it.
             if let Err(e) = f
@@ -131,11 +292,19 @@ pub(crate) fn walk(path: &Path, limits: &Limits, tx: &Sender) -> bool {
             {
                 return send(io_refusal(path, &e));
             }
-            crate::unpack::unpack(&name, &bytes, limits, &mut |r| {
-                if alive {
-                    alive = send(item(r));
+            let live = Cell::new(true);
+            let mut sink = |r| {
+                if live.get() {
+                    let mut found = item(r);
+                    if let Item::Found(rows, _) = &mut found {
+                        rows.file_digest.clone_from(&file_digest);
+                    }
+                    live.set(send(found));
                 }
-            });
+            };
+            let mut chunks = chunk_sink(tx, &live, file_digest.clone());
+            crate::unpack::unpack_chunked(&name, &bytes, limits, &mut sink, Some(&mut chunks));
+            alive = live.get();
         }
     }
     alive && send(Item::Done(meta.len()))

@@ -18,10 +18,10 @@ use std::path::PathBuf;
 use time::OffsetDateTime;
 use tokio::sync::OwnedSemaphorePermit;
 use ward_model::report_rows::ReportRows;
-use ward_store::{Saved, Store};
+use ward_store::{ReportStream, Saved, Store};
 
-use crate::Limits;
-use channel::{Item, Sender, Unit, io_refusal};
+use crate::{Limits, ReportKey};
+use channel::{Item, Part, Sender, Unit, io_refusal};
 
 pub use imap::{ImapSource, ingest_imap};
 pub use watch::{Counts, IngestError, Quiet, Watch};
@@ -145,11 +145,27 @@ pub async fn ingest(
         let (tx, rx) = Sender::channel();
         receivers.push(rx);
         let units = std::sync::Arc::clone(&units);
+        let store = store.clone();
+        let runtime = tokio::runtime::Handle::current();
         workers.push(tokio::task::spawn_blocking(move || {
             let limits = Limits::default();
+            // A large file is looked up before it is read (see `files::walk_large`); a
+            // failed lookup only means it is read.
+            let known = |key: &ReportKey, digest: &str| {
+                let lookup = store.has_report_from_file(
+                    key.kind.as_str(),
+                    &key.reporter_org,
+                    key.reporter_email.as_deref().unwrap_or(""),
+                    &key.report_id,
+                    key.begin,
+                    key.end,
+                    digest,
+                );
+                runtime.block_on(lookup).unwrap_or(false)
+            };
             for unit in units.iter().skip(k).step_by(parsers) {
                 let alive = match unit {
-                    Unit::File(p) => files::walk(p, &limits, &tx),
+                    Unit::File(p) => files::walk(p, &limits, &tx, &known),
                     Unit::Maildir(p) => files::walk_maildir(p, &limits, &tx),
                     Unit::Bytes { name, bytes } => files::unpack_bytes(name, bytes, &limits, &tx),
                     Unit::Unreadable(p, e) => tx.send(io_refusal(p, e)),
@@ -162,6 +178,9 @@ pub async fn ingest(
     }
     let outcome: Result<(), IngestError> = async {
         let mut batch = Batch::default();
+        // The report being stored in parts, if any: while it is open it holds the
+        // database's write lock, so nothing else is stored until it ends.
+        let mut open: Option<(ReportStream, Option<OwnedSemaphorePermit>)> = None;
         for i in 0..units.len() {
             let Some(rx) = receivers.get_mut(i % parsers) else {
                 break;
@@ -188,6 +207,42 @@ pub async fn ingest(
                         if batch.reports.len() >= STORE_BATCH {
                             batch.store(store, now, &mut counts, watch).await?;
                         }
+                    }
+                    Item::Part(part, permit) => match part {
+                        Part::Start(rows) => {
+                            batch.store(store, now, &mut counts, watch).await?;
+                            if let Some((stream, _)) = open.take() {
+                                stream.abort().await?;
+                            }
+                            tracing::info!(source = ?rows.source, "storing report in parts");
+                            open = Some((store.begin_report(&rows, now).await?, permit));
+                        }
+                        Part::More(rows) => {
+                            if let Some((stream, held)) = open.as_mut() {
+                                stream.add(&rows).await?;
+                                // The records are written: their budget may go.
+                                *held = permit;
+                            }
+                        }
+                        Part::End(rows) => {
+                            if let Some((stream, _)) = open.take() {
+                                let saved = stream.finish(&rows).await?;
+                                if let Saved::Stored(_) | Saved::Replaced { .. } = saved {
+                                    tracing::info!(source = ?rows.source, "stored report");
+                                }
+                                counts.count(&rows.source, &saved, watch);
+                                watch.progress(&counts);
+                            }
+                        }
+                        Part::Abort => {
+                            if let Some((stream, _)) = open.take() {
+                                stream.abort().await?;
+                            }
+                        }
+                    },
+                    Item::Known(source) => {
+                        tracing::info!(source = ?source, "file stored before; skipped unread");
+                        counts.duplicates += 1;
                     }
                     Item::EndOfUnit => break,
                     Item::Done(n) => watch.read(n),
