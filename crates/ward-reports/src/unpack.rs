@@ -203,9 +203,20 @@ pub fn split_mbox(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// not by the mailbox. A message over that size is refused and skipped.
 pub fn unpack_mbox<R: BufRead>(
     name: &str,
+    reader: R,
+    limits: &Limits,
+    sink: &mut dyn FnMut(Result<Unpacked, Error>),
+) {
+    unpack_mbox_chunked(name, reader, limits, sink, None);
+}
+
+/// [`unpack_mbox`], handing large aggregate reports to `chunks` in parts.
+pub fn unpack_mbox_chunked<R: BufRead>(
+    name: &str,
     mut reader: R,
     limits: &Limits,
     sink: &mut dyn FnMut(Result<Unpacked, Error>),
+    mut chunks: Option<ChunkSink<'_>>,
 ) {
     let mut msg: Vec<u8> = Vec::new();
     let mut line = Vec::new();
@@ -228,7 +239,7 @@ pub fn unpack_mbox<R: BufRead>(
                 let mut u = Unpacker {
                     limits,
                     sink: &mut *sink,
-                    chunks: None,
+                    chunks: chunks.as_mut().map(|c| &mut **c as ChunkSink<'_>),
                     found: 0,
                 };
                 u.message(&mname, msg, 1);
@@ -289,6 +300,16 @@ fn find_separator(body: &[u8]) -> Option<usize> {
 /// Walk a Maildir (`cur/` and `new/`, in file-name order) and unpack each
 /// message. Files larger than [`Limits::max_input_bytes`] are refused unread.
 pub fn walk_maildir(dir: &Path, limits: &Limits, sink: &mut dyn FnMut(Result<Unpacked, Error>)) {
+    walk_maildir_chunked(dir, limits, sink, None);
+}
+
+/// [`walk_maildir`], handing large aggregate reports to `chunks` in parts.
+pub fn walk_maildir_chunked(
+    dir: &Path,
+    limits: &Limits,
+    sink: &mut dyn FnMut(Result<Unpacked, Error>),
+    mut chunks: Option<ChunkSink<'_>>,
+) {
     for sub in ["cur", "new"] {
         let d = dir.join(sub);
         let entries = match std::fs::read_dir(&d) {
@@ -332,7 +353,13 @@ pub fn walk_maildir(dir: &Path, limits: &Limits, sink: &mut dyn FnMut(Result<Unp
                 }
             }
             match std::fs::read(&p) {
-                Ok(bytes) => unpack(&name, &bytes, limits, sink),
+                Ok(bytes) => unpack_chunked(
+                    &name,
+                    &bytes,
+                    limits,
+                    sink,
+                    chunks.as_mut().map(|c| &mut **c as ChunkSink<'_>),
+                ),
                 Err(e) => sink(Err(Error::new(
                     name,
                     Reason::Io {
@@ -352,7 +379,7 @@ pub type ChunkSink<'a> = &'a mut dyn FnMut(&str, Option<Chunk<'_>>) -> bool;
 /// Aggregate XML up to this size is read whole and parsed in place (fast); a larger
 /// document, given a [`ChunkSink`], is read in chunks of [`CHUNK_RECORDS`] records so
 /// that memory does not grow with it.
-pub const WHOLE_UP_TO: u64 = 4 * 1024 * 1024;
+pub const WHOLE_UP_TO: u64 = 1024 * 1024;
 
 /// Records per part of a report read in chunks.
 pub const CHUNK_RECORDS: usize = 2_000;

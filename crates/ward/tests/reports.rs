@@ -1026,7 +1026,7 @@ fn of_two_differing_copies_of_a_report_the_longer_is_kept_and_named() {
 
 /// An aggregate report of this many records is over the size ward reads whole, so it
 /// is read and stored in parts.
-const LARGE: usize = 20_000;
+const LARGE: usize = 6_000;
 
 fn large_report(id: &str) -> String {
     let records: Vec<(String, u64)> = (0..LARGE)
@@ -1042,7 +1042,11 @@ fn large_report(id: &str) -> String {
         .map(|(ip, n)| (ip.as_str(), *n, "pass", "fail", "s1"))
         .collect();
     let xml = aggregate(id, "party.example", "reject", 1_767_225_600, &recs);
-    assert!(xml.len() > 4 * 1024 * 1024, "{} bytes", xml.len());
+    assert!(
+        xml.len() as u64 > ward_reports::unpack::WHOLE_UP_TO,
+        "{} bytes",
+        xml.len()
+    );
     xml
 }
 
@@ -1055,7 +1059,8 @@ fn a_large_report_is_stored_in_parts_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     let full = large_report("large-1");
     // Cut between records, as a download that stopped would be: well-formed so far.
-    let cut = &full[..full[..full.len() / 2].rfind("</record>\n").unwrap() + 10];
+    let cut = &full[..full[..full.len() * 3 / 4].rfind("</record>\n").unwrap() + 10];
+    assert!(cut.len() as u64 > ward_reports::unpack::WHOLE_UP_TO);
     std::fs::write(dir.path().join("cut.xml"), cut).unwrap();
     std::fs::write(dir.path().join("cut.xml.gz"), gzip(cut.as_bytes())).unwrap();
     std::fs::write(dir.path().join("full.xml"), &full).unwrap();
@@ -1110,4 +1115,54 @@ fn a_large_report_is_stored_in_parts_whole_or_not_at_all() {
         text(&again.stderr)
     );
     assert_eq!(stored(&db), [("large-1".to_owned(), LARGE as i64)]);
+}
+
+/// Large reports read in parts from inside mail (an mbox, a Maildir): each is stored
+/// with all its records, in source order with the small reports around it.
+#[test]
+fn large_reports_inside_mail_are_stored_in_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let large = gzip(large_report("large-m").as_bytes());
+    let mbox = format!(
+        "From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n{}\nFrom MAILER-DAEMON Thu Jan  1 00:00:00 2026\n{}\n",
+        message("large-m", "large.xml.gz", "application/gzip", &large).replace("\r\n", "\n"),
+        message(
+            "small-m",
+            "small.xml",
+            "text/xml",
+            simple("small-m").as_bytes()
+        )
+        .replace("\r\n", "\n"),
+    );
+    std::fs::write(dir.path().join("box.mbox"), mbox).unwrap();
+    let maildir = dir.path().join("md/cur");
+    std::fs::create_dir_all(&maildir).unwrap();
+    std::fs::write(
+        maildir.join("1.host:2,S"),
+        message(
+            "large-d",
+            "large.xml.gz",
+            "application/gzip",
+            &gzip(large_report("large-d").as_bytes()),
+        ),
+    )
+    .unwrap();
+    let out = run(
+        ward(dir.path()).args(["reports", "ingest", "--db", "r.db", "box.mbox", "md"]),
+        0,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "3 reports stored, 0 duplicates skipped, 0 failures\n",
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        stored(&dir.path().join("r.db")),
+        [
+            ("large-m".to_owned(), LARGE as i64),
+            ("small-m".to_owned(), 1),
+            ("large-d".to_owned(), LARGE as i64)
+        ]
+    );
 }

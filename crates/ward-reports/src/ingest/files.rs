@@ -83,14 +83,15 @@ pub(crate) fn plan(path: &Path, top: bool, out: &mut Vec<Unit>) {
 
 /// Reads a Maildir, sending what it finds. Returns false once the receiver is gone.
 pub(crate) fn walk_maildir(path: &Path, limits: &Limits, tx: &Sender) -> bool {
-    let send = |item: Item| tx.send(item);
-    let mut alive = true;
-    crate::unpack::walk_maildir(path, limits, &mut |r| {
-        if alive {
-            alive = send(item(r));
+    let alive = Cell::new(true);
+    let mut sink = |r| {
+        if alive.get() {
+            alive.set(tx.send(item(r)));
         }
-    });
-    alive && send(Item::Done(size_of(path, true)))
+    };
+    let mut chunks = chunk_sink(tx, &alive, None);
+    crate::unpack::walk_maildir_chunked(path, limits, &mut sink, Some(&mut chunks));
+    alive.get() && tx.send(Item::Done(size_of(path, true)))
 }
 
 /// Where a large aggregate report's parts go: encoded here, on the parsing thread, and
@@ -247,18 +248,22 @@ pub(crate) fn walk(path: &Path, limits: &Limits, tx: &Sender, known: Known<'_>) 
         Ok(f) => f,
         Err(e) => return send(io_refusal(path, &e)),
     };
-    let mut alive = true;
     let mut head = [0u8; 5];
     let n = read_head(&mut file, &mut head);
-    match file.seek(SeekFrom::Start(0)).map(|_| file) {
+    let alive = match file.seek(SeekFrom::Start(0)).map(|_| file) {
         Err(e) => return send(io_refusal(path, &e)),
         Ok(f) if head.get(..n) == Some(b"From ") => {
             // An mbox: read message by message, whatever its size.
-            crate::unpack::unpack_mbox(&name, BufReader::new(f), limits, &mut |r| {
-                if alive {
-                    alive = send(item(r));
+            let live = Cell::new(true);
+            let mut sink = |r| {
+                if live.get() {
+                    live.set(send(item(r)));
                 }
-            });
+            };
+            let mut chunks = chunk_sink(tx, &live, None);
+            let reader = BufReader::new(f);
+            crate::unpack::unpack_mbox_chunked(&name, reader, limits, &mut sink, Some(&mut chunks));
+            live.get()
         }
         Ok(f) => {
             if meta.len() > limits.max_input_bytes {
@@ -304,9 +309,9 @@ pub(crate) fn walk(path: &Path, limits: &Limits, tx: &Sender, known: Known<'_>) 
             };
             let mut chunks = chunk_sink(tx, &live, file_digest.clone());
             crate::unpack::unpack_chunked(&name, &bytes, limits, &mut sink, Some(&mut chunks));
-            alive = live.get();
+            live.get()
         }
-    }
+    };
     alive && send(Item::Done(meta.len()))
 }
 
