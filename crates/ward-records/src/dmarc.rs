@@ -232,6 +232,17 @@ pub enum DmarcWarning {
         /// Position of the URI.
         at: usize,
     },
+    /// An optional tag whose value is outside its grammar (or empty): receivers discard
+    /// it and use its default (RFC 7489 §6.3, RFC 9989 §4.7), so the rest of the record,
+    /// its policy included, still holds.
+    BrokenTag {
+        /// The tag, in lower case.
+        tag: String,
+        /// Position of the tag.
+        at: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// No `p`: RFC 9989 treats the record as `p=none`; RFC 7489 receivers do so only when
     /// `rua` holds a valid URI, and otherwise ignore the record.
     MissingPolicy {
@@ -706,11 +717,25 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dmarc, DmarcError> {
             name.as_str(),
             "p" | "sp" | "np" | "adkim" | "aspf" | "fo" | "rua" | "ruf" | "t" | "psd"
         );
-        if known && t.value.is_empty() {
-            return Err(DmarcError::EmptyValue {
-                tag: name,
+        // An optional tag that cannot be read is set aside with a warning: receivers
+        // discard it and keep the rest (RFC 7489 §6.3). Only a bad `p` spoils the record.
+        let broken = |warnings: &mut Vec<DmarcWarning>, e: DmarcError| {
+            warnings.push(DmarcWarning::BrokenTag {
+                tag: name.clone(),
                 at: t.name_at,
+                problem: e.to_string(),
             });
+        };
+        if known && t.value.is_empty() {
+            let empty = DmarcError::EmptyValue {
+                tag: name.clone(),
+                at: t.name_at,
+            };
+            if name == "p" {
+                return Err(empty);
+            }
+            broken(&mut warnings, empty);
+            continue;
         }
         let invalid = || DmarcError::InvalidValue {
             tag: name.clone(),
@@ -729,14 +754,26 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dmarc, DmarcError> {
                 };
                 match Policy::parse(t.value) {
                     Some(p) => *slot = Some(p),
-                    None => policies.push((t.name, t.value_at, t.value)),
+                    None if name == "p" => policies.push((t.name, t.value_at, t.value)),
+                    None => broken(
+                        &mut warnings,
+                        DmarcError::InvalidPolicy {
+                            tag: name.clone(),
+                            value: t.value.into(),
+                            at: t.value_at,
+                            rua_present: rua_ok,
+                        },
+                    ),
                 }
             }
             "adkim" | "aspf" => {
                 let a = match t.value.to_ascii_lowercase().as_str() {
                     "r" => Alignment::Relaxed,
                     "s" => Alignment::Strict,
-                    _ => return Err(invalid()),
+                    _ => {
+                        broken(&mut warnings, invalid());
+                        continue;
+                    }
                 };
                 if name == "adkim" {
                     d.adkim = Some(a);
@@ -745,35 +782,44 @@ pub fn parse(text: &str, limits: &Limits) -> Result<Dmarc, DmarcError> {
                 }
             }
             "fo" => {
-                let mut v = Vec::new();
-                for o in t.value.split(':') {
-                    v.push(match o.trim_matches(WSP).to_ascii_lowercase().as_str() {
-                        "0" => FailureOption::All,
-                        "1" => FailureOption::Any,
-                        "d" => FailureOption::Dkim,
-                        "s" => FailureOption::Spf,
-                        _ => return Err(invalid()),
-                    });
+                let options: Option<Vec<FailureOption>> = t
+                    .value
+                    .split(':')
+                    .map(
+                        |o| match o.trim_matches(WSP).to_ascii_lowercase().as_str() {
+                            "0" => Some(FailureOption::All),
+                            "1" => Some(FailureOption::Any),
+                            "d" => Some(FailureOption::Dkim),
+                            "s" => Some(FailureOption::Spf),
+                            _ => None,
+                        },
+                    )
+                    .collect();
+                match options {
+                    Some(v) => d.fo = Some(v),
+                    None => broken(&mut warnings, invalid()),
                 }
-                d.fo = Some(v);
             }
-            "rua" => d.rua = parse_uris("rua", t.value, t.value_at, limits, &mut warnings)?,
-            "ruf" => d.ruf = parse_uris("ruf", t.value, t.value_at, limits, &mut warnings)?,
-            "t" => {
-                d.testing = Some(match t.value.to_ascii_lowercase().as_str() {
-                    "y" => true,
-                    "n" => false,
-                    _ => return Err(invalid()),
-                })
+            "rua" | "ruf" => {
+                let mut uri_warnings = Vec::new();
+                match parse_uris(&name, t.value, t.value_at, limits, &mut uri_warnings) {
+                    Ok(uris) if name == "rua" => d.rua = uris,
+                    Ok(uris) => d.ruf = uris,
+                    Err(e) => broken(&mut warnings, e),
+                }
+                warnings.extend(uri_warnings);
             }
-            "psd" => {
-                d.psd = Some(match t.value.to_ascii_lowercase().as_str() {
-                    "y" => Psd::Yes,
-                    "n" => Psd::No,
-                    "u" => Psd::Unspecified,
-                    _ => return Err(invalid()),
-                })
-            }
+            "t" => match t.value.to_ascii_lowercase().as_str() {
+                "y" => d.testing = Some(true),
+                "n" => d.testing = Some(false),
+                _ => broken(&mut warnings, invalid()),
+            },
+            "psd" => match t.value.to_ascii_lowercase().as_str() {
+                "y" => d.psd = Some(Psd::Yes),
+                "n" => d.psd = Some(Psd::No),
+                "u" => d.psd = Some(Psd::Unspecified),
+                _ => broken(&mut warnings, invalid()),
+            },
             "pct" | "rf" | "ri" => {
                 warnings.push(DmarcWarning::ObsoleteTag {
                     tag: name.clone(),
@@ -924,8 +970,30 @@ mod tests {
         );
     }
 
+    /// The record parses; the one broken tag is set aside with a warning that carries
+    /// what the strict reading would have refused.
+    fn one_broken(s: &str, tag: &str, at: usize, why: DmarcError) -> Dmarc {
+        let d = p(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        let broken: Vec<&DmarcWarning> = d
+            .warnings
+            .iter()
+            .filter(|w| matches!(w, DmarcWarning::BrokenTag { .. }))
+            .collect();
+        assert_eq!(
+            broken,
+            [&DmarcWarning::BrokenTag {
+                tag: tag.into(),
+                at,
+                problem: why.to_string(),
+            }],
+            "{s}"
+        );
+        d
+    }
+
     #[test]
     fn bad_values() {
+        // A bad p spoils the record (RFC 9989 §4.7: then p=none if rua is valid).
         assert_eq!(
             p("v=DMARC1; p=foo; rua=mailto:d@example.com").unwrap_err(),
             DmarcError::InvalidPolicy {
@@ -936,76 +1004,115 @@ mod tests {
             }
         );
         assert_eq!(
-            p("v=DMARC1; p=reject; sp=x").unwrap_err(),
+            p("v=DMARC1; p=; sp=none").unwrap_err(),
+            DmarcError::EmptyValue {
+                tag: "p".into(),
+                at: 10
+            }
+        );
+        // Any other bad tag is discarded, and the policy stands (RFC 7489 §6.3).
+        let d = one_broken(
+            "v=DMARC1; p=reject; sp=x",
+            "sp",
+            20,
             DmarcError::InvalidPolicy {
                 tag: "sp".into(),
                 value: "x".into(),
                 at: 23,
-                rua_present: false
-            }
+                rua_present: false,
+            },
         );
-        assert_eq!(
-            p("v=DMARC1; p=reject; fo=x").unwrap_err(),
+        assert_eq!((d.p, d.sp), (Some(Policy::Reject), None));
+        assert_eq!(d.effective_sp(), Policy::Reject);
+        let d = one_broken(
+            "v=DMARC1; p=reject; fo=x",
+            "fo",
+            20,
             DmarcError::InvalidValue {
                 tag: "fo".into(),
                 value: "x".into(),
-                at: 23
-            }
+                at: 23,
+            },
         );
-        assert_eq!(
-            p("v=DMARC1; p=reject; t=x").unwrap_err(),
+        assert_eq!(d.fo, None);
+        let d = one_broken(
+            "v=DMARC1; p=reject; t=x",
+            "t",
+            20,
             DmarcError::InvalidValue {
                 tag: "t".into(),
                 value: "x".into(),
-                at: 22
-            }
+                at: 22,
+            },
         );
-        assert_eq!(
-            p("v=DMARC1; p=reject; psd=").unwrap_err(),
+        assert_eq!(d.testing, None);
+        one_broken(
+            "v=DMARC1; p=reject; psd=",
+            "psd",
+            20,
             DmarcError::EmptyValue {
                 tag: "psd".into(),
-                at: 20
-            }
+                at: 20,
+            },
+        );
+        one_broken(
+            "v=DMARC1; p=quarantine; adkim=x",
+            "adkim",
+            24,
+            DmarcError::InvalidValue {
+                tag: "adkim".into(),
+                value: "x".into(),
+                at: 30,
+            },
         );
     }
 
     #[test]
     fn report_uris() {
-        assert_eq!(
-            p("v=DMARC1; p=none; rua=d@example.com").unwrap_err(),
+        let d = one_broken(
+            "v=DMARC1; p=reject; rua=d@example.com",
+            "rua",
+            20,
             DmarcError::InvalidReportUri {
                 tag: "rua".into(),
                 uri: "d@example.com".into(),
-                at: 22,
-                problem: UriProblem::MissingScheme
-            }
+                at: 24,
+                problem: UriProblem::MissingScheme,
+            },
         );
-        assert_eq!(
-            p("v=DMARC1; p=none; rua=mailto:a@example.com, __mailto:b@x.org").unwrap_err(),
+        assert_eq!((d.p, d.rua.len()), (Some(Policy::Reject), 0));
+        one_broken(
+            "v=DMARC1; p=none; rua=mailto:a@example.com, __mailto:b@x.org",
+            "rua",
+            18,
             DmarcError::InvalidReportUri {
                 tag: "rua".into(),
                 uri: "__mailto:b@x.org".into(),
                 at: 44,
-                problem: UriProblem::BadScheme
-            }
+                problem: UriProblem::BadScheme,
+            },
         );
-        assert_eq!(
-            p("v=DMARC1; p=none; ruf=mailto:a@example.com!10x").unwrap_err(),
+        one_broken(
+            "v=DMARC1; p=none; ruf=mailto:a@example.com!10x",
+            "ruf",
+            18,
             DmarcError::InvalidReportUri {
                 tag: "ruf".into(),
                 uri: "mailto:a@example.com!10x".into(),
                 at: 22,
-                problem: UriProblem::BadSize
-            }
+                problem: UriProblem::BadSize,
+            },
         );
-        assert_eq!(
-            p("v=DMARC1; p=none; rua=mailto:").unwrap_err(),
+        one_broken(
+            "v=DMARC1; p=none; rua=mailto:",
+            "rua",
+            18,
             DmarcError::InvalidReportUri {
                 tag: "rua".into(),
                 uri: "mailto:".into(),
                 at: 22,
-                problem: UriProblem::Empty
-            }
+                problem: UriProblem::Empty,
+            },
         );
         let d = p("v=DMARC1; p=none; rua=https://r.example/x").unwrap();
         assert_eq!(d.warnings, vec![DmarcWarning::NotMailto { at: 22 }]);
@@ -1139,12 +1246,17 @@ mod tests {
             parse("v=DMARC1; p=none; sp=none; np=none", &l).unwrap_err(),
             DmarcError::TagList(TagListError::TooManyTerms { limit: 3 })
         );
-        assert_eq!(
-            parse("v=DMARC1; rua=mailto:a@b.c,mailto:d@e.f", &l).unwrap_err(),
-            DmarcError::TooManyUris {
+        let d = parse("v=DMARC1; rua=mailto:a@b.c,mailto:d@e.f", &l).unwrap();
+        assert!(
+            d.warnings.contains(&DmarcWarning::BrokenTag {
                 tag: "rua".into(),
-                limit: 1
-            }
+                at: 10,
+                problem: DmarcError::TooManyUris {
+                    tag: "rua".into(),
+                    limit: 1
+                }
+                .to_string(),
+            })
         );
         assert_eq!(
             parse(&"x".repeat(65), &l).unwrap_err(),

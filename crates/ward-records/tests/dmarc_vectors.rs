@@ -20,6 +20,50 @@ const DISAGREE: &[(&str, &str)] = &[
         "internet.nl/dmarc.json#27",
         "regex matches a record whose `other stuff with no sp` term has no '=': not a valid tag-list",
     ),
+    (
+        "checkdmarc/parse_dmarc_record.json#5",
+        "a broken optional tag is discarded and the record keeps its policy (RFC 7489 §6.3, RFC 9989 §4.7); the peer refuses the whole record",
+    ),
+    (
+        "checkdmarc/parse_dmarc_record.json#6",
+        "a broken optional tag is discarded and the record keeps its policy (RFC 7489 §6.3, RFC 9989 §4.7); the peer refuses the whole record",
+    ),
+    (
+        "checkdmarc/parse_dmarc_record.json#11",
+        "a broken optional tag is discarded and the record keeps its policy (RFC 7489 §6.3, RFC 9989 §4.7); the peer refuses the whole record",
+    ),
+    (
+        "checkdmarc/parse_dmarc_record.json#12",
+        "a broken optional tag is discarded and the record keeps its policy (RFC 7489 §6.3, RFC 9989 §4.7); the peer refuses the whole record",
+    ),
+    (
+        "checkdmarc/parse_dmarc_record.json#13",
+        "a broken optional tag is discarded and the record keeps its policy (RFC 7489 §6.3, RFC 9989 §4.7); the peer refuses the whole record",
+    ),
+    (
+        "checkdmarc/parse_dmarc_record.json#25",
+        "a broken optional tag is discarded and the record keeps its policy (RFC 7489 §6.3, RFC 9989 §4.7); the peer refuses the whole record",
+    ),
+    (
+        "checkdmarc/parse_dmarc_record.json#35",
+        "a broken optional tag is discarded and the record keeps its policy (RFC 7489 §6.3, RFC 9989 §4.7); the peer refuses the whole record",
+    ),
+    (
+        "checkdmarc/parse_dmarc_record.json#43",
+        "a broken optional tag is discarded and the record keeps its policy (RFC 7489 §6.3, RFC 9989 §4.7); the peer refuses the whole record",
+    ),
+    (
+        "internet.nl/dmarc.json#7",
+        "a broken optional tag is discarded and the record keeps its policy (RFC 7489 §6.3, RFC 9989 §4.7); the peer refuses the whole record",
+    ),
+    (
+        "internet.nl/dmarc.json#10",
+        "a broken optional tag is discarded and the record keeps its policy (RFC 7489 §6.3, RFC 9989 §4.7); the peer refuses the whole record",
+    ),
+    (
+        "internet.nl/dmarc.json#26",
+        "a broken optional tag is discarded and the record keeps its policy (RFC 7489 §6.3, RFC 9989 §4.7); the peer refuses the whole record",
+    ),
 ];
 
 const HANDLED: &[&str] = &[

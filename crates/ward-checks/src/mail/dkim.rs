@@ -20,7 +20,7 @@ use ward_model::Evidence;
 use ward_model::lookup::{DnsSource, Lookup};
 use ward_model::observe::AssetObservation;
 use ward_model::{Asset, DnsOutcome, Finding, Severity, Status};
-use ward_records::dkim::{self, DkimKey, KeyType, Limits, PublicKey};
+use ward_records::dkim::{self, DkimKey, HashAlg, KeyType, Limits, PublicKey};
 
 /// Selectors used by common mail providers, tried for every mail domain: Google Workspace
 /// (`google`), Microsoft 365 (`selector1`, `selector2`), Mailchimp/Mandrill (`k1`, `k2`,
@@ -447,7 +447,24 @@ pub(crate) fn judge(ctx: &Context<'_>) -> DkimOutcome {
             _ => None,
         })
         .min_by_key(|(_, b)| *b);
+    // RFC 8301 §3.1: verifiers must not accept SHA-1 signatures, so a key whose `h=` tag
+    // allows only SHA-1 can sign nothing a receiver will accept, whatever its size.
+    let sha1_only = usable
+        .iter()
+        .find(|(_, k)| !k.allows(&HashAlg::Sha256))
+        .map(|(s, _)| s.as_str());
     let strength = match (weakest, usable.is_empty()) {
+        _ if sha1_only.is_some() => finding(
+            ctx,
+            CheckId::DkimStrength,
+            Status::Fail,
+            STRENGTH,
+            format!(
+                "the DKIM key at selector {} of {domain} allows only SHA-1 signatures (h=sha1): receivers must reject SHA-1 (RFC 8301 §3.1), so mail signed with it fails DKIM; publish the key with h=sha256 or without h=",
+                sha1_only.unwrap_or_default()
+            ),
+            ev.clone(),
+        ),
         (_, true) if !revoked.is_empty() && unknown.is_empty() => finding(
             ctx,
             CheckId::DkimStrength,

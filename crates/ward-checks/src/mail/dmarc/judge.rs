@@ -178,7 +178,30 @@ fn own(ctx: &Context<'_>, d: &Discovery, rec: &Dmarc, walk: Value) -> DmarcOutco
     let obsolete: Vec<&str> = rec.obsolete.iter().map(|t| t.name.as_str()).collect();
     let unknown: Vec<&str> = rec.unknown.iter().map(|t| t.name.as_str()).collect();
     let syntax_ev = json!({ "record": rec.raw, "warnings": rec.warnings, "obsolete": obsolete, "unknown": unknown });
-    out.push(if obsolete.is_empty() {
+    let broken: Vec<String> = rec
+        .warnings
+        .iter()
+        .filter_map(|w| match w {
+            DmarcWarning::BrokenTag { problem, .. } => Some(problem.clone()),
+            _ => None,
+        })
+        .collect();
+    out.push(if !broken.is_empty() {
+        // Receivers discard a broken tag and keep the rest (RFC 7489 §6.3): the policy
+        // stands, but what the tag was for (reports, alignment, subdomains) is lost.
+        finding(
+            ctx,
+            CheckId::DmarcSyntax,
+            Status::Fail,
+            SYNTAX,
+            format!(
+                "the DMARC record of {domain} has {} that receivers discard, keeping the rest of the record: {}",
+                if broken.len() == 1 { "a broken tag" } else { "broken tags" },
+                broken.join("; ")
+            ),
+            syntax_ev,
+        )
+    } else if obsolete.is_empty() {
         let note = if unknown.is_empty() {
             String::new()
         } else {
