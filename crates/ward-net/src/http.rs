@@ -265,11 +265,16 @@ impl HttpClient {
                 self.talk(stream, req).await
             }
         };
-        let own = tokio::time::Instant::now() + self.cfg.timeout;
+        let own = tokio::time::Instant::now() + net.patience(ip, self.cfg.timeout);
         match tokio::time::timeout_at(crate::budget::cap(own), work).await {
             Ok(o) => o,
             Err(_) => match crate::budget::ended_by_budget(own) {
-                Ok(()) => HttpOutcome::TimedOut,
+                Ok(()) => {
+                    if !heard.load(Ordering::Relaxed) {
+                        net.note_silent(ip);
+                    }
+                    HttpOutcome::TimedOut
+                }
                 Err(s) => HttpOutcome::Network {
                     failure: NetFailure::OutOfTime {
                         budget_secs: s.limit_secs,

@@ -266,3 +266,31 @@ async fn a_port_speaking_another_protocol_is_told_from_its_first_bytes() {
         r#"port 80 answered, but not with HTTP: first bytes "SSH-2.0-OpenSSH_""#
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_that_proved_silent_gets_a_short_wait() {
+    let (mute, _) = serve(|s, _| async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(s);
+    })
+    .await;
+    let net = net(mute, mute);
+    let client = HttpClient::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let (outcome, took) = get(&net, &client, false).await;
+    assert_eq!(outcome, HttpOutcome::TimedOut);
+    assert!(
+        took >= Duration::from_secs(3),
+        "the first wait is whole: {took:?}"
+    );
+    assert!(net.proved_silent("127.0.0.1".parse().unwrap()));
+    // Any port of the address now gets the short wait.
+    let (outcome, took) = get(&net, &client, true).await;
+    assert_eq!(outcome, HttpOutcome::TimedOut);
+    assert!(
+        took >= ward_net::silence::SILENT_HOST_WAIT && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+}
