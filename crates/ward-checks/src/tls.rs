@@ -502,6 +502,12 @@ fn starttls_verdict(scan: &TlsScan) -> Verdict {
             Status::Error,
             format!("{failure} at {stage}: could not tell"),
         ),
+        StartTlsOutcome::NotSmtp { stage, first_bytes } => v(
+            Status::Error,
+            format!(
+                "port 25 answered, but not with SMTP: first bytes \"{first_bytes}\" at {stage}: could not tell"
+            ),
+        ),
         StartTlsOutcome::Misbehaved { stage, detail } => {
             v(Status::Error, format!("broke SMTP at {stage}: {detail}"))
         }

@@ -67,6 +67,22 @@ pub enum TlsServer {
     /// Plain HTTP on the HTTPS port (a common misconfiguration): every ClientHello is
     /// answered with `400 Bad Request` in clear text, so no TLS version can be tested.
     NotTls,
+    /// Bytes of no protocol on the HTTPS port ([`crate::wire::GARBAGE`]), then close.
+    Garbage,
+    /// The same bytes, one a second.
+    GarbageSlow,
+    /// Accepts on the HTTPS port and never says a word.
+    Mute,
+}
+
+impl TlsServer {
+    /// Whether the HTTPS port speaks no TLS at all (so needs no certificate).
+    pub fn speaks_no_tls(self) -> bool {
+        matches!(
+            self,
+            TlsServer::NotTls | TlsServer::Garbage | TlsServer::GarbageSlow | TlsServer::Mute
+        )
+    }
 }
 
 /// One `[[smtp]]` entry.
@@ -251,6 +267,12 @@ pub enum HttpMode {
     Serve,
     /// `redirect-to:<absolute URL>`: 301 to the URL followed by the request path.
     RedirectTo(String),
+    /// `garbage`: bytes of no protocol ([`crate::wire::GARBAGE`]) on port 80, then close.
+    Garbage,
+    /// `garbage-slow`: the same bytes, one a second.
+    GarbageSlow,
+    /// `mute`: port 80 accepts and never says a word.
+    Mute,
 }
 
 impl TryFrom<String> for HttpMode {
@@ -260,6 +282,9 @@ impl TryFrom<String> for HttpMode {
         match s.as_str() {
             "redirect-https" => Ok(HttpMode::RedirectHttps),
             "serve" => Ok(HttpMode::Serve),
+            "garbage" => Ok(HttpMode::Garbage),
+            "garbage-slow" => Ok(HttpMode::GarbageSlow),
+            "mute" => Ok(HttpMode::Mute),
             other => match other.strip_prefix("redirect-to:") {
                 Some(url) if is_absolute_http_url(url) => Ok(HttpMode::RedirectTo(url.to_owned())),
                 Some(url) => Err(format!(
@@ -267,8 +292,8 @@ impl TryFrom<String> for HttpMode {
                      control characters, got {url:?}"
                 )),
                 None => Err(format!(
-                    "unknown http mode {other:?}, expected \"redirect-https\", \"serve\" or \
-                     \"redirect-to:<absolute URL>\""
+                    "unknown http mode {other:?}, expected \"redirect-https\", \"serve\", \
+                     \"redirect-to:<absolute URL>\", \"garbage\", \"garbage-slow\" or \"mute\""
                 )),
             },
         }
@@ -318,6 +343,10 @@ pub enum SmtpBehaviour {
     /// Offer STARTTLS, answer `220`, wait for the client's ClientHello, then answer it
     /// with bytes that are not TLS and close (a broken TLS stack behind a working SMTP).
     BrokenTlsLate,
+    /// Send bytes of no protocol ([`crate::wire::GARBAGE`]) instead of a banner, and close.
+    Garbage,
+    /// Accept and never say a word (no banner).
+    Mute,
 }
 
 /// Extra response headers, validated: names are HTTP tokens, values hold no control
@@ -607,7 +636,10 @@ pub fn parse_hosts(source_name: &str, text: &str) -> Result<Hosts, HostsError> {
             && h.cert.is_none()
             && !matches!(
                 h.behaviour,
-                SmtpBehaviour::BrokenTls | SmtpBehaviour::BrokenTlsLate
+                SmtpBehaviour::BrokenTls
+                    | SmtpBehaviour::BrokenTlsLate
+                    | SmtpBehaviour::Garbage
+                    | SmtpBehaviour::Mute
             )
         {
             return Err(HostsError::at(
@@ -619,13 +651,13 @@ pub fn parse_hosts(source_name: &str, text: &str) -> Result<Hosts, HostsError> {
                 },
             ));
         }
-        if h.tls == TlsServer::NotTls {
+        if h.tls.speaks_no_tls() {
             return Err(HostsError::at(
                 source_name,
                 text,
                 Some(host.span()),
                 HostsErrorKind::Invalid(format!(
-                    "{}: tls = \"not-tls\" is for web hosts; a mail server that breaks TLS is behaviour = \"broken-tls\"",
+                    "{}: tls = \"not-tls\", \"garbage\", \"garbage-slow\" and \"mute\" are for web hosts; a mail server that breaks TLS is behaviour = \"broken-tls\", \"garbage\" or \"mute\"",
                     h.name
                 )),
             ));
@@ -835,6 +867,22 @@ banner = "mail.example-party.org.uk ESMTP"
                 ip: "127.0.0.1".parse().expect("ip")
             }
         );
+    }
+
+    #[test]
+    fn ports_that_speak_no_protocol() {
+        let hosts = parse_hosts(
+            "t",
+            "[[web]]\nnames=[\"a.test\"]\nip=\"127.0.0.1\"\ntls=\"garbage-slow\"\nhttp=\"mute\"\n\
+             [[smtp]]\nname=\"m.test\"\nip=\"127.0.0.2\"\nstarttls=true\nbehaviour=\"garbage\"\n",
+        )
+        .expect("parses without certificates");
+        assert_eq!(hosts.web[0].tls, TlsServer::GarbageSlow);
+        assert!(hosts.web[0].tls.speaks_no_tls());
+        assert_eq!(hosts.web[0].http, HttpMode::Mute);
+        assert_eq!(hosts.smtp[0].behaviour, SmtpBehaviour::Garbage);
+        let e = err("[[smtp]]\nname = \"m.test\"\nip = \"127.0.0.1\"\ntls = \"mute\"\n");
+        assert!(e.kind.to_string().contains("are for web hosts"), "{e}");
     }
 
     #[test]

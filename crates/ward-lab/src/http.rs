@@ -412,6 +412,8 @@ fn respond(host: &WebHost, request: &Request, scheme: Scheme) -> Response {
                 ));
             }
             HttpMode::Serve => {}
+            // Served by `crate::wire` instead: no request is ever read on such a port.
+            HttpMode::Garbage | HttpMode::GarbageSlow | HttpMode::Mute => {}
         }
     }
     let mut response = if request.method != "GET" && request.method != "HEAD" {

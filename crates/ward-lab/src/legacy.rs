@@ -48,7 +48,11 @@ pub fn profile(tls: TlsServer) -> Option<&'static [&'static str]> {
     match tls {
         TlsServer::OpensslLegacy => Some(LEGACY_ARGS),
         TlsServer::OpensslAncient => Some(ANCIENT_ARGS),
-        TlsServer::Rustls | TlsServer::NotTls => None,
+        TlsServer::Rustls
+        | TlsServer::NotTls
+        | TlsServer::Garbage
+        | TlsServer::GarbageSlow
+        | TlsServer::Mute => None,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod http;
 pub mod legacy;
 pub mod signing;
 pub mod smtp;
+pub mod wire;
 
 pub use fixture::{DnsBehaviour, Fixture};
 
@@ -302,9 +303,36 @@ async fn start_web(
     for ((ip, (_, plain)), (_, secure)) in ips.iter().zip(http).zip(https) {
         let on_ip: Arc<[hosts::WebHost]> =
             hosts.web.iter().filter(|h| h.ip == *ip).cloned().collect();
-        tokio::spawn(http::serve_http(plain, on_ip.clone(), shutdown.clone()));
-        if on_ip.iter().any(|h| h.tls == hosts::TlsServer::NotTls) {
-            tokio::spawn(http::serve_not_tls(secure, shutdown.clone()));
+        // A port that speaks no HTTP (or no TLS) is the address's, whichever of its
+        // hosts asks for it: the server cannot know the host before it reads a request.
+        let plain_mode = on_ip.iter().find_map(|h| match h.http {
+            hosts::HttpMode::Garbage => Some(Some(false)),
+            hosts::HttpMode::GarbageSlow => Some(Some(true)),
+            hosts::HttpMode::Mute => Some(None),
+            _ => None,
+        });
+        match plain_mode {
+            Some(Some(slow)) => {
+                tokio::spawn(wire::serve_garbage(plain, slow, shutdown.clone()));
+            }
+            Some(None) => {
+                tokio::spawn(wire::serve_mute(plain, shutdown.clone()));
+            }
+            None => {
+                tokio::spawn(http::serve_http(plain, on_ip.clone(), shutdown.clone()));
+            }
+        }
+        if let Some(tls) = on_ip.iter().map(|h| h.tls).find(|t| t.speaks_no_tls()) {
+            match tls {
+                hosts::TlsServer::Garbage => {
+                    tokio::spawn(wire::serve_garbage(secure, false, shutdown.clone()))
+                }
+                hosts::TlsServer::GarbageSlow => {
+                    tokio::spawn(wire::serve_garbage(secure, true, shutdown.clone()))
+                }
+                hosts::TlsServer::Mute => tokio::spawn(wire::serve_mute(secure, shutdown.clone())),
+                _ => tokio::spawn(http::serve_not_tls(secure, shutdown.clone())),
+            };
             continue;
         }
         let legacy_host = on_ip
@@ -383,12 +411,22 @@ async fn start_mail(
             }
             None => config.into(),
         };
-        tokio::spawn(smtp::serve_smtp(
-            listener,
-            Arc::new(host.clone()),
-            after,
-            shutdown.clone(),
-        ));
+        match host.behaviour {
+            hosts::SmtpBehaviour::Garbage => {
+                tokio::spawn(wire::serve_garbage(listener, false, shutdown.clone()));
+            }
+            hosts::SmtpBehaviour::Mute => {
+                tokio::spawn(wire::serve_mute(listener, shutdown.clone()));
+            }
+            _ => {
+                tokio::spawn(smtp::serve_smtp(
+                    listener,
+                    Arc::new(host.clone()),
+                    after,
+                    shutdown.clone(),
+                ));
+            }
+        }
     }
     Ok(())
 }

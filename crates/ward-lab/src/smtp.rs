@@ -133,7 +133,8 @@ async fn session(tcp: TcpStream, host: &SmtpHost, tls: AfterStartTls) {
     };
     let mut plain = LineConn::new(tcp);
     match host.behaviour {
-        SmtpBehaviour::Refuse => return,
+        // Served by `crate::wire` instead; never reached.
+        SmtpBehaviour::Refuse | SmtpBehaviour::Garbage | SmtpBehaviour::Mute => return,
         SmtpBehaviour::Greylist => {
             let line = format!("421 4.7.0 {} greylisted, try again later\r\n", host.name);
             let _ = plain.send(&line).await;

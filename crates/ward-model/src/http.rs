@@ -59,6 +59,17 @@ pub enum HttpOutcome {
     },
     /// No complete reply within the time limit.
     TimedOut,
+    /// The port answered, but in another protocol, or in none: the first bytes are
+    /// not a TLS record (HTTPS) or not `HTTP/` (plain HTTP). Says nothing about whether
+    /// the site has HTTPS or redirects, so the checks cannot tell.
+    WrongProtocol {
+        /// The well-known port asked (443, 80).
+        port: u16,
+        /// What was expected there: `TLS` or `HTTP`.
+        expected: String,
+        /// The first bytes that came back, escaped ([`crate::wire::printable`]).
+        first_bytes: String,
+    },
 }
 
 impl HttpFetch {
@@ -87,6 +98,14 @@ impl std::fmt::Display for HttpOutcome {
             HttpOutcome::Tls { detail, .. } => write!(f, "TLS handshake failed: {detail}"),
             HttpOutcome::Protocol { detail } => write!(f, "broken HTTP reply: {detail}"),
             HttpOutcome::TimedOut => f.write_str("timed out"),
+            HttpOutcome::WrongProtocol {
+                port,
+                expected,
+                first_bytes,
+            } => write!(
+                f,
+                "port {port} answered, but not with {expected}: first bytes \"{first_bytes}\""
+            ),
         }
     }
 }

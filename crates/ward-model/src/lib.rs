@@ -22,6 +22,7 @@ pub mod org;
 pub mod report_rows;
 pub mod scan;
 pub mod tls;
+pub mod wire;
 
 pub use check::{CheckId, Family};
 pub use dns::{DnsFailure, DnsLookup, DnsOutcome, DnsRecord};

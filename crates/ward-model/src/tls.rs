@@ -413,6 +413,14 @@ pub enum StartTlsOutcome {
         /// What happened.
         failure: NetFailure,
     },
+    /// The port answered, but its first bytes cannot begin an SMTP reply (three digits):
+    /// another protocol, or none. Says nothing about STARTTLS.
+    NotSmtp {
+        /// Which step (`banner`, `ehlo`, `starttls`).
+        stage: String,
+        /// The first bytes of the reply, escaped ([`crate::wire::printable`]).
+        first_bytes: String,
+    },
     /// The reply could not be read as SMTP, or broke the protocol (for example bytes
     /// after the `220` to STARTTLS, which a man in the middle could have injected).
     Misbehaved {

@@ -25,9 +25,14 @@
 use crate::{ConfigError, Net};
 use rustls::pki_types::ServerName;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{
+    AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf,
+};
 use ward_model::NetFailure;
 use ward_model::http::{HttpFetch, HttpOutcome};
 
@@ -225,6 +230,9 @@ impl HttpClient {
             Ok(c) => c,
             Err(failure) => return HttpOutcome::Network { failure },
         };
+        let heard = Arc::new(AtomicBool::new(false));
+        let expect = if req.tls { Expect::Tls } else { Expect::Http };
+        let stream = FirstBytes::new(conn.stream, expect, heard.clone());
         let work = async {
             if req.tls {
                 let name = match ServerName::try_from(req.host.clone()) {
@@ -249,19 +257,24 @@ impl HttpClient {
                     }
                 };
                 let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-                match connector.connect(name, conn.stream).await {
+                match connector.connect(name, stream).await {
                     Ok(tls) => self.talk(tls, req).await,
-                    Err(e) => tls_failure(&e),
+                    Err(e) => tls_failure(&e, req.port),
                 }
             } else {
-                self.talk(conn.stream, req).await
+                self.talk(stream, req).await
             }
         };
-        let own = tokio::time::Instant::now() + self.cfg.timeout;
+        let own = tokio::time::Instant::now() + net.patience(ip, self.cfg.timeout);
         match tokio::time::timeout_at(crate::budget::cap(own), work).await {
             Ok(o) => o,
             Err(_) => match crate::budget::ended_by_budget(own) {
-                Ok(()) => HttpOutcome::TimedOut,
+                Ok(()) => {
+                    if !heard.load(Ordering::Relaxed) {
+                        net.note_silent(ip);
+                    }
+                    HttpOutcome::TimedOut
+                }
                 Err(s) => HttpOutcome::Network {
                     failure: NetFailure::OutOfTime {
                         budget_secs: s.limit_secs,
@@ -286,22 +299,33 @@ impl HttpClient {
         );
         let mut io = BufReader::new(io);
         if let Err(e) = io.get_mut().write_all(head.as_bytes()).await {
-            return HttpOutcome::Network {
-                failure: NetFailure::from_io(&e),
-            };
+            return io_failure(&e, req.port);
         }
         let _ = io.get_mut().flush().await;
         match read_response(&mut io, &self.cfg, req.method == Method::Head).await {
             Ok(o) => o,
-            Err(ReadError::Io(e)) => HttpOutcome::Network {
-                failure: NetFailure::from_io(&e),
-            },
+            Err(ReadError::Io(e)) => io_failure(&e, req.port),
             Err(ReadError::Protocol(detail)) => HttpOutcome::Protocol { detail },
         }
     }
 }
 
-fn tls_failure(e: &std::io::Error) -> HttpOutcome {
+/// What a socket error means for the fetch: the port speaking another protocol (found
+/// by [`FirstBytes`]), or a network failure.
+fn io_failure(e: &std::io::Error, port: u16) -> HttpOutcome {
+    match e.get_ref().and_then(|i| i.downcast_ref::<WrongProtocol>()) {
+        Some(w) => HttpOutcome::WrongProtocol {
+            port,
+            expected: w.expected.name().into(),
+            first_bytes: ward_model::wire::printable(&w.first_bytes),
+        },
+        None => HttpOutcome::Network {
+            failure: NetFailure::from_io(e),
+        },
+    }
+}
+
+fn tls_failure(e: &std::io::Error, port: u16) -> HttpOutcome {
     match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         Some(rustls::Error::InvalidCertificate(c)) => HttpOutcome::Tls {
             certificate: true,
@@ -311,9 +335,129 @@ fn tls_failure(e: &std::io::Error) -> HttpOutcome {
             certificate: false,
             detail: other.to_string(),
         },
-        None => HttpOutcome::Network {
-            failure: NetFailure::from_io(e),
-        },
+        None => io_failure(e, port),
+    }
+}
+
+/// The protocol a reply must be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// A TLS record: content type 20 to 24, then major version 3.
+    Tls,
+    /// `HTTP/`.
+    Http,
+}
+
+impl Expect {
+    fn name(self) -> &'static str {
+        match self {
+            Expect::Tls => "TLS",
+            Expect::Http => "HTTP",
+        }
+    }
+
+    /// Whether `first` (the reply's first bytes, however few) can still begin a reply.
+    fn could_begin(self, first: &[u8]) -> bool {
+        match self {
+            Expect::Tls => {
+                first.first().is_none_or(|t| (20..=24).contains(t))
+                    && first.get(1).is_none_or(|major| *major == 3)
+            }
+            Expect::Http => {
+                let n = first.len().min(5);
+                first.get(..n) == b"HTTP/".get(..n)
+            }
+        }
+    }
+}
+
+/// The reply began with bytes that cannot begin `expected`.
+#[derive(Debug)]
+struct WrongProtocol {
+    expected: Expect,
+    first_bytes: Vec<u8>,
+}
+
+impl std::fmt::Display for WrongProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "not {}: first bytes \"{}\"",
+            self.expected.name(),
+            ward_model::wire::printable(&self.first_bytes)
+        )
+    }
+}
+
+impl std::error::Error for WrongProtocol {}
+
+/// The connection, watched from the first byte it reads: once those bytes cannot begin a
+/// reply in the expected protocol, reading fails with [`WrongProtocol`] at once, so a
+/// port speaking another protocol (or trickling garbage a byte a second) costs no wait
+/// and is reported with what it sent. Whether any byte came at all is kept in `heard`.
+struct FirstBytes<S> {
+    inner: S,
+    expect: Expect,
+    first: Vec<u8>,
+    heard: Arc<AtomicBool>,
+}
+
+impl<S> FirstBytes<S> {
+    fn new(inner: S, expect: Expect, heard: Arc<AtomicBool>) -> Self {
+        FirstBytes {
+            inner,
+            expect,
+            first: Vec::new(),
+            heard,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for FirstBytes<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled {
+            let fresh = buf.filled().get(before..).unwrap_or_default();
+            if !fresh.is_empty() {
+                self.heard.store(true, Ordering::Relaxed);
+            }
+            let room = ward_model::wire::FIRST_BYTES_SHOWN.saturating_sub(self.first.len());
+            if room > 0 && !fresh.is_empty() {
+                let take = fresh.len().min(room);
+                let fresh = fresh.get(..take).unwrap_or_default().to_vec();
+                self.first.extend_from_slice(&fresh);
+                if !self.expect.could_begin(&self.first) {
+                    return Poll::Ready(Err(std::io::Error::other(WrongProtocol {
+                        expected: self.expect,
+                        first_bytes: self.first.clone(),
+                    })));
+                }
+            }
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for FirstBytes<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

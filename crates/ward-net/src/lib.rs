@@ -24,6 +24,7 @@ pub mod imap;
 pub mod ptr;
 pub mod resolv_conf;
 pub mod rtt;
+pub mod silence;
 pub mod tcp;
 
 use guard::{CheckedAddr, TargetPolicy};
@@ -329,6 +330,7 @@ struct Inner {
     answers: dns::AnswerCache,
     signed: dns::SignedCache,
     rtt: rtt::RttTable,
+    silent: silence::Silent,
 }
 
 /// Permission to use the network against one address; dropping it frees the slot.
@@ -349,6 +351,7 @@ impl Net {
                 answers: dns::AnswerCache::default(),
                 signed: dns::SignedCache::default(),
                 rtt: rtt::RttTable::default(),
+                silent: silence::Silent::default(),
                 global: Arc::new(Semaphore::new(cfg.concurrency)),
                 hosts: Mutex::new(HashMap::new()),
                 cfg,

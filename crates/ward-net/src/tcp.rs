@@ -26,7 +26,8 @@ pub struct Connection {
 impl Net {
     /// Connects to `ip` on the well-known `port` (lab port substitution applied), after
     /// the guard allowed it. A refused address yields [`NetFailure::Blocked`] and no
-    /// packet is sent.
+    /// packet is sent. An address that already proved silent gets a short wait
+    /// ([`crate::silence`]); one whose connect times out now has proved it.
     pub async fn connect(&self, ip: IpAddr, port: u16) -> Result<Connection, NetFailure> {
         let addr = self
             .target(ip, port)
@@ -39,10 +40,11 @@ impl Net {
         };
         crate::budget::check().map_err(out_of_time)?;
         let permit = self.permit(ip).await;
-        let own = tokio::time::Instant::now() + self.config().connect_timeout;
+        let own = tokio::time::Instant::now() + self.patience(ip, self.config().connect_timeout);
         match tokio::time::timeout_at(crate::budget::cap(own), TcpStream::connect(addr)).await {
             Err(_) => {
                 crate::budget::ended_by_budget(own).map_err(out_of_time)?;
+                self.note_silent(ip);
                 Err(NetFailure::TimedOut)
             }
             Ok(Err(e)) => Err(NetFailure::from_io(&e)),

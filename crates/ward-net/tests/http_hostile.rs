@@ -220,3 +220,77 @@ async fn ten_megabyte_certificate_chain_fails_the_handshake() {
     assert!(took < Duration::from_secs(2), "{took:?}");
     assert!(sent.load(Ordering::Relaxed) < TEN_MB / 2);
 }
+
+/// Writes `bytes` one a second after reading the request, like a port forwarded to the
+/// wrong daemon that trickles.
+async fn trickle(mut s: TcpStream, bytes: &'static [u8]) {
+    read_request(&mut s).await;
+    for b in bytes {
+        if s.write_all(&[*b]).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_speaking_another_protocol_is_told_from_its_first_bytes() {
+    let (ssh, _) = serve(|mut s, _| async move {
+        let _ = s.write_all(b"SSH-2.0-OpenSSH_9.6\r\n").await;
+    })
+    .await;
+    let (slow, _) = serve(|s, _| trickle(s, b"\x00\x01\x02")).await;
+    for (http, https, tls, expected, first) in [
+        (ssh, 1, false, "HTTP", "SSH-2"),
+        (1, ssh, true, "TLS", "S"),
+        (slow, 1, false, "HTTP", r"\x00"),
+        (1, slow, true, "TLS", r"\x00"),
+    ] {
+        let (outcome, took) = get(&net(http, https), &HttpClient::default(), tls).await;
+        let HttpOutcome::WrongProtocol {
+            port,
+            expected: e,
+            first_bytes,
+        } = &outcome
+        else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!((*port, e.as_str()), (if tls { 443 } else { 80 }, expected));
+        assert!(first_bytes.starts_with(first), "{first_bytes}");
+        // Told at once, not after the 10 s timeout, even a byte a second.
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+    let (outcome, _) = get(&net(ssh, 1), &HttpClient::default(), false).await;
+    assert_eq!(
+        outcome.to_string(),
+        r#"port 80 answered, but not with HTTP: first bytes "SSH-2.0-OpenSSH_""#
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_that_proved_silent_gets_a_short_wait() {
+    let (mute, _) = serve(|s, _| async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(s);
+    })
+    .await;
+    let net = net(mute, mute);
+    let client = HttpClient::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let (outcome, took) = get(&net, &client, false).await;
+    assert_eq!(outcome, HttpOutcome::TimedOut);
+    assert!(
+        took >= Duration::from_secs(3),
+        "the first wait is whole: {took:?}"
+    );
+    assert!(net.proved_silent("127.0.0.1".parse().unwrap()));
+    // Any port of the address now gets the short wait.
+    let (outcome, took) = get(&net, &client, true).await;
+    assert_eq!(outcome, HttpOutcome::TimedOut);
+    assert!(
+        took >= ward_net::silence::SILENT_HOST_WAIT && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+}

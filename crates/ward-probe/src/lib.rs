@@ -23,6 +23,20 @@ pub const MAX_ROUNDS: usize = 16;
 /// ones per include level, and MX and PTR name lists).
 pub const MAX_FOLLOW_UPS: usize = 256;
 
+/// Adds the DNS answers `part` (a copy of `obs` that another step worked on) learnt
+/// that `obs` does not hold yet, in the order asked.
+pub(crate) fn merge_dns(obs: &mut AssetObservation, part: AssetObservation) {
+    for lookup in part.dns {
+        let known = obs
+            .dns
+            .iter()
+            .any(|l| l.name == lookup.name && l.rtype == lookup.rtype && l.server == lookup.server);
+        if !known {
+            obs.dns.push(lookup);
+        }
+    }
+}
+
 /// Probes assets. Cheap to clone; share one per scan.
 #[derive(Debug, Clone)]
 pub struct Prober {
@@ -72,10 +86,36 @@ impl Prober {
     ) -> AssetObservation {
         let mut obs = AssetObservation::new(asset.domain.clone(), scanned_at);
         dns::basics(&self.net, &asset.domain, &mut obs).await;
-        transport::probe(&self.net, &self.tls_cache, asset, &mut obs).await;
+        // The servers are asked while the follow-up questions are, each part on its own
+        // copy of what DNS said so far: a silent web or mail host then costs the domain
+        // one wait, not one per step ([`ward_net::silence`] shortens the rest).
+        let mut tls_part = obs.clone();
+        let mut web_part = obs.clone();
+        tokio::join!(
+            transport::probe(&self.net, &self.tls_cache, asset, &mut tls_part),
+            web::probe(&self.net, &self.http, asset, &mut web_part),
+            async {
+                self.follow_ups(&mut obs, needs).await;
+                self.dnssec(asset, &mut obs).await;
+                mta_sts::fetch_policy(&self.net, &self.http, &asset.domain, &mut obs).await;
+            },
+        );
+        obs.tls = std::mem::take(&mut tls_part.tls);
+        obs.web = web_part.web.take();
+        merge_dns(&mut obs, tls_part);
+        merge_dns(&mut obs, web_part);
+        obs
+    }
+
+    /// The questions `needs` asks for given what was seen, in rounds (see [`Self::probe`]).
+    async fn follow_ups(
+        &self,
+        obs: &mut AssetObservation,
+        needs: &(dyn Fn(&AssetObservation) -> Vec<(String, String)> + Sync),
+    ) {
         let mut asked = 0usize;
         for _ in 0..MAX_ROUNDS {
-            let wanted: Vec<(String, String)> = needs(&obs)
+            let wanted: Vec<(String, String)> = needs(obs)
                 .into_iter()
                 .filter(|(name, rtype)| obs.resolved(name, rtype).is_none())
                 .take(MAX_FOLLOW_UPS.saturating_sub(asked))
@@ -88,10 +128,6 @@ impl Prober {
                 futures::future::join_all(wanted.iter().map(|(n, t)| self.net.resolve(n, t))).await;
             obs.dns.extend(answers);
         }
-        self.dnssec(asset, &mut obs).await;
-        mta_sts::fetch_policy(&self.net, &self.http, &asset.domain, &mut obs).await;
-        web::probe(&self.net, &self.http, asset, &mut obs).await;
-        obs
     }
 
     /// DNSSEC chains: the domain's SOA, and the DANE TLSA records (`_25._tcp.<mx>`) of

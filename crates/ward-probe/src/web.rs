@@ -179,25 +179,46 @@ pub async fn probe(net: &Net, client: &HttpClient, asset: &Asset, obs: &mut Asse
     if address(net, obs, &www).await.is_some() {
         hosts.push(www);
     }
-    let mut web = WebObservation::default();
-    for host in &hosts {
-        for start in [
-            HttpRequest::http_get(host, "/"),
-            HttpRequest::https_get(host, "/"),
-        ] {
-            let chain = follow(net, client, obs, start).await;
-            web.chains.push(chain);
+    // Every chain and security.txt at once, each on its own copy of the DNS answers: a
+    // site that never answers then costs one wait, not five in a row.
+    let starts: Vec<HttpRequest> = hosts
+        .iter()
+        .flat_map(|h| {
+            [
+                HttpRequest::http_get(h, "/"),
+                HttpRequest::https_get(h, "/"),
+            ]
+        })
+        .collect();
+    let chains = futures::future::join_all(starts.into_iter().map(|start| {
+        let mut part = obs.clone();
+        async move {
+            let chain = follow(net, client, &mut part, start).await;
+            (chain, part)
         }
+    }));
+    let mut part = obs.clone();
+    let security_txt = async {
+        let req = HttpRequest::https_get(&domain, SECURITY_TXT_PATH);
+        match address(net, &mut part, &domain).await {
+            Some(ip) => client.fetch(net, ip, &req).await,
+            None => HttpFetch {
+                url: req.url(),
+                ip: None,
+                outcome: HttpOutcome::NoAddress,
+            },
+        }
+    };
+    let (chains, security_txt) = tokio::join!(chains, security_txt);
+    let mut web = WebObservation {
+        security_txt: Some(security_txt),
+        ..WebObservation::default()
+    };
+    crate::merge_dns(obs, part);
+    for (chain, part) in chains {
+        web.chains.push(chain);
+        crate::merge_dns(obs, part);
     }
-    let req = HttpRequest::https_get(&domain, SECURITY_TXT_PATH);
-    web.security_txt = Some(match address(net, obs, &domain).await {
-        Some(ip) => client.fetch(net, ip, &req).await,
-        None => HttpFetch {
-            url: req.url(),
-            ip: None,
-            outcome: HttpOutcome::NoAddress,
-        },
-    });
     obs.web = Some(web);
 }
 

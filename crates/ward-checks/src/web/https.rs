@@ -12,11 +12,16 @@ use ward_model::{Finding, Severity, Status};
 const HTTPS_STAKES: Stakes = Stakes::flat(Severity::High);
 const REDIRECT_STAKES: Stakes = Stakes::flat(Severity::High);
 
-/// Whether a fetch failed in a way that says nothing about the site's configuration.
+/// Whether a fetch failed in a way that says nothing about the site's configuration. A
+/// port that answers in another protocol is one: it proves something listens, not that
+/// the site lacks HTTPS or a redirect.
 fn could_not_tell(f: &HttpFetch) -> bool {
     matches!(
         f.outcome,
-        HttpOutcome::NoAddress | HttpOutcome::Network { .. } | HttpOutcome::TimedOut
+        HttpOutcome::NoAddress
+            | HttpOutcome::Network { .. }
+            | HttpOutcome::TimedOut
+            | HttpOutcome::WrongProtocol { .. }
     )
 }
 
@@ -30,6 +35,7 @@ pub(super) fn https_verdict(ctx: &Context<'_>, chains: &[&WebChain]) -> Finding 
     let mut fails = Vec::new();
     let mut errors = Vec::new();
     let mut ok = Vec::new();
+    let mut wrong_protocol = None;
     for c in chains {
         let Some(first) = c.hops.first() else {
             continue;
@@ -41,21 +47,31 @@ pub(super) fn https_verdict(ctx: &Context<'_>, chains: &[&WebChain]) -> Finding 
             HttpOutcome::Tls { .. } | HttpOutcome::Protocol { .. } => {
                 fails.push(json!({"url": first.url, "problem": first.outcome.to_string()}))
             }
-            _ => errors.push(json!({"url": first.url, "problem": first.outcome.to_string()})),
+            other => {
+                if matches!(other, HttpOutcome::WrongProtocol { .. }) {
+                    wrong_protocol.get_or_insert_with(|| other.to_string());
+                }
+                errors.push(json!({"url": first.url, "problem": other.to_string()}))
+            }
         }
     }
     let ev = Evidence::from(json!({"answered": ok, "failed": fails, "could_not_tell": errors}));
     let (status, summary) = if !fails.is_empty() {
         (
             Status::Fail,
-            "HTTPS does not work: the certificate or the TLS handshake failed",
+            "HTTPS does not work: the certificate or the TLS handshake failed".into(),
         )
+    } else if let Some(seen) = wrong_protocol {
+        (Status::Error, format!("could not tell: {seen}"))
     } else if !errors.is_empty() {
-        (Status::Error, "could not reach the site over HTTPS")
+        (Status::Error, "could not reach the site over HTTPS".into())
     } else if ok.is_empty() {
-        (Status::Error, "HTTPS was not fetched")
+        (Status::Error, "HTTPS was not fetched".into())
     } else {
-        (Status::Pass, "HTTPS answers with a valid certificate")
+        (
+            Status::Pass,
+            "HTTPS answers with a valid certificate".into(),
+        )
     };
     finding(ctx, CheckId::WebHttps, status, HTTPS_STAKES, summary, ev)
 }

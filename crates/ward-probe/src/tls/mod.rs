@@ -165,7 +165,7 @@ pub async fn enumerate(net: &Net, target: &TlsTarget, timeout: Duration) -> Prot
     let mut starttls = None;
     if let Transport::SmtpStartTls { ehlo_name } = &target.transport {
         let seen = match engine.connect().await {
-            Ok(mut conn) => starttls::negotiate(&mut conn.stream, ehlo_name, timeout).await,
+            Ok(mut conn) => engine.negotiate(&mut conn.stream, ehlo_name).await,
             Err(failure) => ward_model::tls::StartTlsSeen {
                 banner: Vec::new(),
                 ehlo_keywords: Vec::new(),
@@ -313,6 +313,41 @@ impl Engine<'_> {
         self.net.connect(self.target.ip, self.target.port).await
     }
 
+    /// How long to wait on the target now: the handshake timeout, or less once the
+    /// address has proved silent ([`ward_net::silence`]).
+    fn patience(&self) -> Duration {
+        self.net.patience(self.target.ip, self.timeout)
+    }
+
+    /// After a wait until `own` ran out: notes the address as silent when nothing came
+    /// and the wait was its own (not cut by the domain's budget).
+    fn note_silence(&self, own: tokio::time::Instant, heard: bool) {
+        if !heard && ward_net::budget::ended_by_budget(own).is_ok() {
+            self.net.note_silent(self.target.ip);
+        }
+    }
+
+    /// SMTP up to STARTTLS on `stream`; a banner that never comes proves the address
+    /// silent.
+    async fn negotiate(
+        &self,
+        stream: &mut TcpStream,
+        ehlo_name: &str,
+    ) -> ward_model::tls::StartTlsSeen {
+        let wait = self.patience();
+        let own = tokio::time::Instant::now() + wait;
+        let seen = starttls::negotiate(stream, ehlo_name, wait).await;
+        if let StartTlsOutcome::Network {
+            stage,
+            failure: NetFailure::TimedOut,
+        } = &seen.outcome
+            && stage == "banner"
+        {
+            self.note_silence(own, false);
+        }
+        seen
+    }
+
     /// A connection ready for a ClientHello: STARTTLS done where the transport needs it.
     async fn open(&self) -> Result<ward_net::tcp::Connection, HelloOutcome> {
         let mut conn = self
@@ -320,7 +355,7 @@ impl Engine<'_> {
             .await
             .map_err(|failure| HelloOutcome::Network { failure })?;
         if let Transport::SmtpStartTls { ehlo_name } = &self.target.transport {
-            let seen = starttls::negotiate(&mut conn.stream, ehlo_name, self.timeout).await;
+            let seen = self.negotiate(&mut conn.stream, ehlo_name).await;
             match seen.outcome {
                 StartTlsOutcome::Ready => {}
                 StartTlsOutcome::Network { failure, .. } => {
@@ -344,7 +379,8 @@ impl Engine<'_> {
             certs: Vec::new(),
             ocsp: None,
         };
-        let deadline = ward_net::budget::cap(tokio::time::Instant::now() + self.timeout);
+        let own = tokio::time::Instant::now() + self.patience();
+        let deadline = ward_net::budget::cap(own);
         let mut conn = match tokio::time::timeout_at(deadline, self.open()).await {
             Err(_) => return failed(NetFailure::TimedOut),
             Ok(Err(outcome)) => {
@@ -367,9 +403,18 @@ impl Engine<'_> {
         } else {
             Want::FirstFlight
         };
-        match read_reply(&mut conn.stream, &record, want, deadline).await {
+        let mut heard = false;
+        let read = read_reply(&mut conn.stream, &record, want, deadline, &mut heard).await;
+        match read {
             Ok(reply) => judge(version, suites, reply),
-            Err(ReadFailure::Net(f)) => failed(f),
+            Err(ReadFailure::Net(f)) => {
+                // Some servers ignore a hello for a version they do not know; only
+                // silence to a current one proves the host silent.
+                if f == NetFailure::TimedOut && version >= ProtocolVersion::TLS12 {
+                    self.note_silence(own, heard);
+                }
+                failed(f)
+            }
             Err(ReadFailure::Flight(e)) => Answer {
                 outcome: match e {
                     reply::FlightError::Decode(d) => HelloOutcome::Malformed {
@@ -498,7 +543,7 @@ impl Engine<'_> {
             Some(n) => ServerName::try_from(n.to_string()).map_err(|e| e.to_string())?,
             None => ServerName::IpAddress(self.target.ip.into()),
         };
-        let deadline = ward_net::budget::cap(tokio::time::Instant::now() + self.timeout);
+        let deadline = ward_net::budget::cap(tokio::time::Instant::now() + self.patience());
         let conn = match tokio::time::timeout_at(deadline, self.open()).await {
             Err(_) => return Err(NetFailure::TimedOut.to_string()),
             Ok(Err(HelloOutcome::Network { failure })) => return Err(failure.to_string()),
@@ -615,12 +660,14 @@ enum ReadFailure {
     Flight(reply::FlightError),
 }
 
-/// Writes `hello` and reads the answer before `deadline`.
+/// Writes `hello` and reads the answer before `deadline`; `heard` says whether any byte
+/// came back.
 async fn read_reply(
     stream: &mut TcpStream,
     hello: &[u8],
     want: Want,
     deadline: tokio::time::Instant,
+    heard: &mut bool,
 ) -> Result<Reply, ReadFailure> {
     match tokio::time::timeout_at(deadline, stream.write_all(hello)).await {
         Err(_) => return Err(ReadFailure::Net(NetFailure::TimedOut)),
@@ -643,6 +690,7 @@ async fn read_reply(
         if n == 0 {
             return reader.end().ok_or(ReadFailure::Net(NetFailure::Closed));
         }
+        *heard = true;
         let got = buf.get(..n).unwrap_or(&[]);
         match reader.feed(got) {
             Ok(Some(reply)) => return Ok(reply),

@@ -90,6 +90,13 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ReplyError> {
     }
 }
 
+/// Whether `first` (a reply's first bytes, however few) can begin an SMTP reply, which
+/// starts with three digits. Checked as bytes arrive, so a port speaking another
+/// protocol, even a byte a second, is told at once and not waited for.
+pub fn could_begin_reply(first: &[u8]) -> bool {
+    first.iter().take(3).all(u8::is_ascii_digit)
+}
+
 /// Waiting for the 220 greeting.
 #[derive(Debug)]
 pub struct ExpectBanner;
@@ -191,6 +198,12 @@ impl Lines<'_> {
     async fn reply(&mut self, stage: &str) -> Result<Reply, StartTlsOutcome> {
         let mut chunk = [0u8; 1024];
         loop {
+            if !could_begin_reply(&self.buf) {
+                return Err(StartTlsOutcome::NotSmtp {
+                    stage: stage.into(),
+                    first_bytes: ward_model::wire::printable(&self.buf),
+                });
+            }
             match parse_reply(&self.buf) {
                 Ok(Some((reply, used))) => {
                     self.buf.drain(..used.min(self.buf.len()));
@@ -309,6 +322,16 @@ mod tests {
     #[test]
     fn incomplete_reply_waits() {
         assert_eq!(parse_reply(b"250-mx.example\r\n250 STA"), Ok(None));
+    }
+
+    #[test]
+    fn a_reply_begins_with_three_digits() {
+        assert!(could_begin_reply(b""));
+        assert!(could_begin_reply(b"2"));
+        assert!(could_begin_reply(b"220 mx"));
+        assert!(!could_begin_reply(b"\x00"));
+        assert!(!could_begin_reply(b"22x"));
+        assert!(!could_begin_reply(b"HTTP/1.1 400"));
     }
 
     #[test]

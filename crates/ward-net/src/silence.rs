@@ -1,0 +1,63 @@
+//! Addresses that proved silent: a connection that never completed, or one that was
+//! open while the server let a whole wait pass without sending a byte.
+//!
+//! A host that swallows connections costs every probe its full timeout: the TLS
+//! enumeration's handshakes, each HTTP fetch, the SMTP banner. One such wait is
+//! evidence enough; the later ones would only learn it again. So once an address has
+//! proved silent, everything else asked of it in this scan (any port: a tarpit or a
+//! dropping firewall is rarely selective) gets [`SILENT_HOST_WAIT`] instead of its usual
+//! wait. It is still asked, so a host silent on one port that answers on another is
+//! still heard; only its slowness is no longer waited for.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::Net;
+
+/// The most ward waits, for anything, on an address that already proved silent in this
+/// scan: long enough for a live server nearby to connect and answer, far shorter than
+/// the default connect (5 s), HTTP (10 s) and handshake (10 s) waits.
+pub const SILENT_HOST_WAIT: Duration = Duration::from_secs(1);
+
+/// The addresses that proved silent, for the life of the [`Net`] (one per scan).
+#[derive(Debug, Default)]
+pub(crate) struct Silent(Mutex<HashSet<IpAddr>>);
+
+impl Silent {
+    fn contains(&self, ip: IpAddr) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&ip)
+    }
+
+    fn insert(&self, ip: IpAddr) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(ip);
+    }
+}
+
+impl Net {
+    /// How long to wait on `ip` for something that normally gets `full`: all of it, or
+    /// at most [`SILENT_HOST_WAIT`] once `ip` has proved silent ([`Net::note_silent`]).
+    pub fn patience(&self, ip: IpAddr, full: Duration) -> Duration {
+        if self.proved_silent(ip) {
+            full.min(SILENT_HOST_WAIT)
+        } else {
+            full
+        }
+    }
+
+    /// Records that `ip` let a whole wait pass in silence: a connect that timed out, or
+    /// an open connection on which not one byte came before the wait ran out. Waits cut
+    /// by the domain's budget prove nothing and must not be noted.
+    pub fn note_silent(&self, ip: IpAddr) {
+        self.inner.silent.insert(ip);
+    }
+
+    /// Whether `ip` has proved silent in this scan.
+    pub fn proved_silent(&self, ip: IpAddr) -> bool {
+        self.inner.silent.contains(ip)
+    }
+}
