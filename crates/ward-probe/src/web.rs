@@ -53,6 +53,12 @@ pub fn resolve_location(
     if loc.bytes().any(|b| b <= b' ' || b >= 0x7f) {
         return Err("Location holds spaces, controls or non-ASCII".into());
     }
+    // The fragment is the client's own and never goes in a request (RFC 9110 §7.1); a
+    // reference that is only a fragment names the page itself (RFC 3986 §5.2.2).
+    let loc = loc.split('#').next().unwrap_or_default();
+    if loc.is_empty() {
+        return Ok((base.tls, base.host.clone(), base.port, base.path.clone()));
+    }
     let lower = loc.to_ascii_lowercase();
     let (tls, rest) = if let Some(r) = lower.strip_prefix("https://") {
         (true, &loc[loc.len() - r.len()..])
@@ -254,5 +260,20 @@ mod tests {
         assert!(resolve_location(&base, "https://127.0.0.1/").is_err());
         assert!(resolve_location(&base, "https://[::1]/").is_err());
         assert!(resolve_location(&base, "https://x/\u{e9}").is_err());
+    }
+
+    #[test]
+    fn fragments_of_relative_locations_are_not_requested() {
+        // Found by tests/fuzz.rs (location_arbitrary): only absolute URLs lost their
+        // fragment, so `Location: next#top` made ward ask for `GET /a/next#top`.
+        let base = HttpRequest::http_get("example.org", "/a/b?q");
+        let at = |path: &str| Ok((false, "example.org".into(), 80, path.into()));
+        assert_eq!(resolve_location(&base, "next#top"), at("/a/next"));
+        assert_eq!(resolve_location(&base, "/p?x#y"), at("/p?x"));
+        assert_eq!(resolve_location(&base, "#only"), at("/a/b?q"));
+        assert_eq!(
+            resolve_location(&base, "//h.example#f").map(|l| l.3),
+            Ok("/".into())
+        );
     }
 }

@@ -78,7 +78,7 @@ pub enum CaaError {
         at: usize,
     },
     /// The tag is empty, too long, or has characters other than letters and digits.
-    #[error("tag `{tag}` must be 1-15 letters and digits (at byte {at})")]
+    #[error("tag {tag:?} must be 1-15 letters and digits (at byte {at})")]
     BadTag {
         /// The tag as written.
         tag: String,
@@ -92,7 +92,7 @@ pub enum CaaError {
         at: usize,
     },
     /// The issuer domain name is not a domain name.
-    #[error("`{issuer}` is not a CA domain name (at byte {at} of the value)")]
+    #[error("{issuer:?} is not a CA domain name (at byte {at} of the value)")]
     BadIssuer {
         /// What was written.
         issuer: String,
@@ -100,7 +100,7 @@ pub enum CaaError {
         at: usize,
     },
     /// A parameter is not `key=value`.
-    #[error("parameter `{parameter}` must be key=value (at byte {at} of the value)")]
+    #[error("parameter {parameter:?} must be key=value (at byte {at} of the value)")]
     BadParameter {
         /// What was written.
         parameter: String,
@@ -108,7 +108,7 @@ pub enum CaaError {
         at: usize,
     },
     /// An iodef value that is not a mailto:, http: or https: URL.
-    #[error("iodef `{url}` must be a mailto:, http: or https: URL")]
+    #[error("iodef {url:?} must be a mailto:, http: or https: URL")]
     BadIodef {
         /// What was written.
         url: String,
@@ -154,7 +154,13 @@ pub fn parse(raw: &str) -> Result<Caa, CaaError> {
             let url = value.trim();
             let ok = ["mailto:", "http://", "https://"]
                 .iter()
-                .any(|p| url.len() > p.len() && url[..p.len()].eq_ignore_ascii_case(p));
+                // `get`: the byte after a scheme's length may fall inside a character.
+                .any(|p| {
+                    url.len() > p.len()
+                        && url
+                            .get(..p.len())
+                            .is_some_and(|s| s.eq_ignore_ascii_case(p))
+                });
             if !ok {
                 return Err(CaaError::BadIodef {
                     url: url.to_owned(),
@@ -368,5 +374,36 @@ mod tests {
                 let _ = parse(&s[..i]);
             }
         }
+    }
+
+    #[test]
+    fn iodef_with_a_wide_character_where_the_scheme_ends() {
+        // Found by tests/fuzz.rs (caa_parse::mutated_samples): slicing the URL at the
+        // scheme's length panicked when that byte fell inside a character.
+        let raw = "128 iodef \"mailt\u{fffd}:security@example.org\"";
+        assert!(matches!(parse(raw), Err(CaaError::BadIodef { .. })));
+        assert!(parse("0 iodef \"ht\u{e9}p://x\"").is_err());
+    }
+
+    #[test]
+    fn errors_escape_control_characters_they_quote() {
+        // Found by tests/fuzz.rs (caa_parse::mutated_samples): the issuer, tag, parameter
+        // and iodef URL were quoted raw, so a record could put terminal escapes into the
+        // message ward prints.
+        for raw in [
+            "0 issue \"letsen\u{12}rypt.org\"",
+            "0 issue \"ca.example; valid\u{1b}[2Jtionmethods\"",
+            "0 is\u{7}ue \"ca.example\"",
+            "0 iodef \"\u{1b}]52;c;x\u{7}\"",
+        ] {
+            let msg = parse(raw).unwrap_err().to_string();
+            assert!(!msg.chars().any(char::is_control), "{msg:?}");
+        }
+        assert_eq!(
+            parse("0 issue \"letsen\u{12}rypt.org\"")
+                .unwrap_err()
+                .to_string(),
+            "\"letsen\\u{12}rypt.org\" is not a CA domain name (at byte 0 of the value)"
+        );
     }
 }

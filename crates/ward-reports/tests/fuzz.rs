@@ -1,19 +1,49 @@
-//! Property tests: no input makes a parser panic, and what comes out is
-//! bounded by what went in (or by the limits, for compressed input).
+//! Fuzzing by property (no nightly, so proptest rather than cargo-fuzz): no input makes a
+//! report parser panic or hang, what comes out is bounded by what went in (or by the
+//! limits, for compressed input), refusals read as sentences, and what is accepted
+//! survives the JSON round trip and encodes into the store's rows.
+//!
+//! Targets: arbitrary bytes (bare and behind each container's magic), token soups, and
+//! mutations of valid samples of every format (aggregate XML and JSON, TLS-RPT, an ARF
+//! failure report, MIME, mbox, gzip, zlib, zip), mutated both as bytes and inside their
+//! compression. The shared corpus (`$WARD_CORPUS`, default `../shared/corpus`) adds its
+//! files as samples when present.
+//!
+//! `WARD_FUZZ_CASES` (or proptest's own `PROPTEST_CASES`) sets the cases per property;
+//! the long runs and what they found: docs/fuzzing.md.
 
 use std::io::Write;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use ward_reports::aggregate::parse_aggregate;
+use ward_reports::aggregate::{parse_aggregate, parse_aggregate_bytes};
 use ward_reports::failure::{header_fields, parse_feedback_fields};
+use ward_reports::json::parse_json_reports;
 use ward_reports::tlsrpt::{parse_tls_report, rfc3339_to_epoch};
 use ward_reports::unpack::{split_mbox, unpack_all};
-use ward_reports::{Limits, Reason};
+use ward_reports::{Limits, Reason, Unpacked};
+
+fn config() -> ProptestConfig {
+    let cases = ["WARD_FUZZ_CASES", "PROPTEST_CASES"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok()?.parse().ok())
+        .unwrap_or(256);
+    ProptestConfig {
+        cases,
+        // A hang found late in a long run must not shrink for hours.
+        max_shrink_time: 60_000,
+        // What a run finds becomes a named regression test instead.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
 
 /// Small limits so that every property run is cheap and bounded.
 fn small() -> Limits {
     Limits {
-        max_decompressed_bytes: 1 << 20,
+        max_decompressed_bytes: 256 << 10,
         max_compression_ratio: 200,
         max_zip_members: 4,
         max_nesting: 4,
@@ -134,7 +164,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn unpack_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
@@ -213,6 +243,422 @@ fn deeply_nested_messages_stop_at_the_nesting_cap() {
     assert!(!got.is_empty());
     assert!(
         matches!(got.as_slice(), [Err(e)] if matches!(e.reason, Reason::LimitExceeded { kind: ward_reports::LimitKind::Nesting, .. })),
+        "{got:?}"
+    );
+}
+
+// --- mutations of valid samples ------------------------------------------------------
+
+/// Decompression is bounded by `small()`: half a second plus 20 µs a byte of whichever
+/// is larger, the input or what it may expand to, is far above any run of these linear
+/// readers in a debug build and far below a quadratic walk or a loop.
+fn budget(len: usize) -> Duration {
+    let work = len.max(small().max_decompressed_bytes as usize);
+    Duration::from_millis(500) + Duration::from_micros(20) * work as u32
+}
+
+/// A refusal a person can act on: some words, and no larger than the input it quotes
+/// plus a sentence. Quoted bytes may hold control characters: `ward reports` escapes
+/// every refusal for the terminal where it prints it (`ward_advice::terminal_safe`).
+fn readable(input: &[u8], msg: &str) {
+    assert!(
+        msg.chars().any(char::is_alphanumeric),
+        "empty error {msg:?}"
+    );
+    assert!(
+        msg.len() <= 1024 + 10 * input.len(),
+        "{}-byte error for {} bytes of input",
+        msg.len(),
+        input.len()
+    );
+}
+
+/// Every property of one input through the whole unpacker.
+fn unpack_target(name: &str, bytes: &[u8]) {
+    let start = Instant::now();
+    let got = unpack_all(name, bytes, &small());
+    let took = start.elapsed();
+    assert!(
+        took < budget(bytes.len()),
+        "{name}: {took:?} for {} bytes",
+        bytes.len()
+    );
+    assert_bounded(bytes.len(), &got);
+    for r in &got {
+        match r {
+            Ok(u) => {
+                let json = serde_json::to_string(u);
+                assert!(json.is_ok(), "{name}: {json:?}");
+                let back: Result<Unpacked, _> =
+                    serde_json::from_str(&json.unwrap_or_else(|_| unreachable!()));
+                assert_eq!(back.as_ref().ok(), Some(u), "{name}: {back:?}");
+                // The rows encoder's contract: the parser's output always encodes.
+                let rows = ward_reports::rows::encode(u);
+                assert!(rows.is_ok(), "{name}: {:?}", rows.err());
+            }
+            Err(e) => readable(bytes, &e.to_string()),
+        }
+    }
+}
+
+/// The document parsers on their own, without the unpacker in front.
+fn document_target(bytes: &[u8]) {
+    let start = Instant::now();
+    if let Err(r) = parse_aggregate_bytes(bytes, &small()) {
+        readable(bytes, &r.to_string());
+    }
+    for r in parse_json_reports(bytes, &small()) {
+        if let Err(r) = r {
+            readable(bytes, &r.to_string());
+        }
+    }
+    if let Err(r) = parse_tls_report(bytes) {
+        readable(bytes, &r.to_string());
+    }
+    let text = String::from_utf8_lossy(bytes);
+    if let Err(r) = parse_feedback_fields(&text, None) {
+        readable(bytes, &r.to_string());
+    }
+    let _ = header_fields(&text);
+    let took = start.elapsed();
+    assert!(
+        took < budget(bytes.len()),
+        "{took:?} for {} bytes",
+        bytes.len()
+    );
+}
+
+fn agg_xml() -> String {
+    let record = |ip: &str| {
+        format!(
+            "<record><row><source_ip>{ip}</source_ip><count>2</count><policy_evaluated>\
+<disposition>none</disposition><dkim>pass</dkim><spf>fail</spf><reason><type>forwarded</type>\
+<comment>c</comment></reason></policy_evaluated></row><identifiers><header_from>example.com</header_from>\
+</identifiers><auth_results><dkim><domain>example.com</domain><selector>s1</selector><result>pass</result>\
+</dkim><spf><domain>example.com</domain><result>fail</result></spf></auth_results></record>"
+        )
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feedback><version>1.0</version><report_metadata>\
+<org_name>Reporter</org_name><email>d@r.example</email><report_id>id-1</report_id><date_range>\
+<begin>100</begin><end>200</end></date_range></report_metadata><policy_published><domain>example.com\
+</domain><adkim>r</adkim><aspf>r</aspf><p>reject</p><sp>none</sp><pct>100</pct></policy_published>\
+{}{}</feedback>\n",
+        record("192.0.2.1"),
+        record("2001:db8::1")
+    )
+}
+
+const AGG_JSON: &str = r#"{"feedback":{"report_metadata":{"org_name":"Reporter","email":"d@r.example",
+"report_id":"id-1","date_range":{"begin":100,"end":200}},"policy_published":{"domain":"example.com",
+"p":"reject"},"record":[{"row":{"source_ip":"192.0.2.1","count":2,"policy_evaluated":{"disposition":
+"none","dkim":"pass","spf":"fail"}},"identifiers":{"header_from":"example.com"},"auth_results":{"spf":
+{"domain":"example.com","result":"fail"}}}]}}"#;
+
+const TLS: &str = r#"{"organization-name":"Org","date-range":{"start-datetime":"2024-01-01T00:00:00Z",
+"end-datetime":"2024-01-01T23:59:59Z"},"contact-info":"tls@org.example","report-id":"r-1","policies":
+[{"policy":{"policy-type":"sts","policy-string":["version: STSv1","mode: enforce"],"mx-host":
+["*.mx.example"],"policy-domain":"example.com"},"summary":{"total-successful-session-count":3,
+"total-failure-session-count":2},"failure-details":[{"result-type":"certificate-expired",
+"sending-mta-ip":"192.0.2.9","receiving-mx-hostname":"mx.example.com","failed-session-count":2}]}]}"#;
+
+const ARF: &str = "From: <dmarc@r.example>\r\nTo: <ruf@example.com>\r\nSubject: DMARC failure\r\n\
+Date: Thu, 8 Mar 2025 17:40:36 +0000\r\nMessage-ID: <f1@r.example>\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=feedback-report;\r\n boundary=\"b1\"\r\n\r\n--b1\r\n\
+Content-Type: text/plain; charset=\"US-ASCII\"\r\n\r\nA message claiming to be from you failed DMARC.\r\n\
+--b1\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: auth-failure\r\nVersion: 1\r\n\
+User-Agent: X/1\r\nAuth-Failure: dmarc\r\nAuthentication-Results: mx.r.example; dmarc=fail \
+header.from=example.com\r\nSource-IP: 192.0.2.5\r\nReported-Domain: example.com\r\n\
+Original-Mail-From: <a@example.com>\r\nArrival-Date: Thu, 8 Mar 2025 17:40:00 +0000\r\n\r\n--b1\r\n\
+Content-Type: text/rfc822-headers\r\n\r\nFrom: <a@example.com>\r\nSubject: hi\r\n\r\n--b1--\r\n";
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
+}
+
+fn zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    let _ = z.start_file(name, opts);
+    let _ = z.write_all(data);
+    z.finish().map(|c| c.into_inner()).unwrap_or_default()
+}
+
+fn mime(body: &[u8]) -> Vec<u8> {
+    use base64_engine::encode;
+    format!(
+        "From: dmarc@r.example\r\nTo: rua@example.com\r\nSubject: Report\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nreport\r\n\
+--b\r\nContent-Type: application/gzip\r\nContent-Disposition: attachment; filename=\"r.xml.gz\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+        encode(body)
+    )
+    .into_bytes()
+}
+
+/// A small base64 writer, wrapped at 76 columns as mailers do.
+mod base64_engine {
+    pub fn encode(data: &[u8]) -> String {
+        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for (i, c) in data.chunks(3).enumerate() {
+            if i > 0 && i % 19 == 0 {
+                out.push_str("\r\n");
+            }
+            let n = (u32::from(c[0]) << 16)
+                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*c.get(2).unwrap_or(&0));
+            for k in 0..4 {
+                out.push(if k <= c.len() {
+                    T[((n >> (18 - 6 * k)) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+}
+
+/// The documents, before any container.
+fn documents() -> &'static [(String, Vec<u8>)] {
+    static DOCS: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
+    DOCS.get_or_init(|| {
+        let mut docs = vec![
+            ("r.xml".to_owned(), agg_xml().into_bytes()),
+            ("r.json".to_owned(), AGG_JSON.as_bytes().to_vec()),
+            ("t.json".to_owned(), TLS.as_bytes().to_vec()),
+            ("f.eml".to_owned(), ARF.as_bytes().to_vec()),
+        ];
+        docs.extend(corpus_samples());
+        docs
+    })
+}
+
+/// Files of the shared corpus, when it is there: real reports from many reporters.
+fn corpus_samples() -> Vec<(String, Vec<u8>)> {
+    let root = std::env::var_os("WARD_CORPUS").map_or_else(
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/corpus"
+            ))
+        },
+        PathBuf::from,
+    );
+    let mut out = Vec::new();
+    let mut dirs: Vec<PathBuf> = ["dmarc-aggregate", "dmarc-failure", "smtp-tls-rpt"]
+        .iter()
+        .map(|d| root.join(d))
+        .collect();
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                // Mail-auth's expected-output JSON files are not reports.
+                let expected = path.extension().is_some_and(|x| x == "json")
+                    && path.with_extension("eml").exists();
+                if !expected && bytes.len() <= 64 * 1024 {
+                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                    out.push((name.unwrap_or_default(), bytes));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// How a document travels: as itself, or inside one of the containers.
+#[derive(Debug, Clone, Copy)]
+enum Wrap {
+    Bare,
+    Gzip,
+    Zlib,
+    Zip,
+    Mime,
+    Mbox,
+}
+
+fn wrap(w: Wrap, name: &str, doc: &[u8]) -> (String, Vec<u8>) {
+    match w {
+        Wrap::Bare => (name.to_owned(), doc.to_vec()),
+        Wrap::Gzip => (format!("{name}.gz"), gzip(doc)),
+        Wrap::Zlib => (format!("{name}.z"), zlib(doc)),
+        Wrap::Zip => (format!("{name}.zip"), zip(name, doc)),
+        Wrap::Mime => ("m.eml".to_owned(), mime(&gzip(doc))),
+        Wrap::Mbox => {
+            let msg = mime(&gzip(doc));
+            let mut b = b"From a@r.example Thu Mar  8 17:40:36 2025\n".to_vec();
+            b.extend_from_slice(&msg);
+            b.extend_from_slice(b"\nFrom b@r.example Thu Mar  8 17:40:37 2025\n");
+            b.extend_from_slice(&msg);
+            ("m.mbox".to_owned(), b)
+        }
+    }
+}
+
+fn wrapping() -> impl Strategy<Value = Wrap> {
+    prop::sample::select(vec![
+        Wrap::Bare,
+        Wrap::Gzip,
+        Wrap::Zlib,
+        Wrap::Zip,
+        Wrap::Mime,
+        Wrap::Mbox,
+    ])
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Set(usize, u8),
+    Flip(usize, u8),
+    Insert(usize, Vec<u8>),
+    Delete(usize, usize),
+    /// `len` bytes from `at`, written `times` more times after themselves.
+    Repeat(usize, usize, usize),
+    Truncate(usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(a, b)| Edit::Set(a, b)),
+        (any::<usize>(), 1u8..).prop_map(|(a, b)| Edit::Flip(a, b)),
+        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..8))
+            .prop_map(|(a, b)| Edit::Insert(a, b)),
+        (any::<usize>(), prop::sample::select(TOKENS))
+            .prop_map(|(a, t)| Edit::Insert(a, t.as_bytes().to_vec())),
+        (any::<usize>(), 1usize..64).prop_map(|(a, n)| Edit::Delete(a, n)),
+        (any::<usize>(), 1usize..400, 1usize..64).prop_map(|(a, n, t)| Edit::Repeat(a, n, t)),
+        any::<usize>().prop_map(Edit::Truncate),
+    ]
+}
+
+fn apply(mut b: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+    for e in edits {
+        // Positions are taken modulo the current length, so every edit lands somewhere.
+        let n = b.len();
+        let pos = |i: usize| i % (n + 1);
+        match e {
+            Edit::Set(i, v) if n > 0 => b[i % n] = *v,
+            Edit::Flip(i, v) if n > 0 => b[i % n] ^= *v,
+            Edit::Insert(i, v) => {
+                let at = pos(*i);
+                b.splice(at..at, v.iter().copied());
+            }
+            Edit::Delete(i, len) => {
+                let at = pos(*i);
+                b.drain(at..(at + len).min(n));
+            }
+            Edit::Repeat(i, len, times) => {
+                let at = pos(*i);
+                let part = b[at..(at + len).min(n)].to_vec();
+                let end = at + part.len();
+                b.splice(end..end, part.repeat(*times));
+            }
+            Edit::Truncate(i) => b.truncate(pos(*i)),
+            _ => {}
+        }
+    }
+    b
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    prop::collection::vec(edit(), 1..8)
+}
+
+fn document() -> impl Strategy<Value = usize> {
+    0..documents().len()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The document is mutated, then packed: the container is whole, its content not.
+    #[test]
+    fn mutated_documents_in_every_container(d in document(), e in edits(), w in wrapping()) {
+        let (name, doc) = &documents()[d];
+        let doc = apply(doc.clone(), &e);
+        let (name, bytes) = wrap(w, name, &doc);
+        unpack_target(&name, &bytes);
+        document_target(&doc);
+    }
+
+    /// The packed bytes are mutated: headers, lengths, checksums and boundaries break.
+    #[test]
+    fn mutated_containers(d in document(), e in edits(), w in wrapping()) {
+        let (name, doc) = &documents()[d];
+        let (name, bytes) = wrap(w, name, doc);
+        unpack_target(&name, &apply(bytes, &e));
+    }
+
+    /// A container inside a container, each level mutated.
+    #[test]
+    fn mutated_nested_containers(
+        d in document(), e1 in edits(), e2 in edits(), inner in wrapping(), outer in wrapping(),
+    ) {
+        let (name, doc) = &documents()[d];
+        let (name, bytes) = wrap(inner, name, doc);
+        let (name, bytes) = wrap(outer, &name, &apply(bytes, &e1));
+        unpack_target(&name, &apply(bytes, &e2));
+    }
+}
+
+#[test]
+fn samples_are_valid() {
+    // Mutations start from inputs that parse, so that they reach past the first check.
+    for (name, doc) in documents() {
+        for w in [
+            Wrap::Bare,
+            Wrap::Gzip,
+            Wrap::Zlib,
+            Wrap::Zip,
+            Wrap::Mime,
+            Wrap::Mbox,
+        ] {
+            let (n, bytes) = wrap(w, name, doc);
+            let got = unpack_all(&n, &bytes, &small());
+            // Corpus files include ones refused on purpose (tests/corpus.rs lists them).
+            if documents().iter().take(4).any(|(m, _)| m == name) {
+                assert!(
+                    !got.is_empty() && got.iter().all(Result::is_ok),
+                    "{n}: {got:?}"
+                );
+            }
+            unpack_target(&n, &bytes);
+        }
+    }
+}
+
+#[test]
+fn every_prefix_of_every_sample_and_container() {
+    for (name, doc) in documents().iter().take(4) {
+        for w in [Wrap::Bare, Wrap::Gzip, Wrap::Zip, Wrap::Mime] {
+            let (n, bytes) = wrap(w, name, doc);
+            for cut in 0..bytes.len() {
+                unpack_target(&n, &bytes[..cut]);
+            }
+        }
+    }
+}
+
+#[test]
+fn nested_gzip_stops_at_the_nesting_cap() {
+    let mut bytes = agg_xml().into_bytes();
+    for _ in 0..40 {
+        bytes = gzip(&bytes);
+    }
+    unpack_target("deep.gz", &bytes);
+    let got = unpack_all("deep.gz", &bytes, &small());
+    assert!(
+        matches!(got.as_slice(), [Err(e)] if matches!(e.reason, Reason::LimitExceeded { .. })),
         "{got:?}"
     );
 }
