@@ -2,7 +2,6 @@
 //! date; what the questions mean belongs to `ward-advice`, which sits above this crate.
 
 use crate::{Store, StoreError, ts};
-use sqlx::Row;
 use time::OffsetDateTime;
 
 /// One stored set of answers.
@@ -24,41 +23,41 @@ impl Store {
         saved_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let answers = serde_json::Value::Object(a.answers.clone()).to_string();
-        sqlx::query(
-            "INSERT INTO assessments (organisation_id, answered_at, saved_at, answers) VALUES (?, ?, ?, ?)",
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO assessments (organisation_id, answered_at, saved_at, answers) VALUES ($1, $2, $3, $4)",
         )
         .bind(&a.organisation_id)
         .bind(&a.answered_at)
         .bind(ts(saved_at))
-        .bind(answers)
-        .execute(&self.pool)
+        .bind(&answers)
+        .execute(pool)
         .await
-        .map_err(self.db())?;
+        .map_err(self.db())
+        .map(drop))?;
         Ok(())
     }
 
     /// The newest answers of each organisation, by organisation id.
     pub async fn latest_assessments(&self) -> Result<Vec<StoredAssessment>, StoreError> {
-        let rows = sqlx::query(
+        let rows: Vec<(String, String, String)> = on_pool!(self, pool => sqlx::query_as(
             "SELECT organisation_id, answered_at, answers FROM assessments a
              WHERE id = (SELECT id FROM assessments b WHERE b.organisation_id = a.organisation_id
                          ORDER BY answered_at DESC, id DESC LIMIT 1)
              ORDER BY organisation_id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(pool)
         .await
-        .map_err(self.db())?;
-        rows.iter()
-            .map(|r| {
-                let text: String = r.get(2);
+        .map_err(self.db())?);
+        rows.into_iter()
+            .map(|(organisation_id, answered_at, text)| {
                 let answers = match serde_json::from_str(&text) {
                     Ok(serde_json::Value::Object(m)) => m,
                     Ok(_) => return Err(self.corrupt("assessment")("not a JSON object".into())),
                     Err(e) => return Err(self.corrupt("assessment")(e.to_string())),
                 };
                 Ok(StoredAssessment {
-                    organisation_id: r.get(0),
-                    answered_at: r.get(1),
+                    organisation_id,
+                    answered_at,
                     answers,
                 })
             })

@@ -1,24 +1,70 @@
-//! Persistence for scans: organisations, raw observations and findings.
+//! Persistence for scans: organisations, raw observations, findings, mail reports and
+//! self-assessments, every scan kept as history.
 //!
-//! Every query lives in this crate behind [`Store`], so that callers never see SQL and a
-//! second backend (PostgreSQL) can be added without touching them. SQLite is the default:
-//! one file, nothing to install.
+//! Every query lives in this crate behind [`Store`], so callers never see SQL. Two
+//! backends, chosen by the location ([`Location`]): a SQLite file, the default (one file,
+//! nothing to install), and PostgreSQL, for a party that outgrows one machine. Each has
+//! its own migrations (`migrations/sqlite`, `migrations/postgres`), numbered alike: the
+//! same version means the same tables on both, which is what [`Store::copy_into`]
+//! relies on.
+//!
+//! Most queries are one SQL text for both backends: placeholders are written `$1`, `$2`
+//! (sqlx's SQLite driver reads them as PostgreSQL does), sums are cast to BIGINT and
+//! NULLs are ordered explicitly. `on_pool!` compiles such a body once per backend. Where
+//! the engines differ (JSON functions, the report writer) the code says so and keeps one
+//! version per backend. The SQLite report writer makes direct SQLite calls (`raw.rs`);
+//! the PostgreSQL one sends each table's rows as arrays (`pg.rs`).
 //!
 //! Each asset of a scan is stored in one transaction, so an interrupted scan leaves
 //! whole assets behind, never half of one, and the scan stays marked `running`.
 
+/// Runs `$body` with `$pool` bound to the store's pool, compiled once per backend, so
+/// one query text and one way of reading its rows serve both. With `$begin`, also binds
+/// the statement that opens a writing transaction on that backend.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Sqlite($pool) => $body,
+            $crate::Backend::Postgres($pool) => $body,
+        }
+    };
+    ($store:expr, $pool:ident, $begin:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Sqlite($pool) => {
+                let $begin = $crate::SQLITE_WRITE;
+                $body
+            }
+            $crate::Backend::Postgres($pool) => {
+                let $begin = $crate::PG_WRITE;
+                $body
+            }
+        }
+    };
+}
+
+mod copy;
+mod location;
+mod pg;
 mod raw;
 #[macro_use]
 mod reports;
+mod schema;
 mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
 
+pub use copy::{Copied, TableRows};
+pub use location::Location;
 pub use reports::{ReportFilter, Saved, StoredReport};
 pub use stream::ReportStream;
 
+use sqlx::Connection;
+use sqlx::migrate::{Migrate, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, migrate::Migrator};
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use time::OffsetDateTime;
@@ -31,34 +77,114 @@ use ward_model::{
 mod assessments;
 pub use assessments::StoredAssessment;
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+static PG_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The table sqlx records applied migrations in.
+const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
 
 /// How long a connection waits for another process's write lock before it gives up.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Transactions that write take the write lock at once: a deferred one that read first
 /// could not wait for another writer and would fail with SQLITE_BUSY.
-const WRITE: &str = "BEGIN IMMEDIATE";
+const SQLITE_WRITE: &str = "BEGIN IMMEDIATE";
+
+/// PostgreSQL's writers lock rows, not the database: a plain transaction.
+const PG_WRITE: &str = "BEGIN";
+
+/// The advisory lock (`pg_advisory_lock`) ward's PostgreSQL migrations run under: "ward"
+/// and "migr" in ASCII. Advisory locks belong to one database, so this serialises the
+/// ward processes that start at once on the same database and nothing else.
+const PG_MIGRATION_LOCK: i64 = 0x7761_7264_6d69_6772;
+
+/// Connections a process keeps to PostgreSQL.
+const PG_CONNECTIONS: u32 = 8;
+
+/// A migration [`Store::open_migrating`] applied.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Applied {
+    /// Its version (the number its file name starts with).
+    pub version: i64,
+    /// Its description (the rest of the file name).
+    pub description: String,
+}
+
+/// The migrations of `migrator` not among `before`, in order.
+fn newly_applied(migrator: &Migrator, before: &HashSet<i64>) -> Vec<Applied> {
+    migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration() && !before.contains(&m.version))
+        .map(|m| Applied {
+            version: m.version,
+            description: m.description.to_string(),
+        })
+        .collect()
+}
 
 /// Brings the schema up to date inside one exclusive transaction. Several ward processes
 /// started at once on a new file would otherwise each find no migration applied and each
 /// create the tables, and all but one fail. `BEGIN EXCLUSIVE` makes the others wait (the
 /// connection's busy timeout) and then find everything applied; sqlx runs each migration
 /// in a savepoint of this transaction.
-async fn migrate(pool: &SqlitePool, location: &str) -> Result<(), StoreError> {
+async fn migrate_sqlite(pool: &SqlitePool, location: &str) -> Result<Vec<Applied>, StoreError> {
     let db = |source| StoreError::Db {
         location: location.to_owned(),
         source,
     };
+    let migrate = |source| StoreError::Migrate {
+        location: location.to_owned(),
+        source,
+    };
     let mut tx = pool.begin_with("BEGIN EXCLUSIVE").await.map_err(db)?;
-    MIGRATOR
-        .run(&mut *tx)
+    tx.ensure_migrations_table(MIGRATIONS_TABLE)
         .await
-        .map_err(|source| StoreError::Migrate {
-            location: location.to_owned(),
-            source,
-        })?;
-    tx.commit().await.map_err(db)
+        .map_err(migrate)?;
+    let before: HashSet<i64> = tx
+        .list_applied_migrations(MIGRATIONS_TABLE)
+        .await
+        .map_err(migrate)?
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    SQLITE_MIGRATOR.run(&mut *tx).await.map_err(migrate)?;
+    tx.commit().await.map_err(db)?;
+    Ok(newly_applied(&SQLITE_MIGRATOR, &before))
+}
+
+/// Brings a PostgreSQL schema up to date under ward's advisory lock, on a connection of
+/// its own: several processes started at once on a new database would otherwise race to
+/// create the same tables. The lock is the session's, so it goes with the connection
+/// when this returns or fails, and with the process if it dies.
+async fn migrate_pg(opts: &PgConnectOptions, location: &str) -> Result<Vec<Applied>, StoreError> {
+    let db = |source| StoreError::Db {
+        location: location.to_owned(),
+        source,
+    };
+    let migrate = |source| StoreError::Migrate {
+        location: location.to_owned(),
+        source,
+    };
+    let mut conn = PgConnection::connect_with(opts).await.map_err(db)?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(PG_MIGRATION_LOCK)
+        .execute(&mut conn)
+        .await
+        .map_err(db)?;
+    conn.ensure_migrations_table(MIGRATIONS_TABLE)
+        .await
+        .map_err(migrate)?;
+    let before: HashSet<i64> = conn
+        .list_applied_migrations(MIGRATIONS_TABLE)
+        .await
+        .map_err(migrate)?
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    PG_MIGRATOR.run(&mut conn).await.map_err(migrate)?;
+    // Closing ends the session, which releases the lock.
+    conn.close().await.map_err(db)?;
+    Ok(newly_applied(&PG_MIGRATOR, &before))
 }
 
 /// A scan's row id.
@@ -94,6 +220,18 @@ pub enum StoreError {
         /// SQLite's message.
         message: String,
     },
+    /// `ward db copy` was pointed at a database that already holds data.
+    #[error(
+        "database {location} is not empty ({rows} rows in {table}): a copy goes into an empty database, or replaces what it holds"
+    )]
+    NotEmpty {
+        /// The file or URL.
+        location: String,
+        /// The first table found with rows.
+        table: &'static str,
+        /// How many.
+        rows: u64,
+    },
     /// A stored value could not be read back (the file was edited by hand, or is from a
     /// newer ward).
     #[error("database {location}: stored {what} is unreadable: {detail}")]
@@ -123,8 +261,16 @@ pub struct ScanInfo {
 /// The store. Clone it freely: it is a handle to a connection pool.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    backend: Backend,
+    /// The location as printed in errors (no password).
     location: String,
+}
+
+/// The pool of one backend.
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
 }
 
 fn ts(t: OffsetDateTime) -> String {
@@ -134,34 +280,95 @@ fn ts(t: OffsetDateTime) -> String {
 impl Store {
     /// Opens (creating if needed) the SQLite database at `path` and migrates it.
     pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
-        let location = path.display().to_string();
-        let opts = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // In WAL mode NORMAL loses no committed transaction when ward is killed, only
-            // (at worst) the last few on a power cut, and saves an fsync per commit.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            // Other ward processes may be writing the same file (an ingester beside a
-            // scan, several started at once): wait for them rather than fail.
-            .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
+        Store::open_location(&Location::Sqlite(path.to_owned()))
             .await
-            .map_err(|source| StoreError::Db {
-                location: location.clone(),
-                source,
-            })?;
-        migrate(&pool, &location).await?;
-        Ok(Store { pool, location })
+            .map(|(s, _)| s)
     }
 
-    /// Opens a database by URL (`sqlite://path`), or a plain path to a SQLite file.
+    /// Opens the store at `location` (see [`Location::parse`]: a `postgres://` URL, or
+    /// the path of a SQLite file, created if missing) and brings its schema up to date.
     pub async fn open(location: &str) -> Result<Store, StoreError> {
-        let path = location.strip_prefix("sqlite://").unwrap_or(location);
-        Store::open_sqlite(Path::new(path)).await
+        Store::open_migrating(location).await.map(|(s, _)| s)
+    }
+
+    /// As [`Store::open`], and says which migrations it applied (none when the schema was
+    /// up to date).
+    pub async fn open_migrating(location: &str) -> Result<(Store, Vec<Applied>), StoreError> {
+        Store::open_location(&Location::parse(location)).await
+    }
+
+    /// As [`Store::open_migrating`], for a location already read.
+    pub async fn open_location(location: &Location) -> Result<(Store, Vec<Applied>), StoreError> {
+        let shown = location.to_string();
+        let db = |source| StoreError::Db {
+            location: shown.clone(),
+            source,
+        };
+        match location {
+            Location::Sqlite(path) => {
+                let opts = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // In WAL mode NORMAL loses no committed transaction when ward is
+                    // killed, only (at worst) the last few on a power cut, and saves an
+                    // fsync per commit.
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    // Other ward processes may be writing the same file (an ingester
+                    // beside a scan, several started at once): wait for them rather than
+                    // fail.
+                    .busy_timeout(BUSY_TIMEOUT);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(opts)
+                    .await
+                    .map_err(db)?;
+                let applied = migrate_sqlite(&pool, &shown).await?;
+                Ok((
+                    Store {
+                        backend: Backend::Sqlite(pool),
+                        location: shown,
+                    },
+                    applied,
+                ))
+            }
+            Location::Postgres(url) => {
+                let opts = PgConnectOptions::from_str(url).map_err(db)?;
+                // Connecting for the migration first also reports an unreachable server
+                // or a missing database at once, where a pool would retry for its
+                // acquire timeout.
+                let applied = migrate_pg(&opts, &shown).await?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(PG_CONNECTIONS)
+                    .connect_lazy_with(opts);
+                Ok((
+                    Store {
+                        backend: Backend::Postgres(pool),
+                        location: shown,
+                    },
+                    applied,
+                ))
+            }
+        }
+    }
+
+    /// The schema version this ward brings a store to (the same on both backends).
+    pub fn schema_version() -> i64 {
+        SQLITE_MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// The location, as printed in messages (without a password).
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The backend's name: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
     }
 
     fn db(&self) -> impl Fn(sqlx::Error) -> StoreError + '_ {
@@ -181,25 +388,29 @@ impl Store {
 
     /// Replaces the stored organisation tree with `orgs`.
     pub async fn save_organisations(&self, orgs: &[Organisation]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with(WRITE).await.map_err(self.db())?;
-        sqlx::query("DELETE FROM organisations")
-            .execute(&mut *tx)
-            .await
-            .map_err(self.db())?;
-        for o in orgs {
-            sqlx::query(
-                "INSERT INTO organisations (id, name, kind, size, parent) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(&o.id)
-            .bind(&o.name)
-            .bind(o.kind.as_str())
-            .bind(o.size.as_str())
-            .bind(&o.parent)
-            .execute(&mut *tx)
-            .await
-            .map_err(self.db())?;
-        }
-        tx.commit().await.map_err(self.db())
+        on_pool!(self, pool, begin => {
+            let mut tx = pool.begin_with(begin).await.map_err(self.db())?;
+            sqlx::query("DELETE FROM organisations")
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db())?;
+            for (i, o) in orgs.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO organisations (id, name, kind, size, parent, position) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&o.id)
+                .bind(&o.name)
+                .bind(o.kind.as_str())
+                .bind(o.size.as_str())
+                .bind(&o.parent)
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db())?;
+            }
+            tx.commit().await.map_err(self.db())
+        })
     }
 
     /// Records the start of a scan.
@@ -208,13 +419,15 @@ impl Store {
         started_at: OffsetDateTime,
         ward_version: &str,
     ) -> Result<ScanId, StoreError> {
-        let row = sqlx::query("INSERT INTO scans (started_at, ward_version, state) VALUES (?, ?, 'running') RETURNING id")
-            .bind(ts(started_at))
-            .bind(ward_version)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(self.db())?;
-        Ok(ScanId(row.get(0)))
+        let id: i64 = on_pool!(self, pool => sqlx::query_scalar(
+            "INSERT INTO scans (started_at, ward_version, state) VALUES ($1, $2, 'running') RETURNING id",
+        )
+        .bind(ts(started_at))
+        .bind(ward_version)
+        .fetch_one(pool)
+        .await
+        .map_err(self.db())?);
+        Ok(ScanId(id))
     }
 
     /// Stores one asset's observation and findings, all or nothing.
@@ -229,40 +442,42 @@ impl Store {
             .map_err(|e| self.corrupt("observation")(e.to_string()))?;
         let roles = serde_json::to_string(&report.roles)
             .map_err(|e| self.corrupt("roles")(e.to_string()))?;
-        let mut tx = self.pool.begin_with(WRITE).await.map_err(self.db())?;
-        sqlx::query(
-            "INSERT INTO scan_assets (scan_id, domain, position, organisation_id, organisation, roles, observation, dmarc_phase) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(scan.0)
-        .bind(&report.domain)
-        .bind(position as i64)
-        .bind(&report.organisation_id)
-        .bind(&report.organisation)
-        .bind(roles)
-        .bind(obs)
-        .bind(report.dmarc_phase.map(DmarcPhase::as_str))
-        .execute(&mut *tx)
-        .await
-        .map_err(self.db())?;
-        for (i, f) in report.findings.iter().enumerate() {
+        on_pool!(self, pool, begin => {
+            let mut tx = pool.begin_with(begin).await.map_err(self.db())?;
             sqlx::query(
-                "INSERT INTO findings (scan_id, domain, position, check_id, status, severity, summary, evidence) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO scan_assets (scan_id, domain, position, organisation_id, organisation, roles, observation, dmarc_phase) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(scan.0)
             .bind(&report.domain)
-            .bind(i as i64)
-            .bind(f.check.as_str())
-            .bind(f.status.as_str())
-            .bind(f.severity.as_str())
-            .bind(&f.summary)
-            .bind(f.evidence.to_string())
+            .bind(position as i64)
+            .bind(&report.organisation_id)
+            .bind(&report.organisation)
+            .bind(&roles)
+            .bind(&obs)
+            .bind(report.dmarc_phase.map(DmarcPhase::as_str))
             .execute(&mut *tx)
             .await
             .map_err(self.db())?;
-        }
-        tx.commit().await.map_err(self.db())
+            for (i, f) in report.findings.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO findings (scan_id, domain, position, check_id, status, severity, summary, evidence) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(scan.0)
+                .bind(&report.domain)
+                .bind(i as i64)
+                .bind(f.check.as_str())
+                .bind(f.status.as_str())
+                .bind(f.severity.as_str())
+                .bind(&f.summary)
+                .bind(f.evidence.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db())?;
+            }
+            tx.commit().await.map_err(self.db())
+        })
     }
 
     /// Marks a scan as run to the end.
@@ -271,34 +486,33 @@ impl Store {
         scan: ScanId,
         finished_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE scans SET finished_at = ?, state = 'complete' WHERE id = ?")
+        on_pool!(self, pool => sqlx::query("UPDATE scans SET finished_at = $1, state = 'complete' WHERE id = $2")
             .bind(ts(finished_at))
             .bind(scan.0)
-            .execute(&self.pool)
+            .execute(pool)
             .await
-            .map_err(self.db())?;
+            .map_err(self.db())
+            .map(drop))?;
         Ok(())
     }
 
     /// Every stored scan, newest first.
     pub async fn scans(&self) -> Result<Vec<ScanInfo>, StoreError> {
-        let rows = sqlx::query(
+        let rows: Vec<(i64, String, String, i64)> = on_pool!(self, pool => sqlx::query_as(
             "SELECT s.id, s.started_at, s.state, (SELECT COUNT(*) FROM scan_assets a WHERE a.scan_id = s.id) \
              FROM scans s ORDER BY s.id DESC",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(pool)
         .await
-        .map_err(self.db())?;
-        rows.iter()
-            .map(|r| {
-                let started: String = r.get(1);
-                let state: String = r.get(2);
+        .map_err(self.db())?);
+        rows.into_iter()
+            .map(|(id, started, state, assets)| {
                 Ok(ScanInfo {
-                    id: ScanId(r.get(0)),
+                    id: ScanId(id),
                     started_at: OffsetDateTime::parse(&started, &Rfc3339)
                         .map_err(|e| self.corrupt("scan time")(e.to_string()))?,
                     complete: state == "complete",
-                    assets: r.get(3),
+                    assets,
                 })
             })
             .collect()
@@ -306,69 +520,68 @@ impl Store {
 
     /// The newest complete scan, as the document `ward scan --format json` prints.
     pub async fn latest_report(&self) -> Result<Option<ScanReport>, StoreError> {
-        let row =
-            sqlx::query("SELECT id FROM scans WHERE state = 'complete' ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(self.db())?;
-        match row {
-            Some(r) => self.report(ScanId(r.get(0))).await.map(Some),
+        let id: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM scans WHERE state = 'complete' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(pool)
+        .await
+        .map_err(self.db())?);
+        match id {
+            Some(id) => self.report(ScanId(id)).await.map(Some),
             None => Ok(None),
         }
     }
 
     /// One stored scan as a document.
     pub async fn report(&self, scan: ScanId) -> Result<ScanReport, StoreError> {
-        let head = sqlx::query("SELECT started_at, ward_version FROM scans WHERE id = ?")
+        type AssetRow = (String, String, String, String, Option<String>);
+        type FindingRow = (String, String, String, String, String, String);
+        let (head, assets, findings): ((String, String), Vec<AssetRow>, Vec<FindingRow>) = on_pool!(self, pool => {
+            let head = sqlx::query_as("SELECT started_at, ward_version FROM scans WHERE id = $1")
+                .bind(scan.0)
+                .fetch_one(pool)
+                .await
+                .map_err(self.db())?;
+            let assets = sqlx::query_as(
+                "SELECT domain, organisation_id, organisation, roles, dmarc_phase FROM scan_assets \
+                 WHERE scan_id = $1 ORDER BY position",
+            )
             .bind(scan.0)
-            .fetch_one(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(self.db())?;
-        let started: String = head.get(0);
+            let findings = sqlx::query_as(
+                "SELECT domain, check_id, status, severity, summary, evidence FROM findings \
+                 WHERE scan_id = $1 ORDER BY domain, position",
+            )
+            .bind(scan.0)
+            .fetch_all(pool)
+            .await
+            .map_err(self.db())?;
+            (head, assets, findings)
+        });
+        let (started, ward_version) = head;
         let scanned_at = OffsetDateTime::parse(&started, &Rfc3339)
             .map_err(|e| self.corrupt("scan time")(e.to_string()))?;
-        let assets = sqlx::query(
-            "SELECT domain, organisation_id, organisation, roles, dmarc_phase FROM scan_assets WHERE scan_id = ? ORDER BY position",
-        )
-        .bind(scan.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.db())?;
-        let findings = sqlx::query(
-            "SELECT domain, check_id, status, severity, summary, evidence FROM findings WHERE scan_id = ? \
-             ORDER BY domain, position",
-        )
-        .bind(scan.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.db())?;
         let mut by_domain: std::collections::HashMap<String, Vec<Finding>> =
             std::collections::HashMap::new();
-        for r in &findings {
-            let domain: String = r.get(0);
-            let status: String = r.get(2);
-            let severity: String = r.get(3);
-            let evidence: String = r.get(5);
-            let check: String = r.get(1);
+        for (domain, check, status, severity, summary, evidence) in findings {
             let f = Finding {
                 check: CheckId::parse(&check)
                     .ok_or_else(|| self.corrupt("check id")(format!("unknown check {check:?}")))?,
                 status: serde_json::from_value(serde_json::Value::String(status))
                     .map_err(|e| self.corrupt("status")(e.to_string()))?,
                 severity: Severity::from_str(&severity).map_err(self.corrupt("severity"))?,
-                summary: r.get(4),
+                summary,
                 evidence: serde_json::from_str(&evidence)
                     .map_err(|e| self.corrupt("evidence")(e.to_string()))?,
             };
             by_domain.entry(domain).or_default().push(f);
         }
         let mut out = Vec::with_capacity(assets.len());
-        for r in &assets {
-            let domain: String = r.get(0);
-            let roles: String = r.get(3);
+        for (domain, organisation_id, organisation, roles, phase) in assets {
             let roles: Vec<Role> =
                 serde_json::from_str(&roles).map_err(|e| self.corrupt("roles")(e.to_string()))?;
-            let phase: Option<String> = r.get(4);
             let dmarc_phase =
                 match phase {
                     Some(p) => Some(DmarcPhase::parse(&p).ok_or_else(|| {
@@ -380,14 +593,14 @@ impl Store {
                 dmarc_phase,
                 findings: by_domain.remove(&domain).unwrap_or_default(),
                 domain,
-                organisation_id: r.get(1),
-                organisation: r.get(2),
+                organisation_id,
+                organisation,
                 roles,
             });
         }
         Ok(ScanReport {
             scanned_at,
-            ward_version: head.get(1),
+            ward_version,
             warnings: ScanReport::warnings_for(&out),
             assets: out,
         })
@@ -399,46 +612,69 @@ impl Store {
         scan: ScanId,
         domain: &str,
     ) -> Result<Option<AssetObservation>, StoreError> {
-        let row =
-            sqlx::query("SELECT observation FROM scan_assets WHERE scan_id = ? AND domain = ?")
-                .bind(scan.0)
-                .bind(domain)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(self.db())?;
-        row.map(|r| {
-            let text: String = r.get(0);
+        let text: Option<String> = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT observation FROM scan_assets WHERE scan_id = $1 AND domain = $2",
+        )
+        .bind(scan.0)
+        .bind(domain)
+        .fetch_optional(pool)
+        .await
+        .map_err(self.db())?);
+        text.map(|text| {
             serde_json::from_str(&text).map_err(|e| self.corrupt("observation")(e.to_string()))
         })
         .transpose()
     }
 
-    /// The stored organisation tree (without assets; those belong to scans).
+    /// The stored organisation tree (without assets; those belong to scans), in the order
+    /// it was saved.
     pub async fn organisations(&self) -> Result<Vec<Organisation>, StoreError> {
-        let rows =
-            sqlx::query("SELECT id, name, kind, size, parent FROM organisations ORDER BY rowid")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(self.db())?;
+        type OrgRow = (String, String, String, String, Option<String>);
+        let rows: Vec<OrgRow> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, name, kind, size, parent FROM organisations ORDER BY position, id",
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(self.db())?);
         let word = |v: String| serde_json::Value::String(v);
-        rows.iter()
-            .map(|r| {
+        rows.into_iter()
+            .map(|(id, name, kind, size, parent)| {
                 Ok(Organisation {
-                    id: r.get(0),
-                    name: r.get(1),
-                    kind: serde_json::from_value(word(r.get(2)))
+                    id,
+                    name,
+                    kind: serde_json::from_value(word(kind))
                         .map_err(|e| self.corrupt("kind")(e.to_string()))?,
-                    size: serde_json::from_value(word(r.get(3)))
+                    size: serde_json::from_value(word(size))
                         .map_err(|e| self.corrupt("size")(e.to_string()))?,
-                    parent: r.get(4),
+                    parent,
                     assets: Vec::new(),
                 })
             })
             .collect()
     }
 
-    /// Closes the pool, flushing the write-ahead log.
+    /// Closes the pool (on SQLite, flushing the write-ahead log).
     pub async fn close(self) {
-        self.pool.close().await;
+        match self.backend {
+            Backend::Sqlite(pool) => pool.close().await,
+            Backend::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Version N means the same schema on both backends: the same versions, the same names.
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let list = |m: &Migrator| -> Vec<(i64, String)> {
+            m.iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect()
+        };
+        assert_eq!(list(&SQLITE_MIGRATOR), list(&PG_MIGRATOR));
+        assert_eq!(Store::schema_version(), 7);
     }
 }

@@ -6,7 +6,6 @@
 //! and an ingester killed part-way leaves only whole reports behind: the next run stores
 //! the rest.
 
-use sqlx::Row;
 use time::OffsetDateTime;
 use ward_model::report_rows::{
     Col, DayVolume, PolicySeen, RECORD_COLS, ReportData, ReportKind, ReportRows, SelectorVolume,
@@ -16,7 +15,7 @@ use ward_model::report_rows::{
 use std::ffi::CStr;
 
 use crate::raw::{Db, SqliteError, Stmt, Value as RawValue};
-use crate::{Store, StoreError, ts};
+use crate::{Backend, Store, StoreError, ts};
 
 /// What [`Store::save_report`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,17 +77,17 @@ pub(crate) fn uint(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// The filter of report queries: `?1` the domain (or NULL), `?2` the earliest end time.
+/// The filter of report queries: `$1` the domain (or NULL), `$2` the earliest end time.
 macro_rules! report_where {
     () => {
-        "(?1 IS NULL OR r.domain = ?1) AND (?2 IS NULL OR r.end_ts >= ?2)"
+        "($1 IS NULL OR r.domain = $1) AND ($2 IS NULL OR r.end_ts >= $2)"
     };
 }
 
 /// As [`report_where`], for TLS policies (`t`), whose own domain counts.
 macro_rules! tls_where {
     () => {
-        "(?1 IS NULL OR t.policy_domain = ?1) AND (?2 IS NULL OR r.end_ts >= ?2)"
+        "($1 IS NULL OR t.policy_domain = $1) AND ($2 IS NULL OR r.end_ts >= $2)"
     };
 }
 
@@ -396,7 +395,13 @@ impl Store {
             );
         }
         let ingested_at = ts(ingested_at);
-        let mut conn = match self.pool.acquire().await {
+        let pool = match &self.backend {
+            Backend::Sqlite(pool) => pool,
+            Backend::Postgres(pool) => {
+                return crate::pg::save_reports(self, pool, batch, &ingested_at).await;
+            }
+        };
+        let mut conn = match pool.acquire().await {
             Ok(c) => c,
             Err(e) => return (saved, Some(self.db()(e))),
         };
@@ -440,57 +445,93 @@ impl Store {
 
     /// Every stored report with the number of rows stored with it, in the order stored.
     pub async fn stored_reports(&self) -> Result<Vec<StoredReport>, StoreError> {
-        let rows = sqlx::query(
+        type Row = (String, String, String, i64, i64, String, i64);
+        let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(
             "SELECT r.kind, r.reporter_org, r.report_id, r.begin_ts, r.end_ts, r.domain, \
              (SELECT COUNT(*) FROM aggregate_records a WHERE a.report = r.id) + \
              (SELECT COUNT(*) FROM tls_policies t WHERE t.report = r.id) \
              FROM reports r ORDER BY r.id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(pool)
         .await
-        .map_err(self.db())?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.get(0);
-                Ok(StoredReport {
-                    kind: ReportKind::parse(&kind)
-                        .ok_or_else(|| self.corrupt("report kind")(kind.clone()))?,
-                    reporter_org: r.get(1),
-                    report_id: r.get(2),
-                    begin: r.get(3),
-                    end: r.get(4),
-                    domain: r.get(5),
-                    rows: r.get(6),
-                })
-            })
+        .map_err(self.db())?);
+        rows.into_iter()
+            .map(
+                |(kind, reporter_org, report_id, begin, end, domain, rows)| {
+                    Ok(StoredReport {
+                        kind: ReportKind::parse(&kind)
+                            .ok_or_else(|| self.corrupt("report kind")(kind.clone()))?,
+                        reporter_org,
+                        report_id,
+                        begin,
+                        end,
+                        domain,
+                        rows,
+                    })
+                },
+            )
             .collect()
     }
 
     /// Runs one of [`Store::report_data`]'s queries, whose two parameters are the domain
-    /// filter and the start date.
-    async fn filtered_rows(
+    /// filter and the start date, with the SQL text of each backend.
+    async fn filtered_rows<T>(
+        &self,
+        sqlite: &'static str,
+        postgres: &'static str,
+        domain: Option<&str>,
+        since: Option<i64>,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query_as(sqlite)
+                .bind(domain)
+                .bind(since)
+                .fetch_all(pool)
+                .await
+                .map_err(self.db()),
+            Backend::Postgres(pool) => sqlx::query_as(postgres)
+                .bind(domain)
+                .bind(since)
+                .fetch_all(pool)
+                .await
+                .map_err(self.db()),
+        }
+    }
+
+    /// As `filtered_rows`, with one SQL text for both backends.
+    async fn filtered<T>(
         &self,
         sql: &'static str,
         domain: Option<&str>,
         since: Option<i64>,
-    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StoreError> {
-        sqlx::query(sql)
-            .bind(domain)
-            .bind(since)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(self.db())
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        self.filtered_rows(sql, sql, domain, since).await
     }
 
     /// The stored report data `filter` selects, summed in the database so that the result
     /// grows with the number of distinct sources, not with the number of reports.
+    ///
+    /// Sums are cast to BIGINT (PostgreSQL sums BIGINTs as NUMERIC) and NULLs sort
+    /// first, as SQLite sorts them, so both backends give the same rows in the same order.
     pub async fn report_data(&self, filter: &ReportFilter) -> Result<ReportData, StoreError> {
         let domain = filter.domain.as_deref();
         let since = filter.since;
         let mut data = ReportData::default();
 
-        let counts = self
-            .filtered_rows(
+        let counts: Vec<(String, i64)> = self
+            .filtered(
                 concat!(
                     "SELECT r.kind, COUNT(*) FROM reports r WHERE ",
                     report_where!(),
@@ -500,9 +541,8 @@ impl Store {
                 since,
             )
             .await?;
-        for r in &counts {
-            let kind: String = r.get(0);
-            let n = uint(r.get(1));
+        for (kind, n) in counts {
+            let n = uint(n);
             match ReportKind::parse(&kind) {
                 Some(ReportKind::Aggregate) => data.aggregate_reports = n,
                 Some(ReportKind::Failure) => data.failure_reports = n,
@@ -511,40 +551,38 @@ impl Store {
             }
         }
 
-        let rows = self
-            .filtered_rows(
+        type SourceRow = (String, String, Option<String>, Option<String>, i64);
+        let rows: Vec<SourceRow> = self
+            .filtered(
                 concat!(
-                    "SELECT r.domain, a.source_ip, a.dkim, a.spf, SUM(a.count) \
+                    "SELECT r.domain, a.source_ip, a.dkim, a.spf, CAST(SUM(a.count) AS BIGINT) \
              FROM aggregate_records a JOIN reports r ON r.id = a.report WHERE ",
                     report_where!(),
                     " \
              GROUP BY r.domain, a.source_ip, a.dkim, a.spf \
-             ORDER BY r.domain, a.source_ip, a.dkim, a.spf"
+             ORDER BY r.domain, a.source_ip, a.dkim NULLS FIRST, a.spf NULLS FIRST"
                 ),
                 domain,
                 since,
             )
             .await?;
-        for r in &rows {
-            let ip: String = r.get(1);
-            let dkim: Option<String> = r.get(2);
-            let spf: Option<String> = r.get(3);
+        for (domain, ip, dkim, spf, count) in rows {
             data.sources.push(SourceVolume {
-                domain: r.get(0),
+                domain,
                 source_ip: ip
                     .parse()
                     .map_err(|_| self.corrupt("source address")(ip.clone()))?,
                 dkim_aligned: dkim.as_deref() == Some("pass"),
                 spf_aligned: spf.as_deref() == Some("pass"),
-                count: uint(r.get(4)),
+                count: uint(count),
             });
         }
 
-        let rows = self
-            .filtered_rows(
+        let rows: Vec<(String, i64, i64, i64)> = self
+            .filtered(
                 concat!(
-                    "SELECT r.domain, r.begin_ts / 86400, SUM(a.count), \
-             SUM(CASE WHEN a.dkim = 'pass' OR a.spf = 'pass' THEN a.count ELSE 0 END) \
+                    "SELECT r.domain, r.begin_ts / 86400, CAST(SUM(a.count) AS BIGINT), \
+             CAST(SUM(CASE WHEN a.dkim = 'pass' OR a.spf = 'pass' THEN a.count ELSE 0 END) AS BIGINT) \
              FROM aggregate_records a JOIN reports r ON r.id = a.report WHERE ",
                     report_where!(),
                     " GROUP BY 1, 2 ORDER BY 1, 2"
@@ -553,47 +591,62 @@ impl Store {
                 since,
             )
             .await?;
-        for r in &rows {
+        for (domain, day, messages, passing) in rows {
             data.days.push(DayVolume {
-                domain: r.get(0),
-                day: r.get(1),
-                messages: uint(r.get(2)),
-                passing: uint(r.get(3)),
+                domain,
+                day,
+                messages: uint(messages),
+                passing: uint(passing),
             });
         }
 
-        let rows = self
+        // The DKIM results are a JSON array per record: SQLite's json_each, PostgreSQL's
+        // jsonb_array_elements (its text collated "C", as the columns are).
+        type SelectorRow = (String, String, Option<String>, Option<String>, i64);
+        let rows: Vec<SelectorRow> = self
             .filtered_rows(
                 concat!(
                     "SELECT r.domain, \
              COALESCE(lower(rtrim(trim(json_extract(x.value, '$.domain')), '.')), ''), \
              lower(trim(json_extract(x.value, '$.selector'))), \
-             json_extract(x.value, '$.result'), SUM(a.count) \
+             json_extract(x.value, '$.result'), CAST(SUM(a.count) AS BIGINT) \
              FROM aggregate_records a JOIN reports r ON r.id = a.report, \
              json_each(a.dkim_results) x \
              WHERE COALESCE(trim(json_extract(x.value, '$.selector')), '') != '' AND ",
                     report_where!(),
                     " \
-             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST"
+                ),
+                concat!(
+                    "SELECT r.domain, \
+             COALESCE(lower(rtrim(trim(x.value->>'domain'), '.')), '') COLLATE \"C\", \
+             lower(trim(x.value->>'selector')) COLLATE \"C\", \
+             (x.value->>'result') COLLATE \"C\", CAST(SUM(a.count) AS BIGINT) \
+             FROM aggregate_records a JOIN reports r ON r.id = a.report \
+             CROSS JOIN LATERAL jsonb_array_elements(a.dkim_results::jsonb) AS x(value) \
+             WHERE COALESCE(trim(x.value->>'selector'), '') <> '' AND ",
+                    report_where!(),
+                    " \
+             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST"
                 ),
                 domain,
                 since,
             )
             .await?;
-        for r in &rows {
+        for (domain, dkim_domain, selector, result, count) in rows {
             data.selectors.push(SelectorVolume {
-                domain: r.get(0),
-                dkim_domain: r.get(1),
-                selector: r.get(2),
-                result: r.get(3),
-                count: uint(r.get(4)),
+                domain,
+                dkim_domain,
+                selector: selector.unwrap_or_default(),
+                result: result.unwrap_or_default(),
+                count: uint(count),
             });
         }
 
-        let rows = self
-            .filtered_rows(
+        let rows: Vec<(String, i64, i64)> = self
+            .filtered(
                 concat!(
-                    "SELECT t.policy_domain, SUM(t.successful), SUM(t.failed) \
+                    "SELECT t.policy_domain, CAST(SUM(t.successful) AS BIGINT), CAST(SUM(t.failed) AS BIGINT) \
              FROM tls_policies t JOIN reports r ON r.id = t.report WHERE ",
                     tls_where!(),
                     " \
@@ -603,17 +656,17 @@ impl Store {
                 since,
             )
             .await?;
-        for r in &rows {
+        for (policy_domain, successful, failed) in rows {
             data.tls_policies.push(TlsPolicyVolume {
-                policy_domain: r.get(0),
-                successful: uint(r.get(1)),
-                failed: uint(r.get(2)),
+                policy_domain,
+                successful: uint(successful),
+                failed: uint(failed),
             });
         }
 
-        let rows = self.filtered_rows(concat!(
+        let rows: Vec<(String, String, String, i64)> = self.filtered(concat!(
             "SELECT t.policy_domain, COALESCE(f.receiving_mx_hostname, f.receiving_ip, ''), \
-             f.result_type, SUM(f.failed_count) \
+             f.result_type, CAST(SUM(f.failed_count) AS BIGINT) \
              FROM tls_failures f \
              JOIN tls_policies t ON t.report = f.report AND t.position = f.policy \
              JOIN reports r ON r.id = f.report WHERE ",
@@ -622,32 +675,31 @@ impl Store {
              GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
         ), domain, since)
         .await?;
-        for r in &rows {
+        for (policy_domain, mx, result_type, count) in rows {
             data.tls_failures.push(TlsFailureVolume {
-                policy_domain: r.get(0),
-                mx: r.get(1),
-                result_type: r.get(2),
-                count: uint(r.get(3)),
+                policy_domain,
+                mx,
+                result_type,
+                count: uint(count),
             });
         }
 
         // The newest policy each domain's reports show.
-        let rows = self.filtered_rows(concat!(
+        type PolicyRow = (String, Option<String>, Option<i64>, Option<i64>, i64);
+        let rows: Vec<PolicyRow> = self.filtered(concat!(
             "SELECT r.domain, r.policy_p, r.policy_pct, r.policy_testing, r.end_ts FROM reports r \
              WHERE r.kind = 'aggregate' AND ", report_where!(), " AND r.id = (SELECT r2.id FROM reports r2 \
              WHERE r2.kind = 'aggregate' AND r2.domain = r.domain ORDER BY r2.end_ts DESC, r2.id DESC LIMIT 1) \
              ORDER BY r.domain"
         ), domain, since)
         .await?;
-        for r in &rows {
-            let pct: Option<i64> = r.get(2);
-            let testing: Option<i64> = r.get(3);
+        for (domain, p, pct, testing, end) in rows {
             data.policies.push(PolicySeen {
-                domain: r.get(0),
-                p: r.get(1),
+                domain,
+                p,
                 pct: pct.and_then(|p| u8::try_from(p).ok()),
                 testing: testing == Some(1),
-                end: r.get(4),
+                end,
             });
         }
         Ok(data)

@@ -1,0 +1,958 @@
+//! One store test suite, run on both backends: every test below is a function of a
+//! fresh store, and `on_both!` runs it once on a SQLite file in a temporary folder and
+//! once on a fresh database of a real PostgreSQL server (`ward_store::testing`). Without
+//! a PostgreSQL server the PostgreSQL half fails, saying how to get one.
+
+use time::OffsetDateTime;
+use time::macros::datetime;
+use ward_model::observe::AssetObservation;
+use ward_model::report_rows::{Col, ReportRows};
+use ward_model::{
+    AssetReport, CheckId, DmarcPhase, Finding, OrgKind, Organisation, Role, Severity, SizeClass,
+    Status,
+};
+use ward_store::testing::TestPg;
+use ward_store::{ReportFilter, Saved, ScanId, Store, StoredAssessment};
+
+/// A store under test, and what keeps its database alive.
+struct Db {
+    store: Store,
+    _keep: Keep,
+}
+
+enum Keep {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    Pg(#[allow(dead_code)] TestPg),
+}
+
+async fn sqlite() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("t.db").to_str().unwrap())
+        .await
+        .unwrap();
+    Db {
+        store,
+        _keep: Keep::Dir(dir),
+    }
+}
+
+async fn postgres() -> Db {
+    let pg = TestPg::new().await;
+    let store = Store::open(pg.url()).await.unwrap();
+    Db {
+        store,
+        _keep: Keep::Pg(pg),
+    }
+}
+
+/// Generates `sqlite::NAME` and `postgres::NAME` for each test function `NAME(Db)`.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(super::sqlite().await).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name(super::postgres().await).await })*
+        }
+    };
+}
+
+on_both!(
+    reopening_applies_no_migration,
+    organisations_keep_their_order_and_are_replaced,
+    a_scan_round_trips,
+    the_latest_report_is_the_newest_complete_scan,
+    an_asset_with_a_duplicate_finding_is_stored_not_at_all,
+    reports_are_stored_once_and_summed,
+    a_longer_copy_replaces_a_shorter_one,
+    a_batch_stores_each_report_or_names_the_failing_one,
+    a_report_in_parts_is_kept_only_when_finished,
+    a_file_seen_before_is_known,
+    the_newest_assessment_wins,
+    the_copy_covers_every_table_and_column,
+);
+
+const T0: OffsetDateTime = datetime!(2026-11-26 01:00 UTC);
+
+fn org(id: &str, kind: OrgKind, parent: Option<&str>) -> Organisation {
+    Organisation {
+        id: id.into(),
+        name: format!("Org {id}"),
+        kind,
+        size: SizeClass::Small,
+        parent: parent.map(Into::into),
+        assets: Vec::new(),
+    }
+}
+
+fn finding(check: CheckId, status: Status, summary: &str) -> Finding {
+    Finding {
+        check,
+        status,
+        severity: Severity::Medium,
+        summary: summary.into(),
+        evidence: serde_json::json!({ "seen": summary, "n": [1, 2] }).into(),
+    }
+}
+
+fn asset(domain: &str, org: &str, findings: Vec<Finding>) -> AssetReport {
+    AssetReport {
+        domain: domain.into(),
+        organisation: format!("Org {org}"),
+        organisation_id: org.into(),
+        roles: vec![Role::Mail, Role::Web],
+        findings,
+        dmarc_phase: Some(DmarcPhase::Deploy),
+    }
+}
+
+async fn reopening_applies_no_migration(db: Db) {
+    let (again, applied) = Store::open_migrating(db.store.location()).await.unwrap();
+    assert_eq!(applied, vec![]);
+    assert_eq!(again.backend(), db.store.backend());
+    // The first open applied every migration; a fresh store has no scans.
+    assert_eq!(again.scans().await.unwrap(), vec![]);
+}
+
+async fn organisations_keep_their_order_and_are_replaced(db: Db) {
+    let s = &db.store;
+    // Not in name order: the order given is kept.
+    let tree = vec![
+        org("hq", OrgKind::Party, None),
+        org("zeta", OrgKind::Region, Some("hq")),
+        org("alpha", OrgKind::Branch, Some("zeta")),
+    ];
+    s.save_organisations(&tree).await.unwrap();
+    assert_eq!(s.organisations().await.unwrap(), tree);
+    let smaller = vec![org("hq", OrgKind::Party, None)];
+    s.save_organisations(&smaller).await.unwrap();
+    assert_eq!(s.organisations().await.unwrap(), smaller);
+}
+
+async fn a_scan_round_trips(db: Db) {
+    let s = &db.store;
+    let scan = s.begin_scan(T0, "0.1.0-test").await.unwrap();
+    let a = asset(
+        "b.example",
+        "hq",
+        vec![
+            finding(CheckId::ALL[1], Status::Fail, "second"),
+            finding(CheckId::ALL[0], Status::Pass, "first, with ünïcode"),
+        ],
+    );
+    let b = AssetReport {
+        dmarc_phase: None,
+        roles: vec![Role::Parked],
+        ..asset("a.example", "north", vec![])
+    };
+    let mut obs = AssetObservation::new("b.example", T0);
+    obs.dns.clear();
+    s.save_asset(scan, 0, &a, &obs).await.unwrap();
+    s.save_asset(scan, 1, &b, &AssetObservation::new("a.example", T0))
+        .await
+        .unwrap();
+
+    // Running: listed as incomplete, not yet the latest report.
+    let listed = s.scans().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].id, listed[0].complete, listed[0].assets),
+        (scan, false, 2)
+    );
+    assert_eq!(listed[0].started_at, T0);
+    assert_eq!(s.latest_report().await.unwrap(), None);
+
+    s.finish_scan(scan, T0 + time::Duration::minutes(3))
+        .await
+        .unwrap();
+    let report = s.report(scan).await.unwrap();
+    assert_eq!(report.scanned_at, T0);
+    assert_eq!(report.ward_version, "0.1.0-test");
+    // In the order stored (position), findings in the order given.
+    assert_eq!(report.assets, vec![a, b]);
+    assert_eq!(s.latest_report().await.unwrap(), Some(report));
+    assert_eq!(s.observation(scan, "b.example").await.unwrap(), Some(obs));
+    assert_eq!(s.observation(scan, "c.example").await.unwrap(), None);
+    assert!(s.scans().await.unwrap()[0].complete);
+}
+
+async fn the_latest_report_is_the_newest_complete_scan(db: Db) {
+    let s = &db.store;
+    let mut ids = Vec::new();
+    for (i, finish) in [true, true, false].into_iter().enumerate() {
+        let scan = s
+            .begin_scan(T0 + time::Duration::days(i as i64), "v")
+            .await
+            .unwrap();
+        s.save_asset(
+            scan,
+            0,
+            &asset(&format!("d{i}.example"), "hq", vec![]),
+            &AssetObservation::new("x", T0),
+        )
+        .await
+        .unwrap();
+        if finish {
+            s.finish_scan(scan, T0).await.unwrap();
+        }
+        ids.push(scan);
+    }
+    let listed: Vec<ScanId> = s.scans().await.unwrap().iter().map(|i| i.id).collect();
+    assert_eq!(listed, vec![ids[2], ids[1], ids[0]]);
+    let latest = s.latest_report().await.unwrap().unwrap();
+    assert_eq!(latest.assets[0].domain, "d1.example");
+}
+
+async fn an_asset_with_a_duplicate_finding_is_stored_not_at_all(db: Db) {
+    let s = &db.store;
+    let scan = s.begin_scan(T0, "v").await.unwrap();
+    let check = CheckId::ALL[0];
+    let bad = asset(
+        "a.example",
+        "hq",
+        vec![
+            finding(check, Status::Pass, "once"),
+            finding(check, Status::Fail, "twice"),
+        ],
+    );
+    let err = s
+        .save_asset(scan, 0, &bad, &AssetObservation::new("a.example", T0))
+        .await
+        .unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.starts_with("database "), "{shown}");
+    assert_eq!(s.scans().await.unwrap()[0].assets, 0, "no half asset");
+}
+
+fn text(r: &mut ReportRows, s: &str) -> Col {
+    let a = r.text.len();
+    r.text.push_str(s);
+    Col::Text(a, r.text.len())
+}
+
+/// An aggregate report with one record per `(source, count, dkim, spf, selector)`.
+fn aggregate(
+    id: &str,
+    domain: &str,
+    begin: i64,
+    records: &[(&str, i64, &str, &str, &str)],
+) -> ReportRows {
+    let mut r = ReportRows {
+        source: format!("{id}.xml"),
+        ..ReportRows::default()
+    };
+    let cols = [
+        Col::Static("aggregate"),
+        text(&mut r, "Receiver Inc."),
+        text(&mut r, "dmarc@receiver.example"),
+        text(&mut r, id),
+        Col::Int(begin),
+        Col::Int(begin + 86_400),
+        text(&mut r, domain),
+        text(&mut r, &format!("{id}.xml")),
+        Col::IngestedAt,
+        Col::Static("none"),
+        Col::Null,
+        Col::Int(100),
+        Col::Null,
+        text(&mut r, "{\"report\":\"doc\"}"),
+    ];
+    r.report = cols.to_vec();
+    for (i, (ip, count, dkim, spf, selector)) in records.iter().enumerate() {
+        let results = format!(
+            "[{{\"domain\":\"{domain}.\",\"selector\":\"{selector}\",\"result\":\"{dkim}\"}}]"
+        );
+        let row = [
+            Col::ReportId,
+            Col::Int(i as i64),
+            text(&mut r, ip),
+            Col::Int(*count),
+            Col::Static("none"),
+            text(&mut r, dkim),
+            text(&mut r, spf),
+            text(&mut r, domain),
+            Col::Null,
+            Col::Null,
+            Col::Static("[]"),
+            text(&mut r, &results),
+            Col::Static("[]"),
+        ];
+        r.records.extend(row);
+    }
+    r
+}
+
+/// A TLS report with one policy and these failures.
+fn tls(id: &str, domain: &str, begin: i64, ok: i64, failures: &[(&str, &str, i64)]) -> ReportRows {
+    let mut r = ReportRows {
+        source: format!("{id}.json"),
+        ..ReportRows::default()
+    };
+    r.report = vec![
+        Col::Static("tls"),
+        text(&mut r, "Sender Ltd"),
+        Col::Static(""),
+        text(&mut r, id),
+        Col::Int(begin),
+        Col::Int(begin + 86_400),
+        text(&mut r, domain),
+        text(&mut r, &format!("{id}.json")),
+        Col::IngestedAt,
+        Col::Null,
+        Col::Null,
+        Col::Null,
+        Col::Null,
+        Col::Static("{}"),
+    ];
+    let failed: i64 = failures.iter().map(|f| f.2).sum();
+    r.tls_policies = vec![
+        Col::ReportId,
+        Col::Int(0),
+        Col::Static("sts"),
+        text(&mut r, domain),
+        Col::Static("[\"mx.example\"]"),
+        Col::Int(ok),
+        Col::Int(failed),
+    ];
+    for (i, (result, mx, n)) in failures.iter().enumerate() {
+        let row = [
+            Col::ReportId,
+            Col::Int(0),
+            Col::Int(i as i64),
+            text(&mut r, result),
+            Col::Null,
+            text(&mut r, mx),
+            Col::Null,
+            Col::Null,
+            Col::Int(*n),
+            Col::Null,
+            Col::Null,
+        ];
+        r.tls_failures.extend(row);
+    }
+    r
+}
+
+const DAY: i64 = 1_764_115_200; // 2025-11-26 00:00 UTC
+
+async fn reports_are_stored_once_and_summed(db: Db) {
+    let s = &db.store;
+    let a = aggregate(
+        "r1",
+        "example.org",
+        DAY,
+        &[
+            ("192.0.2.1", 10, "pass", "fail", "s1"),
+            ("192.0.2.1", 5, "pass", "fail", "s1"),
+            ("2001:db8::1", 3, "fail", "fail", "s2"),
+        ],
+    );
+    let b = aggregate(
+        "r2",
+        "other.example",
+        DAY + 86_400,
+        &[("192.0.2.9", 7, "fail", "pass", "s1")],
+    );
+    let t = tls(
+        "t1",
+        "example.org",
+        DAY,
+        90,
+        &[
+            ("certificate-expired", "mx.example", 4),
+            ("starttls-not-supported", "mx2.example", 1),
+        ],
+    );
+    let Saved::Stored(_) = s.save_report(&a, T0).await.unwrap() else {
+        panic!("stored")
+    };
+    assert!(matches!(
+        s.save_report(&b, T0).await.unwrap(),
+        Saved::Stored(_)
+    ));
+    assert!(matches!(
+        s.save_report(&t, T0).await.unwrap(),
+        Saved::Stored(_)
+    ));
+    assert_eq!(s.save_report(&a, T0).await.unwrap(), Saved::Duplicate);
+
+    let stored = s.stored_reports().await.unwrap();
+    let summary: Vec<(&str, &str, i64)> = stored
+        .iter()
+        .map(|r| (r.report_id.as_str(), r.domain.as_str(), r.rows))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("r1", "example.org", 3),
+            ("r2", "other.example", 1),
+            ("t1", "example.org", 1)
+        ]
+    );
+
+    let all = s.report_data(&ReportFilter::default()).await.unwrap();
+    assert_eq!(
+        (all.aggregate_reports, all.failure_reports, all.tls_reports),
+        (2, 0, 1)
+    );
+    let sources: Vec<(String, String, bool, bool, u64)> = all
+        .sources
+        .iter()
+        .map(|v| {
+            (
+                v.domain.clone(),
+                v.source_ip.to_string(),
+                v.dkim_aligned,
+                v.spf_aligned,
+                v.count,
+            )
+        })
+        .collect();
+    assert_eq!(
+        sources,
+        vec![
+            ("example.org".into(), "192.0.2.1".into(), true, false, 15),
+            ("example.org".into(), "2001:db8::1".into(), false, false, 3),
+            ("other.example".into(), "192.0.2.9".into(), false, true, 7),
+        ]
+    );
+    let days: Vec<(String, i64, u64, u64)> = all
+        .days
+        .iter()
+        .map(|d| (d.domain.clone(), d.day, d.messages, d.passing))
+        .collect();
+    assert_eq!(
+        days,
+        vec![
+            ("example.org".into(), DAY / 86_400, 18, 15),
+            ("other.example".into(), DAY / 86_400 + 1, 7, 7),
+        ]
+    );
+    let selectors: Vec<(String, String, String, String, u64)> = all
+        .selectors
+        .iter()
+        .map(|v| {
+            (
+                v.domain.clone(),
+                v.dkim_domain.clone(),
+                v.selector.clone(),
+                v.result.clone(),
+                v.count,
+            )
+        })
+        .collect();
+    assert_eq!(
+        selectors,
+        vec![
+            (
+                "example.org".into(),
+                "example.org".into(),
+                "s1".into(),
+                "pass".into(),
+                15
+            ),
+            (
+                "example.org".into(),
+                "example.org".into(),
+                "s2".into(),
+                "fail".into(),
+                3
+            ),
+            (
+                "other.example".into(),
+                "other.example".into(),
+                "s1".into(),
+                "fail".into(),
+                7
+            ),
+        ]
+    );
+    let tls_policies: Vec<(String, u64, u64)> = all
+        .tls_policies
+        .iter()
+        .map(|p| (p.policy_domain.clone(), p.successful, p.failed))
+        .collect();
+    assert_eq!(tls_policies, vec![("example.org".into(), 90, 5)]);
+    let tls_failures: Vec<(String, String, String, u64)> = all
+        .tls_failures
+        .iter()
+        .map(|f| {
+            (
+                f.policy_domain.clone(),
+                f.mx.clone(),
+                f.result_type.clone(),
+                f.count,
+            )
+        })
+        .collect();
+    assert_eq!(
+        tls_failures,
+        vec![
+            (
+                "example.org".into(),
+                "mx.example".into(),
+                "certificate-expired".into(),
+                4
+            ),
+            (
+                "example.org".into(),
+                "mx2.example".into(),
+                "starttls-not-supported".into(),
+                1
+            ),
+        ]
+    );
+    type Policy = (String, Option<String>, Option<u8>, bool, i64);
+    let policies: Vec<Policy> = all
+        .policies
+        .iter()
+        .map(|p| (p.domain.clone(), p.p.clone(), p.pct, p.testing, p.end))
+        .collect();
+    assert_eq!(
+        policies,
+        vec![
+            (
+                "example.org".into(),
+                Some("none".into()),
+                Some(100),
+                false,
+                DAY + 86_400
+            ),
+            (
+                "other.example".into(),
+                Some("none".into()),
+                Some(100),
+                false,
+                DAY + 2 * 86_400
+            ),
+        ]
+    );
+
+    // Filters: by domain, and by the end of the covered range.
+    let one = s
+        .report_data(&ReportFilter {
+            domain: Some("other.example".into()),
+            since: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (one.aggregate_reports, one.tls_reports, one.sources.len()),
+        (1, 0, 1)
+    );
+    let late = s
+        .report_data(&ReportFilter {
+            domain: None,
+            since: Some(DAY + 2 * 86_400),
+        })
+        .await
+        .unwrap();
+    assert_eq!((late.aggregate_reports, late.tls_reports), (1, 0));
+    assert_eq!(late.sources[0].domain, "other.example");
+}
+
+async fn a_longer_copy_replaces_a_shorter_one(db: Db) {
+    let s = &db.store;
+    let short = aggregate(
+        "r",
+        "example.org",
+        DAY,
+        &[("192.0.2.1", 1, "pass", "pass", "s")],
+    );
+    let long = aggregate(
+        "r",
+        "example.org",
+        DAY,
+        &[
+            ("192.0.2.1", 1, "pass", "pass", "s"),
+            ("192.0.2.2", 2, "pass", "pass", "s"),
+        ],
+    );
+    let other = aggregate(
+        "r",
+        "example.org",
+        DAY,
+        &[("192.0.2.3", 1, "pass", "pass", "s")],
+    );
+    let Saved::Stored(first) = s.save_report(&short, T0).await.unwrap() else {
+        panic!("stored")
+    };
+    let Saved::Replaced {
+        id,
+        old_rows,
+        new_rows,
+    } = s.save_report(&long, T0).await.unwrap()
+    else {
+        panic!("replaced")
+    };
+    assert_ne!(id, first);
+    assert_eq!((old_rows, new_rows), (1, 2));
+    assert_eq!(
+        s.save_report(&other, T0).await.unwrap(),
+        Saved::Differs {
+            stored_rows: 2,
+            new_rows: 1
+        }
+    );
+    assert_eq!(s.save_report(&long, T0).await.unwrap(), Saved::Duplicate);
+    let stored = s.stored_reports().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].rows, 2);
+}
+
+async fn a_batch_stores_each_report_or_names_the_failing_one(db: Db) {
+    let s = &db.store;
+    let a = aggregate(
+        "a",
+        "example.org",
+        DAY,
+        &[("192.0.2.1", 1, "pass", "pass", "s")],
+    );
+    let b = aggregate(
+        "b",
+        "example.org",
+        DAY,
+        &[("192.0.2.2", 1, "pass", "pass", "s")],
+    );
+    let (saved, err) = s.save_reports(&[&a, &b, &a], T0).await;
+    assert!(err.is_none(), "{err:?}");
+    assert!(matches!(
+        saved[..],
+        [Saved::Stored(_), Saved::Stored(_), Saved::Duplicate]
+    ));
+
+    // A record with the same position twice breaks the primary key: the report before
+    // it is stored, the failing one not at all, the one after it not tried.
+    let c = aggregate(
+        "c",
+        "example.org",
+        DAY,
+        &[("192.0.2.3", 1, "pass", "pass", "s")],
+    );
+    let mut bad = aggregate(
+        "bad",
+        "example.org",
+        DAY,
+        &[
+            ("192.0.2.4", 1, "pass", "pass", "s"),
+            ("192.0.2.5", 1, "pass", "pass", "s"),
+        ],
+    );
+    bad.records[13 + 1] = Col::Int(0);
+    let d = aggregate(
+        "d",
+        "example.org",
+        DAY,
+        &[("192.0.2.6", 1, "pass", "pass", "s")],
+    );
+    let (saved, err) = s.save_reports(&[&c, &bad, &d], T0).await;
+    assert!(matches!(saved[..], [Saved::Stored(_)]), "{saved:?}");
+    let err = err.expect("the bad report's error").to_string();
+    assert!(
+        err.starts_with(&format!("database {}", s.location())),
+        "{err}"
+    );
+    let ids: Vec<String> = s
+        .stored_reports()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.report_id)
+        .collect();
+    assert_eq!(ids, vec!["a", "b", "c"]);
+
+    // Rows of the wrong shape are refused before anything is written.
+    let mut short = aggregate("e", "example.org", DAY, &[]);
+    short.report.pop();
+    let (saved, err) = s.save_reports(&[&short], T0).await;
+    assert_eq!(saved, vec![]);
+    assert!(matches!(
+        err,
+        Some(ward_store::StoreError::Corrupt {
+            what: "report rows",
+            ..
+        })
+    ));
+}
+
+async fn a_report_in_parts_is_kept_only_when_finished(db: Db) {
+    let s = &db.store;
+    let full = aggregate(
+        "big",
+        "example.org",
+        DAY,
+        &[
+            ("192.0.2.1", 1, "pass", "pass", "s"),
+            ("192.0.2.2", 2, "pass", "pass", "s"),
+            ("192.0.2.3", 3, "pass", "pass", "s"),
+        ],
+    );
+    // The parser's parts: own row and the first record, then the rest, then the end.
+    let split = |from: usize, to: usize| {
+        let mut part = full.clone();
+        part.records = full.records[from * 13..to * 13].to_vec();
+        part
+    };
+    let head = split(0, 1);
+    let mut more = split(1, 3);
+    more.report.clear();
+    let mut end = split(0, 0);
+    end.records.clear();
+
+    // Abandoned: nothing is left.
+    let mut stream = s.begin_report(&head, T0).await.unwrap();
+    stream.add(&more).await.unwrap();
+    stream.abort().await.unwrap();
+    // Dropped unfinished: nothing is left either.
+    let stream = s.begin_report(&head, T0).await.unwrap();
+    drop(stream);
+    assert_eq!(s.stored_reports().await.unwrap(), vec![]);
+
+    let mut stream = s.begin_report(&head, T0).await.unwrap();
+    stream.add(&more).await.unwrap();
+    let Saved::Stored(_) = stream.finish(&end).await.unwrap() else {
+        panic!("stored")
+    };
+    let stored = s.stored_reports().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!((stored[0].report_id.as_str(), stored[0].rows), ("big", 3));
+    // The same report in parts again is a duplicate of the stored whole.
+    let mut stream = s.begin_report(&head, T0).await.unwrap();
+    stream.add(&more).await.unwrap();
+    assert_eq!(stream.finish(&end).await.unwrap(), Saved::Duplicate);
+    // As is the same report stored whole.
+    assert_eq!(s.save_report(&full, T0).await.unwrap(), Saved::Duplicate);
+    assert_eq!(s.stored_reports().await.unwrap().len(), 1);
+}
+
+async fn a_file_seen_before_is_known(db: Db) {
+    let s = &db.store;
+    let mut r = aggregate(
+        "f",
+        "example.org",
+        DAY,
+        &[("192.0.2.1", 1, "pass", "pass", "s")],
+    );
+    r.file_digest = Some("crc:1234:99".into());
+    s.save_report(&r, T0).await.unwrap();
+    let known = |digest: &'static str| {
+        s.has_report_from_file(
+            "aggregate",
+            "Receiver Inc.",
+            "dmarc@receiver.example",
+            "f",
+            DAY,
+            DAY + 86_400,
+            digest,
+        )
+    };
+    assert!(known("crc:1234:99").await.unwrap());
+    assert!(!known("crc:1234:98").await.unwrap());
+}
+
+async fn the_newest_assessment_wins(db: Db) {
+    let s = &db.store;
+    let save = |org: &str, day: &str, answer: &str| StoredAssessment {
+        organisation_id: org.into(),
+        answered_at: day.into(),
+        answers: [(
+            "backups".to_owned(),
+            serde_json::Value::String(answer.into()),
+        )]
+        .into_iter()
+        .collect(),
+    };
+    let old = save("b1", "2026-10-01", "no");
+    let new = save("b1", "2026-11-01", "yes");
+    let other = save("a2", "2026-09-01", "partly");
+    for a in [&new, &old, &other] {
+        s.save_assessment(a, T0).await.unwrap();
+    }
+    assert_eq!(s.latest_assessments().await.unwrap(), vec![other, new]);
+}
+
+async fn the_copy_covers_every_table_and_column(db: Db) {
+    let mut schema = db.store.schema_tables().await.unwrap();
+    schema.sort();
+    let mut copied: Vec<(String, Vec<String>)> = Store::copied_tables()
+        .into_iter()
+        .map(|(t, cols)| (t.to_owned(), cols.into_iter().map(str::to_owned).collect()))
+        .collect();
+    copied.sort();
+    assert_eq!(schema, copied);
+}
+
+/// Fills a store with one of everything.
+async fn fill(s: &Store) {
+    s.save_organisations(&[
+        org("hq", OrgKind::Party, None),
+        org("b", OrgKind::Branch, Some("hq")),
+    ])
+    .await
+    .unwrap();
+    for day in 0..2 {
+        let scan = s
+            .begin_scan(T0 + time::Duration::days(day), "v")
+            .await
+            .unwrap();
+        let a = asset(
+            "a.example",
+            "b",
+            vec![finding(
+                CheckId::ALL[0],
+                Status::Warn,
+                &format!("scan {day}"),
+            )],
+        );
+        s.save_asset(scan, 0, &a, &AssetObservation::new("a.example", T0))
+            .await
+            .unwrap();
+        s.finish_scan(scan, T0).await.unwrap();
+    }
+    s.save_report(
+        &aggregate(
+            "r1",
+            "a.example",
+            DAY,
+            &[("192.0.2.1", 4, "pass", "fail", "s1")],
+        ),
+        T0,
+    )
+    .await
+    .unwrap();
+    s.save_report(
+        &tls(
+            "t1",
+            "a.example",
+            DAY,
+            9,
+            &[("sts-policy-invalid", "mx.a.example", 2)],
+        ),
+        T0,
+    )
+    .await
+    .unwrap();
+    s.save_assessment(
+        &StoredAssessment {
+            organisation_id: "b".into(),
+            answered_at: "2026-11-01".into(),
+            answers: serde_json::Map::new(),
+        },
+        T0,
+    )
+    .await
+    .unwrap();
+}
+
+/// What a reader sees of a store, for comparing two.
+async fn seen(s: &Store) -> serde_json::Value {
+    let scans = s.scans().await.unwrap();
+    let mut reports = Vec::new();
+    for i in &scans {
+        reports.push(serde_json::to_value(s.report(i.id).await.unwrap()).unwrap());
+    }
+    let stored: Vec<String> = s
+        .stored_reports()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect();
+    serde_json::json!({
+        "organisations": serde_json::to_value(s.organisations().await.unwrap()).unwrap(),
+        "scans": scans.iter().map(|i| (i.id.0, i.complete, i.assets)).collect::<Vec<_>>(),
+        "reports": reports,
+        "stored": stored,
+        "data": format!("{:?}", s.report_data(&ReportFilter::default()).await.unwrap()),
+        "assessments": format!("{:?}", s.latest_assessments().await.unwrap()),
+    })
+}
+
+#[tokio::test]
+async fn copies_keep_everything_between_backends_both_ways() {
+    let from = sqlite().await;
+    fill(&from.store).await;
+    let pg = postgres().await;
+    let copied = from.store.copy_into(&pg.store, false).await.unwrap();
+    let counts: Vec<(&str, u64)> = copied.tables.iter().map(|t| (t.table, t.rows)).collect();
+    assert_eq!(
+        counts,
+        vec![
+            ("organisations", 2),
+            ("scans", 2),
+            ("scan_assets", 2),
+            ("findings", 2),
+            ("reports", 2),
+            ("aggregate_records", 1),
+            ("tls_policies", 1),
+            ("tls_failures", 1),
+            ("assessments", 1),
+        ]
+    );
+    assert_eq!(seen(&pg.store).await, seen(&from.store).await);
+
+    // The copy's id counters moved on: new rows get new ids on both.
+    let next_sqlite = from.store.begin_scan(T0, "v").await.unwrap();
+    let next_pg = pg.store.begin_scan(T0, "v").await.unwrap();
+    assert_eq!(next_pg, next_sqlite);
+
+    // A non-empty target is refused and left alone; with `replace` it is replaced.
+    let back = sqlite().await;
+    back.store
+        .save_organisations(&[org("x", OrgKind::Party, None)])
+        .await
+        .unwrap();
+    let err = pg.store.copy_into(&back.store, false).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "database {} is not empty (1 rows in organisations): a copy goes into an empty \
+             database, or replaces what it holds",
+            back.store.location()
+        )
+    );
+    assert_eq!(back.store.organisations().await.unwrap().len(), 1);
+    pg.store.copy_into(&back.store, true).await.unwrap();
+    assert_eq!(seen(&back.store).await, seen(&pg.store).await);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_named_without_its_password() {
+    // Port 1 on loopback: nothing listens there.
+    let err = Store::open("postgres://ward:hunter2@127.0.0.1:1/ward")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("database postgres://ward:***@127.0.0.1:1/ward: "),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[tokio::test]
+async fn a_missing_database_is_named() {
+    let pg = TestPg::new().await;
+    let url = pg.url().replace(pg.name(), "ward_no_such_database");
+    let err = Store::open(&url).await.unwrap_err().to_string();
+    assert!(err.contains("ward_no_such_database"), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+}
+
+/// Issue 15: several processes starting at once on a new database all find the schema
+/// made once. (Tasks here, each with its own connection; the binary's test does it with
+/// processes.)
+#[tokio::test]
+async fn migrations_started_at_once_all_succeed() {
+    let pg = TestPg::new().await;
+    let opens = (0..4).map(|_| Store::open_migrating(pg.url()));
+    let results = futures::future::join_all(opens).await;
+    let mut applied = Vec::new();
+    for r in results {
+        let (store, a) = r.unwrap();
+        applied.push(a.len());
+        store.close().await;
+    }
+    applied.sort();
+    assert_eq!(applied, vec![0, 0, 0, 7]);
+}
