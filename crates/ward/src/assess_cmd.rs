@@ -16,9 +16,16 @@ pub struct AssessArgs {
     /// Read the answers from this TOML file instead of asking (see docs/report.md).
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
-    /// The SQLite database holding the scans.
-    #[arg(long, value_name = "PATH", default_value = "ward.db")]
-    pub db: PathBuf,
+    /// The store holding the scans: a SQLite file, or a PostgreSQL URL
+    /// (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE).
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "WARD_DB",
+        hide_env_values = true,
+        default_value = "ward.db"
+    )]
+    pub db: String,
 }
 
 /// The answers as the JSON object the store keeps.
@@ -86,14 +93,15 @@ pub async fn assess_cmd(args: AssessArgs) -> anyhow::Result<crate::WardExit> {
     let today = today();
     // The organisation is checked before the first question, so nobody answers twelve
     // questions only to be told the id was wrong; and a missing database is not created.
-    if !args.db.exists() {
+    let location = ward_store::Location::parse(&args.db);
+    if let Some(path) = location.missing_file() {
         return Err(usage(format!(
             "no database at {}; run `ward scan --inventory FILE --db {}` first, or name one with --db",
-            args.db.display(),
-            args.db.display()
+            path.display(),
+            path.display()
         )));
     }
-    let store = ward_store::Store::open_sqlite(&args.db).await?;
+    let (store, _) = ward_store::Store::open_location(&location).await?;
     let orgs = store.organisations().await?;
     if !orgs.iter().any(|o| o.id == args.org) {
         let ids: Vec<&str> = orgs.iter().map(|o| o.id.as_str()).collect();
@@ -101,7 +109,7 @@ pub async fn assess_cmd(args: AssessArgs) -> anyhow::Result<crate::WardExit> {
         return Err(usage(format!(
             "no organisation `{}` in {} (known: {})",
             args.org,
-            args.db.display(),
+            location,
             if ids.is_empty() {
                 "none; scan an inventory first with --db".to_owned()
             } else {

@@ -72,6 +72,17 @@ pub enum Command {
     Brochure(crate::report_cmd::BrochureArgs),
     /// Ingest and summarise DMARC aggregate, failure and SMTP TLS reports.
     Reports(ReportsArgs),
+    /// Manage the store: bring its schema up to date, or copy it to another store.
+    ///
+    /// A store is a SQLite file (the default, ward.db) or a PostgreSQL database
+    /// (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE; the database must exist, ward
+    /// makes its tables). Every command that takes --db also reads WARD_DB.
+    ///
+    /// Examples:
+    ///   ward db migrate --db postgres://ward@db.example/ward
+    ///   ward db copy --from ward.db --to postgres://ward@db.example/ward
+    #[command(verbatim_doc_comment)]
+    Db(DbArgs),
 }
 
 /// `--color`.
@@ -176,11 +187,13 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Store the scan in this SQLite database (created if missing). Mail reports stored
-    /// there (`ward reports ingest`) from the last 30 days add their findings to each
-    /// domain, and the DKIM selectors they show are checked too.
-    #[arg(long, value_name = "PATH")]
-    pub db: Option<PathBuf>,
+    /// Store the scan here: a SQLite file (created if missing) or a PostgreSQL URL
+    /// (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE). Mail reports stored there
+    /// (`ward reports ingest`) from the last 30 days add their findings to each domain,
+    /// and the DKIM selectors they show are checked too. Without it (and without
+    /// WARD_DB) the scan is not stored.
+    #[arg(long, value_name = "PATH|URL", env = "WARD_DB", hide_env_values = true)]
+    pub db: Option<String>,
     /// Exit with status 1 when a finding of this severity or worse is found.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
@@ -206,9 +219,10 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// The SQLite database to write.
-    #[arg(long, value_name = "PATH", default_value = "ward-demo.db")]
-    pub db: PathBuf,
+    /// The store to write: a SQLite file or a PostgreSQL URL. WARD_DB is not read here,
+    /// so that the demo's made-up party never lands in your real store.
+    #[arg(long, value_name = "PATH|URL", default_value = "ward-demo.db")]
+    pub db: String,
     /// The HTML report to write.
     #[arg(long, value_name = "PATH", default_value = "ward-demo-report.html")]
     pub report: PathBuf,
@@ -230,6 +244,76 @@ pub struct LabArgs {
     /// under the system's temporary directory.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+// `ward db`, run by crate::db_cmd.
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create the store's tables, or bring them up to date, and say what was applied.
+    ///
+    /// Every command that opens a store does this too; run it on its own when deploying
+    /// a new ward, before starting its processes. Safe to run while other ward processes
+    /// start on the same store: one applies the migrations, the others wait for it (an
+    /// exclusive transaction on SQLite, an advisory lock on PostgreSQL).
+    ///
+    /// Examples:
+    ///   ward db migrate
+    ///   ward db migrate --db postgres://ward@db.example/ward --format json
+    #[command(verbatim_doc_comment)]
+    Migrate(MigrateArgs),
+    /// Copy everything one store holds into another, keeping the history.
+    ///
+    /// Copies organisations, every scan with its assets and findings, the mail reports
+    /// with their rows, and the self-assessments, with their ids, in one transaction on
+    /// the target: if anything fails, the target is left as it was. Either side can be
+    /// SQLite or PostgreSQL; both are brought up to date first. The target must be empty
+    /// unless --replace is given.
+    ///
+    /// Examples:
+    ///   ward db copy --from ward.db --to postgres://ward@db.example/ward
+    ///   ward db copy --from postgres://ward@db.example/ward --to backup.db --replace
+    #[command(verbatim_doc_comment)]
+    Copy(CopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The store: a SQLite file (created if missing) or a PostgreSQL URL.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "WARD_DB",
+        hide_env_values = true,
+        default_value = "ward.db"
+    )]
+    pub db: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The store to copy from: a SQLite file or a PostgreSQL URL. It is only read.
+    #[arg(long, value_name = "PATH|URL")]
+    pub from: String,
+    /// The store to copy into: a SQLite file (created if missing) or a PostgreSQL URL.
+    #[arg(long, value_name = "PATH|URL")]
+    pub to: String,
+    /// Delete what the target holds before copying (in the same transaction). Without
+    /// it, a target that holds anything is refused.
+    #[arg(long)]
+    pub replace: bool,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
 }
 
 // `ward reports`, run by crate::reports_cmd.
@@ -289,9 +373,16 @@ pub struct IngestArgs {
     /// A CA certificate (PEM) to trust for the IMAP server, besides the public roots.
     #[arg(long, value_name = "FILE")]
     pub imap_ca: Option<PathBuf>,
-    /// The SQLite database to store into (created if missing).
-    #[arg(long, value_name = "PATH", default_value = "ward.db")]
-    pub db: PathBuf,
+    /// The store to write into: a SQLite file (created if missing) or a PostgreSQL URL
+    /// (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE).
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "WARD_DB",
+        hide_env_values = true,
+        default_value = "ward.db"
+    )]
+    pub db: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -304,9 +395,16 @@ pub enum SummaryFormat {
 
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
-    /// The SQLite database to read.
-    #[arg(long, value_name = "PATH", default_value = "ward.db")]
-    pub db: PathBuf,
+    /// The store to read: a SQLite file or a PostgreSQL URL
+    /// (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE).
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "WARD_DB",
+        hide_env_values = true,
+        default_value = "ward.db"
+    )]
+    pub db: String,
     /// Only this domain.
     #[arg(long, value_name = "DOMAIN")]
     pub domain: Option<String>,

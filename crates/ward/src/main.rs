@@ -2,6 +2,7 @@
 
 mod assess_cmd;
 mod cli;
+mod db_cmd;
 mod report_cmd;
 mod reports_cmd;
 mod scan;
@@ -115,6 +116,7 @@ async fn run(cli: Cli) -> anyhow::Result<WardExit> {
         Command::Report(args) => report_cmd::report_cmd(args).await,
         Command::Brochure(args) => report_cmd::brochure_cmd(args),
         Command::Reports(args) => reports_cmd::run(args).await,
+        Command::Db(args) => db_cmd::run(args).await,
     }
 }
 
@@ -224,7 +226,7 @@ async fn scan_cmd(args: cli::ScanArgs) -> anyhow::Result<WardExit> {
     let prober = ward_probe::Prober::new(net).with_trust_anchor(anchor);
     let store = match &args.db {
         Some(p) => {
-            let s = ward_store::Store::open_sqlite(p).await?;
+            let s = ward_store::Store::open(p).await?;
             s.save_organisations(&orgs).await?;
             Some(s)
         }
@@ -307,7 +309,7 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
             ward_probe::dnssec::TrustAnchor::parse(anchor).context("the lab's trust anchor")?,
         );
     }
-    let store = ward_store::Store::open_sqlite(&args.db).await?;
+    let store = ward_store::Store::open(&args.db).await?;
     store.save_organisations(&orgs).await?;
     // The mail reports the party received last week, stored the way `ward reports ingest`
     // stores them, before the scan so that it takes them into account.
@@ -338,7 +340,7 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
     store.close().await;
     lab.stop();
 
-    let store = ward_store::Store::open_sqlite(&args.db).await?;
+    let store = ward_store::Store::open(&args.db).await?;
     let written = report_cmd::write_demo_outputs(&store, &report, &orgs, &args.report).await?;
     store.close().await;
     print_report(args.format, &report, &orgs)?;
@@ -359,7 +361,7 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
         let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         println!(
             "Stored in {}; written: {}.",
-            args.db.display(),
+            ward_store::Location::parse(&args.db),
             names.join(", ")
         );
     }

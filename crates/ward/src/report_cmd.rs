@@ -42,9 +42,16 @@ pub struct ReportArgs {
     /// Write here instead of standard output (required for pdf).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// The SQLite database holding the scans.
-    #[arg(long, value_name = "PATH", default_value = "ward.db")]
-    pub db: PathBuf,
+    /// The store holding the scans: a SQLite file, or a PostgreSQL URL
+    /// (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE).
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "WARD_DB",
+        hide_env_values = true,
+        default_value = "ward.db"
+    )]
+    pub db: String,
     /// summary: totals, top actions, one line per organisation, DMARC phases (a few
     /// pages for a whole party); full: also each domain's problems and what to do.
     #[arg(long, value_enum, default_value_t = ReportDetail::Summary)]
@@ -193,14 +200,15 @@ pub async fn report_cmd(args: ReportArgs) -> anyhow::Result<crate::WardExit> {
             "--format pdf needs -o FILE: a PDF is not written to a terminal",
         ));
     }
-    if !args.db.exists() {
+    let location = ward_store::Location::parse(&args.db);
+    if let Some(path) = location.missing_file() {
         return Err(usage(format!(
             "no database at {}; run `ward scan --inventory FILE --db {}` first, or name one with --db",
-            args.db.display(),
-            args.db.display()
+            path.display(),
+            path.display()
         )));
     }
-    let store = ward_store::Store::open_sqlite(&args.db).await?;
+    let (store, _) = ward_store::Store::open_location(&location).await?;
     let orgs = store.organisations().await?;
     let report = store.latest_report().await?;
     let assessments = assessments_from_store(store.latest_assessments().await?);
@@ -211,7 +219,7 @@ pub async fn report_cmd(args: ReportArgs) -> anyhow::Result<crate::WardExit> {
         return Err(usage(format!(
             "no organisation `{}` in {} (known: {})",
             args.org,
-            args.db.display(),
+            location,
             if ids.is_empty() {
                 "none; scan an inventory first".to_owned()
             } else {
@@ -222,8 +230,7 @@ pub async fn report_cmd(args: ReportArgs) -> anyhow::Result<crate::WardExit> {
     let Some(report) = report else {
         return Err(usage(format!(
             "{} holds no scan yet; run `ward scan --inventory FILE --db {}` first",
-            args.db.display(),
-            args.db.display()
+            location, location
         )));
     };
     let sources = Sources {

@@ -106,7 +106,7 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<WardExit> {
         }
         None => None,
     };
-    let store = Store::open_sqlite(&args.db).await?;
+    let store = Store::open(&args.db).await?;
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
     } else {
@@ -189,11 +189,12 @@ async fn summary(args: SummaryArgs) -> anyhow::Result<WardExit> {
         Some(d) => Some(ward_model::inventory::normalise_domain(d).map_err(usage)?),
         None => None,
     };
-    if !args.db.exists() {
+    let location = ward_store::Location::parse(&args.db);
+    if let Some(path) = location.missing_file() {
         return Err(usage(format!(
             "no database at {}; ingest reports first with `ward reports ingest --db {} SOURCE...`",
-            args.db.display(),
-            args.db.display()
+            path.display(),
+            path.display()
         )));
     }
     let net = if args.offline {
@@ -202,7 +203,7 @@ async fn summary(args: SummaryArgs) -> anyhow::Result<WardExit> {
         let cfg = crate::net_config(&args.net)?;
         Some(ward_net::Net::new(cfg).map_err(|e| usage(e.to_string()))?)
     };
-    let store = Store::open_sqlite(&args.db).await?;
+    let (store, _) = Store::open_location(&location).await?;
     let data = store.report_data(&ReportFilter { domain, since }).await?;
     store.close().await;
     let mut names = BTreeMap::new();
