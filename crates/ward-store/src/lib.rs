@@ -55,7 +55,7 @@ pub mod testing;
 
 pub use copy::{Copied, TableRows};
 pub use location::Location;
-pub use reports::{ReportFilter, Saved, StoredReport};
+pub use reports::{ReportFilter, StoredReport};
 pub use stream::ReportStream;
 
 use sqlx::Connection;
@@ -187,6 +187,33 @@ async fn migrate_pg(opts: &PgConnectOptions, location: &str) -> Result<Vec<Appli
     Ok(newly_applied(&PG_MIGRATOR, &before))
 }
 
+/// What [`Store::save_report`] (and each report of [`Store::save_reports`]) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// The report was new and is now stored, under this row id.
+    Stored(i64),
+    /// The same report (same key, same content) was already stored; nothing was written.
+    Duplicate,
+    /// A report with the same key but fewer records was stored (a copy cut off, stored
+    /// by an older ward, or a reporter's partial first copy); it is replaced by this one.
+    Replaced {
+        /// The new row id.
+        id: i64,
+        /// Records (or TLS policies) the replaced copy had.
+        old_rows: u64,
+        /// Records (or TLS policies) this one has.
+        new_rows: u64,
+    },
+    /// A report with the same key, at least as many records and different content was
+    /// already stored; it is kept, and this copy is not written.
+    Differs {
+        /// Records (or TLS policies) of the stored copy.
+        stored_rows: u64,
+        /// Records (or TLS policies) of this copy.
+        new_rows: u64,
+    },
+}
+
 /// A scan's row id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScanId(pub i64);
@@ -271,6 +298,11 @@ pub struct Store {
 enum Backend {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// A count read back from the database (never negative).
+pub(crate) fn uint(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
 }
 
 fn ts(t: OffsetDateTime) -> String {

@@ -19,9 +19,8 @@ use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Postgres};
 use ward_model::report_rows::{Col, REPORT_COLS, ReportRows};
 
-use crate::reports::uint;
 use crate::schema::{self, AGGREGATE_RECORDS, REPORTS, TLS_FAILURES, TLS_POLICIES, Table, Ty};
-use crate::{Saved, Store, StoreError};
+use crate::{Saved, Store, StoreError, uint};
 
 /// One value ready to bind.
 #[derive(Debug, Clone, Copy)]

@@ -15,34 +15,7 @@ use ward_model::report_rows::{
 use std::ffi::CStr;
 
 use crate::raw::{Db, SqliteError, Stmt, Value as RawValue};
-use crate::{Backend, Store, StoreError, ts};
-
-/// What [`Store::save_report`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Saved {
-    /// The report was new and is now stored, under this row id.
-    Stored(i64),
-    /// The same report (same key, same content) was already stored; nothing was written.
-    Duplicate,
-    /// A report with the same key but fewer records was stored (a copy cut off, stored
-    /// by an older ward, or a reporter's partial first copy); it is replaced by this one.
-    Replaced {
-        /// The new row id.
-        id: i64,
-        /// Records (or TLS policies) the replaced copy had.
-        old_rows: u64,
-        /// Records (or TLS policies) this one has.
-        new_rows: u64,
-    },
-    /// A report with the same key, at least as many records and different content was
-    /// already stored; it is kept, and this copy is not written.
-    Differs {
-        /// Records (or TLS policies) of the stored copy.
-        stored_rows: u64,
-        /// Records (or TLS policies) of this copy.
-        new_rows: u64,
-    },
-}
+use crate::{Backend, Saved, Store, StoreError, ts, uint};
 
 /// One stored report, as [`Store::stored_reports`] lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,10 +44,6 @@ pub struct ReportFilter {
     /// Only reports whose covered range ends at or after this time (seconds since the
     /// epoch). `None`: all time.
     pub since: Option<i64>,
-}
-
-pub(crate) fn uint(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 /// The filter of report queries: `$1` the domain (or NULL), `$2` the earliest end time.

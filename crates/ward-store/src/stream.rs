@@ -20,9 +20,9 @@ use crate::{Backend, pg::Stored};
 use crate::raw::{Db, SqliteError, Value as RawValue};
 use crate::reports::{
     BEGIN, COMMIT, DELETE_REPORT, HAS_DIGEST, INSERT_RECORD, INSERT_REPORT, ROLLBACK, SAME_CONTENT,
-    STORED_ROWS, insert_rows, uint, value,
+    STORED_ROWS, insert_rows, value,
 };
-use crate::{Saved, Store, StoreError, ts};
+use crate::{Saved, Store, StoreError, ts, uint};
 
 /// The report id its parts are written under until it is complete. No stored report can
 /// have it (a control character). On SQLite only one writer holds the write lock at a
