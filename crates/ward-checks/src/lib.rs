@@ -158,7 +158,9 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
             if f.check == CheckId::DmarcInherited {
                 // The one verdict that holds for a name that does not exist: the `np`
                 // (else `sp`, else `p`) a parent gives it against spoofing.
-                f.summary = format!("{domain} does not exist; {}", f.summary);
+                let own = format!("{domain} has no DMARC record of its own: ");
+                let rest = f.summary.strip_prefix(&own).unwrap_or(&f.summary);
+                f.summary = format!("{domain} does not exist; {rest}");
                 continue;
             }
             f.status = Status::Info;
