@@ -82,6 +82,7 @@ fn actual_export() -> serde_json::Value {
             detail: ward_advice::html::Detail::Full,
             mail: None,
             history: &[],
+            mail_since_last: None,
         },
     )
     .unwrap();
