@@ -41,16 +41,48 @@ fn config() -> ProptestConfig {
     }
 }
 
-/// Half a second plus 20 µs a byte: far above these readers in a debug build on a busy
-/// machine, far below a quadratic walk or a loop.
+/// Time spent on a CPU by this thread, where budgets are measured. Wall time would count
+/// the waits for a core on a loaded machine (two cores shared with builds), which made a
+/// budget either flaky or too loose to catch a quadratic walk; CPU time counts only the
+/// parser's own work. From `/proc/thread-self/schedstat` (Linux, nanoseconds, updated
+/// at every tick); wall time where that is missing.
+struct Clock {
+    wall: Instant,
+    cpu: Option<Duration>,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            wall: Instant::now(),
+            cpu: thread_cpu(),
+        }
+    }
+
+    fn took(&self) -> Duration {
+        match (self.cpu, thread_cpu()) {
+            (Some(a), Some(b)) => b.saturating_sub(a),
+            _ => self.wall.elapsed(),
+        }
+    }
+}
+
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// Half a second plus 20 µs a byte: far above these readers in a debug build, in CPU
+/// time, far below a quadratic walk or a loop.
 fn budget(len: usize) -> Duration {
     Duration::from_millis(500) + Duration::from_micros(20) * len as u32
 }
 
 fn timed<T>(what: &str, len: usize, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
+    let start = Clock::start();
     let out = f();
-    let took = start.elapsed();
+    let took = start.took();
     assert!(took < budget(len), "{what} took {took:?} on {len} bytes");
     out
 }
