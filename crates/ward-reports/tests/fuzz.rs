@@ -18,7 +18,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use ward_reports::aggregate::{parse_aggregate, parse_aggregate_bytes};
+use ward_reports::aggregate::{
+    Chunk, parse_aggregate, parse_aggregate_bytes, parse_aggregate_chunked,
+};
 use ward_reports::failure::{header_fields, parse_feedback_fields};
 use ward_reports::json::parse_json_reports;
 use ward_reports::tlsrpt::{parse_tls_report, rfc3339_to_epoch};
@@ -610,6 +612,73 @@ fn document() -> impl Strategy<Value = usize> {
     0..documents().len()
 }
 
+/// The aggregate XML documents among the samples.
+fn aggregate_xml() -> &'static [Vec<u8>] {
+    static XML: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    XML.get_or_init(|| {
+        documents()
+            .iter()
+            .filter(|(_, d)| ward_reports::unpack::detect(d) == ward_reports::unpack::Format::Xml)
+            .map(|(_, d)| d.clone())
+            .collect()
+    })
+}
+
+/// The streaming reader, which the unpacker uses only for reports too large to hold
+/// whole (so the other targets never reach it), must read what the whole-document reader
+/// reads: the same report once its chunks are put together, or a refusal of the same
+/// kind. Otherwise a report would mean something else once it grew past the threshold.
+fn chunked_target(doc: &[u8], size: usize) {
+    let start = Clock::start();
+    let whole = parse_aggregate_bytes(doc, &small());
+    let mut got: Option<ward_reports::AggregateReport> = None;
+    let mut ended = false;
+    let chunked = parse_aggregate_chunked(doc, &small(), size, &mut |c| {
+        match c {
+            Chunk::Start(r) => {
+                assert!(got.is_none(), "a second Start");
+                assert!(
+                    r.records.len() <= size.max(1),
+                    "{} records",
+                    r.records.len()
+                );
+                got = Some(r.clone());
+            }
+            Chunk::More { records, first } => {
+                assert!(!ended, "More after End");
+                assert!(!records.is_empty() && records.len() <= size.max(1));
+                let r = got.as_mut().expect("More after Start");
+                assert_eq!(first, r.records.len());
+                r.records.extend_from_slice(records);
+            }
+            Chunk::End(h) => {
+                assert!(h.records.is_empty(), "End with records");
+                let r = got.as_mut().expect("End after Start");
+                r.extensions = h.extensions.clone();
+                ended = true;
+            }
+        }
+        true
+    });
+    let took = start.took();
+    assert!(took < budget(doc.len()), "{took:?} for {} bytes", doc.len());
+    match (&whole, &chunked) {
+        (Ok(w), Ok(true)) => {
+            assert!(ended, "no End");
+            assert_eq!(Some(w), got.as_ref(), "chunk {size}");
+        }
+        (Err(a), Err(b)) => {
+            readable(doc, &b.to_string());
+            assert_eq!(
+                std::mem::discriminant(a),
+                std::mem::discriminant(b),
+                "{a} / {b}"
+            );
+        }
+        (w, c) => panic!("chunk {size}: whole {w:?}, chunked {c:?}"),
+    }
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -629,6 +698,14 @@ proptest! {
         let (name, doc) = &documents()[d];
         let (name, bytes) = wrap(w, name, doc);
         unpack_target(&name, &apply(bytes, &e));
+    }
+
+    /// Mutated aggregate XML through the streaming reader and the whole-document reader.
+    #[test]
+    fn chunked_aggregate_agrees_with_whole(
+        d in 0..aggregate_xml().len(), e in edits(), size in 1usize..5,
+    ) {
+        chunked_target(&apply(aggregate_xml()[d].clone(), &e), size);
     }
 
     /// A container inside a container, each level mutated.
