@@ -412,6 +412,15 @@ fn smtp_target(bytes: &[u8]) {
         return;
     };
     assert!(used <= bytes.len() && used > 0);
+    // The early check on the first bytes never refuses what would have parsed: every
+    // prefix of a reply could begin one.
+    for k in 0..=bytes.len().min(4) {
+        assert!(
+            starttls::could_begin_reply(&bytes[..k]),
+            "{:?}",
+            &bytes[..k]
+        );
+    }
     assert!(reply.code <= 999 && !reply.lines.is_empty());
     assert!(reply.lines.len() <= starttls::MAX_LINES);
     // Written back as a server would, the reply reads the same.
