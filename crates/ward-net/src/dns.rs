@@ -24,7 +24,7 @@ const TCP_MAX: usize = 65_535;
 /// Most records of one answer turned into observations; a hostile server may send more.
 pub const MAX_RECORDS: usize = 512;
 /// Longest text kept of one record's data.
-const MAX_DATA_CHARS: usize = 8192;
+pub(crate) const MAX_DATA_CHARS: usize = 8192;
 
 impl Net {
     /// Asks the configured resolver (recursion desired).
@@ -226,7 +226,7 @@ enum ExchangeError {
 /// names, nearly all of them, are written in wire form and read back (hickory's string
 /// parsing tries IDNA first, which cost more than the rest of the question); names with
 /// escapes, empty or overlong labels, or other scripts go through hickory's parser.
-fn parse_name(name: &str) -> Result<Name, hickory_proto::ProtoError> {
+pub(crate) fn parse_name(name: &str) -> Result<Name, hickory_proto::ProtoError> {
     use hickory_proto::serialize::binary::BinDecodable;
     let plain = normalise(name);
     if plain.is_empty() {
@@ -281,7 +281,7 @@ pub fn name_text(name: &Name) -> String {
 /// One question as sent: its id, name and type, for matching the reply, and its wire
 /// form. A stub's query is always the same shape (one question, one OPT record), so it
 /// is written directly; `question_wire_is_hickorys` pins it to hickory-proto's encoding.
-struct Question {
+pub(crate) struct Question {
     id: u16,
     name: Name,
     qtype: RecordType,
@@ -289,7 +289,7 @@ struct Question {
 }
 
 impl Question {
-    fn new(name: &Name, qtype: RecordType, recurse: bool, dnssec: bool) -> Question {
+    pub(crate) fn new(name: &Name, qtype: RecordType, recurse: bool, dnssec: bool) -> Question {
         let id: u16 = rand::random();
         Question {
             id,
@@ -297,6 +297,12 @@ impl Question {
             qtype,
             wire: encode_query(id, name, qtype, recurse, dnssec),
         }
+    }
+
+    /// The query's wire form, as a server reads it.
+    #[cfg(test)]
+    pub(crate) fn wire(&self) -> &[u8] {
+        &self.wire
     }
 }
 
@@ -321,6 +327,14 @@ fn encode_query(id: u16, name: &Name, qtype: RecordType, recurse: bool, dnssec: 
     out.extend_from_slice(&[0, 0, if dnssec { 0x80 } else { 0x00 }, 0]); // DO
     out.extend_from_slice(&[0, 0]); // no options
     out
+}
+
+/// Decodes the bytes a server sent: `Ok(None)` for a well-formed message that answers
+/// some other question (dropped, as a resolver must), `Err` with hickory-proto's reason
+/// for bytes that do not decode. The one place outside bytes become a [`Message`].
+pub(crate) fn decode_reply(query: &Question, wire: &[u8]) -> Result<Option<Message>, String> {
+    let reply = Message::from_vec(wire).map_err(|e| e.to_string())?;
+    Ok(matches(query, &reply).then_some(reply))
 }
 
 /// Whether `reply` answers `query`: same id, a response, and the same question (a
@@ -451,12 +465,12 @@ async fn udp_exchange(
             Ok(Err(e)) => return Err(io(e)),
             Ok(Ok(n)) => n,
         };
-        match Message::from_vec(&buf[..n]) {
-            Ok(reply) if matches(query, &reply) => {
+        match decode_reply(query, &buf[..n]) {
+            Ok(Some(reply)) => {
                 pool.give_back(server, pooled);
                 return Ok(reply);
             }
-            Ok(_) => continue,
+            Ok(None) => continue,
             Err(e) => malformed = Some(format!("undecodable reply from {server}: {e}")),
         }
     }
@@ -480,13 +494,12 @@ async fn tcp_exchange(
         let len = usize::from(u16::from_be_bytes(len)).min(TCP_MAX);
         let mut buf = vec![0u8; len];
         stream.read_exact(&mut buf).await.map_err(io)?;
-        let reply = Message::from_vec(&buf).map_err(|e| ExchangeError::Malformed(e.to_string()))?;
-        if matches(query, &reply) {
-            Ok(reply)
-        } else {
-            Err(ExchangeError::Malformed(
+        match decode_reply(query, &buf) {
+            Ok(Some(reply)) => Ok(reply),
+            Ok(None) => Err(ExchangeError::Malformed(
                 "TCP reply does not match the question".into(),
-            ))
+            )),
+            Err(e) => Err(ExchangeError::Malformed(e)),
         }
     };
     timeout_at(deadline, work)
@@ -519,7 +532,7 @@ impl SignedReply {
     }
 }
 
-fn signed_reply(
+pub(crate) fn signed_reply(
     reply: &Message,
     qname: &Name,
     qtype: RecordType,
@@ -585,7 +598,7 @@ fn is_referral(reply: &Message) -> bool {
 }
 
 /// Turns a reply into one of the three states.
-fn interpret(reply: &Message, qname: &Name, qtype: RecordType) -> DnsOutcome {
+pub(crate) fn interpret(reply: &Message, qname: &Name, qtype: RecordType) -> DnsOutcome {
     let authoritative = reply.metadata.authoritative;
     match reply.metadata.response_code {
         ResponseCode::NoError => {}

@@ -205,7 +205,7 @@ impl Default for HttpClient {
 }
 
 /// Most header fields accepted in one response.
-const MAX_HEADERS: usize = 128;
+pub(crate) const MAX_HEADERS: usize = 128;
 /// Most bytes in one chunk-size line.
 const MAX_CHUNK_LINE: usize = 1024;
 
@@ -656,6 +656,36 @@ async fn read_chunked<R: AsyncBufReadExt + AsyncRead + Unpin>(
 
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
+}
+
+/// Reads one response from `bytes` as [`HttpClient::fetch`] reads it off a plain HTTP
+/// connection, [`FirstBytes`] watching the first bytes; the error is its text, and a port
+/// that answered in another protocol the [`HttpOutcome::WrongProtocol`] a fetch reports.
+/// For the fuzz targets in `crate::fuzz`.
+#[cfg(test)]
+pub(crate) async fn read_response_from(
+    bytes: &[u8],
+    head_limit: usize,
+    body_limit: usize,
+    head_only: bool,
+) -> Result<HttpOutcome, String> {
+    let cfg = Config {
+        timeout: default_timeout(),
+        head_limit,
+        body_limit,
+    };
+    let heard = Arc::new(AtomicBool::new(false));
+    let mut io = BufReader::new(FirstBytes::new(bytes, Expect::Http, heard.clone()));
+    let got = read_response(&mut io, &cfg, head_only).await;
+    assert_eq!(heard.load(Ordering::Relaxed), !bytes.is_empty(), "heard");
+    match got {
+        Ok(o) => Ok(o),
+        Err(ReadError::Io(e)) => match io_failure(&e, 80) {
+            o @ HttpOutcome::WrongProtocol { .. } => Ok(o),
+            _ => Err(format!("io: {e}")),
+        },
+        Err(ReadError::Protocol(p)) => Err(p),
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,9 @@ pub mod rtt;
 pub mod silence;
 pub mod tcp;
 
+#[cfg(test)]
+mod fuzz;
+
 use guard::{CheckedAddr, TargetPolicy};
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};

@@ -18,7 +18,8 @@ use ward_net::http::{HttpClient, HttpRequest};
 /// Where security.txt lives (RFC 9116 §3).
 pub const SECURITY_TXT_PATH: &str = "/.well-known/security.txt";
 
-/// Longest `Location` ward will follow.
+/// Longest `Location` ward will follow, and longest URL one may lead to, counted as
+/// `scheme://host:port/path` (so a URL has one length however the server spelled it).
 const MAX_LOCATION: usize = 2048;
 
 async fn ensure(net: &Net, obs: &mut AssetObservation, name: &str, rtype: &str) {
@@ -42,10 +43,25 @@ async fn address(net: &Net, obs: &mut AssetObservation, host: &str) -> Option<Ip
 }
 
 /// A `Location` resolved against the request it answered: (tls, host, port, path).
+///
+/// The cap applies to the URL it leads to as well as to its text: a relative reference
+/// is resolved against the path of the request before, so without it each hop of a
+/// redirect chain could add [`MAX_LOCATION`] bytes to the path ward requests, and one
+/// URL would be followed or refused depending on how it was spelled.
 pub fn resolve_location(
     base: &HttpRequest,
     location: &str,
 ) -> Result<(bool, String, u16, String), String> {
+    let (tls, host, port, path) = resolve(base, location)?;
+    let scheme = if tls { "https" } else { "http" };
+    let len = scheme.len() + "://".len() + host.len() + 1 + port.to_string().len() + path.len();
+    if len > MAX_LOCATION {
+        return Err(format!("Location leads to a URL of {len} bytes"));
+    }
+    Ok((tls, host, port, path))
+}
+
+fn resolve(base: &HttpRequest, location: &str) -> Result<(bool, String, u16, String), String> {
     let loc = location.trim();
     if loc.len() > MAX_LOCATION {
         return Err(format!("Location is {} bytes", loc.len()));
@@ -260,6 +276,35 @@ mod tests {
         assert!(resolve_location(&base, "https://127.0.0.1/").is_err());
         assert!(resolve_location(&base, "https://[::1]/").is_err());
         assert!(resolve_location(&base, "https://x/\u{e9}").is_err());
+    }
+
+    #[test]
+    fn relative_locations_do_not_grow_the_url_past_the_cap() {
+        // Found by tests/fuzz.rs (location_mutated, 20,000 cases): the cap was on the
+        // Location's text only, so `//host/<2,030 bytes>` was followed and the same URL
+        // written `https://host:443/<2,030 bytes>` refused, and a chain of relative
+        // references could add 2 KB to the requested path at every hop.
+        let long_dir = format!("/{}/", "d".repeat(1500));
+        let base = HttpRequest::https_get("example.org", &format!("{long_dir}page"));
+        let got = resolve_location(&base, &"x".repeat(1000));
+        assert_eq!(got, Err("Location leads to a URL of 2525 bytes".into()));
+        let path = format!("/{}", "p".repeat(2025));
+        let net_path = format!("//cdn.example.net{path}");
+        assert!(net_path.len() <= MAX_LOCATION);
+        let absolute = format!("https://cdn.example.net:443{path}");
+        assert!(resolve_location(&base, &net_path).is_err());
+        assert!(resolve_location(&base, &absolute).is_err());
+        // Up to the cap, every spelling of one URL gives the same answer.
+        let path = format!("/{}", "p".repeat(2000));
+        let want = Ok((true, "cdn.example.net".into(), 443, path.clone()));
+        assert_eq!(
+            resolve_location(&base, &format!("//cdn.example.net{path}")),
+            want
+        );
+        assert_eq!(
+            resolve_location(&base, &format!("https://cdn.example.net:443{path}")),
+            want
+        );
     }
 
     #[test]

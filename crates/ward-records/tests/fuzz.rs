@@ -33,16 +33,48 @@ fn config() -> ProptestConfig {
     }
 }
 
+/// Time spent on a CPU by this thread, where budgets are measured. Wall time would count
+/// the waits for a core on a loaded machine (two cores shared with builds), which made a
+/// budget either flaky or too loose to catch a quadratic walk; CPU time counts only the
+/// parser's own work. From `/proc/thread-self/schedstat` (Linux, nanoseconds, updated
+/// at every tick); wall time where that is missing.
+struct Clock {
+    wall: Instant,
+    cpu: Option<Duration>,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            wall: Instant::now(),
+            cpu: thread_cpu(),
+        }
+    }
+
+    fn took(&self) -> Duration {
+        match (self.cpu, thread_cpu()) {
+            (Some(a), Some(b)) => b.saturating_sub(a),
+            _ => self.wall.elapsed(),
+        }
+    }
+}
+
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
 /// Every parser is linear in its (capped) input: a quarter second plus 20 µs a byte is far
-/// above any of them in a debug build on a busy machine, and far below a quadratic walk.
+/// above any of them in a debug build, in CPU time, and far below a quadratic walk.
 fn budget(len: usize) -> Duration {
     Duration::from_millis(250) + Duration::from_micros(20) * len as u32
 }
 
 fn timed<T>(what: &str, input: &[u8], f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
+    let start = Clock::start();
     let out = f();
-    let took = start.elapsed();
+    let took = start.took();
     assert!(
         took < budget(input.len()),
         "{what} took {took:?} on {} bytes: {:?}",

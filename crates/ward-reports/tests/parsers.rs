@@ -574,3 +574,15 @@ fn declared_latin1_is_transcoded_and_undeclared_bytes_are_refused() {
         Err(Reason::InvalidUtf8 { .. })
     ));
 }
+
+#[test]
+fn a_mail_whose_multipart_mail_parser_loses_is_refused_not_a_panic() {
+    // Found by tests/fuzz.rs (mutated_containers and mutated_documents_in_every_container,
+    // 40,000 cases): mail-parser's debug assertion "Invalid part ID, could not find
+    // multipart" fired on this (a mutated failure report from the corpus, shrunk), and a
+    // panic there ended `ward reports ingest`. The message is now refused as MIME.
+    let mail = b"Content-Type:multipart/\n boundary=b\n\n--bContent-Type:message/rfc822\n\n\
+Content-Type:message/rfc822\n\n\n--b--";
+    let got = one_err("m.eml", mail);
+    assert!(matches!(got, Reason::Mime), "{got:?}");
+}
