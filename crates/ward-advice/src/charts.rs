@@ -346,34 +346,121 @@ pub struct TrendChart {
     pub ticks: Vec<Tick>,
 }
 
-impl TrendChart {
-    /// Lay out `(date, value)` pairs, oldest first.
-    pub fn new(values: Vec<(String, u8)>) -> TrendChart {
-        let n = values.len();
-        let span = V_WIDTH - V_LEFT - 40;
-        let step = if n > 1 { span / (n as u32 - 1) } else { 0 };
-        // Label at most about eight dates, always the first and the last.
-        let every = n.div_ceil(8).max(1);
-        let points: Vec<TrendPoint> = values
-            .into_iter()
-            .enumerate()
-            .map(|(i, (date, value))| TrendPoint {
-                x: V_LEFT + 20 + i as u32 * step,
-                y: V_TOP + V_PLOT - u32::from(value.min(100)) * V_PLOT / 100,
+/// Points of a line from `left` across `span`, one slot per value, oldest first; a
+/// missing value keeps its slot and gets no point.
+fn line_points(
+    values: Vec<(String, Option<u8>)>,
+    left: u32,
+    span: u32,
+    top: u32,
+    plot: u32,
+) -> Vec<TrendPoint> {
+    let n = values.len();
+    let step = if n > 1 { span / (n as u32 - 1) } else { 0 };
+    // Label at most about eight dates, always the first and the last.
+    let every = n.div_ceil(8).max(1);
+    values
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, (date, value))| {
+            let value = value?;
+            Some(TrendPoint {
+                x: left + i as u32 * step,
+                y: top + plot - u32::from(value.min(100)) * plot / 100,
                 labelled: i % every == 0 || i + 1 == n,
                 date,
                 value,
             })
-            .collect();
-        let line = points
-            .iter()
-            .map(|p| format!("{},{}", p.x, p.y))
-            .collect::<Vec<_>>()
-            .join(" ");
+        })
+        .collect()
+}
+
+/// The SVG `points` attribute of a line through `points`.
+fn polyline(points: &[TrendPoint]) -> String {
+    points
+        .iter()
+        .map(|p| format!("{},{}", p.x, p.y))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl TrendChart {
+    /// Lay out `(date, value)` pairs, oldest first.
+    pub fn new(values: Vec<(String, u8)>) -> TrendChart {
+        let values = values.into_iter().map(|(d, v)| (d, Some(v))).collect();
+        let points = line_points(values, V_LEFT + 20, V_WIDTH - V_LEFT - 40, V_TOP, V_PLOT);
         TrendChart {
+            line: polyline(&points),
             points,
-            line,
             ticks: v_ticks(),
+        }
+    }
+}
+
+/// Geometry of the small per-organisation trend charts (two to a printed line).
+pub const S_WIDTH: u32 = 280;
+/// Left edge of the plot (0, 50 and 100 are written to its left).
+pub const S_LEFT: u32 = 30;
+/// Top of the plot.
+pub const S_TOP: u32 = 6;
+/// Height of the plot.
+pub const S_PLOT: u32 = 60;
+/// Total height, with the first and last dates below.
+pub const S_HEIGHT: u32 = S_TOP + S_PLOT + 18;
+
+/// One organisation's score and DMARC pass rate over the scans, oldest first: two lines
+/// in one small chart. A scan with no score (every check could not tell) or no mail in
+/// the reports has no point on that line.
+pub struct OrgTrendChart {
+    /// The score's points.
+    pub score: Vec<TrendPoint>,
+    /// The score line.
+    pub score_line: String,
+    /// The DMARC pass rate's points.
+    pub rate: Vec<TrendPoint>,
+    /// The pass-rate line.
+    pub rate_line: String,
+    /// Ticks at 0, 50 and 100.
+    pub ticks: Vec<Tick>,
+    /// The first scan's date.
+    pub first: String,
+    /// The last scan's date.
+    pub last: String,
+}
+
+impl OrgTrendChart {
+    /// Lay out `(date, score, DMARC pass rate)` per scan, oldest first.
+    pub fn new(values: Vec<(String, Option<u8>, Option<u8>)>) -> OrgTrendChart {
+        let span = S_WIDTH - S_LEFT - 12;
+        let first = values.first().map(|v| v.0.clone()).unwrap_or_default();
+        let last = values.last().map(|v| v.0.clone()).unwrap_or_default();
+        let score = line_points(
+            values.iter().map(|v| (v.0.clone(), v.1)).collect(),
+            S_LEFT + 6,
+            span,
+            S_TOP,
+            S_PLOT,
+        );
+        let rate = line_points(
+            values.into_iter().map(|v| (v.0, v.2)).collect(),
+            S_LEFT + 6,
+            span,
+            S_TOP,
+            S_PLOT,
+        );
+        OrgTrendChart {
+            score_line: polyline(&score),
+            rate_line: polyline(&rate),
+            score,
+            rate,
+            ticks: (0..=2)
+                .map(|i| Tick {
+                    at: S_TOP + S_PLOT - i * S_PLOT / 2,
+                    label: (i * 50).to_string(),
+                })
+                .collect(),
+            first,
+            last,
         }
     }
 }
@@ -484,5 +571,27 @@ mod tests {
         assert_eq!(t.points[0].y, V_TOP + V_PLOT / 2);
         assert!(t.points.iter().all(|p| p.labelled));
         assert_eq!(t.line.split(' ').count(), 2);
+    }
+
+    #[test]
+    fn org_trends_leave_a_gap_where_a_value_is_missing() {
+        let t = OrgTrendChart::new(vec![
+            ("2026-11-01".into(), Some(100), None),
+            ("2026-11-08".into(), Some(50), Some(0)),
+            ("2026-11-15".into(), None, Some(100)),
+        ]);
+        assert_eq!(t.score.len(), 2);
+        assert_eq!(t.rate.len(), 2);
+        // The same scan is at the same x on both lines.
+        assert_eq!(t.score[1].x, t.rate[0].x);
+        assert_eq!(t.score[0].y, S_TOP);
+        assert_eq!(t.score[1].y, S_TOP + S_PLOT / 2);
+        assert_eq!(t.rate[0].y, S_TOP + S_PLOT);
+        assert_eq!(t.rate[1].x, S_LEFT + 6 + 2 * ((S_WIDTH - S_LEFT - 12) / 2));
+        assert_eq!(
+            (t.first.as_str(), t.last.as_str()),
+            ("2026-11-01", "2026-11-15")
+        );
+        assert_eq!(t.rate_line.split(' ').count(), 2);
     }
 }

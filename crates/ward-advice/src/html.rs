@@ -10,7 +10,10 @@
 
 use crate::advice::{RenderedAdvice, advice_for};
 use crate::assess::{Assessment, combined_score};
-use crate::charts::{self, DayChart, ScoreChart, ScoreGroup, SourceChart, TrendChart};
+use crate::changes::{self, Change, ChangeKind, MailSince};
+use crate::charts::{
+    self, DayChart, OrgTrendChart, ScoreChart, ScoreGroup, SourceChart, TrendChart,
+};
 use crate::score::{self, Ranking, asset_score, org_score};
 use crate::summary::{Counts, OrgSummary};
 use askama::Template;
@@ -36,8 +39,13 @@ pub struct ReportInput<'a> {
     /// The stored DMARC aggregate report data, for the mail charts; `None` leaves
     /// them out.
     pub mail: Option<&'a ReportData>,
-    /// Earlier complete scans, oldest first, for the score trend.
+    /// Earlier complete scans, oldest first, for the score trend and "since last time"
+    /// (the last of them is the previous scan).
     pub history: &'a [ScanReport],
+    /// The stored DMARC aggregate report data of reports ending at or after the previous
+    /// scan started, to find senders failing DMARC that are new since; `None` leaves
+    /// them out of "since last time".
+    pub mail_since_last: Option<&'a ReportData>,
 }
 
 /// How much detail a report carries.
@@ -137,6 +145,37 @@ struct PhaseRow {
     next: &'static str,
 }
 
+/// One change in "since last time".
+struct ChangeView {
+    kind: &'static str,
+    /// The CSS class of its kind's colour.
+    class: &'static str,
+    organisation: String,
+    domain: String,
+    what: String,
+    /// The advice's short action, for what got worse; empty otherwise.
+    action: String,
+    /// What to do, in the words for the organisation's size (full detail only).
+    todo: String,
+}
+
+/// The "since last time" section.
+struct SinceView {
+    previous: String,
+    counts: Vec<(&'static str, usize)>,
+    rows: Vec<ChangeView>,
+    /// Changes not listed (the summary lists the first ones).
+    more: usize,
+}
+
+/// One organisation's trend chart.
+struct OrgTrendView {
+    name: String,
+    chart: OrgTrendChart,
+    /// The same numbers in words.
+    text: String,
+}
+
 #[derive(Template)]
 #[template(path = "report.html")]
 struct ReportPage<'a> {
@@ -154,6 +193,8 @@ struct ReportPage<'a> {
     unscored: Vec<Unscored>,
     mail: Option<MailCharts>,
     trend: Option<TrendChart>,
+    since: Option<SinceView>,
+    org_trends: Vec<OrgTrendView>,
     scans: usize,
     phases: Vec<PhaseRow>,
     phase_counts: Vec<(&'static str, usize)>,
@@ -161,6 +202,13 @@ struct ReportPage<'a> {
     assessed: usize,
     full: bool,
 }
+
+/// Changes the summary lists in "since last time" (the full report lists every one).
+const SUMMARY_CHANGES: usize = 15;
+
+/// Days of reports before a scan that make its point on a DMARC pass-rate trend: the
+/// window a scan reads reports from.
+const RATE_WINDOW_DAYS: i64 = 30;
 
 /// Days drawn in the pass-rate chart, and sources in the sources chart.
 const MAX_DAYS: usize = 31;
@@ -296,6 +344,149 @@ fn trend(
         })
         .collect();
     (points.len() >= 2).then(|| TrendChart::new(points))
+}
+
+/// "Since last time": the changes from the previous scan (the last of `history`) to
+/// `report` for the covered organisations, worse first.
+fn since_last(input: &ReportInput<'_>, orgs: &[&Organisation]) -> Option<SinceView> {
+    let (previous, earlier) = input.history.split_last()?;
+    let earlier: Vec<ScanReport> = earlier.iter().rev().cloned().collect();
+    let mail = match (input.mail, input.mail_since_last) {
+        (Some(all), Some(since_before)) => Some(MailSince { all, since_before }),
+        _ => None,
+    };
+    let ids: BTreeSet<&str> = orgs.iter().map(|o| o.id.as_str()).collect();
+    let mut found: Vec<Change> = changes::changes(previous, input.report, &earlier, mail)
+        .into_iter()
+        .filter(|c| ids.contains(c.organisation_id.as_str()))
+        .collect();
+    // Worst first across the whole report, then by organisation and domain.
+    found.sort_by(|a, b| {
+        (
+            a.kind,
+            std::cmp::Reverse(a.weight()),
+            &a.organisation,
+            &a.domain,
+        )
+            .cmp(&(
+                b.kind,
+                std::cmp::Reverse(b.weight()),
+                &b.organisation,
+                &b.domain,
+            ))
+    });
+    let full = input.detail == Detail::Full;
+    let lines = changes::lines(&found);
+    let shown = if full { lines.len() } else { SUMMARY_CHANGES };
+    let size_of = |id: &str| {
+        orgs.iter()
+            .find(|o| o.id == id)
+            .map_or(SizeClass::Small, |o| o.size)
+    };
+    let rows = lines
+        .iter()
+        .take(shown)
+        .map(|line| {
+            let c = line.first;
+            let advice = c
+                .check
+                .filter(|_| c.kind == ChangeKind::Worse)
+                .and_then(|check| advice_for(check, size_of(&c.organisation_id)));
+            ChangeView {
+                kind: c.kind.words(),
+                class: match c.kind {
+                    ChangeKind::Worse => "fail",
+                    ChangeKind::NowCouldNotTell | ChangeKind::StillCouldNotTell => "error",
+                    ChangeKind::Better => "pass",
+                    _ => "info",
+                },
+                organisation: c.organisation.clone(),
+                domain: c.domain.clone(),
+                what: line.describe(),
+                action: advice.map_or(String::new(), |a| a.action.to_owned()),
+                todo: match advice {
+                    Some(a) if full => a.todo_for(&c.domain),
+                    _ => String::new(),
+                },
+            }
+        })
+        .collect();
+    Some(SinceView {
+        previous: previous
+            .scanned_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        counts: changes::counts(&found)
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| (k.words(), n))
+            .collect(),
+        more: lines.len().saturating_sub(shown),
+        rows,
+    })
+}
+
+/// The share of `domains`' reported mail passing DMARC in the [`RATE_WINDOW_DAYS`] up
+/// to `day` (days since the epoch), or `None` with no mail reported.
+fn pass_rate(data: &ReportData, domains: &BTreeSet<String>, day: i64) -> Option<u8> {
+    let (messages, passing) = data
+        .days
+        .iter()
+        .filter(|d| domains.contains(&d.domain) && d.day <= day && d.day >= day - RATE_WINDOW_DAYS)
+        .fold((0, 0), |(m, p), d| (m + d.messages, p + d.passing));
+    (messages > 0).then(|| charts::percent(passing, messages))
+}
+
+/// Each covered organisation's scan score and DMARC pass rate over the stored scans,
+/// for organisations with domains in them; empty with fewer than two scans.
+fn org_trends(
+    history: &[ScanReport],
+    current: &ScanReport,
+    orgs: &[&Organisation],
+    mail: Option<&ReportData>,
+) -> Vec<OrgTrendView> {
+    if history.is_empty() {
+        return Vec::new();
+    }
+    let scans: Vec<&ScanReport> = history.iter().chain(std::iter::once(current)).collect();
+    orgs.iter()
+        .filter(|o| current.assets.iter().any(|a| a.organisation_id == o.id))
+        .map(|o| {
+            let values: Vec<(String, Option<u8>, Option<u8>)> = scans
+                .iter()
+                .map(|r| {
+                    let domains: BTreeSet<String> = r
+                        .assets
+                        .iter()
+                        .filter(|a| a.organisation_id == o.id)
+                        .map(|a| a.domain.to_ascii_lowercase())
+                        .collect();
+                    let day = r.scanned_at.unix_timestamp().div_euclid(86_400);
+                    (
+                        r.scanned_at.date().to_string(),
+                        org_score(r, &o.id),
+                        mail.and_then(|m| pass_rate(m, &domains, day)),
+                    )
+                })
+                .collect();
+            // Every value, oldest first, short enough for a dozen scans under a small
+            // chart; the dates are the chart's first and last and each point's title.
+            let say =
+                |v: Option<u8>, unit: &str| v.map_or("–".to_owned(), |v| format!("{v}{unit}"));
+            let scores: Vec<String> = values.iter().map(|v| say(v.1, "")).collect();
+            let rates: Vec<String> = values.iter().map(|v| say(v.2, "%")).collect();
+            let text = format!(
+                "score: {}; DMARC pass: {}",
+                scores.join(", "),
+                rates.join(", ")
+            );
+            OrgTrendView {
+                name: o.name.clone(),
+                chart: OrgTrendChart::new(values),
+                text,
+            }
+        })
+        .collect()
 }
 
 /// The organisations the report covers, in tree order.
@@ -477,6 +668,8 @@ pub fn write_report(w: &mut impl Write, input: &ReportInput<'_>) -> io::Result<(
         .collect();
     let mail = input.mail.and_then(|d| mail_charts(d, &domains));
     let trend = trend(input.history, report, &orgs);
+    let since = since_last(input, &orgs);
+    let org_trends = org_trends(input.history, report, &orgs, input.mail);
     let overall = match root {
         Some(r) if r.kind != OrgKind::Branch => {
             let scores: Vec<u8> = views.iter().filter_map(|v| v.score).collect();
@@ -527,6 +720,8 @@ pub fn write_report(w: &mut impl Write, input: &ReportInput<'_>) -> io::Result<(
         unscored,
         mail,
         trend,
+        since,
+        org_trends,
         scans: input.history.len() + 1,
         phases,
         phase_counts,
@@ -568,6 +763,7 @@ pub fn write_html(
             detail: Detail::Full,
             mail: None,
             history: &[],
+            mail_since_last: None,
         },
     )
 }

@@ -9,6 +9,7 @@
 pub mod advice;
 pub mod assess;
 pub mod brochure;
+pub mod changes;
 pub mod charts;
 pub mod export;
 pub mod html;

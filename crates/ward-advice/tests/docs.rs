@@ -82,6 +82,7 @@ fn actual_export() -> serde_json::Value {
             detail: ward_advice::html::Detail::Full,
             mail: None,
             history: &[],
+            mail_since_last: None,
         },
     )
     .unwrap();
@@ -127,5 +128,27 @@ fn json_example_has_the_fields_ward_writes() {
             v.clone()
         };
         assert_eq!(keys(&at(&example)), keys(&at(&actual)), "at {path:?}");
+    }
+}
+
+/// The `ward changes` example in docs/output.md: every change in it reads back as a
+/// `Change` and writes out exactly as shown, and the counts are those of its kinds.
+#[test]
+fn changes_example_is_what_ward_writes() {
+    use ward_advice::changes::{Change, counts};
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/output.md"))
+        .expect("docs/output.md");
+    let example: serde_json::Value =
+        serde_json::from_str(&block(&doc, "## `ward changes`", "json")).unwrap();
+    let items = example["changes"].as_array().unwrap();
+    let parsed: Vec<Change> = items
+        .iter()
+        .map(|c| serde_json::from_value(c.clone()).unwrap_or_else(|e| panic!("{e}: {c}")))
+        .collect();
+    for (c, shown) in parsed.iter().zip(items) {
+        assert_eq!(&serde_json::to_value(c).unwrap(), shown);
+    }
+    for (kind, n) in counts(&parsed) {
+        assert_eq!(example["counts"][kind.as_str()], n, "{}", kind.as_str());
     }
 }

@@ -92,6 +92,7 @@ fn render_with(
             detail: ward_advice::html::Detail::Full,
             mail: None,
             history: &[],
+            mail_since_last: None,
         },
     )
     .unwrap();

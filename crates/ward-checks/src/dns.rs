@@ -28,7 +28,7 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
                 id,
                 Status::Info,
                 Stakes::flat(Severity::None),
-                "not judged: the domain does not exist",
+                crate::not_judged(&ctx.asset.domain),
                 json!({ "reason": "nxdomain" }),
             ));
         }
@@ -86,7 +86,7 @@ fn resolves(ctx: &Context<'_>, soa: Option<&DnsOutcome>) -> Finding {
             ID,
             Status::Fail,
             stakes,
-            "the domain does not exist (NXDOMAIN): its registration may have lapsed, and anyone could register it",
+            crate::does_not_exist(&ctx.asset.domain),
             json!({ "soa": "nxdomain" }),
         ),
         Some(DnsOutcome::NoData { .. }) => finding(

@@ -124,6 +124,24 @@ pub fn needed_lookups(asset: &Asset, obs: &AssetObservation) -> Vec<(String, Str
 /// The DMARC findings stay, because RFC 9989's `np` tag exists precisely to protect
 /// names that do not exist, and a weak `np` is a real gap.
 pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
+    // A domain seen to take and send no mail is parked, listed so or not.
+    let parked_asset;
+    let parked_ctx;
+    let ctx = if !ctx.asset.has(ward_model::Role::Parked)
+        && mail::takes_no_mail(ctx.obs, &ctx.asset.domain)
+    {
+        let mut asset = ctx.asset.clone();
+        asset.roles.retain(|r| *r != ward_model::Role::Mail);
+        asset.roles.push(ward_model::Role::Parked);
+        parked_asset = asset;
+        parked_ctx = Context {
+            asset: &parked_asset,
+            ..*ctx
+        };
+        &parked_ctx
+    } else {
+        ctx
+    };
     let mut out = Vec::new();
     out.extend(dns::judge(ctx));
     let mut rest = Vec::new();
@@ -135,17 +153,48 @@ pub fn judge(ctx: &Context<'_>) -> Vec<Finding> {
     if let Some(ward_model::DnsOutcome::NxDomain { .. }) =
         ctx.obs.resolved(&ctx.asset.domain, "SOA")
     {
-        for f in rest
-            .iter_mut()
-            .filter(|f| f.check.family() != ward_model::Family::Dmarc)
-        {
+        let domain = &ctx.asset.domain;
+        for f in rest.iter_mut() {
+            if f.check == CheckId::DmarcInherited {
+                // The one verdict that holds for a name that does not exist: the `np`
+                // (else `sp`, else `p`) a parent gives it against spoofing.
+                let own = format!("{domain} has no DMARC record of its own: ");
+                let rest = f.summary.strip_prefix(&own).unwrap_or(&f.summary);
+                f.summary = format!("{domain} does not exist; {rest}");
+                continue;
+            }
             f.status = Status::Info;
             f.severity = Severity::None;
-            f.summary = "not judged: the domain does not exist".into();
+            f.summary = not_judged(domain);
         }
     }
     out.extend(rest);
     out
+}
+
+/// RFC 7489's organisational domain (§3.2): the registrable domain by the Public Suffix
+/// List (the `psl` crate's copy). `None` for a public suffix itself.
+pub(crate) fn registrable(name: &str) -> Option<&str> {
+    psl::domain_str(name.trim_end_matches('.'))
+}
+
+/// What every family says of a domain that does not exist, in one wording.
+pub(crate) fn not_judged(domain: &str) -> String {
+    format!("not judged: {domain} does not exist")
+}
+
+/// `dns.resolves` for a domain that does not exist. A registrable domain that does not
+/// exist may have lapsed; a name below an existing one was never created, or was removed.
+pub(crate) fn does_not_exist(domain: &str) -> String {
+    if registrable(domain).is_some_and(|r| r.eq_ignore_ascii_case(domain)) {
+        format!(
+            "{domain} does not exist (NXDOMAIN): its registration may have lapsed, and anyone could register it"
+        )
+    } else {
+        format!(
+            "{domain} does not exist (NXDOMAIN): the name is not in its zone; remove it from the inventory, or publish it"
+        )
+    }
 }
 
 #[cfg(test)]

@@ -285,14 +285,15 @@ fn includes(n: usize) -> AssetObservation {
 }
 
 #[test]
-fn lookup_limit_ten_warns_eleven_fails() {
+fn lookup_limit_ten_passes_eleven_fails() {
     assert_eq!(
         status_of(&spf_findings(&includes(9), Role::Mail), "spf.lookups"),
         Status::Pass
     );
+    // RFC 7208 §4.6.4 makes "more than 10" the error: exactly 10 is allowed.
     assert_eq!(
         status_of(&spf_findings(&includes(10), Role::Mail), "spf.lookups"),
-        Status::Warn
+        Status::Pass
     );
     let fs = spf_findings(&includes(11), Role::Mail);
     assert_eq!(status_of(&fs, "spf.lookups"), Status::Fail);

@@ -36,6 +36,8 @@ pub(crate) struct Zones {
     /// The zones simple enough to answer common questions from an index (see
     /// [`FastZone`]).
     pub fast: Arc<HashMap<LowerName, FastZone>>,
+    /// Delegations inside the zones, by the name of the cut (see [`Cut`]).
+    pub cuts: Arc<HashMap<LowerName, Cut>>,
     /// DS records (master-file lines) of the signed zones that have no signed lab zone
     /// above them: the lab's DNSSEC trust anchor.
     pub anchor: Option<String>,
@@ -147,6 +149,7 @@ pub(crate) fn load(
         .collect();
     let mut parent_records: HashMap<LowerName, (Name, Records)> = HashMap::new();
     let mut fast = HashMap::new();
+    let mut cuts = HashMap::new();
     for (zone, origin, records) in parsed {
         if parents.contains(&LowerName::from(&origin)) {
             parent_records.insert(LowerName::from(&origin), (origin.clone(), records.clone()));
@@ -167,6 +170,37 @@ pub(crate) fn load(
                     _ => {}
                 }
             }
+        }
+        for rrset in records.values() {
+            let owner = LowerName::from(rrset.name());
+            if rrset.record_type() != RecordType::NS || owner == LowerName::from(&origin) {
+                continue;
+            }
+            let ns: Vec<_> = rrset.records_without_rrsigs().cloned().collect();
+            let glue = ns
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RData::NS(t) => Some(t.0.clone()),
+                    _ => None,
+                })
+                .flat_map(|target| {
+                    records
+                        .values()
+                        .filter(move |g| {
+                            g.name() == &target
+                                && matches!(g.record_type(), RecordType::A | RecordType::AAAA)
+                        })
+                        .flat_map(|g| g.records_without_rrsigs().cloned())
+                })
+                .collect();
+            cuts.insert(
+                owner,
+                Cut {
+                    parent: LowerName::from(&origin),
+                    ns,
+                    glue,
+                },
+            );
         }
         let signed = keys.contains(&LowerName::from(&origin));
         if !signed && let Some(f) = FastZone::new(&origin, &records) {
@@ -233,8 +267,16 @@ pub(crate) fn load(
         behaviour: Arc::new(Behaviour::new(&fixture.dns)?),
         ds_catalogs: Arc::new(ds_catalogs),
         fast: Arc::new(fast),
+        cuts: Arc::new(cuts),
         anchor,
     })
+}
+
+/// A delegation inside a zone: the child's NS set as the parent holds it, with glue.
+pub(crate) struct Cut {
+    parent: LowerName,
+    ns: Vec<hickory_proto::rr::Record>,
+    glue: Vec<hickory_proto::rr::Record>,
 }
 
 /// What a plain zone holds, indexed for the questions a scan asks most: TXT, A, AAAA,
@@ -462,6 +504,8 @@ pub(crate) struct LabHandler {
     pub ds_catalogs: Arc<HashMap<LowerName, (LowerName, Arc<Catalog>)>>,
     /// Zones answered from an index for common questions (see [`FastZone`]).
     pub fast: Arc<HashMap<LowerName, FastZone>>,
+    /// Delegations, for the referrals a parent zone's nameserver gives.
+    pub cuts: Arc<HashMap<LowerName, Cut>>,
     /// This address listens but never answers ([`DnsBehaviour::mute`]).
     pub mute: bool,
 }
@@ -525,6 +569,14 @@ impl RequestHandler for LabHandler {
         if let Role::Nameserver(serves) = &self.role
             && !serves.contains(&zone)
         {
+            // A name below a zone cut of a zone served here gets the referral an
+            // authoritative server gives: not an answer, so a resolver pointed here by
+            // mistake learns nothing about the name.
+            if let Some(cut) = self.cuts.get(&zone)
+                && serves.contains(&cut.parent)
+            {
+                return self.referral(cut, request, response).await;
+            }
             return self.error(request, ResponseCode::Refused, response).await;
         }
         match parent_side {
@@ -590,6 +642,34 @@ impl LabHandler {
             authority.iter(),
             std::iter::empty(),
             std::iter::empty(),
+        );
+        match response.send_response(msg).await {
+            Ok(info) => info,
+            Err(_) => ResponseInfo::from(Header {
+                metadata,
+                counts: HeaderCounts::default(),
+            }),
+        }
+    }
+
+    /// A referral: no error, not authoritative, recursion not available, the child's NS
+    /// set in the authority section and its glue as additionals.
+    async fn referral<R: ResponseHandler>(
+        &self,
+        cut: &Cut,
+        request: &Request,
+        mut response: R,
+    ) -> ResponseInfo {
+        let mut metadata = Metadata::response_from_request(&request.metadata);
+        metadata.authoritative = false;
+        metadata.recursion_available = false;
+        let builder = MessageResponseBuilder::new(&request.queries, None);
+        let msg = builder.build(
+            metadata,
+            std::iter::empty(),
+            cut.ns.iter(),
+            std::iter::empty(),
+            cut.glue.iter(),
         );
         match response.send_response(msg).await {
             Ok(info) => info,
@@ -836,6 +916,7 @@ mod tests {
             } else {
                 Arc::new(HashMap::new())
             },
+            cuts: zones.cuts.clone(),
             mute: false,
         }
     }

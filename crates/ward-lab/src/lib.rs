@@ -193,6 +193,7 @@ impl Lab {
                 queries: counter,
                 ds_catalogs: zones.ds_catalogs.clone(),
                 fast: zones.fast.clone(),
+                cuts: zones.cuts.clone(),
                 mute: fixture.dns.mute.contains(ip),
             };
             if let Some(udp) = udp {

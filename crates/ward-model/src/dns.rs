@@ -61,6 +61,8 @@ pub enum DnsFailure {
         /// The whole budget, in seconds.
         budget_secs: u32,
     },
+    /// The resolver answered with a referral: it does not recurse, so it cannot say.
+    NotRecursive,
 }
 
 impl std::fmt::Display for DnsFailure {
@@ -76,6 +78,9 @@ impl std::fmt::Display for DnsFailure {
             DnsFailure::Blocked { addr } => write!(
                 f,
                 "not sent: {addr} is a private address (pass --allow-private to scan it)"
+            ),
+            DnsFailure::NotRecursive => f.write_str(
+                "the resolver does not recurse: it answered with a referral to other nameservers",
             ),
             DnsFailure::OutOfTime { budget_secs } => write!(
                 f,

@@ -112,9 +112,25 @@ impl Net {
             .exchange_message(server, name, rtype, recurse, false)
             .await
         {
+            Ok((reply, _, _)) if recurse && is_referral(&reply) => {
+                self.inner
+                    .resolver_refers
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                DnsOutcome::Failed {
+                    failure: DnsFailure::NotRecursive,
+                }
+            }
             Ok((reply, qname, qtype)) => interpret(&reply, &qname, qtype),
             Err(failure) => DnsOutcome::Failed { failure },
         }
+    }
+
+    /// Whether the resolver answered a question with a referral (it does not recurse):
+    /// said once at the top of a scan, since every answer it gave is then unknown.
+    pub fn resolver_does_not_recurse(&self) -> bool {
+        self.inner
+            .resolver_refers
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn exchange_message(
@@ -552,6 +568,20 @@ impl SignedCache {
             map.insert(key, reply);
         }
     }
+}
+
+/// A referral in place of an answer: no error, recursion not available, nothing in the
+/// answer section, not authoritative, and nameservers in the authority section. A
+/// recursive resolver never sends one, so the empty answer says nothing about the name.
+fn is_referral(reply: &Message) -> bool {
+    reply.metadata.response_code == ResponseCode::NoError
+        && !reply.metadata.recursion_available
+        && !reply.metadata.authoritative
+        && reply.answers.is_empty()
+        && reply
+            .authorities
+            .iter()
+            .any(|r| r.record_type() == RecordType::NS)
 }
 
 /// Turns a reply into one of the three states.

@@ -331,6 +331,8 @@ struct Inner {
     signed: dns::SignedCache,
     rtt: rtt::RttTable,
     silent: silence::Silent,
+    /// Set once the resolver has answered with a referral ([`Net::resolver_does_not_recurse`]).
+    resolver_refers: std::sync::atomic::AtomicBool,
 }
 
 /// Permission to use the network against one address; dropping it frees the slot.
@@ -352,6 +354,7 @@ impl Net {
                 signed: dns::SignedCache::default(),
                 rtt: rtt::RttTable::default(),
                 silent: silence::Silent::default(),
+                resolver_refers: Default::default(),
                 global: Arc::new(Semaphore::new(cfg.concurrency)),
                 hosts: Mutex::new(HashMap::new()),
                 cfg,

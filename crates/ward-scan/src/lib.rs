@@ -294,10 +294,23 @@ impl<'a> Scanner<'a> {
         drop(work);
         sink.finish().await?;
         let assets: Vec<AssetReport> = slots.into_iter().flatten().collect();
+        let mut warnings = ScanReport::warnings_for(&assets);
+        let net = self.prober.net();
+        if net.resolver_does_not_recurse() {
+            warnings.insert(
+                0,
+                format!(
+                    "the resolver {} does not recurse: it answers with referrals to other \
+                     nameservers, so every answer it gave is \"could not tell\", not \"no record\"; \
+                     point --resolver at a recursive resolver",
+                    net.config().resolver()
+                ),
+            );
+        }
         Ok(ScanReport {
             scanned_at,
             ward_version: VERSION.to_owned(),
-            warnings: ScanReport::warnings_for(&assets),
+            warnings,
             assets,
         })
     }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// explains each finding, and keeps the history.
 ///
 /// Exit codes: 0 the work ran (and no finding reached --fail-on); 1 a finding reached
-/// --fail-on; 2 the command line or an input file is wrong; 3 ward could not finish
+/// --fail-on (for `ward changes --fail-on-worse`: something got worse); 2 the command line or an input file is wrong; 3 ward could not finish
 /// (for example the database could not be written); 4 a scan could not make at least
 /// --fail-on-unknown percent of its checks (default 50), e.g. the resolver is dead.
 #[derive(Debug, Parser)]
@@ -68,6 +68,21 @@ pub enum Command {
     ///   ward report --org north --format json
     #[command(verbatim_doc_comment)]
     Report(crate::report_cmd::ReportArgs),
+    /// What changed between the latest complete scan and the one before, per organisation
+    /// and domain, worst first.
+    ///
+    /// Kinds: worse (a worse verdict, a record removed, a certificate now expiring in
+    /// under 14 days, a new sender failing DMARC in the stored reports), now could not
+    /// tell, still could not tell (twice in a row: never counted as fixed), new, gone,
+    /// can tell again (could not tell before; a verdict now, but not a fix) and better
+    /// (better than the last real verdict).
+    ///
+    /// Examples:
+    ///   ward changes --db ward.db
+    ///   ward changes --org north --since 2026-11-01 --format json
+    ///   ward changes --fail-on-worse    (exit 1 when anything got worse)
+    #[command(verbatim_doc_comment)]
+    Changes(crate::changes_cmd::ChangesArgs),
     /// Write the briefing for elected members and candidates on their own accounts and devices.
     Brochure(crate::report_cmd::BrochureArgs),
     /// Ingest and summarise DMARC aggregate, failure and SMTP TLS reports.

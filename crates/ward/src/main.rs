@@ -1,6 +1,7 @@
 //! The `ward` binary: parses the command line, builds the pieces, wires them together.
 
 mod assess_cmd;
+mod changes_cmd;
 mod cli;
 mod db_cmd;
 mod report_cmd;
@@ -115,6 +116,7 @@ async fn run(cli: Cli) -> anyhow::Result<WardExit> {
         Command::Assess(args) => assess_cmd::assess_cmd(args).await,
         Command::Report(args) => report_cmd::report_cmd(args).await,
         Command::Brochure(args) => report_cmd::brochure_cmd(args),
+        Command::Changes(args) => changes_cmd::run(args).await,
         Command::Reports(args) => reports_cmd::run(args).await,
         Command::Db(args) => db_cmd::run(args).await,
     }

@@ -133,16 +133,27 @@ pub struct Sources<'a> {
     pub mail: Option<&'a ReportData>,
     /// Earlier complete scans, oldest first.
     pub history: &'a [ScanReport],
+    /// The DMARC report data of reports ending at or after the previous scan started.
+    pub mail_since_last: Option<&'a ReportData>,
 }
 
 /// How many earlier scans the score trend draws.
 const TREND_SCANS: usize = 11;
 
+/// What a report reads from the store besides the latest scan.
+pub struct History {
+    /// The complete scans before the latest, oldest first (at most [`TREND_SCANS`]).
+    pub scans: Vec<ScanReport>,
+    /// Every stored DMARC report's sums.
+    pub mail: ReportData,
+    /// The sums of the reports ending at or after the previous scan started (for new
+    /// failing senders); `None` with no previous scan.
+    pub mail_since_last: Option<ReportData>,
+}
+
 /// The complete scans before the latest, oldest first (at most [`TREND_SCANS`]), and
-/// every stored DMARC report's sums.
-pub async fn history_and_mail(
-    store: &ward_store::Store,
-) -> anyhow::Result<(Vec<ScanReport>, ReportData)> {
+/// the stored DMARC reports' sums.
+pub async fn history_and_mail(store: &ward_store::Store) -> anyhow::Result<History> {
     let mut history = Vec::new();
     for scan in store
         .scans()
@@ -158,7 +169,22 @@ pub async fn history_and_mail(
     let mail = store
         .report_data(&ward_store::ReportFilter::default())
         .await?;
-    Ok((history, mail))
+    let mail_since_last = match history.last() {
+        Some(previous) => Some(
+            store
+                .report_data(&ward_store::ReportFilter {
+                    domain: None,
+                    since: Some(previous.scanned_at.unix_timestamp()),
+                })
+                .await?,
+        ),
+        None => None,
+    };
+    Ok(History {
+        scans: history,
+        mail,
+        mail_since_last,
+    })
 }
 
 /// Renders one report into bytes.
@@ -178,6 +204,7 @@ pub fn render(
         assessments: sources.assessments,
         mail: sources.mail,
         history: sources.history,
+        mail_since_last: sources.mail_since_last,
         detail: match detail {
             ReportDetail::Summary => ward_advice::html::Detail::Summary,
             ReportDetail::Full => ward_advice::html::Detail::Full,
@@ -212,7 +239,7 @@ pub async fn report_cmd(args: ReportArgs) -> anyhow::Result<crate::WardExit> {
     let orgs = store.organisations().await?;
     let report = store.latest_report().await?;
     let assessments = assessments_from_store(store.latest_assessments().await?);
-    let (history, mail) = history_and_mail(&store).await?;
+    let history = history_and_mail(&store).await?;
     store.close().await;
     let Some(root) = orgs.iter().find(|o| o.id == args.org) else {
         let ids: Vec<&str> = orgs.iter().map(|o| o.id.as_str()).collect();
@@ -236,8 +263,9 @@ pub async fn report_cmd(args: ReportArgs) -> anyhow::Result<crate::WardExit> {
     let sources = Sources {
         orgs: &orgs,
         assessments: &assessments,
-        mail: Some(&mail),
-        history: &history,
+        mail: Some(&history.mail),
+        history: &history.scans,
+        mail_since_last: history.mail_since_last.as_ref(),
     };
     let bytes = render(args.format, &report, &sources, root, args.detail)?;
     match (&args.output, args.format) {
@@ -359,12 +387,13 @@ pub async fn write_demo_outputs(
             .await?;
     }
     let assessments = assessments_from_store(store.latest_assessments().await?);
-    let (history, mail) = history_and_mail(store).await?;
+    let history = history_and_mail(store).await?;
     let sources = Sources {
         orgs,
         assessments: &assessments,
-        mail: Some(&mail),
-        history: &history,
+        mail: Some(&history.mail),
+        history: &history.scans,
+        mail_since_last: history.mail_since_last.as_ref(),
     };
     let dir = party_report.parent().unwrap_or(Path::new(""));
     let branch_path = dir.join("ward-demo-branch-report.html");

@@ -58,6 +58,72 @@ fn is_mail(asset: &Asset) -> bool {
     asset.has(Role::Mail)
 }
 
+/// Whether what was seen shows a domain that neither takes nor sends mail, whatever its
+/// roles say: a null MX (RFC 7505), or no MX and no address (so nothing can be delivered
+/// to it), and an SPF policy that authorises no sender (none, or only `-all`, `~all` or
+/// `?all`), and nothing published for handling mail ([`configured_for_mail`]). Such a
+/// domain is judged by the parked rules.
+pub fn takes_no_mail(obs: &AssetObservation, domain: &str) -> bool {
+    if domain_unreachable(obs, domain).is_some() {
+        return false;
+    }
+    let receives_none = match mx::mx_state(obs, domain) {
+        mx::MxState::Null => true,
+        mx::MxState::None => ["A", "AAAA"].iter().all(|t| {
+            matches!(
+                obs.resolved(domain, t),
+                Some(DnsOutcome::NoData { .. } | DnsOutcome::NxDomain { .. })
+            )
+        }),
+        _ => false,
+    };
+    if !receives_none || configured_for_mail(obs, domain) {
+        return false;
+    }
+    let records = match Txt::get(obs, domain) {
+        Txt::Records(r) => r,
+        Txt::Absent => Vec::new(),
+        Txt::NotFetched | Txt::Failed(_) => return false,
+    };
+    // SPF's version is a word of its own (`v=spf1 ...`), not a tag list.
+    records
+        .iter()
+        .map(|r| r.split_whitespace().collect::<Vec<_>>())
+        .filter(|terms| {
+            terms
+                .first()
+                .is_some_and(|v| v.eq_ignore_ascii_case("v=spf1"))
+        })
+        .all(|terms| {
+            terms[1..]
+                .iter()
+                .all(|t| matches!(t.to_ascii_lowercase().as_str(), "-all" | "~all" | "?all"))
+        })
+}
+
+/// Whether the domain publishes what only a domain that handles mail needs: an MTA-STS
+/// or TLS-RPT record, or a DKIM key (an empty, revoked `p=` does not count). Such a
+/// domain is misconfigured for mail, not parked, and is judged as a mail domain.
+fn configured_for_mail(obs: &AssetObservation, domain: &str) -> bool {
+    let has = |name: String, version: &str| !Txt::get(obs, &name).versioned(version).is_empty();
+    if has(format!("_mta-sts.{domain}"), "STSv1") || has(format!("_smtp._tls.{domain}"), "TLSRPTv1")
+    {
+        return true;
+    }
+    let keys = format!("._domainkey.{domain}");
+    obs.dns
+        .iter()
+        .filter(|l| l.rtype == "TXT" && l.name.ends_with(&keys))
+        .flat_map(|l| l.outcome.records_of("TXT"))
+        .any(|r| {
+            r.data.split(';').any(|tag| {
+                tag.split_once('=').is_some_and(|(k, v)| {
+                    k.trim().eq_ignore_ascii_case("p") && !v.trim().is_empty()
+                })
+            })
+        })
+}
+
 /// Whether the asset is judged by this family at all.
 fn in_scope(asset: &Asset) -> bool {
     asset.has(Role::Mail) || asset.has(Role::Parked)
@@ -158,6 +224,19 @@ impl Txt {
                 .iter()
                 .map(String::as_str)
                 .filter(|t| starts_with_version(t, version))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The records whose first term is not `v=<version>`: at a name kept for one kind of
+    /// record (`_mta-sts`, `_smtp._tls`) each is a record that is not what it claims.
+    pub(crate) fn unversioned(&self, version: &str) -> Vec<&str> {
+        match self {
+            Txt::Records(r) => r
+                .iter()
+                .map(String::as_str)
+                .filter(|t| !starts_with_version(t, version))
                 .collect(),
             _ => Vec::new(),
         }

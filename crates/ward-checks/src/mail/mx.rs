@@ -3,10 +3,10 @@
 //!
 //! | check | pass | warn | fail | error |
 //! |---|---|---|---|---|
-//! | `mx.present` | mail domain: MX hosts; parked: null MX | parked: real MX hosts, or no MX (mail falls back to the A record) | mail domain: no MX; null MX mixed with other MX records | MX lookup failed |
-//! | `mta_sts.record` | one valid `v=STSv1` record | none (small organisation) | none (medium); several; refused | lookup failed |
+//! | `mx.present` | mail domain: MX hosts, each a name with its own address; parked: null MX | parked: real MX hosts, or no MX (mail falls back to the A record) | mail domain: no MX; an exchange that is an alias (CNAME: RFC 2181 §10.3, RFC 5321 §5.1), does not exist or has no address; null MX mixed with other MX records (RFC 7505 §3) | MX lookup failed |
+//! | `mta_sts.record` | one valid `v=STSv1` record | none (small organisation) | none (medium); several; refused (no valid record: a TXT at `_mta-sts` not starting `v=STSv1`, or without `id`, says so) | lookup failed |
 //! | `mta_sts.policy` | `enforce`, `max_age` ≥ 1,209,600, every MX matched | `testing`; `enforce` with a shorter `max_age` | `none`; policy not served (404, redirect, wrong type, refused policy); an MX not matched | fetch failed for a reason that is not the server's answer (timeout, DNS failure) |
-//! | `tls_rpt.record` | one valid `v=TLSRPTv1` record | none | several; refused | lookup failed |
+//! | `tls_rpt.record` | one valid `v=TLSRPTv1` record | none (a TXT at `_smtp._tls` not starting `v=TLSRPTv1` is named: no valid record) | several; refused | lookup failed |
 //!
 //! `mta_sts.policy` is `info` when there is no valid record (nothing to fetch).
 //! A certificate that does not validate is a `fail`: senders then ignore the policy.
@@ -27,6 +27,17 @@ const STS_POLICY: Stakes = Stakes::sized(Severity::Low, Severity::Medium);
 const TLS_RPT: Stakes = Stakes::sized(Severity::Low, Severity::Medium);
 /// RFC 8461 guidance and Mail Check: an enforce policy should be cached at least two weeks.
 pub const MIN_ENFORCE_MAX_AGE: u32 = 1_209_600;
+
+/// A record as quoted in a summary: escaped, and cut at 120 characters.
+fn quoted(record: &str) -> String {
+    let shown: String = record.chars().take(120).collect();
+    let more = if shown.len() < record.len() {
+        "…"
+    } else {
+        ""
+    };
+    format!("\"{}{more}\"", shown.escape_debug())
+}
 
 /// The MX answer in the three states.
 #[derive(Debug, Clone)]
@@ -49,7 +60,7 @@ pub(crate) struct MxOutcome {
     pub state: MxState,
 }
 
-fn mx_state(obs: &AssetObservation, domain: &str) -> MxState {
+pub(crate) fn mx_state(obs: &AssetObservation, domain: &str) -> MxState {
     match obs.resolved(domain, "MX") {
         None => MxState::Unknown(format!("the MX records of {domain} were not fetched")),
         Some(DnsOutcome::Failed { failure }) => {
@@ -86,8 +97,57 @@ pub(crate) fn needed(obs: &AssetObservation, domain: &str) -> Vec<(String, Strin
         (record.clone(), "TXT".to_owned()),
         (format!("_smtp._tls.{domain}"), "TXT".to_owned()),
     ];
+    // Each exchange's addresses, to tell an alias or an exchange with no address.
+    if let MxState::Hosts(hosts) | MxState::Mixed(hosts) = mx_state(obs, domain) {
+        for host in hosts.into_iter().take(MAX_EXCHANGES_JUDGED) {
+            out.push((host.clone(), "A".to_owned()));
+            out.push((host, "AAAA".to_owned()));
+        }
+    }
     if !Txt::get(obs, &record).versioned("STSv1").is_empty() {
         out.push((format!("mta-sts.{domain}"), "A".to_owned()));
+    }
+    out
+}
+
+/// At most this many MX exchanges have their addresses looked up and judged.
+const MAX_EXCHANGES_JUDGED: usize = 10;
+
+/// What is wrong with each exchange that cannot take mail as named: an alias (RFC 2181
+/// §10.3, RFC 5321 §5.1: the exchange must be a name with its own address records), a
+/// name that does not exist, or one with no address. An exchange whose lookups failed
+/// or were not made is left out: that is not known.
+fn exchange_faults(obs: &AssetObservation, hosts: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for host in hosts.iter().take(MAX_EXCHANGES_JUDGED) {
+        let (Some(a), Some(aaaa)) = (obs.resolved(host, "A"), obs.resolved(host, "AAAA")) else {
+            continue;
+        };
+        let alias = [a, aaaa].into_iter().find_map(|o| {
+            o.records_of("CNAME")
+                .find(|r| r.name.trim_end_matches('.').eq_ignore_ascii_case(host))
+        });
+        if let Some(cname) = alias {
+            out.push(format!(
+                "{host} is an alias (CNAME to {}), and an MX exchange must be a host name with its own address (RFC 2181 §10.3, RFC 5321 §5.1): some senders refuse it",
+                cname.data.trim_end_matches('.')
+            ));
+            continue;
+        }
+        match (a, aaaa) {
+            (DnsOutcome::NxDomain { .. }, _) | (_, DnsOutcome::NxDomain { .. }) => out.push(
+                format!("{host} does not exist, so mail sent to it cannot be delivered"),
+            ),
+            (
+                DnsOutcome::NoData { .. } | DnsOutcome::Answer { .. },
+                DnsOutcome::NoData { .. } | DnsOutcome::Answer { .. },
+            ) if a.records_of("A").next().is_none() && aaaa.records_of("AAAA").next().is_none() => {
+                out.push(format!(
+                    "{host} has no address (no A or AAAA record), so mail sent to it cannot be delivered"
+                ))
+            }
+            _ => {}
+        }
     }
     out
 }
@@ -113,10 +173,20 @@ pub(crate) fn judge_mx(ctx: &Context<'_>) -> MxOutcome {
                 h.join(", ")
             ),
         ),
-        (MxState::Hosts(h), false) => (
-            Status::Pass,
-            format!("mail for {domain} goes to {}", h.join(", ")),
-        ),
+        (MxState::Hosts(h), false) => match exchange_faults(ctx.obs, h).as_slice() {
+            [] => (
+                Status::Pass,
+                format!("mail for {domain} goes to {}", h.join(", ")),
+            ),
+            faults => (
+                Status::Fail,
+                format!(
+                    "mail for {domain} goes to {}, but {}",
+                    h.join(", "),
+                    faults.join("; ")
+                ),
+            ),
+        },
         (MxState::Null, false) => (
             Status::Info,
             format!("{domain} publishes a null MX (RFC 7505): it says it receives no mail"),
@@ -204,9 +274,15 @@ pub(crate) fn judge_mta_sts(ctx: &Context<'_>, mx: &MxOutcome) -> Vec<Finding> {
                     CheckId::MtaStsRecord,
                     status,
                     STS_RECORD,
-                    format!(
-                        "{domain} publishes no MTA-STS record: senders cannot insist on TLS, so mail to it can be read or diverted in transit"
-                    ),
+                    match txt.unversioned("STSv1").first() {
+                        Some(other) => format!(
+                            "{domain} has no valid MTA-STS record: the TXT at {name} does not start with v=STSv1 (RFC 8461 §3.1): {}",
+                            quoted(other)
+                        ),
+                        None => format!(
+                            "{domain} publishes no MTA-STS record: senders cannot insist on TLS, so mail to it can be read or diverted in transit"
+                        ),
+                    },
                     ev,
                 ),
                 policy_na(format!(
@@ -223,7 +299,10 @@ pub(crate) fn judge_mta_sts(ctx: &Context<'_>, mx: &MxOutcome) -> Vec<Finding> {
                         CheckId::MtaStsRecord,
                         Status::Fail,
                         STS_RECORD,
-                        format!("the MTA-STS record of {domain} is refused: {e}"),
+                        format!(
+                            "{domain} has no valid MTA-STS record: {} is refused ({e}), so senders ignore it (RFC 8461 §3.1)",
+                            quoted(one)
+                        ),
                         json!({ "record": one, "error": e, "message": e.to_string() }),
                     ),
                     policy_na(
@@ -449,10 +528,16 @@ pub(crate) fn judge_tls_rpt(ctx: &Context<'_>) -> Finding {
     match recs.as_slice() {
         [] => f(
             Status::Warn,
-            format!(
-                "{domain} publishes no TLS-RPT record ({name}): you will not hear when senders fail to reach you over TLS"
-            ),
-            json!({ "name": name, "state": txt.state() }),
+            match txt.unversioned("TLSRPTv1").first() {
+                Some(other) => format!(
+                    "{domain} has no valid TLS-RPT record: the TXT at {name} does not start with v=TLSRPTv1 (RFC 8460 §3): {}",
+                    quoted(other)
+                ),
+                None => format!(
+                    "{domain} publishes no TLS-RPT record ({name}): you will not hear when senders fail to reach you over TLS"
+                ),
+            },
+            json!({ "name": name, "state": txt.state(), "other_records": txt.unversioned("TLSRPTv1") }),
         ),
         [one] => match tls_rpt::parse(one, &tls_rpt::Limits::default()) {
             Ok(r) => {
@@ -472,7 +557,10 @@ pub(crate) fn judge_tls_rpt(ctx: &Context<'_>) -> Finding {
             }
             Err(e) => f(
                 Status::Fail,
-                format!("the TLS-RPT record of {domain} is refused: {e}"),
+                format!(
+                    "{domain} has no valid TLS-RPT record: {} is refused ({e}), so senders ignore it (RFC 8460 §3)",
+                    quoted(one)
+                ),
                 json!({ "record": one, "error": e, "message": e.to_string() }),
             ),
         },

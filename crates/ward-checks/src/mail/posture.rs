@@ -4,6 +4,11 @@
 //! |---|---|---|---|---|---|
 //! | `bimi.record` | valid record and DMARC at enforcement | | record refused; DMARC not at enforcement (logos are not shown) | no record, or a declination | lookup failed |
 //! | `parked.lockdown` | `v=spf1 -all`, DMARC `p=reject`, null MX | | any of the three missing | | any of the three could not be looked up |
+//!
+//! `parked.lockdown` is judged for domains listed as parked and for those seen to take and
+//! send no mail ([`super::takes_no_mail`]: a null MX, or no MX and no address, and an SPF
+//! policy that authorises no one, and no DKIM key, MTA-STS or TLS-RPT record), whatever
+//! their listed roles.
 //! | `mail.bulk_sender` | SPF, DKIM and DMARC with alignment possible | no DKIM key at the selectors tried (none named) | no SPF or no DMARC, or a named DKIM selector without a key | | a lookup failed |
 //!
 //! Alignment: a DKIM key published under the domain itself lets mail be signed with

@@ -18,20 +18,31 @@ pub fn corpus() -> PathBuf {
 }
 
 /// Whether the corpus is there; when it is not, says so in one line (once per test
-/// binary, however many tests ask).
+/// binary, however many tests ask), through [`say`] so that the skip is seen.
 pub fn corpus_present() -> bool {
     static SAID: std::sync::Once = std::sync::Once::new();
     let path = corpus();
     let present = path.is_dir();
     if !present {
         SAID.call_once(|| {
-            println!(
+            say(&format!(
                 "SPF conformance: corpus not found at {} (set WARD_CORPUS); not run",
                 path.display()
-            );
+            ));
         });
     }
     present
+}
+
+/// Writes one line to the process's stderr, where `cargo test` shows it even under its
+/// default output capture. libtest captures only the print macros (`print!`, `eprint!`,
+/// also in threads a test spawns); a write to the `std::io::stderr()` handle bypasses the
+/// capture. Meant for a suite's tally, which should be visible in every run, not only with
+/// `--nocapture` or when the test fails.
+pub fn say(line: &str) {
+    use std::io::Write;
+    // Nothing useful can be done if stderr is closed; the assertions still decide.
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// One name's data in a fixture zone.

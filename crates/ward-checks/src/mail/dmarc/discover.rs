@@ -14,9 +14,10 @@
 //! it is the name one label below that public suffix domain, on the way from the author
 //! domain. Failing both, it is the shortest name that has a record.
 //!
-//! The policy that applies is the record nearest the author domain. At the author domain
-//! itself its `p` applies; at a parent, its `sp` applies (or its `np`, for names that do not
-//! exist).
+//! The policy that applies is the author domain's own record, its `p`; failing that, the
+//! Organizational Domain's record, its `sp` (or its `np`, for names that do not exist). A
+//! record between the two that is not marked `psd=n` is passed over: `sp` and `np` are
+//! defined for the subdomains of the Organizational Domain.
 //!
 //! Three states: a [`Lookup::NotFetched`] answer stops the walk and is reported as
 //! [`WalkEnd::Needed`], never as absent. A failed query stops it as
@@ -197,7 +198,7 @@ fn starts_like_dmarc(txt: &str) -> bool {
     }
 }
 
-fn classify(outcome: &DnsOutcome) -> Found {
+pub(crate) fn classify(outcome: &DnsOutcome) -> Found {
     let mut dmarc_like = Vec::new();
     for t in outcome
         .records_of("TXT")
@@ -258,17 +259,6 @@ pub fn discover(dns: &dyn DnsSource, author_domain: &str) -> Discovery {
             break;
         }
     }
-    let nearest = steps
-        .iter()
-        .find(|s| matches!(s.found, Found::Record(_)))
-        .map(|s| s.domain.clone());
-    let finished = matches!(end, WalkEnd::Top | WalkEnd::Psd { .. });
-    let policy = match nearest {
-        Some(d) if d == author => PolicySource::AuthorDomain { domain: d },
-        Some(d) => PolicySource::Parent { domain: d },
-        None if finished => PolicySource::None,
-        None => PolicySource::Unknown,
-    };
     let org_domain = match &end {
         WalkEnd::Psd {
             domain,
@@ -305,6 +295,43 @@ pub fn discover(dns: &dyn DnsSource, author_domain: &str) -> Discovery {
                 domain: s.domain.clone(),
             }),
         WalkEnd::Needed { .. } | WalkEnd::CouldNotTell { .. } => OrgDomain::Unknown,
+    };
+    let has_record = |d: &str| {
+        steps
+            .iter()
+            .any(|s| s.domain == d && matches!(s.found, Found::Record(_)))
+    };
+    let parent = |d: &str| PolicySource::Parent {
+        domain: d.to_owned(),
+    };
+    // Without a record of its own, the author domain takes the Organizational Domain's
+    // policy: a record between the two that is not marked psd=n is passed over.
+    let policy = if has_record(&author) {
+        PolicySource::AuthorDomain {
+            domain: author.clone(),
+        }
+    } else {
+        match &org_domain {
+            OrgDomain::MarkedPsdN { domain } | OrgDomain::Shortest { domain } => parent(domain),
+            // An Organizational Domain below a public suffix domain that publishes no
+            // record of its own falls under the public suffix operator's policy.
+            OrgDomain::BelowPsd { domain, psd_domain } => {
+                if has_record(domain) {
+                    parent(domain)
+                } else {
+                    parent(psd_domain)
+                }
+            }
+            OrgDomain::NoRecord => PolicySource::None,
+            // The walk stopped early: the shortest record seen so far stands in for the
+            // Organizational Domain (names above nearly always have none); with none
+            // seen, nothing is known.
+            OrgDomain::Unknown => steps
+                .iter()
+                .rev()
+                .find(|s| matches!(s.found, Found::Record(_)))
+                .map_or(PolicySource::Unknown, |s| parent(&s.domain)),
+        }
     };
     Discovery {
         author_domain: author,

@@ -2,20 +2,25 @@
 //!
 //! | check | pass | warn | fail | error |
 //! |---|---|---|---|---|
-//! | `dmarc.present` | the domain publishes one record (or has none but an enforcing inherited policy: `info`) | | no record and no enforcing inherited policy; several records | the walk could not be completed |
-//! | `dmarc.syntax` | the record parses | obsolete `pct`/`rf`/`ri` (RFC 9989 receivers ignore them) | the record is refused | |
+//! | `dmarc.present` | the domain publishes one record (or has none but inherits a policy: `info`) | | no record and nothing inherited; several records | the walk could not be completed |
+//! | `dmarc.syntax` | the record parses | obsolete `pct`/`rf`/`ri` (RFC 9989 receivers ignore them) | the record is refused; a broken optional tag (discarded, the rest kept: RFC 7489 §6.3) | |
 //! | `dmarc.policy` | `p=reject` | `p=quarantine` | `p=none` or no `p`; `t=y` counts one step weaker | |
 //! | `dmarc.subdomains` | `sp`/`np` no weaker than `p` | weaker, but enforcing | `none` while `p` enforces | |
-//! | `dmarc.reporting` | `rua` set, every external destination authorised | no `rua` | an external destination has not authorised reports | an authorisation lookup failed |
-//! | `dmarc.inherited` | inherited policy `reject` | `quarantine` | `none`, or nothing found | the walk could not be completed |
+//! | `dmarc.reporting` | `rua` set, every external destination authorised (a destination in the same organisational domain, by the walk or by the Public Suffix List, needs none) | no `rua` | an external destination has not authorised reports | an authorisation lookup failed |
+//! | `dmarc.inherited` | inherited policy `reject` | `quarantine` | `none` (monitoring only); nothing found is `info` (dmarc.present fails instead) | the walk could not be completed |
+//!
+//! An inherited policy is read both ways: by RFC 9989's tree walk (the nearest record
+//! above) and by RFC 7489 §6.6.3 (the record at the organisational domain from the Public
+//! Suffix List, its `sp`, else `p`). The summary says when they agree and shows both when
+//! they differ; the weaker is graded, since receivers of either reading exist.
 //!
 //! When the domain has its own record, `dmarc.inherited` is `info` (not applicable); when
 //! it has none, `dmarc.syntax`, `dmarc.policy`, `dmarc.subdomains` and `dmarc.reporting`
 //! are `info` and the inherited policy is judged by `dmarc.inherited`.
 
-use super::discover::{Discovery, Found, OrgDomain, PolicySource, WalkEnd, discover};
+use super::discover::{Discovery, Found, OrgDomain, PolicySource, WalkEnd, classify, discover};
 use crate::mail::{Txt, domain_unreachable};
-use crate::{Context, Stakes, finding};
+use crate::{Context, Stakes, finding, registrable};
 use serde_json::{Value, json};
 use ward_model::Evidence;
 use ward_model::observe::AssetObservation;
@@ -54,8 +59,53 @@ pub(crate) fn needed(obs: &AssetObservation, domain: &str) -> Vec<(String, Strin
         for (name, _) in authorisations(&d, own) {
             out.push((name, "TXT".to_owned()));
         }
+    } else if let Some(org) = registrable(domain).filter(|org| *org != d.author_domain) {
+        // RFC 7489's reading asks the organisational domain straight away; the walk has
+        // usually asked it already.
+        out.push((format!("_dmarc.{org}"), "TXT".to_owned()));
     }
     out
+}
+
+/// RFC 7489 §6.6.3's reading for a domain with no record of its own: the record at its
+/// organisational domain (by the Public Suffix List), whose `sp` (else `p`) applies.
+enum Rfc7489 {
+    /// The domain is its own organisational domain (or a public suffix): nothing above.
+    NotApplicable,
+    /// The organisational domain's answer, and the policy it gives (`None`: no record).
+    Known { org: String, policy: Option<Policy> },
+    /// The organisational domain's record could not be had.
+    Unknown,
+}
+
+fn rfc7489_reading(obs: &AssetObservation, d: &Discovery) -> Rfc7489 {
+    let Some(org) = registrable(&d.author_domain).filter(|org| *org != d.author_domain) else {
+        return Rfc7489::NotApplicable;
+    };
+    let found = d
+        .steps
+        .iter()
+        .find(|s| s.domain == org)
+        .map(|s| s.found.clone())
+        .or_else(|| match obs.resolved(&format!("_dmarc.{org}"), "TXT") {
+            Some(
+                o @ (DnsOutcome::Answer { .. }
+                | DnsOutcome::NoData { .. }
+                | DnsOutcome::NxDomain { .. }),
+            ) => Some(classify(o)),
+            _ => None,
+        });
+    match found {
+        None => Rfc7489::Unknown,
+        Some(Found::Record(rec)) => Rfc7489::Known {
+            org: org.to_owned(),
+            policy: Some(rec.effective_sp()),
+        },
+        Some(_) => Rfc7489::Known {
+            org: org.to_owned(),
+            policy: None,
+        },
+    }
 }
 
 fn own_record(d: &Discovery) -> Option<&Dmarc> {
@@ -82,6 +132,16 @@ fn within(host: &str, org: &str) -> bool {
             .is_some_and(|rest| rest.ends_with('.'))
 }
 
+/// Whether two names have the same RFC 7489 organisational domain. A report address at
+/// another host of the same organisation needs no authorisation record (RFC 7489 §7.1,
+/// RFC 9990 §3), even where RFC 9989's walk stopped at a subdomain's own record.
+fn same_registrable(a: &str, b: &str) -> bool {
+    match (registrable(a), registrable(b)) {
+        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+        _ => false,
+    }
+}
+
 /// For each `rua` mailto destination outside the organisational domain, the name that must
 /// hold its authorisation (RFC 7489 §7.1, RFC 9989 §3.3): `<domain>._report._dmarc.<dest>`.
 fn authorisations(d: &Discovery, rec: &Dmarc) -> Vec<(String, String)> {
@@ -93,7 +153,7 @@ fn authorisations(d: &Discovery, rec: &Dmarc) -> Vec<(String, String)> {
             continue;
         };
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        if host.is_empty() || within(&host, org) {
+        if host.is_empty() || within(&host, org) || same_registrable(&host, &d.author_domain) {
             continue;
         }
         let name = format!("{}._report._dmarc.{host}", d.author_domain);
@@ -102,6 +162,10 @@ fn authorisations(d: &Discovery, rec: &Dmarc) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+fn word_of(p: Policy) -> &'static str {
+    rank(p).1
 }
 
 fn rank(p: Policy) -> (Status, &'static str) {
@@ -450,6 +514,12 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
         PolicySource::Parent { domain } => d.policy_record().map(|r| (domain.clone(), r)),
         _ => None,
     };
+    let old_reading = rfc7489_reading(ctx.obs, d);
+    let old_reading_json = match &old_reading {
+        Rfc7489::NotApplicable => json!(null),
+        Rfc7489::Known { org, policy } => json!({ "org_domain": org, "policy": policy }),
+        Rfc7489::Unknown => json!("could not tell"),
+    };
     let unfinished = match &d.end {
         WalkEnd::Needed { name, .. } => Some(format!("the TXT records of {name} were not fetched")),
         WalkEnd::CouldNotTell { name, failure } => {
@@ -472,8 +542,45 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
             } else {
                 base
             };
+            let tag = match (nonexistent, rec.np.is_some(), rec.sp.is_some()) {
+                (true, true, _) => "np",
+                (_, _, true) => "sp",
+                _ => "p, as it has no sp",
+            };
+            let by_9989 = format!("`{}` from {pd} ({tag})", word_of(applied));
+            // Receivers of either reading exist, so the weaker of the two is what the
+            // domain can count on.
+            let (applied, reading) = match &old_reading {
+                Rfc7489::Known {
+                    org,
+                    policy: Some(p),
+                } if *p != applied => (
+                    applied.min(*p),
+                    format!(
+                        "the two readings differ: RFC 9989's tree walk gives {by_9989}, RFC 7489 gives `{}` from its organisational domain {org}; receivers follow either, so the weaker counts",
+                        word_of(*p)
+                    ),
+                ),
+                Rfc7489::Known { org, policy: None } => (
+                    Policy::None,
+                    format!(
+                        "the two readings differ: RFC 9989's tree walk gives {by_9989}, RFC 7489 finds no record at its organisational domain {org}, so receivers of that reading apply no policy"
+                    ),
+                ),
+                Rfc7489::Known { .. } => (
+                    applied,
+                    format!("it inherits {by_9989}; RFC 7489 and RFC 9989 agree"),
+                ),
+                Rfc7489::NotApplicable | Rfc7489::Unknown => (
+                    applied,
+                    format!("it inherits {by_9989}, by the RFC 9989 tree walk"),
+                ),
+            };
             let (status, word) = rank(applied);
-            let tag = if nonexistent { "np" } else { "sp" };
+            let meaning = match applied {
+                Policy::None => " (monitoring only: spoofed mail is still delivered)",
+                _ => "",
+            };
             (
                 finding(
                     ctx,
@@ -481,9 +588,9 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
                     status,
                     INHERITED,
                     format!(
-                        "{domain} has no DMARC record of its own and inherits the policy `{word}` from {pd} ({tag}, found by the RFC 9989 tree walk)"
+                        "{domain} has no DMARC record of its own: {reading}; the policy applied is `{word}`{meaning}"
                     ),
-                    json!({ "from": pd, "record": rec.raw, "applied": applied, "walk": walk }),
+                    json!({ "from": pd, "record": rec.raw, "applied": applied, "walk": walk, "rfc7489": old_reading_json }),
                 ),
                 Some(applied),
                 true,
@@ -533,6 +640,17 @@ fn inherited(ctx: &Context<'_>, d: &Discovery, own: &Found, walk: Value) -> Dmar
             PRESENT,
             format!(
                 "{domain} has no DMARC record of its own; it is covered by an inherited policy (see dmarc.inherited)"
+            ),
+            json!({ "walk": walk }),
+        ),
+        // An inherited `none` is a weak policy, judged by dmarc.inherited: not a missing one.
+        _ if parent.is_some() => finding(
+            ctx,
+            CheckId::DmarcPresent,
+            Status::Info,
+            PRESENT,
+            format!(
+                "{domain} has no DMARC record of its own; it inherits a policy that only monitors (see dmarc.inherited)"
             ),
             json!({ "walk": walk }),
         ),

@@ -5,9 +5,9 @@
 //! | `spf.present` | exactly one `v=spf1` record | | none, or several | TXT lookup failed or not fetched |
 //! | `spf.syntax` | every record in the tree parses, every target has one record | | a record does not parse; an include/redirect target has none or several | a target could not be looked up |
 //! | `spf.all` | policy ends in `-all` or `~all` (through `redirect`) | | `?all`, `+all`, or neither `all` nor `redirect` | the redirect target could not be looked up |
-//! | `spf.lookups` | at most 9 DNS-querying terms in the tree | exactly 10 | over 10 | a node could not be looked up and the count so far is within the limit |
+//! | `spf.lookups` | at most 10 DNS-querying terms in the tree (exactly 10 is allowed, and said) | | over 10; an `mx` term naming over 10 exchanges (RFC 7208 §4.6.4 permerror) | a node could not be looked up and the count so far is within the limit |
 //! | `spf.void_lookups` | no void lookups | 1 or 2 | over 2 | a target could not be looked up |
-//! | `spf.hygiene` | nothing to note | `ptr`, over 450 bytes, `redirect` beside `all`, repeated `redirect`/`exp`, terms after `all`, `mx` with over 10 hosts | | |
+//! | `spf.hygiene` | nothing to note | `ptr`, over 450 bytes, `redirect` beside `all`, repeated `redirect`/`exp`, terms after `all` | | |
 //! | `spf.loops` | no include/redirect loop | | a loop | a node could not be looked up |
 //!
 //! `spf.hygiene` reports `info` when its only note is that `mx` is used (it costs
@@ -36,6 +36,8 @@ pub const CHECKS: &[CheckId] = &[
 ];
 
 const MAX_LOOKUPS: u32 = 10;
+/// RFC 7208 §4.6.4: one `mx` term looks up the addresses of at most 10 exchanges.
+const MAX_MX_ADDRESS_LOOKUPS: usize = 10;
 /// RFC 7208 §4.6.4: at most 2 void lookups.
 const MAX_VOID: u32 = 2;
 /// Mail Check's bound for records that must fit a UDP answer.
@@ -338,7 +340,29 @@ fn lookups(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
         }),
         tree_json,
     );
-    let (status, summary) = if n > MAX_LOOKUPS {
+    // RFC 7208 §4.6.4: one `mx` term may look up the addresses of at most 10 exchanges.
+    let mx_over: Vec<String> = tree
+        .nodes()
+        .into_iter()
+        .flat_map(|node| {
+            node.address_lookups.iter().filter_map(move |a| {
+                let count = a.mx_count.filter(|c| *c > MAX_MX_ADDRESS_LOOKUPS)?;
+                Some(format!(
+                    "`{}` in {} names {count} mail servers",
+                    a.term, node.domain
+                ))
+            })
+        })
+        .collect();
+    let (status, summary) = if !mx_over.is_empty() {
+        (
+            Status::Fail,
+            format!(
+                "{}: an mx term may look up at most {MAX_MX_ADDRESS_LOOKUPS} of them (RFC 7208 §4.6.4), so it is a permerror and receivers treat the SPF record as broken",
+                mx_over.join("; ")
+            ),
+        )
+    } else if n > MAX_LOOKUPS {
         (
             Status::Fail,
             format!(
@@ -355,9 +379,12 @@ fn lookups(ctx: &Context<'_>, tree: &SpfTree, tree_json: &Value) -> Finding {
             ),
         )
     } else if n == MAX_LOOKUPS {
+        // Allowed (§4.6.4 counts "more than 10" as the error), but with no room left.
         (
-            Status::Warn,
-            format!("SPF needs exactly {MAX_LOOKUPS} DNS lookups: one more include breaks it"),
+            Status::Pass,
+            format!(
+                "SPF needs {n} of at most {MAX_LOOKUPS} DNS lookups: allowed, with no room left, so one more include breaks it"
+            ),
         )
     } else {
         (
@@ -447,16 +474,6 @@ fn hygiene(ctx: &Context<'_>, tree: &SpfTree) -> Finding {
         }
         if let Some(SpfError::DuplicateModifier { name, .. }) = &node.error {
             warns.push(format!("{d}: `{name}` appears more than once"));
-        }
-        for a in &node.address_lookups {
-            if let Some(count) = a.mx_count
-                && count > 10
-            {
-                warns.push(format!(
-                    "{d}: `{}` names {count} mail servers; over 10, the mx term is a permanent error",
-                    a.term
-                ));
-            }
         }
         let Some(record) = parsed(node) else { continue };
         let mut after_all = false;
