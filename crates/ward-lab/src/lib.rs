@@ -16,6 +16,7 @@ pub mod fixture;
 pub mod hosts;
 pub mod http;
 pub mod legacy;
+pub mod mailbox;
 pub mod signing;
 pub mod smtp;
 pub mod wire;

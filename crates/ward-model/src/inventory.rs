@@ -20,10 +20,22 @@
 //! parent = "hq"
 //! ```
 //!
+//! An organisation may name contacts, who hear about regressions (`ward alert`):
+//!
+//! ```toml
+//! [[organisation.contact]]
+//! email = "it@example-party.org.uk"     # mail, and/or:
+//! webhook = "https://hooks.example/ward"  # a signed JSON POST
+//! webhook_secret_env = "WARD_HOOK_KEY"  # the HMAC key: this variable, or webhook_secret = "…"
+//! min_severity = "high"                 # low | medium | high | critical (default medium)
+//! quiet_hours = "22:00-07:00"           # UTC, or "22:00-07:00+01:00"; held, not lost
+//! ```
+//!
 //! Every mistake is reported with the line and column it is at, because the person
 //! fixing it is editing the file by hand.
 
-use crate::{Asset, OrgKind, Organisation, Role, SizeClass};
+use crate::contact::{Contact, QuietHours, Secret, Webhook, default_min_severity};
+use crate::{Asset, OrgKind, Organisation, Role, Severity, SizeClass};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -66,6 +78,25 @@ struct OrgEntry {
     parent: Option<Spanned<String>>,
     #[serde(default)]
     domain: Vec<DomainEntry>,
+    #[serde(default)]
+    contact: Vec<Spanned<ContactEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactEntry {
+    #[serde(default)]
+    email: Option<Spanned<String>>,
+    #[serde(default)]
+    webhook: Option<Spanned<String>>,
+    #[serde(default)]
+    webhook_secret: Option<String>,
+    #[serde(default)]
+    webhook_secret_env: Option<String>,
+    #[serde(default)]
+    min_severity: Option<Spanned<String>>,
+    #[serde(default)]
+    quiet_hours: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +110,24 @@ struct DomainEntry {
 
 /// Parses an inventory. `source_name` names the input in errors (usually the path).
 pub fn parse(source_name: &str, text: &str) -> Result<Vec<Organisation>, InventoryError> {
+    parse_all(source_name, text).map(|(orgs, _)| orgs)
+}
+
+/// The contacts of each organisation that names any, by organisation id, in file order.
+/// The file is checked as [`parse`] checks it.
+pub fn contacts(
+    source_name: &str,
+    text: &str,
+) -> Result<Vec<(String, Vec<Contact>)>, InventoryError> {
+    parse_all(source_name, text).map(|(_, c)| c)
+}
+
+type Contacts = Vec<(String, Vec<Contact>)>;
+
+fn parse_all(
+    source_name: &str,
+    text: &str,
+) -> Result<(Vec<Organisation>, Contacts), InventoryError> {
     let err_at = |span: Option<Range<usize>>, message: String| {
         let (line, column) = line_col(text, span.map(|s| s.start).unwrap_or(0));
         InventoryError {
@@ -122,8 +171,19 @@ pub fn parse(source_name: &str, text: &str) -> Result<Vec<Organisation>, Invento
 
     let mut seen_domains: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(file.organisation.len());
+    let mut all_contacts = Vec::new();
     for entry in file.organisation {
         let org = entry.into_inner();
+        let mut contacts = Vec::with_capacity(org.contact.len());
+        for c in org.contact {
+            let span = c.span();
+            contacts.push(
+                contact(c.into_inner()).map_err(|(at, m)| err_at(Some(at.unwrap_or(span)), m))?,
+            );
+        }
+        if !contacts.is_empty() {
+            all_contacts.push((org.id.get_ref().clone(), contacts));
+        }
         match (&org.parent, org.kind) {
             (Some(p), OrgKind::Party) => {
                 return Err(err_at(
@@ -192,7 +252,97 @@ pub fn parse(source_name: &str, text: &str) -> Result<Vec<Organisation>, Invento
         });
     }
     check_acyclic(&out).map_err(|m| err_at(None, m))?;
-    Ok(out)
+    Ok((out, all_contacts))
+}
+
+/// Checks one `[[organisation.contact]]`; an error carries the span of the bad value
+/// (none: the whole table).
+fn contact(c: ContactEntry) -> Result<Contact, (Option<Range<usize>>, String)> {
+    let email = match c.email {
+        Some(e) => {
+            let v = e.get_ref().trim();
+            let ok = v.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty() && normalise_domain(d).is_ok() && !v.contains(char::is_whitespace)
+            });
+            if !ok {
+                return Err((
+                    Some(e.span()),
+                    format!("email `{v}` is not a mail address like it@example.org"),
+                ));
+            }
+            Some(v.to_owned())
+        }
+        None => None,
+    };
+    let webhook = match c.webhook {
+        Some(w) => {
+            let url = w.get_ref().trim();
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
+                return Err((
+                    Some(w.span()),
+                    format!("webhook `{url}` must be an http:// or https:// URL with a host"),
+                ));
+            }
+            let secret = match (c.webhook_secret, c.webhook_secret_env) {
+                (Some(v), None) if !v.is_empty() => Secret::Value(v),
+                (None, Some(e)) if !e.is_empty() => Secret::Env(e),
+                (Some(_), Some(_)) => {
+                    return Err((
+                        Some(w.span()),
+                        "give webhook_secret or webhook_secret_env, not both".into(),
+                    ));
+                }
+                _ => {
+                    return Err((
+                        Some(w.span()),
+                        "a webhook needs a signing key: webhook_secret_env = \"VARIABLE\" (or webhook_secret = \"…\")".into(),
+                    ));
+                }
+            };
+            Some(Webhook {
+                url: url.to_owned(),
+                secret,
+            })
+        }
+        None if c.webhook_secret.is_some() || c.webhook_secret_env.is_some() => {
+            return Err((None, "a webhook secret without a webhook = \"URL\"".into()));
+        }
+        None => None,
+    };
+    if email.is_none() && webhook.is_none() {
+        return Err((
+            None,
+            "a contact needs email = \"…\" or webhook = \"…\" (or both)".into(),
+        ));
+    }
+    let min_severity = match c.min_severity {
+        Some(s) => match s.get_ref().parse::<Severity>() {
+            Ok(Severity::None) | Err(_) => {
+                return Err((
+                    Some(s.span()),
+                    format!(
+                        "min_severity `{}`: give low, medium, high or critical",
+                        s.get_ref()
+                    ),
+                ));
+            }
+            Ok(v) => v,
+        },
+        None => default_min_severity(),
+    };
+    let quiet_hours = match c.quiet_hours {
+        Some(q) => Some(QuietHours::parse(q.get_ref()).map_err(|m| (Some(q.span()), m))?),
+        None => None,
+    };
+    Ok(Contact {
+        email,
+        webhook,
+        min_severity,
+        quiet_hours,
+    })
 }
 
 fn check_acyclic(orgs: &[Organisation]) -> Result<(), String> {
@@ -339,5 +489,72 @@ parent = "hq"
                 .message
                 .contains("own ancestor")
         );
+    }
+
+    const CONTACTED: &str = r#"
+[[organisation]]
+id = "hq"
+name = "Example Party"
+kind = "party"
+size = "medium"
+
+[[organisation.contact]]
+email = "it@example.org"
+min_severity = "high"
+quiet_hours = "22:00-07:00+01:00"
+
+[[organisation.contact]]
+webhook = "https://hooks.example.org/ward"
+webhook_secret_env = "HOOK_KEY"
+"#;
+
+    #[test]
+    fn contacts_are_read_with_their_defaults() {
+        let c = contacts("x", CONTACTED).unwrap();
+        assert_eq!(c.len(), 1);
+        let (org, list) = &c[0];
+        assert_eq!(org, "hq");
+        assert_eq!(list[0].email.as_deref(), Some("it@example.org"));
+        assert_eq!(list[0].min_severity, Severity::High);
+        assert!(list[0].quiet_hours.is_some());
+        assert_eq!(list[1].min_severity, Severity::Medium);
+        assert_eq!(
+            list[1].webhook,
+            Some(Webhook {
+                url: "https://hooks.example.org/ward".into(),
+                secret: Secret::Env("HOOK_KEY".into()),
+            })
+        );
+        // The scan's parser accepts the same file.
+        assert_eq!(parse("x", CONTACTED).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn bad_contact_values_name_their_line() {
+        let err = parse("x", &CONTACTED.replace("\"high\"", "\"urgent\"")).unwrap_err();
+        assert_eq!(err.line, 10, "{err}");
+        assert!(
+            err.message.contains("low, medium, high or critical"),
+            "{err}"
+        );
+        let err = parse("x", &CONTACTED.replace("22:00-07:00", "22-07")).unwrap_err();
+        assert_eq!(err.line, 11, "{err}");
+        let err = parse("x", &CONTACTED.replace("it@example.org", "nobody")).unwrap_err();
+        assert_eq!(err.line, 9, "{err}");
+        let err = parse(
+            "x",
+            &CONTACTED.replace("webhook_secret_env = \"HOOK_KEY\"\n", ""),
+        )
+        .unwrap_err();
+        assert_eq!(err.line, 14, "{err}");
+        assert!(err.message.contains("signing key"), "{err}");
+        let err = parse(
+            "x",
+            &CONTACTED
+                .replace("emial", "x")
+                .replace("email =", "emial ="),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("emial"), "{err}");
     }
 }

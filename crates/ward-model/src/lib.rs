@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod contact;
 pub mod dns;
 pub mod dnssec;
 pub mod finding;

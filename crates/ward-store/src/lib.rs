@@ -74,7 +74,9 @@ use ward_model::{
     AssetReport, CheckId, DmarcPhase, Finding, Organisation, Role, ScanReport, Severity,
 };
 
+mod alerts;
 mod assessments;
+pub use alerts::{AlertEvent, DeadLetter, Delivery, NewAlertEvent, Outcome};
 pub use assessments::StoredAssessment;
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -707,6 +709,6 @@ mod tests {
                 .collect()
         };
         assert_eq!(list(&SQLITE_MIGRATOR), list(&PG_MIGRATOR));
-        assert_eq!(Store::schema_version(), 7);
+        assert_eq!(Store::schema_version(), 8);
     }
 }

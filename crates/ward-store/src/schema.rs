@@ -180,8 +180,54 @@ pub(crate) const ASSESSMENTS: Table = Table {
     order: "id",
 };
 
+pub(crate) const ALERT_EVENTS: Table = Table {
+    name: "alert_events",
+    cols: &[
+        ("id", Int),
+        ("organisation_id", Text),
+        ("domain", Text),
+        ("check_id", Text),
+        ("scan_id", Int),
+        ("kind", Text),
+        ("status", Text),
+        ("severity", Text),
+        ("summary", Text),
+        ("created_at", Text),
+    ],
+    order: "id",
+};
+
+pub(crate) const ALERT_DELIVERIES: Table = Table {
+    name: "alert_deliveries",
+    cols: &[
+        ("event_id", Int),
+        ("channel", Text),
+        ("contact", Text),
+        ("at", Text),
+        ("outcome", Text),
+        ("attempts", Int),
+        ("error", Text),
+    ],
+    order: "event_id, channel, contact",
+};
+
+pub(crate) const ALERT_DEAD_LETTERS: Table = Table {
+    name: "alert_dead_letters",
+    cols: &[
+        ("id", Int),
+        ("organisation_id", Text),
+        ("channel", Text),
+        ("contact", Text),
+        ("at", Text),
+        ("attempts", Int),
+        ("error", Text),
+        ("payload", Text),
+    ],
+    order: "id",
+};
+
 /// Every table, parents before the tables whose rows refer to them.
-pub(crate) const TABLES: [&Table; 9] = [
+pub(crate) const TABLES: [&Table; 12] = [
     &ORGANISATIONS,
     &SCANS,
     &SCAN_ASSETS,
@@ -191,11 +237,20 @@ pub(crate) const TABLES: [&Table; 9] = [
     &TLS_POLICIES,
     &TLS_FAILURES,
     &ASSESSMENTS,
+    &ALERT_EVENTS,
+    &ALERT_DELIVERIES,
+    &ALERT_DEAD_LETTERS,
 ];
 
 /// Tables whose `id` is handed out by the database, and whose counter a copy must move
 /// past the ids it wrote.
-pub(crate) const WITH_IDS: [&str; 3] = ["scans", "reports", "assessments"];
+pub(crate) const WITH_IDS: [&str; 5] = [
+    "scans",
+    "reports",
+    "assessments",
+    "alert_events",
+    "alert_dead_letters",
+];
 
 /// `INSERT INTO t (cols) SELECT * FROM UNNEST($1::int8[], $2::text[], …)`: a table's rows
 /// sent to PostgreSQL as one array per column, one statement for any number of rows.

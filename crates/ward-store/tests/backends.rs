@@ -12,7 +12,10 @@ use ward_model::{
     Status,
 };
 use ward_store::testing::TestPg;
-use ward_store::{ReportFilter, Saved, ScanId, Store, StoredAssessment};
+use ward_store::{
+    DeadLetter, Delivery, NewAlertEvent, Outcome, ReportFilter, Saved, ScanId, Store,
+    StoredAssessment,
+};
 
 /// A store under test, and what keeps its database alive.
 struct Db {
@@ -70,6 +73,7 @@ on_both!(
     a_file_seen_before_is_known,
     the_newest_assessment_wins,
     the_copy_covers_every_table_and_column,
+    an_alert_is_due_once_per_contact_and_regression,
 );
 
 const T0: OffsetDateTime = datetime!(2026-11-26 01:00 UTC);
@@ -842,6 +846,139 @@ async fn fill(s: &Store) {
     )
     .await
     .unwrap();
+    let scan = s.scans().await.unwrap()[0].id;
+    s.record_alert_events(&[event("a.example", scan)], T0)
+        .await
+        .unwrap();
+    let due = s
+        .due_alert_events("b", "webhook", "http://h/")
+        .await
+        .unwrap();
+    s.record_delivery(
+        &[due[0].id],
+        &delivery(Outcome::Dead),
+        Some(&dead_letter("b")),
+    )
+    .await
+    .unwrap();
+}
+
+fn event(domain: &str, scan: ScanId) -> NewAlertEvent {
+    NewAlertEvent {
+        organisation_id: "b".into(),
+        domain: domain.into(),
+        check: "dmarc.policy".into(),
+        scan,
+        kind: "worse".into(),
+        status: "fail".into(),
+        severity: "high".into(),
+        summary: "p=none".into(),
+    }
+}
+
+fn delivery(outcome: Outcome) -> Delivery<'static> {
+    Delivery {
+        channel: "webhook",
+        contact: "http://h/",
+        at: T0,
+        outcome,
+        attempts: 3,
+        error: Some("HTTP 500".into()),
+    }
+}
+
+fn dead_letter(org: &str) -> DeadLetter {
+    DeadLetter {
+        id: 0,
+        organisation_id: org.into(),
+        channel: "webhook".into(),
+        contact: "http://h/".into(),
+        at: T0,
+        attempts: 3,
+        error: "HTTP 500".into(),
+        payload: "{}".into(),
+    }
+}
+
+async fn an_alert_is_due_once_per_contact_and_regression(db: Db) {
+    let s = &db.store;
+    let one = s.begin_scan(T0, "v").await.unwrap();
+    let two = s.begin_scan(T0, "v").await.unwrap();
+    // Recorded twice (two runs of `ward alert` over the same scans): one event.
+    for _ in 0..2 {
+        s.record_alert_events(&[event("a.example", one)], T0)
+            .await
+            .unwrap();
+    }
+    let due = s
+        .due_alert_events("b", "email", "it@b.example")
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].event, event("a.example", one));
+    assert_eq!(due[0].created_at, T0);
+    // Sent by mail: no longer due by mail, still due to the webhook; nothing for others.
+    let mail = Delivery {
+        channel: "email",
+        contact: "it@b.example",
+        ..delivery(Outcome::Sent)
+    };
+    s.record_delivery(&[due[0].id], &mail, None).await.unwrap();
+    assert_eq!(
+        s.due_alert_events("b", "email", "it@b.example")
+            .await
+            .unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        s.due_alert_events("b", "webhook", "http://h/")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.due_alert_events("hq", "email", "it@b.example")
+            .await
+            .unwrap(),
+        vec![]
+    );
+    // The same check regressing again in a later scan is a new event.
+    s.record_alert_events(&[event("a.example", two)], T0)
+        .await
+        .unwrap();
+    let due = s
+        .due_alert_events("b", "email", "it@b.example")
+        .await
+        .unwrap();
+    assert_eq!(
+        due.iter().map(|e| e.event.scan).collect::<Vec<_>>(),
+        vec![two]
+    );
+    // Given up on: done for that contact, and the message kept as a dead letter.
+    let hook = s
+        .due_alert_events("b", "webhook", "http://h/")
+        .await
+        .unwrap();
+    let ids: Vec<i64> = hook.iter().map(|e| e.id).collect();
+    s.record_delivery(&ids, &delivery(Outcome::Dead), Some(&dead_letter("b")))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.due_alert_events("b", "webhook", "http://h/")
+            .await
+            .unwrap(),
+        vec![]
+    );
+    let dead = s.dead_letters().await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        DeadLetter {
+            id: 0,
+            ..dead[0].clone()
+        },
+        dead_letter("b")
+    );
 }
 
 /// What a reader sees of a store, for comparing two.
@@ -865,6 +1002,8 @@ async fn seen(s: &Store) -> serde_json::Value {
         "stored": stored,
         "data": format!("{:?}", s.report_data(&ReportFilter::default()).await.unwrap()),
         "assessments": format!("{:?}", s.latest_assessments().await.unwrap()),
+        "dead_letters": format!("{:?}", s.dead_letters().await.unwrap()),
+        "due": format!("{:?}", s.due_alert_events("b", "email", "x").await.unwrap()),
     })
 }
 
@@ -887,6 +1026,9 @@ async fn copies_keep_everything_between_backends_both_ways() {
             ("tls_policies", 1),
             ("tls_failures", 1),
             ("assessments", 1),
+            ("alert_events", 1),
+            ("alert_deliveries", 1),
+            ("alert_dead_letters", 1),
         ]
     );
     assert_eq!(seen(&pg.store).await, seen(&from.store).await);
@@ -954,5 +1096,5 @@ async fn migrations_started_at_once_all_succeed() {
         store.close().await;
     }
     applied.sort();
-    assert_eq!(applied, vec![0, 0, 0, 7]);
+    assert_eq!(applied, vec![0, 0, 0, Store::schema_version() as usize]);
 }

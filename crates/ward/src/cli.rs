@@ -83,6 +83,26 @@ pub enum Command {
     ///   ward changes --fail-on-worse    (exit 1 when anything got worse)
     #[command(verbatim_doc_comment)]
     Changes(crate::changes_cmd::ChangesArgs),
+    /// Tell each organisation's contacts what got worse, once.
+    ///
+    /// Compares the latest complete scan with the one before it, records each
+    /// regression (worse, or now could not tell) and sends each contact of the inventory
+    /// ([[organisation.contact]]) ONE digest of what is due to them at or above their
+    /// min_severity: mail (SMTP, STARTTLS required) and/or a JSON POST signed with
+    /// X-Ward-Signature: sha256=<HMAC-SHA256 of the body>. Running it again sends
+    /// nothing new; a check that regresses again after getting better is told again.
+    /// In a contact's quiet_hours the digest is held for the next run. A webhook gets
+    /// 3 attempts with doubling waits, then the digest is a dead letter
+    /// (--dead-letters lists them). Webhooks on private addresses are refused unless
+    /// --lab or --allow-private. Exit 3 when a digest could not be delivered.
+    ///
+    /// Examples:
+    ///   ward alert --db ward.db -i party.toml --dry-run
+    ///   ward alert -i party.toml --smtp-server mail.example --smtp-from ward@example \
+    ///     --link-base https://ward.example
+    ///   ward alert --dead-letters
+    #[command(verbatim_doc_comment)]
+    Alert(crate::alert_cmd::AlertArgs),
     /// Write the briefing for elected members and candidates on their own accounts and devices.
     Brochure(crate::report_cmd::BrochureArgs),
     /// Ingest and summarise DMARC aggregate, failure and SMTP TLS reports.

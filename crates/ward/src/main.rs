@@ -1,5 +1,6 @@
 //! The `ward` binary: parses the command line, builds the pieces, wires them together.
 
+mod alert_cmd;
 mod assess_cmd;
 mod changes_cmd;
 mod cli;
@@ -117,6 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<WardExit> {
         Command::Report(args) => report_cmd::report_cmd(args).await,
         Command::Brochure(args) => report_cmd::brochure_cmd(args),
         Command::Changes(args) => changes_cmd::run(args).await,
+        Command::Alert(args) => alert_cmd::run(args).await,
         Command::Reports(args) => reports_cmd::run(args).await,
         Command::Db(args) => db_cmd::run(args).await,
     }
