@@ -266,7 +266,7 @@ impl HttpClient {
             }
         };
         let own = tokio::time::Instant::now() + net.patience(ip, self.cfg.timeout);
-        match tokio::time::timeout_at(crate::budget::cap(own), work).await {
+        match net.wait_on(ip, crate::budget::cap(own), work).await {
             Ok(o) => o,
             Err(_) => match crate::budget::ended_by_budget(own) {
                 Ok(()) => {

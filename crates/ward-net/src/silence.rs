@@ -21,22 +21,47 @@ use crate::Net;
 /// the default connect (5 s), HTTP (10 s) and handshake (10 s) waits.
 pub const SILENT_HOST_WAIT: Duration = Duration::from_secs(1);
 
-/// The addresses that proved silent, for the life of the [`Net`] (one per scan).
+/// The addresses that proved silent, for the life of the [`Net`] (one per scan), and a
+/// bell rung when one is added, for waits already under way on it.
 #[derive(Debug, Default)]
-pub(crate) struct Silent(Mutex<HashSet<IpAddr>>);
+pub(crate) struct Silent {
+    set: Mutex<HashSet<IpAddr>>,
+    news: tokio::sync::Notify,
+}
 
 impl Silent {
     fn contains(&self, ip: IpAddr) -> bool {
-        self.0
+        self.set
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains(&ip)
     }
 
     fn insert(&self, ip: IpAddr) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(ip);
+        self.set
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(ip);
+        self.news.notify_waiters();
+    }
+
+    /// Returns once `ip` has proved silent (at once if it already has).
+    async fn proven(&self, ip: IpAddr) {
+        loop {
+            let bell = self.news.notified();
+            tokio::pin!(bell);
+            bell.as_mut().enable();
+            if self.contains(ip) {
+                return;
+            }
+            bell.await;
+        }
     }
 }
+
+/// A wait that ran out: its deadline passed, or the address proved silent meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitEnded;
 
 impl Net {
     /// How long to wait on `ip` for something that normally gets `full`: all of it, or
@@ -46,6 +71,27 @@ impl Net {
             full.min(SILENT_HOST_WAIT)
         } else {
             full
+        }
+    }
+
+    /// `fut` until `deadline`, like `tokio::time::timeout_at`, but also no longer than
+    /// [`SILENT_HOST_WAIT`] after `ip` proves silent. [`Net::patience`] is decided when a
+    /// wait starts; two parts of a scan that start waiting on the same silent host at
+    /// once would otherwise each learn it in full, one after the other.
+    pub async fn wait_on<F: std::future::Future>(
+        &self,
+        ip: IpAddr,
+        deadline: tokio::time::Instant,
+        fut: F,
+    ) -> Result<F::Output, WaitEnded> {
+        let cut = async {
+            self.inner.silent.proven(ip).await;
+            tokio::time::sleep(SILENT_HOST_WAIT).await;
+        };
+        tokio::select! {
+            biased;
+            r = tokio::time::timeout_at(deadline, fut) => r.map_err(|_| WaitEnded),
+            () = cut => Err(WaitEnded),
         }
     }
 

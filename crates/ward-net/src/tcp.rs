@@ -41,7 +41,10 @@ impl Net {
         crate::budget::check().map_err(out_of_time)?;
         let permit = self.permit(ip).await;
         let own = tokio::time::Instant::now() + self.patience(ip, self.config().connect_timeout);
-        match tokio::time::timeout_at(crate::budget::cap(own), TcpStream::connect(addr)).await {
+        match self
+            .wait_on(ip, crate::budget::cap(own), TcpStream::connect(addr))
+            .await
+        {
             Err(_) => {
                 crate::budget::ended_by_budget(own).map_err(out_of_time)?;
                 self.note_silent(ip);

@@ -381,7 +381,11 @@ impl Engine<'_> {
         };
         let own = tokio::time::Instant::now() + self.patience();
         let deadline = ward_net::budget::cap(own);
-        let mut conn = match tokio::time::timeout_at(deadline, self.open()).await {
+        let mut conn = match self
+            .net
+            .wait_on(self.target.ip, deadline, self.open())
+            .await
+        {
             Err(_) => return failed(NetFailure::TimedOut),
             Ok(Err(outcome)) => {
                 return Answer {
@@ -404,7 +408,15 @@ impl Engine<'_> {
             Want::FirstFlight
         };
         let mut heard = false;
-        let read = read_reply(&mut conn.stream, &record, want, deadline, &mut heard).await;
+        let read = self
+            .net
+            .wait_on(
+                self.target.ip,
+                deadline,
+                read_reply(&mut conn.stream, &record, want, deadline, &mut heard),
+            )
+            .await
+            .unwrap_or(Err(ReadFailure::Net(NetFailure::TimedOut)));
         match read {
             Ok(reply) => judge(version, suites, reply),
             Err(ReadFailure::Net(f)) => {
@@ -544,14 +556,25 @@ impl Engine<'_> {
             None => ServerName::IpAddress(self.target.ip.into()),
         };
         let deadline = ward_net::budget::cap(tokio::time::Instant::now() + self.patience());
-        let conn = match tokio::time::timeout_at(deadline, self.open()).await {
+        let conn = match self
+            .net
+            .wait_on(self.target.ip, deadline, self.open())
+            .await
+        {
             Err(_) => return Err(NetFailure::TimedOut.to_string()),
             Ok(Err(HelloOutcome::Network { failure })) => return Err(failure.to_string()),
             Ok(Err(other)) => return Err(format!("{other:?}")),
             Ok(Ok(c)) => c,
         };
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-        let result = tokio::time::timeout_at(deadline, connector.connect(name, conn.stream)).await;
+        let result = self
+            .net
+            .wait_on(
+                self.target.ip,
+                deadline,
+                connector.connect(name, conn.stream),
+            )
+            .await;
         let chain = recorder.chain();
         match (result, chain) {
             (_, Some(chain)) => {
