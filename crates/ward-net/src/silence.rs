@@ -107,3 +107,58 @@ impl Net {
         self.inner.silent.contains(ip)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NetConfig;
+    use tokio::time::{Instant, sleep};
+
+    fn net() -> Net {
+        Net::new(NetConfig::builder("127.0.0.1:53".parse().unwrap()).build()).unwrap()
+    }
+
+    /// Two waits on one host start together; the first runs out and proves the host
+    /// silent. The second, begun with a long deadline, must then end a short wait later,
+    /// not run to its own deadline (the race that made an all-silent domain cost two
+    /// full waits in a row).
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_under_way_ends_soon_after_its_host_proves_silent() {
+        let net = net();
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let start = Instant::now();
+        let never = std::future::pending::<()>;
+        let first = async {
+            let r = net
+                .wait_on(ip, start + Duration::from_secs(5), never())
+                .await;
+            assert_eq!(r, Err(WaitEnded));
+            net.note_silent(ip);
+        };
+        let second = async {
+            let r = net
+                .wait_on(ip, start + Duration::from_secs(30), never())
+                .await;
+            assert_eq!(r, Err(WaitEnded));
+            start.elapsed()
+        };
+        let ((), took) = tokio::join!(first, second);
+        assert_eq!(took, Duration::from_secs(5) + SILENT_HOST_WAIT);
+    }
+
+    /// A wait whose work finishes in time returns its result, silence or not.
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_that_is_answered_returns_the_answer() {
+        let net = net();
+        let ip: IpAddr = "192.0.2.8".parse().unwrap();
+        net.note_silent(ip);
+        let work = async {
+            sleep(Duration::from_millis(200)).await;
+            7
+        };
+        let r = net
+            .wait_on(ip, Instant::now() + Duration::from_secs(5), work)
+            .await;
+        assert_eq!(r, Ok(7));
+    }
+}

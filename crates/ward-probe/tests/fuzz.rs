@@ -15,7 +15,7 @@
 //! the long runs and what they found: docs/fuzzing.md.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use proptest::prelude::*;
 use rustls::RootCertStore;
@@ -27,52 +27,9 @@ use ward_probe::tls::reply::{FlightError, FlightReader, HRR_RANDOM, Reply, Want}
 use ward_probe::tls::{cert, kx_kind, ocsp, starttls};
 use ward_probe::web::resolve_location;
 
-fn config() -> ProptestConfig {
-    let cases = ["WARD_FUZZ_CASES", "PROPTEST_CASES"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok()?.parse().ok())
-        .unwrap_or(256);
-    ProptestConfig {
-        cases,
-        // A hang found late in a long run must not shrink for hours.
-        max_shrink_time: 60_000,
-        // What a run finds becomes a named regression test instead.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
-/// Time spent on a CPU by this thread, where budgets are measured. Wall time would count
-/// the waits for a core on a loaded machine (two cores shared with builds), which made a
-/// budget either flaky or too loose to catch a quadratic walk; CPU time counts only the
-/// parser's own work. From `/proc/thread-self/schedstat` (Linux, nanoseconds, updated
-/// at every tick); wall time where that is missing.
-struct Clock {
-    wall: Instant,
-    cpu: Option<Duration>,
-}
-
-impl Clock {
-    fn start() -> Clock {
-        Clock {
-            wall: Instant::now(),
-            cpu: thread_cpu(),
-        }
-    }
-
-    fn took(&self) -> Duration {
-        match (self.cpu, thread_cpu()) {
-            (Some(a), Some(b)) => b.saturating_sub(a),
-            _ => self.wall.elapsed(),
-        }
-    }
-}
-
-fn thread_cpu() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
+#[path = "../../../fuzz/support.rs"]
+mod support;
+use support::{Clock, config};
 
 /// Half a second plus 20 µs a byte: far above these readers (and a chain validation) in
 /// a debug build, in CPU time, far below a quadratic walk or a loop.

@@ -10,7 +10,7 @@
 //! `WARD_FUZZ_CASES` (or proptest's own `PROPTEST_CASES`) sets the cases per property;
 //! the default keeps the suite quick. The long runs and what they found: docs/fuzzing.md.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use proptest::prelude::*;
 use ward_records::{
@@ -18,52 +18,9 @@ use ward_records::{
     spf, tls_rpt,
 };
 
-fn config() -> ProptestConfig {
-    let cases = ["WARD_FUZZ_CASES", "PROPTEST_CASES"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok()?.parse().ok())
-        .unwrap_or(256);
-    ProptestConfig {
-        cases,
-        // A hang found late in a long run must not shrink for hours.
-        max_shrink_time: 60_000,
-        // What a run finds becomes a named regression test beside the parser instead.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
-/// Time spent on a CPU by this thread, where budgets are measured. Wall time would count
-/// the waits for a core on a loaded machine (two cores shared with builds), which made a
-/// budget either flaky or too loose to catch a quadratic walk; CPU time counts only the
-/// parser's own work. From `/proc/thread-self/schedstat` (Linux, nanoseconds, updated
-/// at every tick); wall time where that is missing.
-struct Clock {
-    wall: Instant,
-    cpu: Option<Duration>,
-}
-
-impl Clock {
-    fn start() -> Clock {
-        Clock {
-            wall: Instant::now(),
-            cpu: thread_cpu(),
-        }
-    }
-
-    fn took(&self) -> Duration {
-        match (self.cpu, thread_cpu()) {
-            (Some(a), Some(b)) => b.saturating_sub(a),
-            _ => self.wall.elapsed(),
-        }
-    }
-}
-
-fn thread_cpu() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
+#[path = "../../../fuzz/support.rs"]
+mod support;
+use support::{Clock, config};
 
 /// Every parser is linear in its (capped) input: a quarter second plus 20 µs a byte is far
 /// above any of them in a debug build, in CPU time, and far below a quadratic walk.

@@ -15,7 +15,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use proptest::prelude::*;
 use ward_reports::aggregate::{
@@ -27,20 +27,9 @@ use ward_reports::tlsrpt::{parse_tls_report, rfc3339_to_epoch};
 use ward_reports::unpack::{split_mbox, unpack_all};
 use ward_reports::{Limits, Reason, Unpacked};
 
-fn config() -> ProptestConfig {
-    let cases = ["WARD_FUZZ_CASES", "PROPTEST_CASES"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok()?.parse().ok())
-        .unwrap_or(256);
-    ProptestConfig {
-        cases,
-        // A hang found late in a long run must not shrink for hours.
-        max_shrink_time: 60_000,
-        // What a run finds becomes a named regression test instead.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+#[path = "../../../fuzz/support.rs"]
+mod support;
+use support::{Clock, config};
 
 /// Small limits so that every property run is cheap and bounded.
 fn small() -> Limits {
@@ -250,38 +239,6 @@ fn deeply_nested_messages_stop_at_the_nesting_cap() {
 }
 
 // --- mutations of valid samples ------------------------------------------------------
-
-/// Time spent on a CPU by this thread, where budgets are measured. Wall time would count
-/// the waits for a core on a loaded machine (two cores shared with builds), which made a
-/// budget either flaky or too loose to catch a quadratic walk; CPU time counts only the
-/// parser's own work. From `/proc/thread-self/schedstat` (Linux, nanoseconds, updated
-/// at every tick); wall time where that is missing.
-struct Clock {
-    wall: Instant,
-    cpu: Option<Duration>,
-}
-
-impl Clock {
-    fn start() -> Clock {
-        Clock {
-            wall: Instant::now(),
-            cpu: thread_cpu(),
-        }
-    }
-
-    fn took(&self) -> Duration {
-        match (self.cpu, thread_cpu()) {
-            (Some(a), Some(b)) => b.saturating_sub(a),
-            _ => self.wall.elapsed(),
-        }
-    }
-}
-
-fn thread_cpu() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
 
 /// Decompression is bounded by `small()`: half a second plus 20 µs a byte of whichever
 /// is larger, the input or what it may expand to, is far above any run of these linear

@@ -154,6 +154,38 @@ async fn migrate_sqlite(pool: &SqlitePool, location: &str) -> Result<Vec<Applied
     Ok(newly_applied(&SQLITE_MIGRATOR, &before))
 }
 
+/// Opens the SQLite pool and migrates it. A process that opens a new file while others
+/// set it up (the WAL switch, the first migration) can be told SQLITE_BUSY at once,
+/// without the busy timeout: SQLite does so where waiting could deadlock. That is a race
+/// lost, not an error, so the open is tried again after a short pause, a few times.
+async fn open_and_migrate_sqlite(
+    opts: SqliteConnectOptions,
+    location: &str,
+) -> Result<(SqlitePool, Vec<Applied>), StoreError> {
+    const ATTEMPTS: u32 = 5;
+    let mut attempt = 1;
+    loop {
+        let opened = match SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts.clone())
+            .await
+        {
+            Ok(pool) => migrate_sqlite(&pool, location).await.map(|a| (pool, a)),
+            Err(source) => Err(StoreError::Db {
+                location: location.to_owned(),
+                source,
+            }),
+        };
+        match opened {
+            Err(e) if attempt < ATTEMPTS && e.is_busy() => {
+                tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Brings a PostgreSQL schema up to date under ward's advisory lock, on a connection of
 /// its own: several processes started at once on a new database would otherwise race to
 /// create the same tables. The lock is the session's, so it goes with the connection
@@ -274,6 +306,28 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether SQLite said the database is busy or locked (codes 5 and 6): another
+    /// process holds it for now.
+    fn is_busy(&self) -> bool {
+        let busy = |e: &sqlx::Error| {
+            e.as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|c| c == "5" || c == "6")
+        };
+        match self {
+            StoreError::Db { source, .. } => busy(source),
+            StoreError::Migrate {
+                source:
+                    sqlx::migrate::MigrateError::Execute(e)
+                    | sqlx::migrate::MigrateError::ExecuteMigration(e, _),
+                ..
+            } => busy(e),
+            _ => false,
+        }
+    }
+}
+
 /// A summary line of a stored scan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanInfo {
@@ -353,12 +407,7 @@ impl Store {
                     // beside a scan, several started at once): wait for them rather than
                     // fail.
                     .busy_timeout(BUSY_TIMEOUT);
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .connect_with(opts)
-                    .await
-                    .map_err(db)?;
-                let applied = migrate_sqlite(&pool, &shown).await?;
+                let (pool, applied) = open_and_migrate_sqlite(opts, &shown).await?;
                 Ok((
                     Store {
                         backend: Backend::Sqlite(pool),

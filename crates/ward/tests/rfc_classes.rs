@@ -50,22 +50,8 @@ async fn a_dmarc_record_with_one_broken_tag_keeps_its_policy() {
         .enumerate()
         .map(|(i, (d, r, _))| dmarc_zone(d, 1 + i as u8, r))
         .collect();
-    let lab = Lab::start(&fixture(zones, DnsBehaviour::default()))
-        .await
-        .unwrap();
     let domains: Vec<&str> = cases.iter().map(|c| c.0).collect();
-    let out = tokio::task::block_in_place(|| {
-        let dir = tempfile::tempdir().unwrap();
-        run(
-            ward(dir.path())
-                .arg("scan")
-                .args(lab_args(&lab))
-                .args(["--format", "json", "--fail-on-unknown", "0"])
-                .args(&domains),
-            0,
-        )
-    });
-    let doc = json(&out);
+    let doc = scan_zones(zones, &domains).await;
     for (domain, record, broken) in cases {
         let policy = finding(&doc, domain, "dmarc.policy");
         let syntax = finding(&doc, domain, "dmarc.syntax");
@@ -142,22 +128,8 @@ async fn a_dkim_key_that_allows_only_sha1_fails() {
             )
         })
         .collect();
-    let lab = Lab::start(&fixture(zones, DnsBehaviour::default()))
-        .await
-        .unwrap();
     let domains: Vec<&str> = cases.iter().map(|c| c.0).collect();
-    let out = tokio::task::block_in_place(|| {
-        let dir = tempfile::tempdir().unwrap();
-        run(
-            ward(dir.path())
-                .arg("scan")
-                .args(lab_args(&lab))
-                .args(["--format", "json", "--fail-on-unknown", "0"])
-                .args(&domains),
-            0,
-        )
-    });
-    let doc = json(&out);
+    let doc = scan_zones(zones, &domains).await;
     for (domain, _, want) in cases {
         let strength = finding(&doc, domain, "dkim.strength");
         assert_eq!(strength["status"], *want, "{domain}: {strength:#}");
