@@ -68,6 +68,7 @@ fn obs(dns: Vec<DnsLookup>) -> AssetObservation {
         mta_sts_policy: None,
         web: None,
         dnssec: Vec::new(),
+        servers_seen_at: None,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod hosts;
 pub mod http;
 pub mod legacy;
 pub mod mailbox;
+pub mod scale;
 pub mod signing;
 pub mod smtp;
 pub mod wire;

@@ -34,6 +34,15 @@ pub struct AssetObservation {
     /// DANE TLSA records of its MX hosts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dnssec: Vec<crate::dnssec::DnssecChain>,
+    /// When `tls` and `web` were seen, if not in this probe: a monitoring round that
+    /// asks only DNS and mail questions carries the servers' part of the last full
+    /// probe forward ([`AssetObservation::carry_servers_from`]). `None`: seen now.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub servers_seen_at: Option<OffsetDateTime>,
 }
 
 impl AssetObservation {
@@ -47,7 +56,35 @@ impl AssetObservation {
             mta_sts_policy: None,
             web: None,
             dnssec: Vec::new(),
+            servers_seen_at: None,
         }
+    }
+
+    /// Takes the servers' part (`tls`, `web`) of `earlier` into this observation, with
+    /// the DNS answers `earlier` holds for names this one did not ask about (the
+    /// addresses of the hosts those servers were reached on), and records when that
+    /// part was seen. `earlier` may itself have carried it from further back.
+    pub fn carry_servers_from(&mut self, earlier: AssetObservation) {
+        self.servers_seen_at = Some(earlier.servers_seen_at.unwrap_or(earlier.scanned_at));
+        self.tls = earlier.tls;
+        self.web = earlier.web;
+        for lookup in earlier.dns {
+            let asked = self.dns.iter().any(|l| {
+                l.server == lookup.server && l.name == lookup.name && l.rtype == lookup.rtype
+            });
+            if !asked {
+                self.dns.push(lookup);
+            }
+        }
+    }
+
+    /// The earliest `not_after` of any certificate in the servers' part, if any.
+    pub fn earliest_certificate_expiry(&self) -> Option<OffsetDateTime> {
+        self.tls
+            .iter()
+            .filter_map(|t| t.chain.as_ref())
+            .flat_map(|c| c.certs.iter().map(|cert| cert.not_after))
+            .min()
     }
 
     /// The outcome of asking the resolver for `name`/`rtype`, if that was asked.

@@ -85,6 +85,7 @@ pub struct NetConfig {
     dns_attempts: u32,
     concurrency: usize,
     per_host: usize,
+    per_host_rate: Option<f64>,
     targets: TargetPolicy,
     ports: PortMap,
     connect_timeout: Duration,
@@ -115,6 +116,10 @@ pub const DEFAULT_PER_HOST: usize = 4;
 pub const MIN_PER_HOST: usize = 1;
 /// Most operations at once against one address: more is impolite to a small server.
 pub const MAX_PER_HOST: usize = 64;
+/// Lowest per-host rate accepted (new operations a second against one address).
+pub const MIN_PER_HOST_RATE: f64 = 0.01;
+/// Highest per-host rate accepted.
+pub const MAX_PER_HOST_RATE: f64 = 1000.0;
 /// Default seconds to wait for a TCP connection.
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: f64 = 5.0;
 /// Shortest TCP connection wait accepted.
@@ -132,6 +137,7 @@ impl NetConfig {
                 dns_attempts: DEFAULT_DNS_ATTEMPTS,
                 concurrency: DEFAULT_CONCURRENCY,
                 per_host: DEFAULT_PER_HOST,
+                per_host_rate: None,
                 targets: TargetPolicy::PublicOnly,
                 ports: PortMap::default(),
                 connect_timeout: Duration::from_secs_f64(DEFAULT_CONNECT_TIMEOUT_SECS),
@@ -161,6 +167,11 @@ impl NetConfig {
     /// Operations in flight at once against one target address.
     pub fn per_host(&self) -> usize {
         self.per_host
+    }
+
+    /// Most new operations a second against one address, if limited.
+    pub fn per_host_rate(&self) -> Option<f64> {
+        self.per_host_rate
     }
     /// Which target addresses may be contacted.
     pub fn targets(&self) -> TargetPolicy {
@@ -224,6 +235,20 @@ impl NetConfigBuilder {
     pub fn concurrency(mut self, n: usize) -> Result<Self, ConfigError> {
         self.cfg.concurrency =
             within(n, MIN_CONCURRENCY, MAX_CONCURRENCY).ok_or(ConfigError::Concurrency(n))?;
+        Ok(self)
+    }
+    /// Spaces the operations started against one address at least `1/rate` seconds
+    /// apart (a connection, a TLS handshake, an HTTP fetch), so that a thousand domains
+    /// on one hosting provider are not scanned in one burst. `None`: no spacing, only
+    /// the [`Self::per_host`] bound.
+    pub fn per_host_rate(mut self, rate: Option<f64>) -> Result<Self, ConfigError> {
+        self.cfg.per_host_rate = match rate {
+            None => None,
+            Some(r) => Some(
+                within(r, MIN_PER_HOST_RATE, MAX_PER_HOST_RATE)
+                    .ok_or(ConfigError::PerHostRate(r))?,
+            ),
+        };
         Ok(self)
     }
     /// Operations in flight at once against one target address, from [`MIN_PER_HOST`]
@@ -298,6 +323,11 @@ pub enum ConfigError {
     /// [`NetConfigBuilder::per_host`] out of range.
     #[error("per-host connections must be between {MIN_PER_HOST} and {MAX_PER_HOST}, not {0}")]
     PerHost(usize),
+    /// [`NetConfigBuilder::per_host_rate`] out of range.
+    #[error(
+        "per-host rate (operations a second) must be between {MIN_PER_HOST_RATE} and {MAX_PER_HOST_RATE}, not {0}"
+    )]
+    PerHostRate(f64),
     /// [`NetConfigBuilder::connect_timeout`] out of range (the seconds given).
     #[error(
         "connect timeout (seconds) must be between {MIN_CONNECT_TIMEOUT_SECS} and {MAX_CONNECT_TIMEOUT_SECS}, not {0}"
@@ -328,6 +358,9 @@ struct Inner {
     cfg: NetConfig,
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
+    /// The earliest moment the next operation against each address may start, when
+    /// [`NetConfig::per_host_rate`] spaces them.
+    next_start: Mutex<HashMap<IpAddr, tokio::time::Instant>>,
     roots: Arc<rustls::RootCertStore>,
     udp_pool: dns::UdpPool,
     answers: dns::AnswerCache,
@@ -360,6 +393,7 @@ impl Net {
                 resolver_refers: Default::default(),
                 global: Arc::new(Semaphore::new(cfg.concurrency)),
                 hosts: Mutex::new(HashMap::new()),
+                next_start: Mutex::new(HashMap::new()),
                 cfg,
             }),
         })
@@ -387,6 +421,30 @@ impl Net {
             .acquire_owned()
             .await
             .expect("semaphore never closed")
+    }
+
+    /// As [`Self::permit`], for a new connection: also waits for the connection's turn
+    /// at `ip` when [`NetConfig::per_host_rate`] spaces them. DNS questions to a
+    /// nameserver are not spaced: they are small, and the per-host bound holds them.
+    pub async fn connection_permit(&self, ip: IpAddr) -> Permit {
+        let permit = self.permit(ip).await;
+        if let Some(rate) = self.inner.cfg.per_host_rate {
+            // Each caller books the next free start time and waits for it, so starts
+            // are spaced however many wait at once.
+            let start = {
+                let mut next = self
+                    .inner
+                    .next_start
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                let now = tokio::time::Instant::now();
+                let slot = next.get(&ip).copied().unwrap_or(now).max(now);
+                next.insert(ip, slot + Duration::from_secs_f64(1.0 / rate));
+                slot
+            };
+            tokio::time::sleep_until(start).await;
+        }
+        permit
     }
 
     /// Waits for a global slot and a slot for `ip`.
@@ -426,6 +484,51 @@ mod tests {
 
     fn err<T: std::fmt::Debug>(r: Result<T, ConfigError>) -> String {
         r.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn per_host_rate_is_checked() {
+        assert!(builder().per_host_rate(Some(0.0)).is_err());
+        assert!(builder().per_host_rate(Some(1001.0)).is_err());
+        assert_eq!(
+            builder()
+                .per_host_rate(Some(2.0))
+                .map(|b| b.build().per_host_rate()),
+            Ok(Some(2.0))
+        );
+    }
+
+    /// Ten connections to one address at two a second start over 4.5 s, one to
+    /// another address is not held up by them, and a DNS question's permit is not
+    /// spaced.
+    #[tokio::test(start_paused = true)]
+    async fn per_host_rate_spaces_starts_on_one_address() {
+        let net = Net::new(
+            builder()
+                .per_host(64)
+                .and_then(|b| b.per_host_rate(Some(2.0)))
+                .map(NetConfigBuilder::build)
+                .expect("valid"),
+        )
+        .expect("net");
+        let busy = IpAddr::from([192, 0, 2, 10]);
+        let other = IpAddr::from([192, 0, 2, 11]);
+        let t0 = tokio::time::Instant::now();
+        let starts = futures::future::join_all((0..10).map(|_| {
+            let net = net.clone();
+            async move {
+                let _p = net.connection_permit(busy).await;
+                t0.elapsed()
+            }
+        }))
+        .await;
+        let last = starts.iter().max().copied().unwrap_or_default();
+        assert_eq!(last, Duration::from_millis(4500), "{starts:?}");
+        let t1 = tokio::time::Instant::now();
+        let _p = net.connection_permit(other).await;
+        assert_eq!(t1.elapsed(), Duration::ZERO);
+        let _q = net.permit(busy).await;
+        assert_eq!(t1.elapsed(), Duration::ZERO);
     }
 
     #[test]

@@ -39,7 +39,7 @@ impl Net {
             budget_secs: s.limit_secs,
         };
         crate::budget::check().map_err(out_of_time)?;
-        let permit = self.permit(ip).await;
+        let permit = self.connection_permit(ip).await;
         let own = tokio::time::Instant::now() + self.patience(ip, self.config().connect_timeout);
         match self
             .wait_on(ip, crate::budget::cap(own), TcpStream::connect(addr))

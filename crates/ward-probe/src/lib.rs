@@ -84,8 +84,33 @@ impl Prober {
         scanned_at: OffsetDateTime,
         needs: &(dyn Fn(&AssetObservation) -> Vec<(String, String)> + Sync),
     ) -> AssetObservation {
+        self.probe_carrying(asset, scanned_at, needs, None).await
+    }
+
+    /// As [`Self::probe`]; with `carried` (an earlier observation of the same asset),
+    /// the web and mail servers are not contacted: every DNS and mail question is
+    /// asked afresh, and the servers' part (TLS, STARTTLS, HTTP) is taken from
+    /// `carried` ([`AssetObservation::carry_servers_from`]). The monitor does this on
+    /// the days between full probes.
+    pub async fn probe_carrying(
+        &self,
+        asset: &Asset,
+        scanned_at: OffsetDateTime,
+        needs: &(dyn Fn(&AssetObservation) -> Vec<(String, String)> + Sync),
+        carried: Option<AssetObservation>,
+    ) -> AssetObservation {
         let mut obs = AssetObservation::new(asset.domain.clone(), scanned_at);
         dns::basics(&self.net, &asset.domain, &mut obs).await;
+        if let Some(earlier) = carried {
+            self.follow_ups(&mut obs, needs).await;
+            self.dnssec(asset, &mut obs).await;
+            mta_sts::fetch_policy(&self.net, &self.http, &asset.domain, &mut obs).await;
+            obs.carry_servers_from(earlier);
+            // What the carried answers make the checks want (an MX host's address the
+            // servers' part relied on, say) is asked now, not carried.
+            self.follow_ups(&mut obs, needs).await;
+            return obs;
+        }
         // The servers are asked while the follow-up questions are, each part on its own
         // copy of what DNS said so far: a silent web or mail host then costs the domain
         // one wait, not one per step ([`ward_net::silence`] shortens the rest).

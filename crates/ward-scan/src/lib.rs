@@ -26,7 +26,7 @@ pub enum ScanError {
 }
 
 /// One asset to scan and whose it is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     /// The asset.
     pub asset: Asset,
@@ -202,7 +202,7 @@ impl FromReports {
 }
 
 /// The version written into every scan document.
-const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Assets probed at once. Each asset asks a handful of questions in parallel, and the
 /// network layer bounds the total, so this mostly bounds memory.
@@ -245,6 +245,46 @@ impl<'a> Scanner<'a> {
         self
     }
 
+    /// Probes and judges one asset as of `scanned_at`, within the budget. With
+    /// `carried` (an earlier observation of it), its web and mail servers are not
+    /// contacted and their part is taken from there
+    /// ([`Prober::probe_carrying`]).
+    pub async fn scan_one(
+        &self,
+        mut t: Target,
+        scanned_at: OffsetDateTime,
+        carried: Option<AssetObservation>,
+    ) -> (AssetReport, AssetObservation) {
+        if let Some(r) = self.reports {
+            t.asset.reported_dkim_selectors = r.selectors(&t.asset.domain);
+        }
+        let needs = |o: &AssetObservation| ward_checks::needed_lookups(&t.asset, o);
+        let obs = ward_net::budget::within(
+            self.budget,
+            self.prober
+                .probe_carrying(&t.asset, scanned_at, &needs, carried),
+        )
+        .await;
+        let ctx = ward_checks::Context {
+            asset: &t.asset,
+            size: t.org.size,
+            obs: &obs,
+        };
+        let mut findings = ward_checks::judge(&ctx);
+        if let Some(r) = self.reports {
+            findings.extend(r.findings(&t.asset.domain));
+        }
+        let report = AssetReport {
+            dmarc_phase: ward_checks::mail::dmarc::phase(&findings),
+            domain: t.asset.domain.clone(),
+            organisation: t.org.name.clone(),
+            organisation_id: t.org.id.clone(),
+            roles: t.asset.roles.clone(),
+            findings,
+        };
+        (report, obs)
+    }
+
     /// Scans `targets` as of `scanned_at`, handing each asset to `sink` as soon as it is
     /// judged, and returns the whole document in target order.
     pub async fn run<S: Sink>(
@@ -254,36 +294,10 @@ impl<'a> Scanner<'a> {
         sink: &mut S,
     ) -> Result<ScanReport, ScanError> {
         sink.begin(scanned_at).await?;
-        let reports = self.reports;
-        let prober = self.prober;
-        let budget = self.budget;
         let mut slots: Vec<Option<AssetReport>> = (0..targets.len()).map(|_| None).collect();
         let mut work = futures::stream::iter(targets.into_iter().enumerate())
-            .map(|(i, mut t)| async move {
-                if let Some(r) = reports {
-                    t.asset.reported_dkim_selectors = r.selectors(&t.asset.domain);
-                }
-                let needs = |o: &AssetObservation| ward_checks::needed_lookups(&t.asset, o);
-                let obs =
-                    ward_net::budget::within(budget, prober.probe(&t.asset, scanned_at, &needs))
-                        .await;
-                let ctx = ward_checks::Context {
-                    asset: &t.asset,
-                    size: t.org.size,
-                    obs: &obs,
-                };
-                let mut findings = ward_checks::judge(&ctx);
-                if let Some(r) = reports {
-                    findings.extend(r.findings(&t.asset.domain));
-                }
-                let report = AssetReport {
-                    dmarc_phase: ward_checks::mail::dmarc::phase(&findings),
-                    domain: t.asset.domain.clone(),
-                    organisation: t.org.name.clone(),
-                    organisation_id: t.org.id.clone(),
-                    roles: t.asset.roles.clone(),
-                    findings,
-                };
+            .map(|(i, t)| async move {
+                let (report, obs) = self.scan_one(t, scanned_at, None).await;
                 (i, report, obs)
             })
             .buffer_unordered(ASSETS_IN_FLIGHT);

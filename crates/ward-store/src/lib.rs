@@ -42,6 +42,48 @@ macro_rules! on_pool {
     };
 }
 
+/// Inserts one asset's row and its findings inside the open transaction `$tx`
+/// (`save_asset` and the monitor's `complete_job`: one body, both backends).
+macro_rules! insert_asset {
+    ($store:expr, $tx:ident, $scan:expr, $position:expr, $report:expr, $obs:expr, $roles:expr) => {{
+        let (scan, position, report, obs, roles): (ScanId, usize, &AssetReport, &str, &str) =
+            ($scan, $position, $report, $obs, $roles);
+        sqlx::query(
+            "INSERT INTO scan_assets (scan_id, domain, position, organisation_id, organisation, roles, observation, dmarc_phase) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(scan.0)
+        .bind(&report.domain)
+        .bind(position as i64)
+        .bind(&report.organisation_id)
+        .bind(&report.organisation)
+        .bind(roles)
+        .bind(obs)
+        .bind(report.dmarc_phase.map(DmarcPhase::as_str))
+        .execute(&mut *$tx)
+        .await
+        .map_err($store.db())?;
+        for (i, f) in report.findings.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO findings (scan_id, domain, position, check_id, status, severity, summary, evidence) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(scan.0)
+            .bind(&report.domain)
+            .bind(i as i64)
+            .bind(f.check.as_str())
+            .bind(f.status.as_str())
+            .bind(f.severity.as_str())
+            .bind(&f.summary)
+            .bind(f.evidence.to_string())
+            .execute(&mut *$tx)
+            .await
+            .map_err($store.db())?;
+        }
+        Ok::<(), StoreError>(())
+    }};
+}
+
 mod copy;
 mod location;
 mod pg;
@@ -76,8 +118,12 @@ use ward_model::{
 
 mod alerts;
 mod assessments;
+mod monitor;
 pub use alerts::{AlertEvent, DeadLetter, Delivery, NewAlertEvent, Outcome};
 pub use assessments::StoredAssessment;
+pub use monitor::{
+    Claimed, MonitorStatus, NewJob, RoundId, RoundStatus, TargetState, WorkerStatus,
+};
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 static PG_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -527,38 +573,7 @@ impl Store {
             .map_err(|e| self.corrupt("roles")(e.to_string()))?;
         on_pool!(self, pool, begin => {
             let mut tx = pool.begin_with(begin).await.map_err(self.db())?;
-            sqlx::query(
-                "INSERT INTO scan_assets (scan_id, domain, position, organisation_id, organisation, roles, observation, dmarc_phase) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(scan.0)
-            .bind(&report.domain)
-            .bind(position as i64)
-            .bind(&report.organisation_id)
-            .bind(&report.organisation)
-            .bind(&roles)
-            .bind(&obs)
-            .bind(report.dmarc_phase.map(DmarcPhase::as_str))
-            .execute(&mut *tx)
-            .await
-            .map_err(self.db())?;
-            for (i, f) in report.findings.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO findings (scan_id, domain, position, check_id, status, severity, summary, evidence) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(scan.0)
-                .bind(&report.domain)
-                .bind(i as i64)
-                .bind(f.check.as_str())
-                .bind(f.status.as_str())
-                .bind(f.severity.as_str())
-                .bind(&f.summary)
-                .bind(f.evidence.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(self.db())?;
-            }
+            insert_asset!(self, tx, scan, position, report, &obs, &roles)?;
             tx.commit().await.map_err(self.db())
         })
     }
@@ -758,6 +773,6 @@ mod tests {
                 .collect()
         };
         assert_eq!(list(&SQLITE_MIGRATOR), list(&PG_MIGRATOR));
-        assert_eq!(Store::schema_version(), 8);
+        assert_eq!(Store::schema_version(), 9);
     }
 }

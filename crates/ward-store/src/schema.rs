@@ -226,8 +226,66 @@ pub(crate) const ALERT_DEAD_LETTERS: Table = Table {
     order: "id",
 };
 
+pub(crate) const MONITOR_ROUNDS: Table = Table {
+    name: "monitor_rounds",
+    cols: &[
+        ("id", Int),
+        ("scan_id", Int),
+        ("started_ms", Int),
+        ("finished_ms", Int),
+        ("jobs", Int),
+    ],
+    order: "id",
+};
+
+pub(crate) const MONITOR_JOBS: Table = Table {
+    name: "monitor_jobs",
+    cols: &[
+        ("id", Int),
+        ("round_id", Int),
+        ("position", Int),
+        ("domain", Text),
+        ("organisation_id", Text),
+        ("target", Text),
+        ("servers", Int),
+        ("due_ms", Int),
+        ("state", Text),
+        ("attempts", Int),
+        ("worker", Text),
+        ("lease_until_ms", Int),
+        ("finished_ms", Int),
+        ("error", Text),
+    ],
+    order: "id",
+};
+
+pub(crate) const MONITOR_TARGETS: Table = Table {
+    name: "monitor_targets",
+    cols: &[
+        ("domain", Text),
+        ("servers_seen_ms", Int),
+        ("cert_expires_ms", Int),
+        ("last_scan_id", Int),
+    ],
+    order: "domain",
+};
+
+pub(crate) const MONITOR_WORKERS: Table = Table {
+    name: "monitor_workers",
+    cols: &[
+        ("name", Text),
+        ("host", Text),
+        ("pid", Int),
+        ("started_ms", Int),
+        ("heartbeat_ms", Int),
+        ("jobs_done", Int),
+        ("stopped_ms", Int),
+    ],
+    order: "name",
+};
+
 /// Every table, parents before the tables whose rows refer to them.
-pub(crate) const TABLES: [&Table; 12] = [
+pub(crate) const TABLES: [&Table; 16] = [
     &ORGANISATIONS,
     &SCANS,
     &SCAN_ASSETS,
@@ -240,16 +298,22 @@ pub(crate) const TABLES: [&Table; 12] = [
     &ALERT_EVENTS,
     &ALERT_DELIVERIES,
     &ALERT_DEAD_LETTERS,
+    &MONITOR_ROUNDS,
+    &MONITOR_JOBS,
+    &MONITOR_TARGETS,
+    &MONITOR_WORKERS,
 ];
 
 /// Tables whose `id` is handed out by the database, and whose counter a copy must move
 /// past the ids it wrote.
-pub(crate) const WITH_IDS: [&str; 5] = [
+pub(crate) const WITH_IDS: [&str; 7] = [
     "scans",
     "reports",
     "assessments",
     "alert_events",
     "alert_dead_letters",
+    "monitor_rounds",
+    "monitor_jobs",
 ];
 
 /// `INSERT INTO t (cols) SELECT * FROM UNNEST($1::int8[], $2::text[], …)`: a table's rows

@@ -13,7 +13,7 @@ use ward_model::{
 };
 use ward_store::testing::TestPg;
 use ward_store::{
-    DeadLetter, Delivery, NewAlertEvent, Outcome, ReportFilter, Saved, ScanId, Store,
+    DeadLetter, Delivery, NewAlertEvent, NewJob, Outcome, ReportFilter, Saved, ScanId, Store,
     StoredAssessment,
 };
 
@@ -61,6 +61,8 @@ macro_rules! on_both {
 }
 
 on_both!(
+    workers_take_disjoint_jobs_and_a_lost_job_is_stored_once,
+    one_round_is_open_at_a_time,
     reopening_applies_no_migration,
     organisations_keep_their_order_and_are_replaced,
     a_scan_round_trips,
@@ -861,6 +863,108 @@ async fn fill(s: &Store) {
     )
     .await
     .unwrap();
+    // A monitoring round, its one job done by a worker.
+    let (_, round_scan) = s.begin_round(T0, "v", &[job("a.example")]).await.unwrap();
+    s.register_worker("w1", "host", 7).await.unwrap();
+    let taken = s.claim_jobs("w1", 4, LEASE).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].scan, round_scan);
+    let a = asset(
+        "a.example",
+        "b",
+        vec![finding(CheckId::ALL[1], Status::Pass, "round")],
+    );
+    let obs = AssetObservation::new("a.example", T0);
+    assert!(s.complete_job("w1", &taken[0], &a, &obs).await.unwrap());
+    assert_eq!(s.finish_rounds().await.unwrap().len(), 1);
+}
+
+const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn job(domain: &str) -> NewJob {
+    NewJob {
+        domain: domain.into(),
+        organisation_id: "b".into(),
+        target: "{}".into(),
+        servers: true,
+        delay_ms: 0,
+    }
+}
+
+/// Two workers take disjoint jobs; a job whose lease ran out is taken again; the first
+/// worker's late completion is refused and stores nothing, so the round holds each
+/// domain once; the round ends when every job is done, and its scan is complete.
+async fn workers_take_disjoint_jobs_and_a_lost_job_is_stored_once(db: Db) {
+    let s = &db.store;
+    s.save_organisations(&[org("b", OrgKind::Branch, None)])
+        .await
+        .unwrap();
+    let jobs: Vec<NewJob> = (0..6).map(|i| job(&format!("d{i}.example"))).collect();
+    let (round, scan) = s.begin_round(T0, "v", &jobs).await.unwrap();
+    for w in ["w1", "w2"] {
+        s.register_worker(w, "host", 1).await.unwrap();
+    }
+    let short = std::time::Duration::from_millis(300);
+    let a = s.claim_jobs("w1", 2, short).await.unwrap();
+    let b = s.claim_jobs("w2", 10, LEASE).await.unwrap();
+    assert_eq!(a.len(), 2);
+    assert_eq!(b.len(), 4, "w2 gets what w1 did not take");
+    let ids = |v: &[ward_store::Claimed]| v.iter().map(|j| j.id).collect::<Vec<_>>();
+    assert!(ids(&a).iter().all(|i| !ids(&b).contains(i)));
+    assert!(s.claim_jobs("w2", 10, LEASE).await.unwrap().is_empty());
+    let obs = |d: &str| AssetObservation::new(d, T0);
+    let report = |d: &str| asset(d, "b", vec![finding(CheckId::ALL[0], Status::Pass, "ok")]);
+    for j in &b {
+        assert!(
+            s.complete_job("w2", j, &report(&j.domain), &obs(&j.domain))
+                .await
+                .unwrap()
+        );
+    }
+    // w1 goes silent; after its lease, w2 takes its two jobs again.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let again = s.claim_jobs("w2", 10, LEASE).await.unwrap();
+    assert_eq!(ids(&again), ids(&a));
+    assert!(again.iter().all(|j| j.attempts == 2));
+    // w1 wakes up and tries to store its first job: refused, nothing written.
+    let late = s
+        .complete_job("w1", &a[0], &report(&a[0].domain), &obs(&a[0].domain))
+        .await
+        .unwrap();
+    assert!(
+        !late,
+        "a job taken by another worker is not stored by the first"
+    );
+    assert!(
+        s.finish_rounds().await.unwrap().is_empty(),
+        "two jobs still running"
+    );
+    for j in &again {
+        assert!(
+            s.complete_job("w2", j, &report(&j.domain), &obs(&j.domain))
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(s.finish_rounds().await.unwrap(), vec![(round, scan)]);
+    let info = s.scans().await.unwrap();
+    let this = info.iter().find(|i| i.id == scan).unwrap();
+    assert!(this.complete);
+    assert_eq!(this.assets, 6, "each domain once");
+    let st = s.monitor_status(5).await.unwrap();
+    assert_eq!(st.states.get("done"), Some(&6));
+    assert_eq!(st.queue_depth, 0);
+    let w2 = st.workers.iter().find(|w| w.name == "w2").unwrap();
+    assert_eq!(w2.jobs_done, 6);
+    assert_eq!(s.monitor_targets().await.unwrap().len(), 6);
+}
+
+/// A second round cannot begin while one is open, whoever asks.
+async fn one_round_is_open_at_a_time(db: Db) {
+    let s = &db.store;
+    s.begin_round(T0, "v", &[job("a.example")]).await.unwrap();
+    assert!(s.begin_round(T0, "v", &[job("b.example")]).await.is_err());
+    assert!(s.open_round().await.unwrap().is_some());
 }
 
 fn event(domain: &str, scan: ScanId) -> NewAlertEvent {
@@ -995,6 +1099,8 @@ async fn seen(s: &Store) -> serde_json::Value {
         .iter()
         .map(|r| format!("{r:?}"))
         .collect();
+    let st = s.monitor_status(10).await.unwrap();
+    let monitor = format!("{:?} {:?} {:?}", st.states, st.rounds, st.workers);
     serde_json::json!({
         "organisations": serde_json::to_value(s.organisations().await.unwrap()).unwrap(),
         "scans": scans.iter().map(|i| (i.id.0, i.complete, i.assets)).collect::<Vec<_>>(),
@@ -1004,6 +1110,7 @@ async fn seen(s: &Store) -> serde_json::Value {
         "assessments": format!("{:?}", s.latest_assessments().await.unwrap()),
         "dead_letters": format!("{:?}", s.dead_letters().await.unwrap()),
         "due": format!("{:?}", s.due_alert_events("b", "email", "x").await.unwrap()),
+        "monitor": monitor,
     })
 }
 
@@ -1018,9 +1125,9 @@ async fn copies_keep_everything_between_backends_both_ways() {
         counts,
         vec![
             ("organisations", 2),
-            ("scans", 2),
-            ("scan_assets", 2),
-            ("findings", 2),
+            ("scans", 3),
+            ("scan_assets", 3),
+            ("findings", 3),
             ("reports", 2),
             ("aggregate_records", 1),
             ("tls_policies", 1),
@@ -1029,6 +1136,10 @@ async fn copies_keep_everything_between_backends_both_ways() {
             ("alert_events", 1),
             ("alert_deliveries", 1),
             ("alert_dead_letters", 1),
+            ("monitor_rounds", 1),
+            ("monitor_jobs", 1),
+            ("monitor_targets", 1),
+            ("monitor_workers", 1),
         ]
     );
     assert_eq!(seen(&pg.store).await, seen(&from.store).await);

@@ -38,6 +38,20 @@ pub struct AlertArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AlertFormat::Table)]
     pub format: AlertFormat,
+    /// Allow webhooks on private, loopback and link-local addresses. By default they are
+    /// refused, so an inventory cannot point ward into its own network.
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Lab mode: allow webhooks on loopback only.
+    #[arg(long)]
+    pub lab: bool,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+/// How alerts are delivered: shared by `ward alert` and `ward monitor`.
+#[derive(Debug, Args)]
+pub struct DeliveryArgs {
     /// The start of each finding's link, e.g. https://ward.example (the `ward serve`
     /// address): links read <BASE>/org/<ID>/domain/<DOMAIN>#<CHECK>.
     #[arg(long, value_name = "URL")]
@@ -67,13 +81,6 @@ pub struct AlertArgs {
     /// https:// webhooks (the lab's CA).
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
-    /// Allow webhooks on private, loopback and link-local addresses. By default they are
-    /// refused, so an inventory cannot point ward into its own network.
-    #[arg(long)]
-    pub allow_private: bool,
-    /// Lab mode: allow webhooks on loopback only.
-    #[arg(long)]
-    pub lab: bool,
     /// The wait before a webhook's second attempt, in milliseconds; each later one waits
     /// twice as long (3 attempts, then a dead letter).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
@@ -87,6 +94,53 @@ pub enum AlertFormat {
     Table,
     /// One JSON document (docs/output.md).
     Json,
+}
+
+impl DeliveryArgs {
+    /// The alert settings these flags give, for webhooks under `targets`.
+    pub fn config(
+        &self,
+        targets: TargetPolicy,
+        org: Option<String>,
+        dry_run: bool,
+    ) -> anyhow::Result<AlertConfig> {
+        let ca = self
+            .ca
+            .as_ref()
+            .map(|p| std::fs::read(p).map_err(|e| usage(format!("--ca {}: {e}", p.display()))))
+            .transpose()?;
+        let smtp = match (&self.smtp_server, &self.smtp_from) {
+            (Some(server), Some(from)) => Some(SmtpConfig {
+                server: server.clone(),
+                port: self.smtp_port,
+                from: from.clone(),
+                credentials: self
+                    .smtp_user
+                    .clone()
+                    .map(|u| (u, std::env::var("WARD_SMTP_PASSWORD").unwrap_or_default())),
+                insecure: self.smtp_insecure,
+                extra_ca_pem: ca.clone(),
+            }),
+            (Some(_), None) => {
+                return Err(usage(
+                    "--smtp-server needs --smtp-from ADDRESS (the From of alert mail)",
+                ));
+            }
+            _ => None,
+        };
+        Ok(AlertConfig {
+            now: time::OffsetDateTime::now_utc(),
+            org,
+            dry_run,
+            link_base: self.link_base.clone(),
+            smtp,
+            webhook: WebhookConfig {
+                targets,
+                first_backoff: Duration::from_millis(self.webhook_backoff_ms),
+                extra_ca_pem: ca,
+            },
+        })
+    }
 }
 
 pub async fn run(args: AlertArgs) -> anyhow::Result<WardExit> {
@@ -126,30 +180,6 @@ pub async fn run(args: AlertArgs) -> anyhow::Result<WardExit> {
         .map_err(|e| usage(format!("--inventory {name}: {e}")))?;
     let contacts =
         ward_model::inventory::contacts(&name, &text).map_err(|e| usage(e.to_string()))?;
-    let ca = args
-        .ca
-        .as_ref()
-        .map(|p| std::fs::read(p).map_err(|e| usage(format!("--ca {}: {e}", p.display()))))
-        .transpose()?;
-    let smtp = match (&args.smtp_server, &args.smtp_from) {
-        (Some(server), Some(from)) => Some(SmtpConfig {
-            server: server.clone(),
-            port: args.smtp_port,
-            from: from.clone(),
-            credentials: args
-                .smtp_user
-                .clone()
-                .map(|u| (u, std::env::var("WARD_SMTP_PASSWORD").unwrap_or_default())),
-            insecure: args.smtp_insecure,
-            extra_ca_pem: ca.clone(),
-        }),
-        (Some(_), None) => {
-            return Err(usage(
-                "--smtp-server needs --smtp-from ADDRESS (the From of alert mail)",
-            ));
-        }
-        _ => None,
-    };
     let targets = if args.allow_private {
         TargetPolicy::AllowPrivate
     } else if args.lab {
@@ -157,18 +187,9 @@ pub async fn run(args: AlertArgs) -> anyhow::Result<WardExit> {
     } else {
         TargetPolicy::PublicOnly
     };
-    let cfg = AlertConfig {
-        now: time::OffsetDateTime::now_utc(),
-        org: args.org.clone(),
-        dry_run: args.dry_run,
-        link_base: args.link_base.clone(),
-        smtp,
-        webhook: WebhookConfig {
-            targets,
-            first_backoff: Duration::from_millis(args.webhook_backoff_ms),
-            extra_ca_pem: ca,
-        },
-    };
+    let cfg = args
+        .delivery
+        .config(targets, args.org.clone(), args.dry_run)?;
     let outcomes = ward_alert::run(&store, &contacts, &cfg).await?;
     store.close().await;
     let mut out = std::io::stdout().lock();

@@ -118,6 +118,34 @@ pub enum Command {
     ///   ward db copy --from ward.db --to postgres://ward@db.example/ward
     #[command(verbatim_doc_comment)]
     Db(DbArgs),
+    /// Watch the inventory on a schedule: a round of scans every --every, what got worse
+    /// told to the contacts.
+    ///
+    /// Each round scans every domain of the inventory (read afresh each round): DNS and
+    /// mail every round, the web and mail servers (TLS, STARTTLS, HTTP) every
+    /// --servers-every, or every round while a certificate is near expiry; in between,
+    /// their last observation is carried forward and says when it was made. Jobs are
+    /// spread over --jitter and each server address gets at most --per-host-rate new
+    /// connections a second. On SQLite the scans run in this process; on PostgreSQL,
+    /// start `ward worker` processes (on any machines). Every round is a scan in the
+    /// history: `ward changes` and `ward report` read it as any other.
+    ///
+    /// Examples:
+    ///   ward monitor -i party.toml --db ward.db
+    ///   ward monitor -i party.toml --once     (one round now, then exit)
+    ///   ward monitor -i party.toml --db postgres://ward@db.example/ward --smtp-server mail.example --smtp-from ward@example
+    ///   ward monitor status --format json
+    Monitor(Box<crate::monitor_cmd::MonitorArgs>),
+    /// Take scan jobs from the store and do them, until stopped (Ctrl-C, SIGTERM).
+    ///
+    /// Any number of workers share one PostgreSQL store: each takes due jobs under a
+    /// lease it renews, so a worker killed mid-job loses nothing (its jobs are taken
+    /// again when the lease runs out) and no domain is stored twice in a round.
+    ///
+    /// Examples:
+    ///   ward worker --db postgres://ward@db.example/ward
+    ///   ward worker --db postgres://… --in-flight 128 --name scan-2
+    Worker(crate::monitor_cmd::WorkerArgs),
 }
 
 /// `--color`.
@@ -271,6 +299,10 @@ pub struct LabArgs {
     /// A fixture folder to serve instead of the built-in demo party.
     #[arg(long, value_name = "DIR")]
     pub fixture: Option<PathBuf>,
+    /// Serve the scale set instead: a party of N branches, one domain each, on shared web
+    /// and mail hosts (for measuring `ward monitor` and `ward worker`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub scale: Option<u32>,
     /// Write the fixture (the demo party by default) to DIR and exit, as a starting
     /// point for your own.
     #[arg(long, value_name = "DIR")]

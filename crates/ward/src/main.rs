@@ -5,6 +5,7 @@ mod assess_cmd;
 mod changes_cmd;
 mod cli;
 mod db_cmd;
+mod monitor_cmd;
 mod report_cmd;
 mod reports_cmd;
 mod scan;
@@ -60,7 +61,9 @@ fn main() -> ExitCode {
     // measured at a fifth of the scan's throughput (docs/performance.md). Ingestion and
     // the lab use their worker threads, so they keep the multi-thread runtime.
     let mut builder = match cli.command {
-        Command::Scan(_) => tokio::runtime::Builder::new_current_thread(),
+        Command::Scan(_) | Command::Monitor(_) | Command::Worker(_) => {
+            tokio::runtime::Builder::new_current_thread()
+        }
         _ => tokio::runtime::Builder::new_multi_thread(),
     };
     let runtime = match builder.enable_all().build() {
@@ -121,10 +124,17 @@ async fn run(cli: Cli) -> anyhow::Result<WardExit> {
         Command::Alert(args) => alert_cmd::run(args).await,
         Command::Reports(args) => reports_cmd::run(args).await,
         Command::Db(args) => db_cmd::run(args).await,
+        Command::Monitor(args) => monitor_cmd::monitor(*args).await,
+        Command::Worker(args) => monitor_cmd::worker(args).await,
     }
 }
 
 fn net_config(args: &cli::NetArgs) -> anyhow::Result<NetConfig> {
+    net_config_with_rate(args, None)
+}
+
+/// As [`net_config`], with operations against one address spaced `1/rate` s apart.
+fn net_config_with_rate(args: &cli::NetArgs, rate: Option<f64>) -> anyhow::Result<NetConfig> {
     let resolver = match args.resolver {
         Some(r) => r,
         None => ward_net::resolv_conf::system_resolver(std::path::Path::new(
@@ -155,6 +165,7 @@ fn net_config(args: &cli::NetArgs) -> anyhow::Result<NetConfig> {
         .dns_attempts(args.dns_attempts)
         .and_then(|c| c.concurrency(args.concurrency))
         .and_then(|c| c.per_host(args.per_host))
+        .and_then(|c| c.per_host_rate(rate))
         .map_err(net_usage)?;
     Ok(cfg.build())
 }
@@ -373,9 +384,11 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
 }
 
 async fn lab_cmd(args: cli::LabArgs) -> anyhow::Result<WardExit> {
-    let fixture = match &args.fixture {
-        Some(dir) => ward_lab::Fixture::load(dir).map_err(|e| usage(e.to_string()))?,
-        None => ward_lab::demo::fixture(),
+    let fixture = match (&args.fixture, args.scale) {
+        (Some(_), Some(_)) => return Err(usage("--fixture and --scale: give one of them")),
+        (Some(dir), None) => ward_lab::Fixture::load(dir).map_err(|e| usage(e.to_string()))?,
+        (None, Some(n)) => ward_lab::scale::fixture(n as usize),
+        (None, None) => ward_lab::demo::fixture(),
     };
     if let Some(dir) = &args.write_fixture {
         fixture.write(dir)?;

@@ -1,0 +1,590 @@
+//! `ward monitor`, `ward monitor status` and `ward worker`: the schedule, the queue and
+//! the workers of `ward-monitor`, wired to flags, the inventory file and the alerts.
+
+use crate::alert_cmd::DeliveryArgs;
+use crate::cli::NetArgs;
+use crate::{WardExit, usage};
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use ward_advice::terminal_safe;
+use ward_monitor::{Schedule, WorkerConfig};
+use ward_net::guard::TargetPolicy;
+use ward_store::Store;
+
+/// Connections a second to one server address while monitoring, unless
+/// `--per-host-rate` says otherwise: a thousand branches on one hosting provider are
+/// then spread over minutes, not fired at it at once.
+pub const MONITOR_PER_HOST_RATE: f64 = 20.0;
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct MonitorArgs {
+    #[command(subcommand)]
+    pub command: Option<MonitorCommand>,
+    #[command(flatten)]
+    pub run: MonitorRunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MonitorCommand {
+    /// Show the queue: jobs per state, how many wait and since when, the newest rounds,
+    /// and each worker's last heartbeat.
+    ///
+    /// Examples:
+    ///   ward monitor status --db ward.db
+    ///   ward monitor status --db postgres://ward@db.example/ward --format json
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The store: a SQLite file or a PostgreSQL URL.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "WARD_DB",
+        hide_env_values = true,
+        default_value = "ward.db"
+    )]
+    pub db: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+    /// Rounds shown, newest first.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub rounds: usize,
+}
+
+/// Output formats of `ward monitor status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// Lines for people.
+    Table,
+    /// One JSON document, for scripts and dashboards.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorRunArgs {
+    /// The store: a SQLite file (the monitor scans in its own process) or a PostgreSQL
+    /// URL (`ward worker` processes scan; add --scan to scan here as well).
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "WARD_DB",
+        hide_env_values = true,
+        default_value = "ward.db"
+    )]
+    pub db: String,
+    /// The inventory. It is read again at the start of every round, so an edit takes
+    /// effect at the next round without a restart.
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Time between the starts of two rounds (DNS and mail every round). Units: s, m,
+    /// h, d.
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_duration)]
+    pub every: Duration,
+    /// Time between two probes of a domain's web and mail servers (TLS, STARTTLS, HTTP
+    /// headers); between them their last observation is carried forward, and says so.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
+    pub servers_every: Duration,
+    /// A domain with a certificate expiring within this long has its servers probed
+    /// every round.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
+    pub certs_within: Duration,
+    /// Jobs of a round start up to this long after the round begins, each domain at its
+    /// own fixed offset.
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub jitter: Duration,
+    /// Run one round now (whatever --every says), wait for it to end, alert, and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Scan in this process even on PostgreSQL (on SQLite it always does).
+    #[arg(long)]
+    pub scan: bool,
+    /// Do not alert contacts when a round ends (run `ward alert` yourself).
+    #[arg(long)]
+    pub no_alerts: bool,
+    #[command(flatten)]
+    pub work: WorkArgs,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// How jobs are worked: shared by `ward monitor` (scanning in its own process) and
+/// `ward worker`.
+#[derive(Debug, Args)]
+pub struct WorkArgs {
+    /// How long a job is held without a heartbeat before another worker may take it
+    /// (heartbeats come every third of it).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub lease: Duration,
+    /// Domains scanned at once by this process.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub in_flight: u16,
+    /// Most time spent on one domain, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub domain_budget: u64,
+    /// Connections a second to one server address (0: no limit beyond --per-host).
+    #[arg(long, value_name = "N", default_value_t = MONITOR_PER_HOST_RATE)]
+    pub per_host_rate: f64,
+    /// How often to ask for work when none is due.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub poll: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The store: a PostgreSQL URL (a SQLite file works too, for one machine).
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "WARD_DB",
+        hide_env_values = true,
+        default_value = "ward.db"
+    )]
+    pub db: String,
+    /// This worker's name in `ward monitor status`. Default: HOST:PID.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Exit once no round is open and this worker holds nothing.
+    #[arg(long)]
+    pub until_idle: bool,
+    #[command(flatten)]
+    pub work: WorkArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// `30s`, `10m`, `6h`, `7d`, `250ms`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (say 30s, 10m, 6h or 7d)"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86_400.0,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use ms, s, m, h or d)"
+            ));
+        }
+    };
+    if !(0.0..=366.0 * 86_400.0).contains(&secs) {
+        return Err(format!("`{text}` is out of range (0 to 366 days)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn worker_config(work: &WorkArgs, name: String, until_idle: bool) -> WorkerConfig {
+    WorkerConfig {
+        name,
+        lease: work.lease.max(Duration::from_millis(300)),
+        in_flight: usize::from(work.in_flight),
+        poll: work.poll.max(Duration::from_millis(50)),
+        until_idle,
+        budget: Duration::from_secs(work.domain_budget),
+    }
+}
+
+fn prober(net: &NetArgs, work: &WorkArgs) -> anyhow::Result<ward_probe::Prober> {
+    let rate = (work.per_host_rate > 0.0).then_some(work.per_host_rate);
+    let cfg = crate::net_config_with_rate(net, rate)?;
+    let anchor = crate::trust_anchor(net)?;
+    let net = ward_net::Net::new(cfg).map_err(|e| usage(e.to_string()))?;
+    Ok(ward_probe::Prober::new(net).with_trust_anchor(anchor))
+}
+
+/// Stops on Ctrl-C or SIGTERM: the worker finishes and stores what it holds first.
+fn stop_on_signal() -> CancellationToken {
+    let stop = CancellationToken::new();
+    let s = stop.clone();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("ward: stopping; finishing the jobs held first");
+        s.cancel();
+    });
+    stop
+}
+
+pub async fn monitor(args: MonitorArgs) -> anyhow::Result<WardExit> {
+    if let Some(MonitorCommand::Status(a)) = args.command {
+        return status(a).await;
+    }
+    let args = args.run;
+    let Some(inventory) = args.inventory.clone() else {
+        return Err(usage(
+            "ward monitor needs --inventory FILE (the organisations and domains to watch); \
+             see ward monitor --help",
+        ));
+    };
+    // Read once now, so a mistake is reported before anything starts.
+    read_inventory(&inventory).map_err(usage)?;
+    let schedule = Schedule {
+        every: args.every.max(Duration::from_secs(1)),
+        servers_every: args.servers_every,
+        certs_within: args.certs_within,
+        jitter: args.jitter,
+    };
+    let store = Store::open(&args.db).await?;
+    let scan_here = args.scan || store.backend() == "sqlite";
+    let prober = prober(&args.net, &args.work)?;
+    let alert_targets = if args.net.allow_private {
+        TargetPolicy::AllowPrivate
+    } else if args.net.lab_ports.is_some() || args.net.lab_ca.is_some() {
+        TargetPolicy::LabLoopback
+    } else {
+        TargetPolicy::PublicOnly
+    };
+    // Checked now: a wrong --ca or a half-given SMTP setting is a usage error at start.
+    args.delivery.config(alert_targets, None, false)?;
+    let stop = stop_on_signal();
+    let cfg = worker_config(&args.work, ward_monitor::worker::default_name(), false);
+    eprintln!(
+        "ward monitor: {} ({}), inventory {}, a round every {}, servers every {}{}",
+        store.location(),
+        store.backend(),
+        inventory.display(),
+        show(schedule.every),
+        show(schedule.servers_every),
+        if scan_here {
+            ", scanning in this process"
+        } else {
+            "; run `ward worker --db …` processes to scan"
+        }
+    );
+    let scheduler = scheduler(
+        &store,
+        &inventory,
+        &schedule,
+        &args,
+        alert_targets,
+        stop.clone(),
+    );
+    let outcome = if scan_here {
+        let worker = async {
+            let r = ward_monitor::worker::run(&store, &prober, &cfg, stop.clone()).await;
+            stop.cancel();
+            r
+        };
+        let (sched, work) = tokio::join!(scheduler, worker);
+        work?;
+        sched
+    } else {
+        scheduler.await
+    };
+    store.close().await;
+    outcome
+}
+
+/// The scheduler's loop: a tick a second (or each --every, if shorter), alerts after
+/// each round, and with --once the end after the first round it began.
+async fn scheduler(
+    store: &Store,
+    inventory: &Path,
+    schedule: &Schedule,
+    args: &MonitorRunArgs,
+    alert_targets: TargetPolicy,
+    stop: CancellationToken,
+) -> anyhow::Result<WardExit> {
+    let tick_every = schedule.every.min(Duration::from_secs(1));
+    let mut once_round = None;
+    let mut exit = WardExit::Clean;
+    let mut backoff = Duration::from_millis(200);
+    let once_schedule = Schedule {
+        every: Duration::ZERO,
+        ..*schedule
+    };
+    let started = std::time::Instant::now();
+    while !stop.is_cancelled() {
+        // With --once the first tick begins a round whatever --every says.
+        let s = if args.once && once_round.is_none() {
+            &once_schedule
+        } else {
+            schedule
+        };
+        let t = ward_monitor::tick(store, || read_inventory(inventory), s).await;
+        match t {
+            Ok(t) => {
+                backoff = Duration::from_millis(200);
+                if let Some((round, jobs, servers)) = t.began {
+                    eprintln!(
+                        "ward monitor: round {} began: {jobs} domain(s), {servers} with their servers probed, {} carrying them",
+                        round.0,
+                        jobs - servers
+                    );
+                    if args.once && once_round.is_none() {
+                        once_round = Some(round);
+                    }
+                }
+                if args.once && once_round.is_none() {
+                    // A round was already open (another monitor's, or one interrupted):
+                    // --once waits for that one.
+                    once_round = store.open_round().await.ok().flatten().map(|(r, _)| r);
+                }
+                for (round, scan) in &t.finished {
+                    let st = store.monitor_status(20).await?;
+                    let line = st.rounds.iter().find(|r| r.round == round.0);
+                    let count = |k: &str| line.and_then(|r| r.states.get(k)).copied().unwrap_or(0);
+                    eprintln!(
+                        "ward monitor: round {} ended: scan {}, {} done, {} failed ({:.1} s since start)",
+                        round.0,
+                        scan.0,
+                        count("done"),
+                        count("failed"),
+                        started.elapsed().as_secs_f64()
+                    );
+                    if !args.no_alerts && alert(store, inventory, args, alert_targets).await? {
+                        exit = WardExit::Incomplete;
+                    }
+                    if once_round == Some(*round) {
+                        stop.cancel();
+                    }
+                }
+            }
+            Err(ward_monitor::MonitorError::Inventory(e)) if args.once => return Err(usage(e)),
+            Err(ward_monitor::MonitorError::Inventory(e)) => {
+                eprintln!("ward monitor: {e}; the round waits until the inventory reads again");
+            }
+            Err(e) => {
+                eprintln!(
+                    "ward monitor: {e}; trying again in {} ms",
+                    backoff.as_millis()
+                );
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                continue;
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(tick_every) => {}
+            _ = stop.cancelled() => {}
+        }
+    }
+    Ok(exit)
+}
+
+/// Tells the contacts of the inventory what the round made worse. True when a digest
+/// could not be delivered.
+async fn alert(
+    store: &Store,
+    inventory: &Path,
+    args: &MonitorRunArgs,
+    targets: TargetPolicy,
+) -> anyhow::Result<bool> {
+    let name = inventory.display().to_string();
+    let text = match std::fs::read_to_string(inventory) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("ward monitor: alerts not sent: {name}: {e}");
+            return Ok(true);
+        }
+    };
+    let contacts = match ward_model::inventory::contacts(&name, &text) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ward monitor: alerts not sent: {e}");
+            return Ok(true);
+        }
+    };
+    if contacts.iter().all(|(_, c)| c.is_empty()) {
+        return Ok(false);
+    }
+    let cfg = args.delivery.config(targets, None, false)?;
+    let outcomes = ward_alert::run(store, &contacts, &cfg).await?;
+    let mut failed = false;
+    for o in &outcomes {
+        let what = match &o.sent {
+            ward_alert::Sent::Sent { attempts } => format!("sent ({attempts} attempt(s))"),
+            ward_alert::Sent::Held => "held (quiet hours)".into(),
+            ward_alert::Sent::DryRun => "due".into(),
+            ward_alert::Sent::DeadLetter { error, .. } => {
+                failed = true;
+                format!("dead letter: {error}")
+            }
+            ward_alert::Sent::Refused { error } => {
+                failed = true;
+                format!("not sent: {error}")
+            }
+        };
+        eprintln!(
+            "ward monitor: alert to {} ({} {}): {} item(s), {}",
+            terminal_safe(&o.organisation_id),
+            o.channel.as_str(),
+            terminal_safe(&o.contact),
+            o.digest.items.len(),
+            terminal_safe(&what)
+        );
+    }
+    Ok(failed)
+}
+
+fn read_inventory(path: &Path) -> Result<Vec<ward_model::Organisation>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read inventory {}: {e}", path.display()))?;
+    ward_model::inventory::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())
+}
+
+fn show(d: Duration) -> String {
+    let s = d.as_secs();
+    if s > 0 && s.is_multiple_of(86_400) {
+        format!("{} d", s / 86_400)
+    } else if s > 0 && s.is_multiple_of(3600) {
+        format!("{} h", s / 3600)
+    } else if s >= 60 && s.is_multiple_of(60) {
+        format!("{} min", s / 60)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+pub async fn worker(args: WorkerArgs) -> anyhow::Result<WardExit> {
+    let store = Store::open(&args.db).await?;
+    let prober = prober(&args.net, &args.work)?;
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(ward_monitor::worker::default_name);
+    let cfg = worker_config(&args.work, name.clone(), args.until_idle);
+    let stop = stop_on_signal();
+    eprintln!(
+        "ward worker {name}: taking jobs from {} ({}), {} at once, lease {}",
+        store.location(),
+        store.backend(),
+        cfg.in_flight,
+        show(cfg.lease)
+    );
+    let tally = ward_monitor::worker::run(&store, &prober, &cfg, stop)
+        .await
+        .with_context(|| format!("worker {name}"))?;
+    eprintln!(
+        "ward worker {name}: {} stored, {} lost to another worker, {} failed, {} store retries",
+        tally.stored, tally.lost, tally.failed, tally.store_retries
+    );
+    store.close().await;
+    Ok(WardExit::Clean)
+}
+
+async fn status(args: StatusArgs) -> anyhow::Result<WardExit> {
+    let store = Store::open(&args.db).await?;
+    let st = store.monitor_status(args.rounds.max(1)).await?;
+    let location = store.location().to_owned();
+    let backend = store.backend();
+    store.close().await;
+    let mut out = std::io::stdout().lock();
+    if args.format == StatusFormat::Json {
+        let doc = serde_json::json!({
+            "location": location,
+            "backend": backend,
+            "status": st,
+        });
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+        return Ok(WardExit::Clean);
+    }
+    let ago = |ms: i64| format!("{:.0} s ago", (st.now_ms - ms).max(0) as f64 / 1000.0);
+    writeln!(out, "ward monitor status: {location} ({backend})")?;
+    match st.oldest_due_ms {
+        Some(t) => writeln!(
+            out,
+            "queue: {} job(s) waiting; the oldest became due {}",
+            st.queue_depth,
+            ago(t)
+        )?,
+        None => writeln!(
+            out,
+            "queue: {} job(s) waiting, none due yet",
+            st.queue_depth
+        )?,
+    }
+    let states: Vec<String> = st.states.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    writeln!(
+        out,
+        "jobs: {}",
+        if states.is_empty() {
+            "none yet (start `ward monitor`)".to_owned()
+        } else {
+            states.join(", ")
+        }
+    )?;
+    for r in &st.rounds {
+        let n = |k: &str| r.states.get(k).copied().unwrap_or(0);
+        writeln!(
+            out,
+            "round {} (scan {}): began {}, {} of {} done, {} failed, {} running, {} due{}",
+            r.round,
+            r.scan,
+            ago(r.started_ms),
+            n("done"),
+            r.jobs,
+            n("failed"),
+            n("running"),
+            n("due"),
+            match r.finished_ms {
+                Some(f) => format!(", ended after {:.1} s", (f - r.started_ms) as f64 / 1000.0),
+                None => String::new(),
+            }
+        )?;
+    }
+    if st.workers.is_empty() {
+        writeln!(out, "workers: none has started")?;
+    } else {
+        writeln!(out, "workers:")?;
+    }
+    for w in &st.workers {
+        writeln!(
+            out,
+            "  {}  heartbeat {}, holding {}, {} done{}",
+            terminal_safe(&w.name),
+            ago(w.heartbeat_ms),
+            w.holding,
+            w.jobs_done,
+            match w.stopped_ms {
+                Some(s) => format!(", stopped {}", ago(s)),
+                None => String::new(),
+            }
+        )?;
+    }
+    Ok(WardExit::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3w").is_err());
+        assert!(parse_duration("400d").is_err());
+    }
+}
