@@ -92,6 +92,8 @@ pub struct RoundStatus {
     pub jobs: u64,
     /// Jobs per state (`due`, `running`, `done`, `failed`).
     pub states: std::collections::BTreeMap<String, u64>,
+    /// Jobs taken more than once (their worker died or went silent past its lease).
+    pub retaken: u64,
 }
 
 /// One worker in [`MonitorStatus`].
@@ -584,7 +586,15 @@ impl Store {
             .fetch_all(pool)
             .await
             .map_err(self.db())?);
+            let retaken: i64 = on_pool!(self, pool => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM monitor_jobs WHERE round_id = $1 AND attempts > 1",
+            )
+            .bind(round)
+            .fetch_one(pool)
+            .await
+            .map_err(self.db())?);
             out_rounds.push(RoundStatus {
+                retaken: uint(retaken),
                 round,
                 scan,
                 started_ms,

@@ -535,7 +535,7 @@ async fn status(args: StatusArgs) -> anyhow::Result<WardExit> {
         let n = |k: &str| r.states.get(k).copied().unwrap_or(0);
         writeln!(
             out,
-            "round {} (scan {}): began {}, {} of {} done, {} failed, {} running, {} due{}",
+            "round {} (scan {}): began {}, {} of {} done, {} failed, {} running, {} due, {} taken again after a lease ran out{}",
             r.round,
             r.scan,
             ago(r.started_ms),
@@ -544,6 +544,7 @@ async fn status(args: StatusArgs) -> anyhow::Result<WardExit> {
             n("failed"),
             n("running"),
             n("due"),
+            r.retaken,
             match r.finished_ms {
                 Some(f) => format!(", ended after {:.1} s", (f - r.started_ms) as f64 / 1000.0),
                 None => String::new(),
