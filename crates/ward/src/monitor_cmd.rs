@@ -1,194 +1,20 @@
 //! `ward monitor`, `ward monitor status` and `ward worker`: the schedule, the queue and
 //! the workers of `ward-monitor`, wired to flags, the inventory file and the alerts.
 
-use crate::alert_cmd::DeliveryArgs;
-use crate::cli::NetArgs;
+use crate::cli::{
+    MonitorArgs, MonitorCommand, MonitorRunArgs, NetArgs, StatusArgs, StatusFormat, WorkArgs,
+    WorkerArgs,
+};
 use crate::{WardExit, usage};
 use anyhow::Context as _;
-use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use ward_advice::terminal_safe;
 use ward_monitor::{Schedule, WorkerConfig};
 use ward_net::guard::TargetPolicy;
 use ward_store::Store;
-
-/// Connections a second to one server address while monitoring, unless
-/// `--per-host-rate` says otherwise: a thousand branches on one hosting provider are
-/// then spread over minutes, not fired at it at once.
-pub const MONITOR_PER_HOST_RATE: f64 = 20.0;
-
-#[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct MonitorArgs {
-    #[command(subcommand)]
-    pub command: Option<MonitorCommand>,
-    #[command(flatten)]
-    pub run: MonitorRunArgs,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum MonitorCommand {
-    /// Show the queue: jobs per state, how many wait and since when, the newest rounds,
-    /// and each worker's last heartbeat.
-    ///
-    /// Examples:
-    ///   ward monitor status --db ward.db
-    ///   ward monitor status --db postgres://ward@db.example/ward --format json
-    Status(StatusArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    /// The store: a SQLite file or a PostgreSQL URL.
-    #[arg(
-        long,
-        value_name = "PATH|URL",
-        env = "WARD_DB",
-        hide_env_values = true,
-        default_value = "ward.db"
-    )]
-    pub db: String,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = StatusFormat::Table)]
-    pub format: StatusFormat,
-    /// Rounds shown, newest first.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub rounds: usize,
-}
-
-/// Output formats of `ward monitor status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StatusFormat {
-    /// Lines for people.
-    Table,
-    /// One JSON document, for scripts and dashboards.
-    Json,
-}
-
-#[derive(Debug, Args)]
-pub struct MonitorRunArgs {
-    /// The store: a SQLite file (the monitor scans in its own process) or a PostgreSQL
-    /// URL (`ward worker` processes scan; add --scan to scan here as well).
-    #[arg(
-        long,
-        value_name = "PATH|URL",
-        env = "WARD_DB",
-        hide_env_values = true,
-        default_value = "ward.db"
-    )]
-    pub db: String,
-    /// The inventory. It is read again at the start of every round, so an edit takes
-    /// effect at the next round without a restart.
-    #[arg(long, short = 'i', value_name = "FILE")]
-    pub inventory: Option<PathBuf>,
-    /// Time between the starts of two rounds (DNS and mail every round). Units: s, m,
-    /// h, d.
-    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_duration)]
-    pub every: Duration,
-    /// Time between two probes of a domain's web and mail servers (TLS, STARTTLS, HTTP
-    /// headers); between them their last observation is carried forward, and says so.
-    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
-    pub servers_every: Duration,
-    /// A domain with a certificate expiring within this long has its servers probed
-    /// every round.
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
-    pub certs_within: Duration,
-    /// Jobs of a round start up to this long after the round begins, each domain at its
-    /// own fixed offset.
-    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
-    pub jitter: Duration,
-    /// Run one round now (whatever --every says), wait for it to end, alert, and exit.
-    #[arg(long)]
-    pub once: bool,
-    /// Scan in this process even on PostgreSQL (on SQLite it always does).
-    #[arg(long)]
-    pub scan: bool,
-    /// Do not alert contacts when a round ends (run `ward alert` yourself).
-    #[arg(long)]
-    pub no_alerts: bool,
-    #[command(flatten)]
-    pub work: WorkArgs,
-    #[command(flatten)]
-    pub delivery: DeliveryArgs,
-    #[command(flatten)]
-    pub net: NetArgs,
-}
-
-/// How jobs are worked: shared by `ward monitor` (scanning in its own process) and
-/// `ward worker`.
-#[derive(Debug, Args)]
-pub struct WorkArgs {
-    /// How long a job is held without a heartbeat before another worker may take it
-    /// (heartbeats come every third of it).
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
-    pub lease: Duration,
-    /// Domains scanned at once by this process.
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub in_flight: u16,
-    /// Most time spent on one domain, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
-    pub domain_budget: u64,
-    /// Connections a second to one server address (0: no limit beyond --per-host).
-    #[arg(long, value_name = "N", default_value_t = MONITOR_PER_HOST_RATE)]
-    pub per_host_rate: f64,
-    /// How often to ask for work when none is due.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
-    pub poll: Duration,
-}
-
-#[derive(Debug, Args)]
-pub struct WorkerArgs {
-    /// The store: a PostgreSQL URL (a SQLite file works too, for one machine).
-    #[arg(
-        long,
-        value_name = "PATH|URL",
-        env = "WARD_DB",
-        hide_env_values = true,
-        default_value = "ward.db"
-    )]
-    pub db: String,
-    /// This worker's name in `ward monitor status`. Default: HOST:PID.
-    #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
-    /// Exit once no round is open and this worker holds nothing.
-    #[arg(long)]
-    pub until_idle: bool,
-    #[command(flatten)]
-    pub work: WorkArgs,
-    #[command(flatten)]
-    pub net: NetArgs,
-}
-
-/// `30s`, `10m`, `6h`, `7d`, `250ms`; a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (say 30s, 10m, 6h or 7d)"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86_400.0,
-        _ => {
-            return Err(format!(
-                "`{text}`: unknown unit `{unit}` (use ms, s, m, h or d)"
-            ));
-        }
-    };
-    if !(0.0..=366.0 * 86_400.0).contains(&secs) {
-        return Err(format!("`{text}` is out of range (0 to 366 days)"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
 
 fn worker_config(work: &WorkArgs, name: String, until_idle: bool) -> WorkerConfig {
     WorkerConfig {
@@ -575,7 +401,8 @@ async fn status(args: StatusArgs) -> anyhow::Result<WardExit> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::cli::parse_duration;
+    use std::time::Duration;
 
     #[test]
     fn durations_read_as_people_write_them() {
