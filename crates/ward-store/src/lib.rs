@@ -131,8 +131,18 @@ static PG_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 /// The table sqlx records applied migrations in.
 const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
 
-/// How long a connection waits for another process's write lock before it gives up.
+/// How long a connection waits for another process's write lock before it gives up,
+/// unless `WARD_DB_LOCK_WAIT` (seconds) says otherwise.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`BUSY_TIMEOUT`], or `WARD_DB_LOCK_WAIT` seconds (0.05 to 3600) when set.
+fn busy_timeout() -> std::time::Duration {
+    std::env::var("WARD_DB_LOCK_WAIT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| (0.05..=3600.0).contains(s))
+        .map_or(BUSY_TIMEOUT, std::time::Duration::from_secs_f64)
+}
 
 /// Transactions that write take the write lock at once: a deferred one that read first
 /// could not wait for another writer and would fail with SQLITE_BUSY.
@@ -452,7 +462,7 @@ impl Store {
                     // Other ward processes may be writing the same file (an ingester
                     // beside a scan, several started at once): wait for them rather than
                     // fail.
-                    .busy_timeout(BUSY_TIMEOUT);
+                    .busy_timeout(busy_timeout());
                 let (pool, applied) = open_and_migrate_sqlite(opts, &shown).await?;
                 Ok((
                     Store {

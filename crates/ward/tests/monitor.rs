@@ -1,6 +1,6 @@
 //! `ward monitor` and `ward worker` through the binary, against the lab's scale set: a
 //! round on SQLite and the carried servers of the next, an inventory edited while the
-//! monitor runs, a corrupt store, four PostgreSQL workers with one killed by SIGKILL,
+//! monitor runs, a corrupt or locked store, four PostgreSQL workers with one killed by SIGKILL,
 //! and PostgreSQL stopped and started again mid-round.
 
 mod common;
@@ -434,4 +434,45 @@ fn postgresql_stopped_mid_round_loses_no_job() {
         assert!(scans[0].complete);
         store.close().await;
     });
+}
+
+#[test]
+fn a_locked_store_is_named_and_waited_out() {
+    let lab = ScaleLab::start(5);
+    run(lab.monitor("ward.db").arg("--once"), 0);
+    // Another program holds the store's write lock for a few seconds.
+    let db = lab.path().join("ward.db");
+    let mut holder = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys, time\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             c.execute('BEGIN EXCLUSIVE')\n\
+             print('locked', flush=True)\n\
+             time.sleep(4)\n\
+             c.execute('COMMIT')\n",
+        ])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let out = lab
+        .monitor("ward.db")
+        .arg("--once")
+        .env("WARD_DB_LOCK_WAIT", "0.5")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(holder.wait().unwrap().success());
+    // Waited for half a second, then stopped before anything ran: exit 3, naming it.
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("database ward.db"), "{err}");
+    assert!(err.contains("database is locked"), "{err}");
 }
