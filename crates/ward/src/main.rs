@@ -83,7 +83,7 @@ fn main() -> ExitCode {
             WardExit::Clean
         }
         Err(e) => {
-            eprintln!("ward: {e:#}");
+            eprintln!("ward: {}", error_text(&e));
             if e.downcast_ref::<UsageError>().is_some() {
                 WardExit::Usage
             } else {
@@ -92,6 +92,23 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code as u8)
+}
+
+/// The error and its causes, each said once: a store error names its file and repeats
+/// the driver's message, which the chain would print twice more.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn init_logging(verbose: u8, colour: bool) {

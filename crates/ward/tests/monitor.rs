@@ -475,4 +475,9 @@ fn a_locked_store_is_named_and_waited_out() {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("database ward.db"), "{err}");
     assert!(err.contains("database is locked"), "{err}");
+    assert_eq!(
+        err.matches("database is locked").count(),
+        1,
+        "said once: {err}"
+    );
 }
