@@ -4,8 +4,8 @@
 //! Every domain has a web site and mail, the way branches are really run: their sites
 //! sit on a few shared hosting addresses ([`WEB_HOSTS`], HTTPS with a valid certificate
 //! for every name on it) and their mail goes to a few shared mail servers ([`MAIL_HOSTS`],
-//! STARTTLS). DMARC, DKIM, TLS-RPT and MTA-STS records are spread as in the mail
-//! benchmark, so the findings are a realistic mix, not one verdict ten thousand times.
+//! STARTTLS). DMARC, DKIM and TLS-RPT records are spread as in the mail benchmark
+//! ([`mail_records`]), so the findings are a realistic mix, not one verdict ten thousand times.
 //! The zones hang under a signed `test.`, the scan's trust anchor, so the DNSSEC walk
 //! proves each unsigned branch zone insecure at its delegation as it would on the
 //! internet.
@@ -70,25 +70,7 @@ pub fn fixture(n: usize) -> Fixture {
              @ IN TXT \"v=spf1 include:_spf.{HOSTING} -all\"\n",
             ip = web_ip(i),
         );
-        let dmarc = match i % 4 {
-            0 => Some("v=DMARC1; p=none; rua=mailto:d@"),
-            1 => Some("v=DMARC1; p=quarantine; rua=mailto:d@"),
-            2 => Some("v=DMARC1; p=reject; rua=mailto:d@"),
-            _ => None,
-        };
-        if let Some(rec) = dmarc {
-            let _ = writeln!(t, "_dmarc IN TXT \"{rec}{d}\"");
-        }
-        if i % 2 == 0 {
-            let (a, b) = KEY.split_at(200);
-            let _ = writeln!(
-                t,
-                "selector1._domainkey IN TXT \"v=DKIM1; k=rsa; p={a}\" \"{b}\""
-            );
-        }
-        if i % 3 == 0 {
-            let _ = writeln!(t, "_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tls@{d}\"");
-        }
+        t.push_str(&mail_records(i, &d));
         zones.push(ZoneSource {
             origin: d.clone(),
             text: t,
@@ -121,6 +103,33 @@ pub fn fixture(n: usize) -> Fixture {
         },
         inventory_toml: Some(inventory(n)),
     }
+}
+
+/// The mail records of synthetic domain `i` (`d`), a realistic spread shared by the
+/// scale set and the mail benchmark: DMARC none, quarantine, reject or missing; a DKIM
+/// key on half; TLS-RPT on a third.
+pub fn mail_records(i: usize, d: &str) -> String {
+    let mut t = String::new();
+    let dmarc = match i % 4 {
+        0 => Some("v=DMARC1; p=none; rua=mailto:d@"),
+        1 => Some("v=DMARC1; p=quarantine; rua=mailto:d@"),
+        2 => Some("v=DMARC1; p=reject; rua=mailto:d@"),
+        _ => None,
+    };
+    if let Some(rec) = dmarc {
+        let _ = writeln!(t, "_dmarc IN TXT \"{rec}{d}\"");
+    }
+    if i.is_multiple_of(2) {
+        let (a, b) = KEY.split_at(200);
+        let _ = writeln!(
+            t,
+            "selector1._domainkey IN TXT \"v=DKIM1; k=rsa; p={a}\" \"{b}\""
+        );
+    }
+    if i.is_multiple_of(3) {
+        let _ = writeln!(t, "_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tls@{d}\"");
+    }
+    t
 }
 
 /// The shared web hosts (each serving its share of the branches' sites) and mail servers.

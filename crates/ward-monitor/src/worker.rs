@@ -232,7 +232,7 @@ async fn scan(
     let carried = if job.servers {
         None
     } else {
-        match store.latest_servers_observation(&job.domain).await {
+        match store.latest_observation(&job.domain).await {
             Ok(o) => o,
             // Without the earlier observation the servers are simply probed again.
             Err(e) => {

@@ -728,6 +728,14 @@ impl Store {
         .fetch_optional(pool)
         .await
         .map_err(self.db())?);
+        self.read_observation(text)
+    }
+
+    /// A stored observation's JSON, read back.
+    fn read_observation(
+        &self,
+        text: Option<String>,
+    ) -> Result<Option<AssetObservation>, StoreError> {
         text.map(|text| {
             serde_json::from_str(&text).map_err(|e| self.corrupt("observation")(e.to_string()))
         })

@@ -529,7 +529,7 @@ impl Store {
     /// The newest stored observation of `domain`, from any scan: what a probe that does
     /// not contact the servers carries forward (it may itself have carried them; it
     /// says since when).
-    pub async fn latest_servers_observation(
+    pub async fn latest_observation(
         &self,
         domain: &str,
     ) -> Result<Option<AssetObservation>, StoreError> {
@@ -540,10 +540,7 @@ impl Store {
         .fetch_optional(pool)
         .await
         .map_err(self.db())?);
-        text.map(|text| {
-            serde_json::from_str(&text).map_err(|e| self.corrupt("observation")(e.to_string()))
-        })
-        .transpose()
+        self.read_observation(text)
     }
 
     /// The queue, the newest `rounds` rounds and every worker.

@@ -40,7 +40,6 @@ use ward_probe::Prober;
 
 /// Domains probed at once (the `ward scan` default).
 const IN_FLIGHT: usize = 64;
-const KEY: &str = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAzdZMYiMI16qUwo47bXFuSDmvlZw7q6N2piQ9ir74uftrzMVcmGpHpdCfjtyamJ+K4rXLauuKERoiWLMVWOYuYlcEtoV99gc+NYEzxLK5zakTUdNcsZqwUEibN8y3FHrr/Rdg1gri6BfUkxvCGxVUN86QQ2lK3QilyS9JdGRuS5mTG+o8VmGVypmX3vQl3H6sh6NF8ssMTNolTgZ8jAYmF/FAYxZkcTD5/cOmx4NJNUtjg1rvgvoko5XkhroxWO3oQh7tgWFJY6xxzQGGzjIWGxKnwUL5EcsVo5BdA/68iNhaL+C1aRYfUL3CLlLCNuEPY+r4dN1KFum0Ysh7Y6LBZQIDAQAB";
 
 /// The name of synthetic domain `i`.
 fn name(i: usize) -> String {
@@ -84,25 +83,7 @@ fn fixture(n: usize) -> Fixture {
              @ IN NS ns1.benchdns.test.\n@ IN A 127.0.57.80\n@ IN MX 10 mx.benchdns.test.\n\
              @ IN TXT \"v=spf1 include:_spf.benchdns.test ~all\"\n"
         );
-        let dmarc = match i % 4 {
-            0 => Some("v=DMARC1; p=none; rua=mailto:d@"),
-            1 => Some("v=DMARC1; p=quarantine; rua=mailto:d@"),
-            2 => Some("v=DMARC1; p=reject; rua=mailto:d@"),
-            _ => None,
-        };
-        if let Some(rec) = dmarc {
-            let _ = writeln!(t, "_dmarc IN TXT \"{rec}{d}\"");
-        }
-        if i % 2 == 0 {
-            let (a, b) = KEY.split_at(200);
-            let _ = writeln!(
-                t,
-                "selector1._domainkey IN TXT \"v=DKIM1; k=rsa; p={a}\" \"{b}\""
-            );
-        }
-        if i % 3 == 0 {
-            let _ = writeln!(t, "_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tls@{d}\"");
-        }
+        t.push_str(&ward_lab::scale::mail_records(i, &d));
         if i % 10 == 0 {
             let _ = writeln!(t, "_mta-sts IN TXT \"v=STSv1; id={i}\"");
         }

@@ -396,13 +396,20 @@ impl Drop for OwnCluster {
     fn drop(&mut self) {
         self.pg_ctl(&["stop", "-m", "immediate"]);
         let _ = std::fs::remove_dir_all(&self.dir);
+        for end in ["lock", "initdb.log"] {
+            let _ = std::fs::remove_file(self.dir.with_extension(end));
+        }
     }
 }
 
 #[test]
 fn postgresql_stopped_mid_round_loses_no_job() {
     let lab = ScaleLab::start(60);
-    let port = 55_000 + (std::process::id() % 1000) as u16;
+    // A port free now (a fixed one could be held by another cluster or test).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
     let cluster = OwnCluster {
         dir: std::env::temp_dir().join(format!("ward-pg-away-{}", std::process::id())),
         port,
