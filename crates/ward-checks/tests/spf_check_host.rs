@@ -229,6 +229,7 @@ fn mx_host_address_not_fetched_is_reported() {
         web: None,
         dnssec: Vec::new(),
         servers_seen_at: None,
+        dns_seen_at: None,
     };
     let v = check_host(
         "2001:db8::5".parse().expect("ip"),

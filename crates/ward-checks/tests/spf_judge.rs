@@ -69,6 +69,7 @@ fn obs(dns: Vec<DnsLookup>) -> AssetObservation {
         web: None,
         dnssec: Vec::new(),
         servers_seen_at: None,
+        dns_seen_at: None,
     }
 }
 

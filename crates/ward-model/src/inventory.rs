@@ -31,10 +31,22 @@
 //! quiet_hours = "22:00-07:00"           # UTC, or "22:00-07:00+01:00"; held, not lost
 //! ```
 //!
+//! and how often `ward monitor` looks at it and everything below it (each value left
+//! out is inherited from the organisation above, and at the top from the monitor's
+//! flags: daily, weekly, 30 days):
+//!
+//! ```toml
+//! [organisation.schedule]
+//! every = "1d"            # DNS and mail records
+//! servers_every = "7d"    # TLS, STARTTLS and HTTP of its web and mail servers
+//! certs_within = "30d"    # servers at every look while a certificate expires this soon
+//! ```
+//!
 //! Every mistake is reported with the line and column it is at, because the person
 //! fixing it is editing the file by hand.
 
 use crate::contact::{Contact, QuietHours, Secret, Webhook, default_min_severity};
+use crate::schedule::{ScheduleSetting, parse_duration};
 use crate::{Asset, OrgKind, Organisation, Role, Severity, SizeClass};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
@@ -80,6 +92,19 @@ struct OrgEntry {
     domain: Vec<DomainEntry>,
     #[serde(default)]
     contact: Vec<Spanned<ContactEntry>>,
+    #[serde(default)]
+    schedule: Option<Spanned<ScheduleEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleEntry {
+    #[serde(default)]
+    every: Option<Spanned<String>>,
+    #[serde(default)]
+    servers_every: Option<Spanned<String>>,
+    #[serde(default)]
+    certs_within: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -108,9 +133,20 @@ struct DomainEntry {
     dkim_selectors: Vec<String>,
 }
 
+/// Everything an inventory says.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    /// The organisations, in file order.
+    pub organisations: Vec<Organisation>,
+    /// The contacts of each organisation that names any, by organisation id.
+    pub contacts: Vec<(String, Vec<Contact>)>,
+    /// The schedule of each organisation that sets one, by organisation id.
+    pub schedules: Vec<(String, ScheduleSetting)>,
+}
+
 /// Parses an inventory. `source_name` names the input in errors (usually the path).
 pub fn parse(source_name: &str, text: &str) -> Result<Vec<Organisation>, InventoryError> {
-    parse_all(source_name, text).map(|(orgs, _)| orgs)
+    read(source_name, text).map(|i| i.organisations)
 }
 
 /// The contacts of each organisation that names any, by organisation id, in file order.
@@ -119,15 +155,15 @@ pub fn contacts(
     source_name: &str,
     text: &str,
 ) -> Result<Vec<(String, Vec<Contact>)>, InventoryError> {
-    parse_all(source_name, text).map(|(_, c)| c)
+    read(source_name, text).map(|i| i.contacts)
 }
 
-type Contacts = Vec<(String, Vec<Contact>)>;
+/// Parses an inventory with its contacts and schedules, checked as [`parse`] checks it.
+pub fn read(source_name: &str, text: &str) -> Result<Inventory, InventoryError> {
+    parse_all(source_name, text)
+}
 
-fn parse_all(
-    source_name: &str,
-    text: &str,
-) -> Result<(Vec<Organisation>, Contacts), InventoryError> {
+fn parse_all(source_name: &str, text: &str) -> Result<Inventory, InventoryError> {
     let err_at = |span: Option<Range<usize>>, message: String| {
         let (line, column) = line_col(text, span.map(|s| s.start).unwrap_or(0));
         InventoryError {
@@ -172,8 +208,15 @@ fn parse_all(
     let mut seen_domains: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(file.organisation.len());
     let mut all_contacts = Vec::new();
+    let mut schedules = Vec::new();
     for entry in file.organisation {
         let org = entry.into_inner();
+        if let Some(sched) = org.schedule {
+            let span = sched.span();
+            let setting = schedule(sched.into_inner())
+                .map_err(|(at, m)| err_at(Some(at.unwrap_or(span)), m))?;
+            schedules.push((org.id.get_ref().clone(), setting));
+        }
         let mut contacts = Vec::with_capacity(org.contact.len());
         for c in org.contact {
             let span = c.span();
@@ -252,7 +295,30 @@ fn parse_all(
         });
     }
     check_acyclic(&out).map_err(|m| err_at(None, m))?;
-    Ok((out, all_contacts))
+    Ok(Inventory {
+        organisations: out,
+        contacts: all_contacts,
+        schedules,
+    })
+}
+
+/// Checks one `[organisation.schedule]`.
+fn schedule(e: ScheduleEntry) -> Result<ScheduleSetting, (Option<Range<usize>>, String)> {
+    let read = |v: Option<Spanned<String>>,
+                key: &str|
+     -> Result<_, (Option<Range<usize>>, String)> {
+        let Some(v) = v else { return Ok(None) };
+        let d = parse_duration(v.get_ref()).map_err(|m| (Some(v.span()), format!("{key}: {m}")))?;
+        if d < std::time::Duration::from_secs(1) && key != "certs_within" {
+            return Err((Some(v.span()), format!("{key}: at least 1s")));
+        }
+        Ok(Some(d))
+    };
+    Ok(ScheduleSetting {
+        every: read(e.every, "every")?,
+        servers_every: read(e.servers_every, "servers_every")?,
+        certs_within: read(e.certs_within, "certs_within")?,
+    })
 }
 
 /// Checks one `[[organisation.contact]]`; an error carries the span of the bad value
@@ -489,6 +555,46 @@ parent = "hq"
                 .message
                 .contains("own ancestor")
         );
+    }
+
+    #[test]
+    fn schedules_are_read_and_bad_ones_named() {
+        let text = r#"
+[[organisation]]
+id = "hq"
+name = "Example Party"
+kind = "party"
+size = "medium"
+
+[organisation.schedule]
+every = "12h"
+certs_within = "21d"
+
+[[organisation]]
+id = "north"
+name = "North"
+kind = "region"
+size = "small"
+parent = "hq"
+"#;
+        let inv = read("inv.toml", text).unwrap();
+        assert_eq!(inv.organisations.len(), 2);
+        assert_eq!(
+            inv.schedules,
+            vec![(
+                "hq".to_owned(),
+                ScheduleSetting {
+                    every: Some(std::time::Duration::from_secs(43_200)),
+                    servers_every: None,
+                    certs_within: Some(std::time::Duration::from_secs(21 * 86_400)),
+                }
+            )]
+        );
+        let err = read("inv.toml", &text.replace("\"12h\"", "\"often\"")).unwrap_err();
+        assert_eq!((err.line, err.column), (9, 9), "{err}");
+        assert!(err.message.starts_with("every: "), "{err}");
+        let err = read("inv.toml", &text.replace("every = ", "hourly = ")).unwrap_err();
+        assert!(err.message.contains("unknown field `hourly`"), "{err}");
     }
 
     const CONTACTED: &str = r#"

@@ -22,6 +22,7 @@ pub mod observe;
 pub mod org;
 pub mod report_rows;
 pub mod scan;
+pub mod schedule;
 pub mod tls;
 pub mod wire;
 

@@ -43,6 +43,16 @@ pub struct AssetObservation {
         with = "time::serde::rfc3339::option"
     )]
     pub servers_seen_at: Option<OffsetDateTime>,
+    /// When `dns` was seen, if not in this probe: an organisation whose schedule looks
+    /// at its records less often than rounds come has the whole of its last observation
+    /// carried into the rounds between ([`AssetObservation::carried_whole`]). `None`:
+    /// seen now.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub dns_seen_at: Option<OffsetDateTime>,
 }
 
 impl AssetObservation {
@@ -57,7 +67,18 @@ impl AssetObservation {
             web: None,
             dnssec: Vec::new(),
             servers_seen_at: None,
+            dns_seen_at: None,
         }
+    }
+
+    /// This observation, taken as a whole into a round at `scanned_at` that asked
+    /// nothing: the checks judge it as of `scanned_at` (so a certificate is a day nearer
+    /// its expiry), and it records when its parts were seen.
+    pub fn carried_whole(mut self, scanned_at: OffsetDateTime) -> AssetObservation {
+        self.dns_seen_at = Some(self.dns_seen_at.unwrap_or(self.scanned_at));
+        self.servers_seen_at = Some(self.servers_seen_at.unwrap_or(self.scanned_at));
+        self.scanned_at = scanned_at;
+        self
     }
 
     /// Takes the servers' part (`tls`, `web`) of `earlier` into this observation, with

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use ward_model::AssetReport;
 use ward_model::observe::AssetObservation;
 use ward_probe::Prober;
-use ward_scan::{FromReports, Scanner, Target};
+use ward_scan::{Carry, FromReports, Scanner, Target};
 use ward_store::{Claimed, Store, StoreError};
 
 /// How a worker works.
@@ -229,15 +229,17 @@ async fn scan(
             return (job, Err(msg));
         }
     };
-    let carried = if job.servers {
-        None
+    let carry = if job.servers {
+        Carry::Nothing
     } else {
         match store.latest_observation(&job.domain).await {
-            Ok(o) => o,
-            // Without the earlier observation the servers are simply probed again.
+            Ok(Some(o)) if !job.dns => Carry::Whole(o),
+            Ok(Some(o)) => Carry::Servers(o),
+            // Without the earlier observation everything is simply asked again.
+            Ok(None) => Carry::Nothing,
             Err(e) => {
                 tracing::warn!("{}: reading its last observation: {e}", job.domain);
-                None
+                Carry::Nothing
             }
         }
     };
@@ -245,7 +247,7 @@ async fn scan(
         .with_reports(Some(&*reports))
         .with_budget(budget);
     let result = scanner
-        .scan_one(target, OffsetDateTime::now_utc(), carried)
+        .scan_one(target, OffsetDateTime::now_utc(), carry)
         .await;
     (job, Ok(result))
 }

@@ -214,6 +214,18 @@ const ASSETS_IN_FLIGHT: usize = 64;
 /// cost every round its full DNS timeout.
 pub const DEFAULT_DOMAIN_BUDGET: Duration = Duration::from_secs(30);
 
+/// What a scan takes from an earlier observation of the asset instead of asking again.
+#[derive(Debug, Clone)]
+pub enum Carry {
+    /// Nothing: everything is asked.
+    Nothing,
+    /// The web and mail servers' part ([`Prober::probe_carrying`]); DNS is asked.
+    Servers(AssetObservation),
+    /// All of it: nothing is asked, and the checks judge it as of the new time
+    /// ([`AssetObservation::carried_whole`]).
+    Whole(AssetObservation),
+}
+
 /// The pipeline: a prober, and optionally what the mail reports say.
 pub struct Scanner<'a> {
     prober: &'a Prober,
@@ -245,26 +257,23 @@ impl<'a> Scanner<'a> {
         self
     }
 
-    /// Probes and judges one asset as of `scanned_at`, within the budget. With
-    /// `carried` (an earlier observation of it), its web and mail servers are not
-    /// contacted and their part is taken from there
-    /// ([`Prober::probe_carrying`]).
+    /// Probes and judges one asset as of `scanned_at`, within the budget, taking from
+    /// an earlier observation what `carry` says instead of asking for it again.
     pub async fn scan_one(
         &self,
         mut t: Target,
         scanned_at: OffsetDateTime,
-        carried: Option<AssetObservation>,
+        carry: Carry,
     ) -> (AssetReport, AssetObservation) {
         if let Some(r) = self.reports {
             t.asset.reported_dkim_selectors = r.selectors(&t.asset.domain);
         }
         let needs = |o: &AssetObservation| ward_checks::needed_lookups(&t.asset, o);
-        let obs = ward_net::budget::within(
-            self.budget,
-            self.prober
-                .probe_carrying(&t.asset, scanned_at, &needs, carried),
-        )
-        .await;
+        let obs = match carry {
+            Carry::Whole(earlier) => earlier.carried_whole(scanned_at),
+            Carry::Servers(earlier) => self.probe(&t, scanned_at, &needs, Some(earlier)).await,
+            Carry::Nothing => self.probe(&t, scanned_at, &needs, None).await,
+        };
         let ctx = ward_checks::Context {
             asset: &t.asset,
             size: t.org.size,
@@ -285,6 +294,21 @@ impl<'a> Scanner<'a> {
         (report, obs)
     }
 
+    async fn probe(
+        &self,
+        t: &Target,
+        scanned_at: OffsetDateTime,
+        needs: &(dyn Fn(&AssetObservation) -> Vec<(String, String)> + Sync),
+        carried: Option<AssetObservation>,
+    ) -> AssetObservation {
+        ward_net::budget::within(
+            self.budget,
+            self.prober
+                .probe_carrying(&t.asset, scanned_at, needs, carried),
+        )
+        .await
+    }
+
     /// Scans `targets` as of `scanned_at`, handing each asset to `sink` as soon as it is
     /// judged, and returns the whole document in target order.
     pub async fn run<S: Sink>(
@@ -297,7 +321,7 @@ impl<'a> Scanner<'a> {
         let mut slots: Vec<Option<AssetReport>> = (0..targets.len()).map(|_| None).collect();
         let mut work = futures::stream::iter(targets.into_iter().enumerate())
             .map(|(i, t)| async move {
-                let (report, obs) = self.scan_one(t, scanned_at, None).await;
+                let (report, obs) = self.scan_one(t, scanned_at, Carry::Nothing).await;
                 (i, report, obs)
             })
             .buffer_unordered(ASSETS_IN_FLIGHT);

@@ -791,6 +791,6 @@ mod tests {
                 .collect()
         };
         assert_eq!(list(&SQLITE_MIGRATOR), list(&PG_MIGRATOR));
-        assert_eq!(Store::schema_version(), 9);
+        assert_eq!(Store::schema_version(), 10);
     }
 }

@@ -43,6 +43,9 @@ pub struct NewJob {
     pub target: String,
     /// Whether to contact the web and mail servers (else their part is carried).
     pub servers: bool,
+    /// Whether to ask DNS at all (else the whole last observation is carried, and
+    /// `servers` is false).
+    pub dns: bool,
     /// When it may start, in milliseconds after the round's start (the jitter).
     pub delay_ms: i64,
 }
@@ -64,6 +67,8 @@ pub struct Claimed {
     pub target: String,
     /// As [`NewJob::servers`].
     pub servers: bool,
+    /// As [`NewJob::dns`].
+    pub dns: bool,
     /// Times taken, this one included.
     pub attempts: i64,
 }
@@ -73,6 +78,8 @@ pub struct Claimed {
 pub struct TargetState {
     /// When its servers were last contacted, if ever.
     pub servers_seen_ms: Option<i64>,
+    /// When its DNS records were last asked for, if ever (before this was kept: none).
+    pub dns_seen_ms: Option<i64>,
     /// The earliest expiry of a certificate seen then.
     pub cert_expires_ms: Option<i64>,
 }
@@ -134,10 +141,10 @@ pub struct MonitorStatus {
     pub workers: Vec<WorkerStatus>,
 }
 
-type JobRow = (i64, i64, i64, i64, String, String, i64, i64);
+type JobRow = (i64, i64, i64, i64, String, String, i64, i64, i64);
 
 fn claimed(row: JobRow) -> Claimed {
-    let (id, round, scan, position, domain, target, servers, attempts) = row;
+    let (id, round, scan, position, domain, target, servers, dns, attempts) = row;
     Claimed {
         id,
         round: RoundId(round),
@@ -146,6 +153,7 @@ fn claimed(row: JobRow) -> Claimed {
         domain,
         target,
         servers: servers != 0,
+        dns: dns != 0,
         attempts,
     }
 }
@@ -225,15 +233,16 @@ impl Store {
                 .map_err(self.db())?;
             for (i, j) in jobs.iter().enumerate() {
                 sqlx::query(
-                    "INSERT INTO monitor_jobs (round_id, position, domain, organisation_id, target, servers, due_ms, state) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'due')",
+                    "INSERT INTO monitor_jobs (round_id, position, domain, organisation_id, target, servers, dns, due_ms, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'due')",
                 )
                 .bind(round)
                 .bind(i as i64)
                 .bind(&j.domain)
                 .bind(&j.organisation_id)
                 .bind(&j.target)
-                .bind(i64::from(j.servers))
+                .bind(i64::from(j.servers && j.dns))
+                .bind(i64::from(j.dns))
                 .bind(started_ms.saturating_add(j.delay_ms.max(0)))
                 .execute(&mut *tx)
                 .await
@@ -246,19 +255,21 @@ impl Store {
 
     /// What the scheduler knows of every domain it has scanned.
     pub async fn monitor_targets(&self) -> Result<HashMap<String, TargetState>, StoreError> {
-        let rows: Vec<(String, Option<i64>, Option<i64>)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT domain, servers_seen_ms, cert_expires_ms FROM monitor_targets",
+        type Row = (String, Option<i64>, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT domain, servers_seen_ms, cert_expires_ms, dns_seen_ms FROM monitor_targets",
         )
         .fetch_all(pool)
         .await
         .map_err(self.db())?);
         Ok(rows
             .into_iter()
-            .map(|(d, s, c)| {
+            .map(|(d, s, c, n)| {
                 (
                     d,
                     TargetState {
                         servers_seen_ms: s,
+                        dns_seen_ms: n,
                         cert_expires_ms: c,
                     },
                 )
@@ -326,7 +337,7 @@ impl Store {
                ORDER BY due_ms, id LIMIT $3 {lock}) \
              RETURNING id, round_id, \
                (SELECT scan_id FROM monitor_rounds r WHERE r.id = monitor_jobs.round_id), \
-               position, domain, target, servers, attempts"
+               position, domain, target, servers, dns, attempts"
         );
         let rows: Vec<JobRow> = on_pool!(self, pool, begin => {
             let mut tx = pool.begin_with(begin).await.map_err(self.db())?;
@@ -404,8 +415,9 @@ impl Store {
         );
         // A probe that carried the servers' part did not see them: keep when they were
         // last seen, and the expiry seen then.
-        let target = "INSERT INTO monitor_targets (domain, servers_seen_ms, cert_expires_ms, last_scan_id) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (domain) DO UPDATE SET \
+        let target = "INSERT INTO monitor_targets (domain, servers_seen_ms, cert_expires_ms, last_scan_id, dns_seen_ms) \
+             VALUES ($1, $2, $3, $4, $6) ON CONFLICT (domain) DO UPDATE SET \
+             dns_seen_ms = COALESCE(excluded.dns_seen_ms, monitor_targets.dns_seen_ms), \
              servers_seen_ms = CASE WHEN $5 = 1 THEN excluded.servers_seen_ms ELSE monitor_targets.servers_seen_ms END, \
              cert_expires_ms = CASE WHEN $5 = 1 THEN excluded.cert_expires_ms ELSE monitor_targets.cert_expires_ms END, \
              last_scan_id = excluded.last_scan_id";
@@ -418,6 +430,8 @@ impl Store {
             .earliest_certificate_expiry()
             .map(|t| t.unix_timestamp() * 1000);
         let probed = i64::from(observation.servers_seen_at.is_none());
+        let dns_ms = (observation.dns_seen_at.is_none())
+            .then(|| observation.scanned_at.unix_timestamp() * 1000);
         on_pool!(self, pool, begin => {
             let mut tx = pool.begin_with(begin).await.map_err(self.db())?;
             let held = sqlx::query(sqlx::AssertSqlSafe(done))
@@ -438,6 +452,7 @@ impl Store {
                 .bind(expires_ms)
                 .bind(job.scan.0)
                 .bind(probed)
+                .bind(dns_ms)
                 .execute(&mut *tx)
                 .await
                 .map_err(self.db())?;

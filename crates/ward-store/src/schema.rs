@@ -255,6 +255,7 @@ pub(crate) const MONITOR_JOBS: Table = Table {
         ("lease_until_ms", Int),
         ("finished_ms", Int),
         ("error", Text),
+        ("dns", Int),
     ],
     order: "id",
 };
@@ -266,6 +267,7 @@ pub(crate) const MONITOR_TARGETS: Table = Table {
         ("servers_seen_ms", Int),
         ("cert_expires_ms", Int),
         ("last_scan_id", Int),
+        ("dns_seen_ms", Int),
     ],
     order: "domain",
 };

@@ -63,6 +63,7 @@ macro_rules! on_both {
 on_both!(
     workers_take_disjoint_jobs_and_a_lost_job_is_stored_once,
     one_round_is_open_at_a_time,
+    each_part_of_an_observation_keeps_when_it_was_seen,
     reopening_applies_no_migration,
     organisations_keep_their_order_and_are_replaced,
     a_scan_round_trips,
@@ -887,6 +888,7 @@ fn job(domain: &str) -> NewJob {
         organisation_id: "b".into(),
         target: "{}".into(),
         servers: true,
+        dns: true,
         delay_ms: 0,
     }
 }
@@ -957,6 +959,45 @@ async fn workers_take_disjoint_jobs_and_a_lost_job_is_stored_once(db: Db) {
     let w2 = st.workers.iter().find(|w| w.name == "w2").unwrap();
     assert_eq!(w2.jobs_done, 6);
     assert_eq!(s.monitor_targets().await.unwrap().len(), 6);
+}
+
+/// A job that asks nothing keeps its domain's DNS and servers times; one that carries
+/// only the servers moves the DNS time alone; the queue hands each job its choice.
+async fn each_part_of_an_observation_keeps_when_it_was_seen(db: Db) {
+    let s = &db.store;
+    s.save_organisations(&[org("b", OrgKind::Branch, None)])
+        .await
+        .unwrap();
+    s.register_worker("w", "host", 1).await.unwrap();
+    let ms = |t: OffsetDateTime| Some(t.unix_timestamp() * 1000);
+    let t1 = T0 + time::Duration::days(1);
+    let t2 = T0 + time::Duration::days(2);
+    let full = AssetObservation::new("a.example", T0);
+    let mut dns_only = AssetObservation::new("a.example", t2);
+    dns_only.servers_seen_at = Some(T0);
+    let rounds = [
+        (true, true, full.clone()),
+        (false, false, full.carried_whole(t1)),
+        (false, true, dns_only),
+    ];
+    let mut seen = Vec::new();
+    for (servers, dns, obs) in rounds {
+        let mut j = job("a.example");
+        j.servers = servers;
+        j.dns = dns;
+        s.begin_round(obs.scanned_at, "v", &[j]).await.unwrap();
+        let taken = s.claim_jobs("w", 1, LEASE).await.unwrap();
+        assert_eq!((taken[0].servers, taken[0].dns), (servers, dns));
+        let a = asset("a.example", "b", vec![]);
+        assert!(s.complete_job("w", &taken[0], &a, &obs).await.unwrap());
+        assert_eq!(s.finish_rounds().await.unwrap().len(), 1);
+        let k = s.monitor_targets().await.unwrap()["a.example"];
+        seen.push((k.dns_seen_ms, k.servers_seen_ms));
+    }
+    assert_eq!(
+        seen,
+        vec![(ms(T0), ms(T0)), (ms(T0), ms(T0)), (ms(t2), ms(T0))]
+    );
 }
 
 /// A second round cannot begin while one is open, whoever asks.

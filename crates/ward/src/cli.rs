@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use ward_model::schedule::parse_duration;
 
 /// ward: the external security posture of a party, its regions and its branches.
 ///
@@ -603,16 +604,19 @@ pub struct MonitorRunArgs {
     /// effect at the next round without a restart.
     #[arg(long, short = 'i', value_name = "FILE")]
     pub inventory: Option<PathBuf>,
-    /// Time between the starts of two rounds (DNS and mail every round). Units: s, m,
-    /// h, d.
+    /// How often an organisation's DNS and mail records are looked at, unless its
+    /// inventory entry (or one above it) sets `[organisation.schedule] every`. Rounds
+    /// come as often as the most frequent organisation wants; one not due in a round
+    /// has its last look carried into it whole, and says so. Units: s, m, h, d.
     #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_duration)]
     pub every: Duration,
     /// Time between two probes of a domain's web and mail servers (TLS, STARTTLS, HTTP
     /// headers); between them their last observation is carried forward, and says so.
+    /// The default for organisations whose schedule sets no `servers_every`.
     #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
     pub servers_every: Duration,
     /// A domain with a certificate expiring within this long has its servers probed
-    /// every round.
+    /// at every look (default for a schedule without `certs_within`).
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
     pub certs_within: Duration,
     /// Jobs of a round start up to this long after the round begins, each domain at its
@@ -679,32 +683,4 @@ pub struct WorkerArgs {
     pub work: WorkArgs,
     #[command(flatten)]
     pub net: NetArgs,
-}
-
-/// `30s`, `10m`, `6h`, `7d`, `250ms`; a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (say 30s, 10m, 6h or 7d)"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86_400.0,
-        _ => {
-            return Err(format!(
-                "`{text}`: unknown unit `{unit}` (use ms, s, m, h or d)"
-            ));
-        }
-    };
-    if !(0.0..=366.0 * 86_400.0).contains(&secs) {
-        return Err(format!("`{text}` is out of range (0 to 366 days)"));
-    }
-    Ok(Duration::from_secs_f64(secs))
 }

@@ -68,14 +68,18 @@ pub async fn monitor(args: MonitorArgs) -> anyhow::Result<WardExit> {
              see ward monitor --help",
         ));
     };
-    // Read once now, so a mistake is reported before anything starts.
-    read_inventory(&inventory).map_err(usage)?;
     let schedule = Schedule {
         every: args.every.max(Duration::from_secs(1)),
         servers_every: args.servers_every,
         certs_within: args.certs_within,
         jitter: args.jitter,
     };
+    // Read once now, so a mistake is reported before anything starts.
+    let first = read_inventory(&inventory).map_err(usage)?;
+    let round_every = ward_monitor::schedule::round_every(
+        &ward_monitor::schedule::effective(&first.organisations, &first.schedules, &schedule),
+        &schedule,
+    );
     let store = Store::open(&args.db).await?;
     let scan_here = args.scan || store.backend() == "sqlite";
     let prober = prober(&args.net, &args.work)?;
@@ -95,7 +99,7 @@ pub async fn monitor(args: MonitorArgs) -> anyhow::Result<WardExit> {
         store.location(),
         store.backend(),
         inventory.display(),
-        show(schedule.every),
+        show(round_every),
         show(schedule.servers_every),
         if scan_here {
             ", scanning in this process"
@@ -107,6 +111,7 @@ pub async fn monitor(args: MonitorArgs) -> anyhow::Result<WardExit> {
         &store,
         &inventory,
         &schedule,
+        round_every,
         &args,
         alert_targets,
         stop.clone(),
@@ -133,38 +138,47 @@ async fn scheduler(
     store: &Store,
     inventory: &Path,
     schedule: &Schedule,
+    mut round_every: Duration,
     args: &MonitorRunArgs,
     alert_targets: TargetPolicy,
     stop: CancellationToken,
 ) -> anyhow::Result<WardExit> {
-    let tick_every = schedule.every.min(Duration::from_secs(1));
     let mut once_round = None;
     let mut exit = WardExit::Clean;
     let mut backoff = Duration::from_millis(200);
-    let once_schedule = Schedule {
-        every: Duration::ZERO,
-        ..*schedule
-    };
     let started = std::time::Instant::now();
     while !stop.is_cancelled() {
-        // With --once the first tick begins a round whatever --every says.
-        let s = if args.once && once_round.is_none() {
-            &once_schedule
+        let tick_every = round_every.min(Duration::from_secs(1));
+        // With --once the first tick begins a round whatever the schedules say.
+        let round = if args.once && once_round.is_none() {
+            Duration::ZERO
         } else {
-            schedule
+            round_every
         };
-        let t = ward_monitor::tick(store, || read_inventory(inventory), s).await;
+        let t = ward_monitor::tick(store, || read_inventory(inventory), schedule, round).await;
         match t {
             Ok(t) => {
                 backoff = Duration::from_millis(200);
-                if let Some((round, jobs, servers)) = t.began {
+                if let Some(every) = t.round_every
+                    && every != round_every
+                {
                     eprintln!(
-                        "ward monitor: round {} began: {jobs} domain(s), {servers} with their servers probed, {} carrying them",
-                        round.0,
-                        jobs - servers
+                        "ward monitor: rounds now every {} (the inventory's most frequent schedule)",
+                        show(every)
+                    );
+                    round_every = every;
+                }
+                if let Some(b) = t.began {
+                    eprintln!(
+                        "ward monitor: round {} began: {} domain(s), {} with their servers probed, {} carrying them, {} carried whole (not due under their schedule)",
+                        b.round.0,
+                        b.jobs,
+                        b.servers,
+                        b.jobs - b.servers - b.carried_whole,
+                        b.carried_whole
                     );
                     if args.once && once_round.is_none() {
-                        once_round = Some(round);
+                        once_round = Some(b.round);
                     }
                 }
                 if args.once && once_round.is_none() {
@@ -269,10 +283,15 @@ async fn alert(
     Ok(failed)
 }
 
-fn read_inventory(path: &Path) -> Result<Vec<ward_model::Organisation>, String> {
+fn read_inventory(path: &Path) -> Result<ward_monitor::schedule::Watched, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read inventory {}: {e}", path.display()))?;
-    ward_model::inventory::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())
+    let inv = ward_model::inventory::read(&path.display().to_string(), &text)
+        .map_err(|e| e.to_string())?;
+    Ok(ward_monitor::schedule::Watched {
+        organisations: inv.organisations,
+        schedules: inv.schedules,
+    })
 }
 
 fn show(d: Duration) -> String {
@@ -397,22 +416,4 @@ async fn status(args: StatusArgs) -> anyhow::Result<WardExit> {
         )?;
     }
     Ok(WardExit::Clean)
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::cli::parse_duration;
-    use std::time::Duration;
-
-    #[test]
-    fn durations_read_as_people_write_them() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("3w").is_err());
-        assert!(parse_duration("400d").is_err());
-    }
 }

@@ -2,7 +2,7 @@
 //! second with regressions in two organisations (hq: DMARC p=reject → p=none; york, a
 //! volunteer branch: its MX removed), contacts with mail (a real STARTTLS receiver on
 //! loopback, `ward_lab::mailbox`) and webhooks (a real HTTP receiver in this test that
-//! checks the HMAC).
+//! checks the HMAC); and `ward monitor` sending the same digests after its rounds.
 
 mod common;
 use common::*;
@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use ward_lab::Lab;
 use ward_lab::mailbox::Mailbox;
 use ward_model::{CheckId, SizeClass};
+use ward_store::Store;
 
 const SECRET: &str = "s3cret";
 
@@ -348,4 +349,100 @@ fn one_digest_per_organisation_once_with_retries_dead_letters_and_quiet_hours() 
     assert_eq!(dead[0]["organisation_id"], "york");
     assert_eq!(dead[0]["channel"], "webhook");
     assert!(dead[0]["error"].as_str().unwrap().contains("500"));
+}
+
+/// `ward monitor` tells the contacts itself after each round, and keeps each
+/// organisation's own schedule: york (its inventory entry says weekly) is carried whole
+/// into round 2, so only hq's regression is mailed then; once york's schedule is
+/// removed, round 3 looks at it, and york's regression is mailed, hq's not again.
+#[test]
+fn the_monitor_alerts_after_a_round_that_regressed_under_each_organisation_schedule() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mailbox = rt.block_on(Mailbox::start()).unwrap();
+    std::fs::write(dir.join("ca.pem"), mailbox.ca_pem()).unwrap();
+    let hq = contact(Some("it@hq.test"), None, None);
+    let york = contact(Some("vol@york.test"), None, None);
+    let weekly = format!("{york}[organisation.schedule]\nevery = \"7d\"\n\n");
+    let inv = write_inventory(dir, "inv.toml", &hq, &weekly);
+    let round = |second: bool| {
+        let handle = rt.block_on(Lab::start(&lab_fixture(second))).unwrap();
+        let mut cmd = ward(dir);
+        cmd.args(["monitor", "-i", &inv, "--db", "ward.db", "--once"])
+            .args([
+                "--jitter",
+                "0",
+                "--dns-timeout",
+                "0.3",
+                "--dns-attempts",
+                "1",
+            ])
+            .args(lab_args(&handle))
+            .args(["--smtp-server", "localhost", "--smtp-port"])
+            .arg(mailbox.addr().port().to_string())
+            .args(["--smtp-from", "ward@hq.test", "--ca", "ca.pem"])
+            .args(["--link-base", "https://ward.example"]);
+        let out = cmd.output().unwrap();
+        handle.stop();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        err
+    };
+
+    let first = round(false);
+    assert!(
+        first.contains("2 domain(s), 2 with their servers probed"),
+        "{first}"
+    );
+    assert!(
+        mailbox.messages().is_empty(),
+        "a first round has nothing to compare"
+    );
+
+    let second = round(true);
+    assert!(second.contains("1 carried whole"), "{second}");
+    let mails = rt.block_on(mailbox.wait_for(1, std::time::Duration::from_secs(10)));
+    assert_eq!(mails.len(), 1, "{mails:#?}\n{second}");
+    assert_eq!(mails[0].to, ["it@hq.test"]);
+    assert!(mails[0].data.contains("policy.test"));
+    // York's record of round 2 is round 1's, and says so.
+    rt.block_on(async {
+        let store = Store::open(dir.join("ward.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let scans = store.scans().await.unwrap();
+        let earlier = store
+            .observation(scans[1].id, "mx.test")
+            .await
+            .unwrap()
+            .unwrap();
+        let carried = store
+            .observation(scans[0].id, "mx.test")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(carried.dns_seen_at, Some(earlier.scanned_at));
+        assert_eq!(carried.dns, earlier.dns);
+        assert!(carried.scanned_at > earlier.scanned_at);
+        let hq_now = store
+            .observation(scans[0].id, "policy.test")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(hq_now.dns_seen_at, None, "hq is looked at every round");
+        store.close().await;
+    });
+
+    write_inventory(dir, "inv.toml", &hq, &york);
+    let third = round(true);
+    assert!(third.contains("0 carried whole"), "{third}");
+    let mails = rt.block_on(mailbox.wait_for(2, std::time::Duration::from_secs(10)));
+    assert_eq!(mails.len(), 2, "{mails:#?}\n{third}");
+    assert_eq!(mails[1].to, ["vol@york.test"]);
+    assert!(mails[1].data.contains("mx.test"));
 }
