@@ -415,12 +415,18 @@ fn postgresql_stopped_mid_round_loses_no_job() {
         port,
     };
     let db = cluster.start();
+    // The scheduler scans too, and a separate worker process shares the queue: both
+    // must wait the outage out.
     let monitor = spawn(lab.monitor(&db).args(["--once", "--scan"]).args([
         "--in-flight",
         "2",
         "--lease",
         "3s",
     ]));
+    until(&lab, &db, Duration::from_secs(60), |st| {
+        !rounds(st).is_empty()
+    });
+    let worker = spawn(&mut lab.worker(&db, "w-away"));
     until(&lab, &db, Duration::from_secs(60), |st| {
         rounds(st).first().is_some_and(|r| state(r, "done") >= 5)
     });
@@ -429,6 +435,15 @@ fn postgresql_stopped_mid_round_loses_no_job() {
     cluster.start();
     let (code, err) = wait(monitor, Duration::from_secs(180));
     assert_eq!(code, Some(0), "{err}");
+    let (code, err) = wait(worker, Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{err}");
+    let stored: u64 = err
+        .split(" stored,")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(stored > 0, "the worker took part: {err}");
     let st = lab.status(&db);
     let round = &rounds(&st)[0];
     assert_eq!(state(round, "done"), 60, "{st:#}");
