@@ -116,9 +116,11 @@ use ward_model::{
     AssetReport, CheckId, DmarcPhase, Finding, Organisation, Role, ScanReport, Severity,
 };
 
+mod accounts;
 mod alerts;
 mod assessments;
 mod monitor;
+pub use accounts::{AccessRole, AuditEntry, Session, User};
 pub use alerts::{AlertEvent, DeadLetter, Delivery, NewAlertEvent, Outcome};
 pub use assessments::StoredAssessment;
 pub use monitor::{
@@ -791,6 +793,6 @@ mod tests {
                 .collect()
         };
         assert_eq!(list(&SQLITE_MIGRATOR), list(&PG_MIGRATOR));
-        assert_eq!(Store::schema_version(), 10);
+        assert_eq!(Store::schema_version(), 11);
     }
 }

@@ -286,8 +286,60 @@ pub(crate) const MONITOR_WORKERS: Table = Table {
     order: "name",
 };
 
+pub(crate) const USERS: Table = Table {
+    name: "users",
+    cols: &[
+        ("id", Int),
+        ("email", Text),
+        ("password_hash", Text),
+        ("created_ms", Int),
+    ],
+    order: "id",
+};
+
+pub(crate) const MEMBERSHIPS: Table = Table {
+    name: "memberships",
+    cols: &[("user_id", Int), ("organisation_id", Text), ("role", Text)],
+    order: "user_id, organisation_id",
+};
+
+pub(crate) const SESSIONS: Table = Table {
+    name: "sessions",
+    cols: &[
+        ("token_hash", Text),
+        ("user_id", Int),
+        ("csrf", Text),
+        ("created_ms", Int),
+        ("expires_ms", Int),
+    ],
+    order: "token_hash",
+};
+
+pub(crate) const API_TOKENS: Table = Table {
+    name: "api_tokens",
+    cols: &[
+        ("token_hash", Text),
+        ("user_id", Int),
+        ("label", Text),
+        ("created_ms", Int),
+    ],
+    order: "token_hash",
+};
+
+pub(crate) const AUDIT_LOG: Table = Table {
+    name: "audit_log",
+    cols: &[
+        ("id", Int),
+        ("at_ms", Int),
+        ("actor", Text),
+        ("action", Text),
+        ("detail", Text),
+    ],
+    order: "id",
+};
+
 /// Every table, parents before the tables whose rows refer to them.
-pub(crate) const TABLES: [&Table; 16] = [
+pub(crate) const TABLES: [&Table; 21] = [
     &ORGANISATIONS,
     &SCANS,
     &SCAN_ASSETS,
@@ -304,11 +356,16 @@ pub(crate) const TABLES: [&Table; 16] = [
     &MONITOR_JOBS,
     &MONITOR_TARGETS,
     &MONITOR_WORKERS,
+    &USERS,
+    &MEMBERSHIPS,
+    &SESSIONS,
+    &API_TOKENS,
+    &AUDIT_LOG,
 ];
 
 /// Tables whose `id` is handed out by the database, and whose counter a copy must move
 /// past the ids it wrote.
-pub(crate) const WITH_IDS: [&str; 7] = [
+pub(crate) const WITH_IDS: [&str; 9] = [
     "scans",
     "reports",
     "assessments",
@@ -316,6 +373,8 @@ pub(crate) const WITH_IDS: [&str; 7] = [
     "alert_dead_letters",
     "monitor_rounds",
     "monitor_jobs",
+    "users",
+    "audit_log",
 ];
 
 /// `INSERT INTO t (cols) SELECT * FROM UNNEST($1::int8[], $2::text[], …)`: a table's rows

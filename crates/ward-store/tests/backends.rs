@@ -64,6 +64,7 @@ on_both!(
     workers_take_disjoint_jobs_and_a_lost_job_is_stored_once,
     one_round_is_open_at_a_time,
     each_part_of_an_observation_keeps_when_it_was_seen,
+    accounts_sessions_and_tokens_hold_on_both,
     reopening_applies_no_migration,
     organisations_keep_their_order_and_are_replaced,
     a_scan_round_trips,
@@ -878,6 +879,14 @@ async fn fill(s: &Store) {
     let obs = AssetObservation::new("a.example", T0);
     assert!(s.complete_job("w1", &taken[0], &a, &obs).await.unwrap());
     assert_eq!(s.finish_rounds().await.unwrap().len(), 1);
+    // A user with a role, a session and a token, and a line of audit.
+    let u = s.create_user("u@x.test", "hash", 1).await.unwrap().unwrap();
+    s.grant(u, "b", ward_store::AccessRole::Viewer)
+        .await
+        .unwrap();
+    s.create_session("s", u, "c", 1, i64::MAX).await.unwrap();
+    s.create_api_token("t", u, "l", 1).await.unwrap();
+    s.audit(1, "cli", "role", "u b").await.unwrap();
 }
 
 const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
@@ -997,6 +1006,71 @@ async fn each_part_of_an_observation_keeps_when_it_was_seen(db: Db) {
     assert_eq!(
         seen,
         vec![(ms(T0), ms(T0)), (ms(T0), ms(T0)), (ms(t2), ms(T0))]
+    );
+}
+
+/// Users are unique by email; a role is replaced, not doubled; a session lives until
+/// it expires or is ended, and ending one user's sessions leaves another's; API tokens
+/// resolve to their user; the audit log reads newest first.
+async fn accounts_sessions_and_tokens_hold_on_both(db: Db) {
+    use ward_store::AccessRole;
+    let s = &db.store;
+    let a = s
+        .create_user("a@x.test", "hash-a", 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let b = s
+        .create_user("b@x.test", "hash-b", 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.create_user("a@x.test", "other", 2).await.unwrap(), None);
+    assert_eq!(
+        s.password_hash("a@x.test").await.unwrap().unwrap().1,
+        "hash-a"
+    );
+    s.grant(a, "north", AccessRole::Viewer).await.unwrap();
+    s.grant(a, "north", AccessRole::Admin).await.unwrap();
+    s.grant(a, "leeds", AccessRole::Editor).await.unwrap();
+    assert_eq!(
+        s.memberships(a).await.unwrap(),
+        vec![
+            ("leeds".to_owned(), AccessRole::Editor),
+            ("north".to_owned(), AccessRole::Admin)
+        ]
+    );
+    assert!(s.memberships(b).await.unwrap().is_empty());
+    s.create_session("sa1", a, "c1", 10, 100).await.unwrap();
+    s.create_session("sa2", a, "c2", 10, 100).await.unwrap();
+    s.create_session("sb", b, "c3", 10, 100).await.unwrap();
+    let live = s.session("sa1", 50).await.unwrap().unwrap();
+    assert_eq!((live.user.id, live.csrf.as_str()), (a, "c1"));
+    assert_eq!(s.session("sa1", 100).await.unwrap(), None, "expired");
+    assert_eq!(s.session("nope", 50).await.unwrap(), None);
+    s.end_session("sa1").await.unwrap();
+    assert_eq!(s.session("sa1", 50).await.unwrap(), None);
+    assert_eq!(s.end_sessions(a).await.unwrap(), 1);
+    assert_eq!(s.session("sa2", 50).await.unwrap(), None);
+    assert!(s.session("sb", 50).await.unwrap().is_some());
+    assert!(s.set_password("b@x.test", "hash-b2").await.unwrap());
+    assert_eq!(
+        s.session("sb", 50).await.unwrap(),
+        None,
+        "a new password ends sessions"
+    );
+    s.create_api_token("tok", b, "export", 5).await.unwrap();
+    assert_eq!(
+        s.api_token_user("tok").await.unwrap().unwrap().email,
+        "b@x.test"
+    );
+    assert_eq!(s.api_token_user("other").await.unwrap(), None);
+    s.audit(1, "cli", "role", "first").await.unwrap();
+    s.audit(2, "a@x.test", "login", "second").await.unwrap();
+    let log = s.audit_log(10).await.unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>(),
+        ["second", "first"]
     );
 }
 
@@ -1152,6 +1226,13 @@ async fn seen(s: &Store) -> serde_json::Value {
         "dead_letters": format!("{:?}", s.dead_letters().await.unwrap()),
         "due": format!("{:?}", s.due_alert_events("b", "email", "x").await.unwrap()),
         "monitor": monitor,
+        "accounts": format!(
+            "{:?} {:?} {:?} {:?}",
+            s.password_hash("u@x.test").await.unwrap(),
+            s.session("s", 2).await.unwrap(),
+            s.api_token_user("t").await.unwrap(),
+            s.audit_log(10).await.unwrap()
+        ),
     })
 }
 
@@ -1181,6 +1262,11 @@ async fn copies_keep_everything_between_backends_both_ways() {
             ("monitor_jobs", 1),
             ("monitor_targets", 1),
             ("monitor_workers", 1),
+            ("users", 1),
+            ("memberships", 1),
+            ("sessions", 1),
+            ("api_tokens", 1),
+            ("audit_log", 1),
         ]
     );
     assert_eq!(seen(&pg.store).await, seen(&from.store).await);

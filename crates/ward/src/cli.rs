@@ -150,6 +150,91 @@ pub enum Command {
     ///   ward worker --db postgres://… --in-flight 128 --name scan-2
     #[command(verbatim_doc_comment)]
     Worker(WorkerArgs),
+    /// Serve the dashboard and the JSON API over the store, for the people of the tree.
+    ///
+    /// Each user sees the organisations they hold a role at and everything below them;
+    /// anything else is "not found". Pages work without JavaScript; every asset is in the
+    /// binary. Add the first user with `ward serve add-user` (the password is read from
+    /// WARD_PASSWORD, or from the first line of standard input).
+    ///
+    /// Examples:
+    ///   ward serve --db ward.db --listen 127.0.0.1:8080
+    ///   WARD_PASSWORD=... ward serve add-user --db ward.db --email it@party.example --org hq --role admin
+    ///   ward serve add-token --db ward.db --email it@party.example --label "nightly export"
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+    /// The store: a SQLite file or a PostgreSQL URL.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "WARD_DB",
+        hide_env_values = true,
+        default_value = "ward.db"
+    )]
+    pub db: String,
+    /// Where to listen. Port 0 picks a free one; the address is printed either way.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Mark cookies Secure: set this when users reach ward over HTTPS (a TLS proxy in
+    /// front of it).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// Add a user (or give an existing one a role) at an organisation of the store.
+    AddUser(AddUserArgs),
+    /// Make an API token for a user; it is printed once, and only its digest is kept.
+    AddToken(AddTokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddUserArgs {
+    /// The store: a SQLite file or a PostgreSQL URL.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "WARD_DB",
+        hide_env_values = true,
+        default_value = "ward.db"
+    )]
+    pub db: String,
+    /// The user's email, their login name.
+    #[arg(long)]
+    pub email: String,
+    /// The organisation id the role is at (it covers everything below it too).
+    #[arg(long, value_name = "ID")]
+    pub org: String,
+    /// viewer, editor or admin.
+    #[arg(long, default_value = "viewer", value_parser = ["viewer", "editor", "admin"])]
+    pub role: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AddTokenArgs {
+    /// The store: a SQLite file or a PostgreSQL URL.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "WARD_DB",
+        hide_env_values = true,
+        default_value = "ward.db"
+    )]
+    pub db: String,
+    /// Whose token: it sees what they see.
+    #[arg(long)]
+    pub email: String,
+    /// What it is for, shown in the audit log.
+    #[arg(long, default_value = "api")]
+    pub label: String,
 }
 
 /// `--color`.
@@ -296,6 +381,10 @@ pub struct DemoArgs {
     /// Output format on stdout.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Then serve the dashboard on the demo party at ADDR (default 127.0.0.1:8080),
+    /// with a demo login printed, until Ctrl-C.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8080")]
+    pub serve: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args)]

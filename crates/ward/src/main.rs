@@ -9,6 +9,7 @@ mod monitor_cmd;
 mod report_cmd;
 mod reports_cmd;
 mod scan;
+mod serve_cmd;
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -143,6 +144,7 @@ async fn run(cli: Cli) -> anyhow::Result<WardExit> {
         Command::Db(args) => db_cmd::run(args).await,
         Command::Monitor(args) => monitor_cmd::monitor(*args).await,
         Command::Worker(args) => monitor_cmd::worker(args).await,
+        Command::Serve(args) => serve_cmd::serve(args).await,
     }
 }
 
@@ -396,6 +398,20 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
             ward_store::Location::parse(&args.db),
             names.join(", ")
         );
+    }
+    if let Some(addr) = args.serve {
+        let store = ward_store::Store::open(&args.db).await?;
+        let root = orgs
+            .iter()
+            .find(|o| o.parent.is_none())
+            .map(|o| o.id.clone())
+            .unwrap_or_default();
+        let password = serve_cmd::demo_login(&store, serve_cmd::DEMO_EMAIL, &root).await?;
+        eprintln!(
+            "ward demo: log in as {} with password {password}",
+            serve_cmd::DEMO_EMAIL
+        );
+        return serve_cmd::serve_store(store, addr, false).await;
     }
     Ok(WardExit::Clean)
 }

@@ -1,0 +1,511 @@
+//! `ward serve` through the binary, over HTTP on loopback: users added with `ward serve
+//! add-user`, logins with the login form's token, sessions in HttpOnly SameSite=Strict
+//! cookies, a branch user and a region user who each see their own subtree and get 404
+//! for every other organisation (pages and API, by session and by API token), forms
+//! without their token refused, login rate limiting, logout everywhere, the security
+//! headers, escaping of what the store holds, and the audit log.
+
+mod common;
+
+use common::{run, ward};
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Stdio};
+use ward_model::observe::AssetObservation;
+use ward_model::{
+    AssetReport, CheckId, Finding, OrgKind, Organisation, Role, Severity, SizeClass, Status,
+};
+use ward_store::Store;
+
+fn org(id: &str, kind: OrgKind, parent: Option<&str>) -> Organisation {
+    Organisation {
+        id: id.into(),
+        name: format!("Org {id}"),
+        kind,
+        size: SizeClass::Small,
+        parent: parent.map(Into::into),
+        assets: Vec::new(),
+    }
+}
+
+fn asset(domain: &str, org: &str, summary: &str) -> AssetReport {
+    AssetReport {
+        domain: domain.into(),
+        organisation: format!("Org {org}"),
+        organisation_id: org.into(),
+        roles: vec![Role::Mail],
+        findings: vec![Finding {
+            check: CheckId::MxPresent,
+            status: Status::Fail,
+            severity: Severity::High,
+            summary: summary.into(),
+            evidence: serde_json::json!({}).into(),
+        }],
+        dmarc_phase: None,
+    }
+}
+
+/// A store with hq → north → leeds and hq → south → dover, and one complete scan.
+fn store(dir: &std::path::Path) -> String {
+    let db = dir.join("ward.db").to_str().unwrap().to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s = Store::open(&db).await.unwrap();
+        s.save_organisations(&[
+            org("hq", OrgKind::Party, None),
+            org("north", OrgKind::Region, Some("hq")),
+            org("leeds", OrgKind::Branch, Some("north")),
+            org("south", OrgKind::Region, Some("hq")),
+            org("dover", OrgKind::Branch, Some("south")),
+        ])
+        .await
+        .unwrap();
+        let t = time::OffsetDateTime::now_utc();
+        let scan = s.begin_scan(t, "test").await.unwrap();
+        let assets = [
+            asset("leeds.test", "leeds", "<script>alert(1)</script> no MX"),
+            asset("dover.test", "dover", "DOVER-SECRET no MX"),
+        ];
+        for (i, a) in assets.iter().enumerate() {
+            s.save_asset(scan, i, a, &AssetObservation::new(&a.domain, t))
+                .await
+                .unwrap();
+        }
+        s.finish_scan(scan, t).await.unwrap();
+        s.close().await;
+    });
+    db
+}
+
+fn add_user(dir: &std::path::Path, email: &str, org: &str, expect: i32) -> String {
+    let out = run(
+        ward(dir)
+            .args([
+                "serve", "add-user", "--db", "ward.db", "--email", email, "--org", org,
+            ])
+            .env("WARD_PASSWORD", "correct horse battery staple"),
+        expect,
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &std::path::Path) -> Server {
+    start_with(
+        dir,
+        &["serve", "--db", "ward.db", "--listen", "127.0.0.1:0"],
+    )
+    .0
+}
+
+/// Starts `ward ARGS` and reads its stderr up to the line naming the address; returns
+/// the lines read.
+fn start_with(dir: &std::path::Path, args: &[&str]) -> (Server, String) {
+    let mut child = ward(dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut b = [0u8; 1];
+    let addr = loop {
+        let mut line = Vec::new();
+        while err.read(&mut b).unwrap_or(0) == 1 && b[0] != b'\n' {
+            line.push(b[0]);
+        }
+        let line = String::from_utf8_lossy(&line).into_owned();
+        seen.extend_from_slice(line.as_bytes());
+        seen.push(b'\n');
+        if let Some(a) = line
+            .split("http://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .and_then(|a| a.parse().ok())
+        {
+            break a;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            panic!("ward stopped: {}", String::from_utf8_lossy(&seen));
+        }
+        assert!(
+            seen.len() < 1 << 20,
+            "no address in {}",
+            String::from_utf8_lossy(&seen)
+        );
+    };
+    // Keep reading stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    (
+        Server { child, addr },
+        String::from_utf8_lossy(&seen).into_owned(),
+    )
+}
+
+#[test]
+fn the_demo_serves_its_party_with_a_demo_login() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (srv, err) = start_with(
+        tmp.path(),
+        &[
+            "demo",
+            "--db",
+            "demo.db",
+            "--report",
+            "demo.html",
+            "--serve",
+            "127.0.0.1:0",
+        ],
+    );
+    let password = err
+        .split("with password ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no demo login in {err}"));
+    let session =
+        login(srv.addr, "demo@ward.invalid", password).unwrap_or_else(|r| panic!("{}", r.body));
+    let home = http(srv.addr, "GET", "/", &[("Cookie", &session)], "");
+    assert_eq!(home.status, 200);
+    // The whole demo party, each organisation linked.
+    let orgs = ward_model::inventory::parse(
+        "demo",
+        ward_lab::demo::fixture().inventory_toml.as_deref().unwrap(),
+    )
+    .unwrap();
+    for o in &orgs {
+        assert!(
+            home.body.contains(&format!("/org/{}", o.id)),
+            "{} missing",
+            o.id
+        );
+    }
+    let branch = orgs.iter().find(|o| o.kind == OrgKind::Branch).unwrap();
+    let page = http(
+        srv.addr,
+        "GET",
+        &format!("/org/{}", branch.id),
+        &[("Cookie", &session)],
+        "",
+    );
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&branch.assets[0].domain));
+}
+
+/// One HTTP/1.1 exchange: status, headers (lower-case names), body.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == "set-cookie")
+            .find_map(|(_, v)| {
+                v.strip_prefix(&format!("{name}="))
+                    .map(|r| r.split(';').next().unwrap_or("").to_owned())
+            })
+    }
+}
+
+fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if !body.is_empty() {
+        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+fn form_token(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+/// Logs in; the session cookie.
+fn login(addr: SocketAddr, email: &str, password: &str) -> Result<String, Reply> {
+    let page = http(addr, "GET", "/login", &[], "");
+    let pre = page.cookie("ward_login").unwrap();
+    let token = form_token(&page.body);
+    let cookie = format!("ward_login={pre}");
+    let body = format!(
+        "email={}&password={}&csrf={token}",
+        email.replace('@', "%40"),
+        password.replace(' ', "+")
+    );
+    let r = http(addr, "POST", "/login", &[("Cookie", &cookie)], &body);
+    match r.cookie("ward_session") {
+        Some(s) if r.status == 303 => Ok(format!("ward_session={s}")),
+        _ => Err(r),
+    }
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+#[test]
+fn each_user_sees_their_subtree_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    store(dir);
+    add_user(dir, "leeds@party.test", "leeds", 0);
+    add_user(dir, "north@party.test", "north", 0);
+    let err = add_user(dir, "x@party.test", "nowhere", 2);
+    assert!(err.contains("nowhere"), "{err}");
+    let token = String::from_utf8_lossy(
+        &run(
+            ward(dir).args([
+                "serve",
+                "add-token",
+                "--db",
+                "ward.db",
+                "--email",
+                "leeds@party.test",
+            ]),
+            0,
+        )
+        .stdout,
+    )
+    .trim()
+    .to_owned();
+    assert_eq!(token.len(), 64);
+    let srv = start(dir);
+    let a = srv.addr;
+
+    // Anonymous: to the login page; the API says 401.
+    assert_eq!(http(a, "GET", "/", &[], "").status, 303);
+    assert_eq!(http(a, "GET", "/api/v1/organisations", &[], "").status, 401);
+    // A login form posted without the token ward's own page set is refused.
+    let forged = http(
+        a,
+        "POST",
+        "/login",
+        &[],
+        "email=leeds%40party.test&password=correct+horse+battery+staple&csrf=x",
+    );
+    assert_eq!(forged.status, 403);
+
+    let leeds = login(a, "leeds@party.test", PASSWORD).unwrap_or_else(|r| panic!("{}", r.body));
+    let north = login(a, "north@party.test", PASSWORD).unwrap_or_else(|r| panic!("{}", r.body));
+    let first = http(a, "GET", "/login", &[], "");
+    let set = first
+        .headers
+        .iter()
+        .find(|(n, _)| n == "set-cookie")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+
+    // The branch user sees leeds only; the region user north and leeds.
+    let home = http(a, "GET", "/", &[("Cookie", &leeds)], "");
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("/org/leeds"));
+    for other in ["/org/north", "/org/hq", "/org/dover", "/org/south"] {
+        assert!(!home.body.contains(other), "{other} listed to leeds");
+    }
+    let home = http(a, "GET", "/", &[("Cookie", &north)], "");
+    assert!(home.body.contains("/org/north") && home.body.contains("/org/leeds"));
+    assert!(!home.body.contains("/org/dover") && !home.body.contains("/org/hq"));
+
+    // What the store holds is escaped, and advice is in the volunteer's words.
+    let page = http(a, "GET", "/org/leeds", &[("Cookie", &leeds)], "");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("&#60;script&#62;") || page.body.contains("&lt;script&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>"));
+    let vol = ward_advice::advice::advice_for(CheckId::MxPresent, SizeClass::Small).unwrap();
+    let first_line = vol.todo.lines().find(|l| !l.trim().is_empty()).unwrap();
+    let shown = &first_line[..first_line.len().min(25)];
+    assert!(
+        page.body.contains(shown) || page.body.contains(&shown.replace('\'', "&#39;")),
+        "{shown}"
+    );
+
+    // Every other organisation, existing or not, is the same 404: pages and API, by
+    // session and by token. Nothing of dover leaks.
+    let bearer = format!("Bearer {token}");
+    for (cookie, id) in [
+        (&leeds, "dover"),
+        (&leeds, "north"),
+        (&leeds, "hq"),
+        (&north, "dover"),
+        (&north, "south"),
+        (&leeds, "no-such-org"),
+    ] {
+        for path in [format!("/org/{id}"), format!("/api/v1/organisations/{id}")] {
+            let r = http(a, "GET", &path, &[("Cookie", cookie)], "");
+            assert_eq!(r.status, 404, "{path}");
+            assert!(!r.body.contains("DOVER-SECRET"));
+        }
+        let r = http(
+            a,
+            "GET",
+            &format!("/api/v1/organisations/{id}"),
+            &[("Authorization", &bearer)],
+            "",
+        );
+        assert_eq!(r.status, 404);
+    }
+    let api = http(
+        a,
+        "GET",
+        "/api/v1/organisations/leeds",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(api.status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(doc["assets"][0]["domain"], "leeds.test");
+    let list: serde_json::Value = serde_json::from_str(
+        &http(
+            a,
+            "GET",
+            "/api/v1/organisations",
+            &[("Authorization", &bearer)],
+            "",
+        )
+        .body,
+    )
+    .unwrap();
+    let ids: Vec<&str> = list["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["leeds"]);
+    assert_eq!(
+        http(
+            a,
+            "GET",
+            "/api/v1/organisations",
+            &[("Authorization", "Bearer nope")],
+            ""
+        )
+        .status,
+        401
+    );
+
+    // Security headers on every page, no version banner.
+    for r in [&page, &api, &http(a, "GET", "/login", &[], "")] {
+        let csp = r.header("content-security-policy").unwrap();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+        assert!(!csp.contains("unsafe-inline"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(r.header("x-frame-options"), Some("DENY"));
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(r.header("server"), None);
+    }
+
+    // Logout needs the session's form token; logout everywhere ends every session.
+    assert_eq!(
+        http(
+            a,
+            "POST",
+            "/logout/everywhere",
+            &[("Cookie", &leeds)],
+            "csrf=wrong"
+        )
+        .status,
+        403
+    );
+    let second = login(a, "leeds@party.test", PASSWORD).unwrap();
+    let csrf = form_token(&http(a, "GET", "/", &[("Cookie", &leeds)], "").body);
+    let out = http(
+        a,
+        "POST",
+        "/logout/everywhere",
+        &[("Cookie", &leeds)],
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(out.status, 303);
+    for s in [&leeds, &second] {
+        assert_eq!(
+            http(a, "GET", "/", &[("Cookie", s)], "").status,
+            303,
+            "session still live"
+        );
+    }
+    assert_eq!(
+        http(a, "GET", "/", &[("Cookie", &north)], "").status,
+        200,
+        "another user's session stays"
+    );
+
+    // Five wrong passwords, then even the right one waits.
+    for _ in 0..5 {
+        let r = login(a, "north@party.test", "wrong password here").unwrap_err();
+        assert_eq!(r.status, 401);
+    }
+    let r = login(a, "north@party.test", PASSWORD).unwrap_err();
+    assert_eq!(r.status, 429);
+    drop(srv);
+
+    // The audit log has the logins, the failures and the roles given.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let log = rt.block_on(async {
+        let s = Store::open(dir.join("ward.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let l = s.audit_log(100).await.unwrap();
+        s.close().await;
+        l
+    });
+    let count = |action: &str| log.iter().filter(|e| e.action == action).count();
+    assert_eq!(count("role"), 2);
+    assert_eq!(count("login"), 3);
+    assert_eq!(count("login-failed"), 5);
+    assert_eq!(count("login-blocked"), 1);
+    assert_eq!(count("logout-everywhere"), 1);
+    assert_eq!(count("api-token"), 1);
+}
