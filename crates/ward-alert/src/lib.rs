@@ -248,6 +248,10 @@ pub async fn run(
     Ok(out)
 }
 
+/// The kind of alert event for a domain whose proof of ownership disappeared (service
+/// mode): ward stopped scanning it, and its owner is told why.
+pub const PROOF_LOST: &str = "proof-lost";
+
 /// Whether a stored severity is at or above a contact's threshold. A regression to
 /// "could not tell" carries the severity of the finding that could not be judged.
 fn at_or_above(severity: &str, min: Severity) -> bool {
@@ -257,7 +261,13 @@ fn at_or_above(severity: &str, min: Severity) -> bool {
 /// Whether the event's check is still a problem (or still unknown) in the latest scan:
 /// one fixed since is not told.
 fn still_bad(latest: &ward_model::ScanReport, e: &AlertEvent) -> bool {
-    let Some(asset) = latest.assets.iter().find(|a| a.domain == e.event.domain) else {
+    let asset = latest.assets.iter().find(|a| a.domain == e.event.domain);
+    // A domain whose proof of ownership went is not scanned: it is told until it is
+    // back in a scan (its proof back).
+    if e.event.kind == PROOF_LOST {
+        return asset.is_none();
+    }
+    let Some(asset) = asset else {
         return false;
     };
     match asset

@@ -16,6 +16,7 @@
 //! monitor runs one worker in its own process; on PostgreSQL any number of `ward worker`
 //! processes share the queue.
 
+pub mod consent;
 pub mod schedule;
 pub mod worker;
 

@@ -184,6 +184,8 @@ pub struct Watched {
 pub struct Began {
     /// The round.
     pub round: RoundId,
+    /// The scan its jobs are stored in.
+    pub scan: ScanId,
     /// Its jobs, one per domain.
     pub jobs: usize,
     /// Jobs that contact the domain's servers.
@@ -210,7 +212,7 @@ pub struct Tick {
 /// an organisation that sets none of its own.
 pub async fn tick(
     store: &Store,
-    inventory: impl FnOnce() -> Result<Watched, String>,
+    inventory: impl AsyncFnOnce() -> Result<Watched, String>,
     s: &Schedule,
     round: Duration,
 ) -> Result<Tick, MonitorError> {
@@ -228,7 +230,7 @@ pub async fn tick(
     {
         return Ok(out);
     }
-    let watched = inventory().map_err(MonitorError::Inventory)?;
+    let watched = inventory().await.map_err(MonitorError::Inventory)?;
     let orgs = &watched.organisations;
     store.save_organisations(orgs).await?;
     let targets = ward_scan::targets(orgs);
@@ -247,9 +249,10 @@ pub async fn tick(
         .begin_round(OffsetDateTime::now_utc(), ward_scan::VERSION, &jobs)
         .await
     {
-        Ok((round, _)) => {
+        Ok((round, scan)) => {
             out.began = Some(Began {
                 round,
+                scan,
                 jobs: jobs.len(),
                 servers,
                 carried_whole,

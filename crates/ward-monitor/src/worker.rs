@@ -57,6 +57,14 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
 type Scanned = (Claimed, Result<(AssetReport, AssetObservation), String>);
 
+/// What the jobs of one round share: a prober of its own, so that nothing a worker
+/// learnt in an earlier round (a DNS answer, a silent host, a TLS result) stands in
+/// for what the servers say now, and the round's mail reports.
+struct RoundKit {
+    prober: Prober,
+    reports: FromReports,
+}
+
 /// Runs a worker until `stop` is cancelled (it then finishes and stores what it holds)
 /// or, with [`WorkerConfig::until_idle`], until there is nothing left to do.
 pub async fn run(
@@ -87,8 +95,7 @@ pub async fn run(
     // away), the scans keep going and keep giving back their pool connections. Polling
     // them from inside the loop instead deadlocked once every connection was held by a
     // scan the loop was not polling.
-    let (job_tx, mut job_rx) =
-        tokio::sync::mpsc::unbounded_channel::<(Claimed, Arc<FromReports>)>();
+    let (job_tx, mut job_rx) = tokio::sync::mpsc::unbounded_channel::<(Claimed, Arc<RoundKit>)>();
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Scanned>();
     let scans = async move {
         let mut running = FuturesUnordered::new();
@@ -96,7 +103,7 @@ pub async fn run(
         loop {
             tokio::select! {
                 j = job_rx.recv(), if open => match j {
-                    Some((job, fr)) => running.push(scan(store, prober, cfg.budget, job, fr)),
+                    Some((job, kit)) => running.push(scan(store, cfg.budget, job, kit)),
                     None => open = false,
                 },
                 Some(r) = running.next(), if !running.is_empty() => {
@@ -110,7 +117,7 @@ pub async fn run(
     };
     let control = async move {
         let mut held: BTreeSet<i64> = BTreeSet::new();
-        let mut reports: HashMap<i64, Arc<FromReports>> = HashMap::new();
+        let mut rounds: HashMap<i64, Arc<RoundKit>> = HashMap::new();
         let mut next_claim = Instant::now();
         let mut next_beat = Instant::now() + cfg.lease / 3;
         let mut stopping = false;
@@ -121,7 +128,7 @@ pub async fn run(
             }
             let now = Instant::now();
             if !stopping && held.len() < cfg.in_flight && next_claim <= now {
-                match claim(store, cfg, held.len(), &mut reports, prober).await {
+                match claim(store, cfg, held.len(), &mut rounds, prober).await {
                     Ok(jobs) => {
                         backoff = FIRST_BACKOFF;
                         if jobs.is_empty() {
@@ -133,9 +140,9 @@ pub async fn run(
                             }
                             next_claim = now + cfg.poll;
                         }
-                        for (job, fr) in jobs {
+                        for (job, kit) in jobs {
                             held.insert(job.id);
-                            if job_tx.send((job, fr)).is_err() {
+                            if job_tx.send((job, kit)).is_err() {
                                 break;
                             }
                         }
@@ -181,47 +188,42 @@ pub async fn run(
     Ok(tally)
 }
 
-/// Takes what fits in the free slots, with each job's round's mail reports (read once
-/// per round per worker).
+/// Takes what fits in the free slots, each job with its round's kit (a fresh prober and
+/// the mail reports, made once per round per worker).
 async fn claim(
     store: &Store,
     cfg: &WorkerConfig,
     busy: usize,
-    reports: &mut HashMap<i64, Arc<FromReports>>,
+    rounds: &mut HashMap<i64, Arc<RoundKit>>,
     prober: &Prober,
-) -> Result<Vec<(Claimed, Arc<FromReports>)>, StoreError> {
+) -> Result<Vec<(Claimed, Arc<RoundKit>)>, StoreError> {
     let jobs = store
         .claim_jobs(&cfg.name, cfg.in_flight.saturating_sub(busy), cfg.lease)
         .await?;
     let mut out = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let fr = match reports.get(&job.scan.0) {
-            Some(fr) => fr.clone(),
+        let kit = match rounds.get(&job.scan.0) {
+            Some(kit) => kit.clone(),
             None => {
-                let fr = FromReports::load(store, prober.net(), OffsetDateTime::now_utc())
+                let prober = prober.fresh();
+                let reports = FromReports::load(store, prober.net(), OffsetDateTime::now_utc())
                     .await
                     .map_err(|ward_scan::ScanError::Store(e)| e)?;
-                let fr = Arc::new(fr);
+                let kit = Arc::new(RoundKit { prober, reports });
                 // Only the current round's are kept.
-                reports.retain(|s, _| *s >= job.scan.0);
-                reports.insert(job.scan.0, fr.clone());
-                fr
+                rounds.retain(|s, _| *s >= job.scan.0);
+                rounds.insert(job.scan.0, kit.clone());
+                kit
             }
         };
-        out.push((job, fr));
+        out.push((job, kit));
     }
     Ok(out)
 }
 
 /// Scans one job. A job's own fault (a target the store holds but this ward cannot
 /// read) is an error for that job alone.
-async fn scan(
-    store: &Store,
-    prober: &Prober,
-    budget: Duration,
-    job: Claimed,
-    reports: Arc<FromReports>,
-) -> Scanned {
+async fn scan(store: &Store, budget: Duration, job: Claimed, kit: Arc<RoundKit>) -> Scanned {
     let target: Target = match serde_json::from_str(&job.target) {
         Ok(t) => t,
         Err(e) => {
@@ -243,8 +245,8 @@ async fn scan(
             }
         }
     };
-    let scanner = Scanner::new(prober)
-        .with_reports(Some(&*reports))
+    let scanner = Scanner::new(&kit.prober)
+        .with_reports(Some(&kit.reports))
         .with_budget(budget);
     let result = scanner
         .scan_one(target, OffsetDateTime::now_utc(), carry)

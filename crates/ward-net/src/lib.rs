@@ -399,6 +399,29 @@ impl Net {
         })
     }
 
+    /// A network with the same configuration that remembers nothing of this one: no
+    /// DNS answers, no silent hosts, no round-trip times. The monitor takes one per
+    /// round, so that what a round sees is what the servers say now; one `Net` is one
+    /// scan.
+    pub fn fresh(&self) -> Net {
+        let cfg = self.inner.cfg.clone();
+        Net {
+            inner: Arc::new(Inner {
+                roots: self.inner.roots.clone(),
+                udp_pool: dns::UdpPool::new(cfg.concurrency),
+                answers: dns::AnswerCache::default(),
+                signed: dns::SignedCache::default(),
+                rtt: rtt::RttTable::default(),
+                silent: silence::Silent::default(),
+                resolver_refers: Default::default(),
+                global: Arc::new(Semaphore::new(cfg.concurrency)),
+                hosts: Mutex::new(HashMap::new()),
+                next_start: Mutex::new(HashMap::new()),
+                cfg,
+            }),
+        }
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &NetConfig {
         &self.inner.cfg

@@ -178,3 +178,31 @@ async fn answers_are_remembered_for_the_scan_and_failures_are_not() {
         "a timeout is asked again, never remembered"
     );
 }
+
+/// A fresh network (the monitor takes one per round) remembers nothing of the one it
+/// came from: the same question is asked again, so a record removed between rounds is
+/// seen to be gone.
+#[tokio::test]
+async fn a_fresh_net_asks_again() {
+    let lab = lab().await;
+    let resolver = lab.resolver().ip();
+    let net = Net::new(NetConfig::builder(lab.resolver()).build()).unwrap();
+    net.resolve("ns1.guard.test", "A").await;
+    net.resolve("ns1.guard.test", "A").await;
+    assert_eq!(lab.queries_at(resolver), 1);
+    let fresh = net.fresh();
+    let answer = fresh.resolve("ns1.guard.test", "A").await;
+    assert_eq!(lab.queries_at(resolver), 2, "asked again");
+    assert_eq!(answer.outcome.records_of("A").next().unwrap().data, NS_IP);
+    assert_eq!(
+        fresh.config().resolver(),
+        net.config().resolver(),
+        "same settings"
+    );
+    net.resolve("ns1.guard.test", "A").await;
+    assert_eq!(
+        lab.queries_at(resolver),
+        2,
+        "the first keeps its own memory"
+    );
+}

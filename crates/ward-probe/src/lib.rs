@@ -5,6 +5,7 @@
 //! checks' business (ward-checks); a probe only makes sure that "no record" and "could
 //! not ask" stay different things.
 
+pub mod consent;
 pub mod dns;
 pub mod dnssec;
 pub mod mta_sts;
@@ -65,6 +66,23 @@ impl Prober {
     pub fn with_trust_anchor(mut self, anchor: dnssec::TrustAnchor) -> Self {
         self.anchor = std::sync::Arc::new(anchor);
         self
+    }
+
+    /// A prober for a new scan: the same settings and trust anchor, nothing remembered
+    /// from this one's (DNS answers, TLS results, validated zones).
+    pub fn fresh(&self) -> Prober {
+        Prober {
+            net: self.net.fresh(),
+            http: self.http.clone(),
+            tls_cache: transport::TlsCache::default(),
+            anchor: self.anchor.clone(),
+            verified: std::sync::Arc::default(),
+        }
+    }
+
+    /// The HTTP client it fetches with.
+    pub fn http(&self) -> &ward_net::http::HttpClient {
+        &self.http
     }
 
     /// The network it uses.

@@ -14,6 +14,7 @@ pub mod secrets;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::IntoResponse as _;
 use axum::routing::{get, post};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,6 +33,9 @@ pub struct Config {
     pub login_attempts: u32,
     /// The window the attempts are counted over.
     pub login_window: Duration,
+    /// How the server looks for a domain's proof of ownership when a user asks it to
+    /// ("Check now"); without one, only the monitor looks, at the start of each round.
+    pub prober: Option<ward_probe::Prober>,
 }
 
 impl Default for Config {
@@ -41,6 +45,7 @@ impl Default for Config {
             session_lifetime: Duration::from_secs(12 * 3600),
             login_attempts: 5,
             login_window: Duration::from_secs(15 * 60),
+            prober: None,
         }
     }
 }
@@ -67,13 +72,24 @@ pub fn router(store: Store, cfg: Config) -> Router {
         .route("/logout", post(pages::logout))
         .route("/logout/everywhere", post(pages::logout_everywhere))
         .route("/org/{id}", get(pages::organisation))
+        .route("/org/{id}/domains", post(pages::register_domain))
+        .route("/org/{id}/domains/check", post(pages::check_domain))
+        .route("/org/{id}/domains/remove", post(pages::remove_domain))
+        .route(
+            "/api/v1/organisations/{id}/domains",
+            get(pages::api_domains),
+        )
         .route("/api/v1/organisations", get(pages::api_organisations))
         .route("/api/v1/organisations/{id}", get(pages::api_organisation))
         .route("/static/ward.css", get(stylesheet))
         .fallback(pages::not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(app)
 }
+
+/// The largest form body accepted: every form of ward is a few fields.
+pub const MAX_FORM: usize = 16 * 1024;
 
 /// Serves `router` on `listener` until `stop` resolves.
 pub async fn run(
@@ -100,6 +116,16 @@ async fn security_headers(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let mut res = next.run(req).await;
+    if res.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        res = (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "This form is larger than ward accepts ({} KiB). Shorten what you typed and send it again.",
+                MAX_FORM / 1024
+            ),
+        )
+            .into_response();
+    }
     let h = res.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));

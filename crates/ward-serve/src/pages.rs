@@ -9,7 +9,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use ward_model::{Organisation, ScanReport, SizeClass};
-use ward_store::{StoreError, User};
+use ward_probe::consent;
+use ward_store::{AccessRole, ClaimState, StoreError, User};
 
 const SESSION_COOKIE: &str = "ward_session";
 const LOGIN_COOKIE: &str = "ward_login";
@@ -22,6 +23,10 @@ pub(crate) enum Fail {
     Anonymous { api: bool },
     /// A form without its token.
     BadToken,
+    /// The asker may see this but not change it.
+    Forbidden(String),
+    /// The form's content cannot be used; says why.
+    Invalid(String),
     /// The store failed.
     Store(StoreError),
 }
@@ -49,6 +54,8 @@ impl IntoResponse for Fail {
                 "This form has expired or did not come from ward. Go back, reload and try again.",
             )
                 .into_response(),
+            Fail::Forbidden(why) => message(StatusCode::FORBIDDEN, "Not allowed", why),
+            Fail::Invalid(why) => message(StatusCode::BAD_REQUEST, "That did not work", why),
             Fail::Store(e) => {
                 tracing::error!("store: {e}");
                 (
@@ -152,6 +159,19 @@ fn html(t: &impl Template) -> Response {
 #[derive(Template)]
 #[template(path = "not_found.html")]
 struct NotFoundPage;
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    title: &'static str,
+    text: String,
+}
+
+fn message(status: StatusCode, title: &'static str, text: String) -> Response {
+    let mut res = html(&MessagePage { title, text });
+    *res.status_mut() = status;
+    res
+}
 
 pub(crate) async fn not_found() -> Response {
     not_found_page()
@@ -493,7 +513,11 @@ fn audience(size: SizeClass) -> &'static str {
 struct OrgPage {
     email: String,
     csrf: String,
+    id: String,
     name: String,
+    claims: Vec<ClaimRow>,
+    can_edit: bool,
+    can_check: bool,
     score: String,
     audience: &'static str,
     assets: Vec<AssetRows>,
@@ -503,16 +527,82 @@ async fn seen_org(
     app: &App,
     who: &Asker,
     id: &str,
-) -> Result<(Organisation, Option<ScanReport>), Fail> {
+) -> Result<(Organisation, Option<ScanReport>, AccessRole), Fail> {
     let (orgs, latest, access) = view(app, who).await?;
-    if !access.sees(id) {
+    let Some(role) = access.role(id) else {
         return Err(Fail::NotFound);
-    }
+    };
     let org = orgs
         .into_iter()
         .find(|o| o.id == id)
         .ok_or(Fail::NotFound)?;
-    Ok((org, latest))
+    Ok((org, latest, role))
+}
+
+/// One claimed domain on an organisation's page.
+#[derive(Serialize)]
+pub(crate) struct ClaimRow {
+    domain: String,
+    state: &'static str,
+    /// What the owner should do, or what ward does, in a sentence.
+    explain: String,
+    token: String,
+    record: String,
+    file: String,
+    detail: String,
+    checked: String,
+}
+
+fn when(ms: Option<i64>) -> String {
+    ms.and_then(|ms| {
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+    })
+    .map_or_else(
+        || "never".to_owned(),
+        |t| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        },
+    )
+}
+
+async fn claim_rows(app: &App, org: &str) -> Result<Vec<ClaimRow>, Fail> {
+    Ok(app
+        .store
+        .claims()
+        .await?
+        .into_iter()
+        .filter(|c| c.organisation_id == org)
+        .map(|c| ClaimRow {
+            state: match c.state {
+                ClaimState::Waiting => "waiting for proof",
+                ClaimState::Verified => "verified",
+                ClaimState::Lost => "proof lost",
+            },
+            explain: match c.state {
+                ClaimState::Waiting => "Not scanned until the proof is seen.".into(),
+                ClaimState::Verified => {
+                    "Scanned in every monitoring round while the proof stays.".into()
+                }
+                ClaimState::Lost => {
+                    "No longer scanned: the proof was there and has gone. Put it back to resume."
+                        .into()
+                }
+            },
+            record: format!("{}.{}", consent::CHALLENGE_LABEL, c.domain),
+            file: format!("https://{}{}", c.domain, consent::WELL_KNOWN_PATH),
+            detail: c.detail,
+            checked: when(c.checked_ms),
+            token: c.token,
+            domain: c.domain,
+        })
+        .collect())
 }
 
 pub(crate) async fn organisation(
@@ -521,11 +611,15 @@ pub(crate) async fn organisation(
     Path(id): Path<String>,
 ) -> Result<Response, Fail> {
     let who = asker(&app, &headers, false).await?;
-    let (org, latest) = seen_org(&app, &who, &id).await?;
+    let (org, latest, role) = seen_org(&app, &who, &id).await?;
     Ok(html(&OrgPage {
         score: score_text(latest.as_ref(), &org.id),
         assets: assets(latest.as_ref(), &org),
         audience: audience(org.size),
+        claims: claim_rows(&app, &org.id).await?,
+        can_edit: role >= AccessRole::Editor,
+        can_check: app.cfg.prober.is_some(),
+        id: org.id,
         name: org.name,
         email: who.user.email,
         csrf: who.csrf.unwrap_or_default(),
@@ -538,7 +632,7 @@ pub(crate) async fn api_organisation(
     Path(id): Path<String>,
 ) -> Result<Response, Fail> {
     let who = asker(&app, &headers, true).await?;
-    let (org, latest) = seen_org(&app, &who, &id).await?;
+    let (org, latest, _) = seen_org(&app, &who, &id).await?;
     Ok(axum::Json(serde_json::json!({
         "id": org.id,
         "name": org.name,
@@ -548,4 +642,184 @@ pub(crate) async fn api_organisation(
         "assets": assets(latest.as_ref(), &org),
     }))
     .into_response())
+}
+
+pub(crate) async fn api_domains(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Fail> {
+    let who = asker(&app, &headers, true).await?;
+    let (org, _, _) = seen_org(&app, &who, &id).await?;
+    Ok(axum::Json(serde_json::json!({
+        "organisation": org.id,
+        "domains": claim_rows(&app, &org.id).await?,
+    }))
+    .into_response())
+}
+
+/// The organisation `id` for a form posted by someone who may change it: the token
+/// checked, a 404 for an organisation they cannot see, a 403 for one they only view.
+async fn editable(
+    app: &App,
+    headers: &HeaderMap,
+    csrf: &str,
+    id: &str,
+) -> Result<(Asker, Organisation), Fail> {
+    let who = checked(
+        app,
+        headers,
+        &TokenForm {
+            csrf: csrf.to_owned(),
+        },
+    )
+    .await?;
+    let (org, _, role) = seen_org(app, &who, id).await?;
+    if role < AccessRole::Editor {
+        return Err(Fail::Forbidden(format!(
+            "Your role at {} is {}; changing its domains needs editor or admin. Ask its administrator.",
+            org.name,
+            role.as_str()
+        )));
+    }
+    Ok((who, org))
+}
+
+fn back_to(id: &str) -> Response {
+    Redirect::to(&format!("/org/{id}#domains")).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RegisterForm {
+    csrf: String,
+    domain: String,
+    #[serde(default)]
+    mail: Option<String>,
+    #[serde(default)]
+    web: Option<String>,
+    #[serde(default)]
+    parked: Option<String>,
+}
+
+pub(crate) async fn register_domain(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<RegisterForm>,
+) -> Result<Response, Fail> {
+    let (who, org) = editable(&app, &headers, &form.csrf, &id).await?;
+    let domain = ward_model::inventory::normalise_domain(form.domain.trim())
+        .map_err(|m| Fail::Invalid(format!("That is not a domain ward can check: {m}.")))?;
+    let roles = match (
+        form.parked.is_some(),
+        form.mail.is_some(),
+        form.web.is_some(),
+    ) {
+        (true, false, false) => "parked",
+        (true, _, _) => {
+            return Err(Fail::Invalid(
+                "A parked domain sends no mail and serves no site: tick parked alone.".into(),
+            ));
+        }
+        (false, true, true) | (false, false, false) => "mail,web",
+        (false, true, false) => "mail",
+        (false, false, true) => "web",
+    };
+    let now = now_ms();
+    match app
+        .store
+        .claim_domain(&org.id, &domain, roles, &consent::new_token(), now)
+        .await?
+    {
+        Some(_) => {
+            app.store
+                .audit(
+                    now,
+                    &who.user.email,
+                    "domain-registered",
+                    &format!("{domain} for {}", org.id),
+                )
+                .await?;
+            Ok(back_to(&org.id))
+        }
+        // Which organisation holds it is not this user's to know.
+        None => Err(Fail::Invalid(format!(
+            "{domain} is already registered by another organisation. If it is yours, ask the ward administrator."
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DomainForm {
+    csrf: String,
+    domain: String,
+}
+
+/// The claim `form` names, if it is `org`'s.
+async fn own_claim(
+    app: &App,
+    org: &Organisation,
+    domain: &str,
+) -> Result<ward_store::DomainClaim, Fail> {
+    app.store
+        .claim(domain.trim())
+        .await?
+        .filter(|c| c.organisation_id == org.id)
+        .ok_or(Fail::NotFound)
+}
+
+pub(crate) async fn check_domain(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<DomainForm>,
+) -> Result<Response, Fail> {
+    let (who, org) = editable(&app, &headers, &form.csrf, &id).await?;
+    let claim = own_claim(&app, &org, &form.domain).await?;
+    let Some(prober) = &app.cfg.prober else {
+        return Err(Fail::Invalid(
+            "This server does not look for proofs itself; the monitor looks at the start of every round.".into(),
+        ));
+    };
+    // A fresh look: nothing remembered from an earlier one stands in for the proof now.
+    let fresh = prober.fresh();
+    let looked = consent::look(fresh.net(), fresh.http(), &claim.domain, &claim.token).await;
+    let now = now_ms();
+    app.store
+        .record_proof(
+            &claim.domain,
+            looked.proof.map(|p| p.as_str()),
+            &looked.detail,
+            now,
+        )
+        .await?;
+    app.store
+        .audit(
+            now,
+            &who.user.email,
+            "proof-checked",
+            &format!("{}: {}", claim.domain, looked.detail),
+        )
+        .await?;
+    Ok(back_to(&org.id))
+}
+
+pub(crate) async fn remove_domain(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<DomainForm>,
+) -> Result<Response, Fail> {
+    let (who, org) = editable(&app, &headers, &form.csrf, &id).await?;
+    let claim = own_claim(&app, &org, &form.domain).await?;
+    app.store.drop_claim(&org.id, &claim.domain).await?;
+    app.store
+        .audit(
+            now_ms(),
+            &who.user.email,
+            "domain-removed",
+            &format!("{} from {}", claim.domain, org.id),
+        )
+        .await?;
+    Ok(back_to(&org.id))
 }

@@ -119,10 +119,12 @@ use ward_model::{
 mod accounts;
 mod alerts;
 mod assessments;
+mod consent;
 mod monitor;
 pub use accounts::{AccessRole, AuditEntry, Session, User};
 pub use alerts::{AlertEvent, DeadLetter, Delivery, NewAlertEvent, Outcome};
 pub use assessments::StoredAssessment;
+pub use consent::{ClaimState, DomainClaim};
 pub use monitor::{
     Claimed, MonitorStatus, NewJob, RoundId, RoundStatus, TargetState, WorkerStatus,
 };
@@ -793,6 +795,6 @@ mod tests {
                 .collect()
         };
         assert_eq!(list(&SQLITE_MIGRATOR), list(&PG_MIGRATOR));
-        assert_eq!(Store::schema_version(), 11);
+        assert_eq!(Store::schema_version(), 12);
     }
 }

@@ -338,8 +338,25 @@ pub(crate) const AUDIT_LOG: Table = Table {
     order: "id",
 };
 
+pub(crate) const DOMAIN_CLAIMS: Table = Table {
+    name: "domain_claims",
+    cols: &[
+        ("domain", Text),
+        ("organisation_id", Text),
+        ("token", Text),
+        ("roles", Text),
+        ("state", Text),
+        ("method", Text),
+        ("detail", Text),
+        ("created_ms", Int),
+        ("checked_ms", Int),
+        ("verified_ms", Int),
+    ],
+    order: "domain",
+};
+
 /// Every table, parents before the tables whose rows refer to them.
-pub(crate) const TABLES: [&Table; 21] = [
+pub(crate) const TABLES: [&Table; 22] = [
     &ORGANISATIONS,
     &SCANS,
     &SCAN_ASSETS,
@@ -361,6 +378,7 @@ pub(crate) const TABLES: [&Table; 21] = [
     &SESSIONS,
     &API_TOKENS,
     &AUDIT_LOG,
+    &DOMAIN_CLAIMS,
 ];
 
 /// Tables whose `id` is handed out by the database, and whose counter a copy must move

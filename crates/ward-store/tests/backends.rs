@@ -65,6 +65,7 @@ on_both!(
     one_round_is_open_at_a_time,
     each_part_of_an_observation_keeps_when_it_was_seen,
     accounts_sessions_and_tokens_hold_on_both,
+    a_claim_waits_is_verified_and_is_lost_when_its_proof_goes,
     reopening_applies_no_migration,
     organisations_keep_their_order_and_are_replaced,
     a_scan_round_trips,
@@ -887,6 +888,13 @@ async fn fill(s: &Store) {
     s.create_session("s", u, "c", 1, i64::MAX).await.unwrap();
     s.create_api_token("t", u, "l", 1).await.unwrap();
     s.audit(1, "cli", "role", "u b").await.unwrap();
+    // A domain claimed and proved.
+    s.claim_domain("b", "a.example", "mail,web", "tok", 1)
+        .await
+        .unwrap();
+    s.record_proof("a.example", Some("dns"), "seen", 2)
+        .await
+        .unwrap();
 }
 
 const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
@@ -1074,6 +1082,77 @@ async fn accounts_sessions_and_tokens_hold_on_both(db: Db) {
     );
 }
 
+/// A claim waits for proof, is verified when the proof is seen, is lost when it goes
+/// (and found again when it is back), and belongs to one organisation only.
+async fn a_claim_waits_is_verified_and_is_lost_when_its_proof_goes(db: Db) {
+    use ward_store::ClaimState::{Lost, Verified, Waiting};
+    let s = &db.store;
+    let c = s
+        .claim_domain("leeds", "leeds.test", "web", "t1", 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (c.state, c.token.as_str(), c.checked_ms),
+        (Waiting, "t1", None)
+    );
+    // Claiming again keeps the first token; another organisation gets nothing.
+    let again = s
+        .claim_domain("leeds", "leeds.test", "mail", "t2", 11)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.token.as_str(), again.roles.as_str()), ("t1", "web"));
+    assert_eq!(
+        s.claim_domain("york", "leeds.test", "web", "t3", 12)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.record_proof("leeds.test", None, "no TXT", 20)
+            .await
+            .unwrap(),
+        Some((Waiting, Waiting))
+    );
+    assert_eq!(
+        s.record_proof("leeds.test", Some("dns"), "TXT holds it", 30)
+            .await
+            .unwrap(),
+        Some((Waiting, Verified))
+    );
+    assert_eq!(
+        s.record_proof("leeds.test", None, "TXT gone", 40)
+            .await
+            .unwrap(),
+        Some((Verified, Lost))
+    );
+    let lost = s.claim("leeds.test").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            lost.state,
+            lost.method.as_deref(),
+            lost.detail.as_str(),
+            lost.checked_ms,
+            lost.verified_ms
+        ),
+        (Lost, Some("dns"), "TXT gone", Some(40), Some(30))
+    );
+    assert_eq!(
+        s.record_proof("leeds.test", Some("well-known"), "file", 50)
+            .await
+            .unwrap(),
+        Some((Lost, Verified))
+    );
+    assert_eq!(
+        s.record_proof("nobody.test", None, "", 1).await.unwrap(),
+        None
+    );
+    assert!(!s.drop_claim("york", "leeds.test").await.unwrap());
+    assert!(s.drop_claim("leeds", "leeds.test").await.unwrap());
+    assert!(s.claims().await.unwrap().is_empty());
+}
+
 /// A second round cannot begin while one is open, whoever asks.
 async fn one_round_is_open_at_a_time(db: Db) {
     let s = &db.store;
@@ -1233,6 +1312,7 @@ async fn seen(s: &Store) -> serde_json::Value {
             s.api_token_user("t").await.unwrap(),
             s.audit_log(10).await.unwrap()
         ),
+        "claims": format!("{:?}", s.claims().await.unwrap()),
     })
 }
 
@@ -1267,6 +1347,7 @@ async fn copies_keep_everything_between_backends_both_ways() {
             ("sessions", 1),
             ("api_tokens", 1),
             ("audit_log", 1),
+            ("domain_claims", 1),
         ]
     );
     assert_eq!(seen(&pg.store).await, seen(&from.store).await);

@@ -186,6 +186,10 @@ pub struct ServeArgs {
     /// front of it).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// How "Check now" on a domain looks for its proof of ownership (the resolver, lab
+    /// mode); the monitor, run with --consent, looks at the start of every round.
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -721,6 +725,15 @@ pub struct MonitorRunArgs {
     /// Do not alert contacts when a round ends (run `ward alert` yourself).
     #[arg(long)]
     pub no_alerts: bool,
+    /// Service mode: scan a domain only while its organisation has proved it is theirs,
+    /// by a TXT record at `_ward-challenge.<domain>` or a file at
+    /// `https://<domain>/.well-known/ward-challenge` holding the token ward gave it (the
+    /// dashboard of `ward serve` shows it). The proof is looked for again at the start
+    /// of every round; a domain whose proof is gone stops being scanned and its
+    /// contacts are told. Domains of the inventory are claimed for their organisation
+    /// and wait for proof.
+    #[arg(long)]
+    pub consent: bool,
     #[command(flatten)]
     pub work: WorkArgs,
     #[command(flatten)]

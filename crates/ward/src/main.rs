@@ -411,7 +411,7 @@ async fn demo_cmd(args: cli::DemoArgs) -> anyhow::Result<WardExit> {
             "ward demo: log in as {} with password {password}",
             serve_cmd::DEMO_EMAIL
         );
-        return serve_cmd::serve_store(store, addr, false).await;
+        return serve_cmd::serve_store(store, addr, false, None).await;
     }
     Ok(WardExit::Clean)
 }

@@ -35,6 +35,17 @@ fn prober(net: &NetArgs, work: &WorkArgs) -> anyhow::Result<ward_probe::Prober> 
     Ok(ward_probe::Prober::new(net).with_trust_anchor(anchor))
 }
 
+/// Where alerts may be sent: webhooks to private addresses only in lab mode.
+fn alert_targets(net: &NetArgs) -> TargetPolicy {
+    if net.allow_private {
+        TargetPolicy::AllowPrivate
+    } else if net.lab_ports.is_some() || net.lab_ca.is_some() {
+        TargetPolicy::LabLoopback
+    } else {
+        TargetPolicy::PublicOnly
+    }
+}
+
 /// Stops on Ctrl-C or SIGTERM: the worker finishes and stores what it holds first.
 fn stop_on_signal() -> CancellationToken {
     let stop = CancellationToken::new();
@@ -83,13 +94,7 @@ pub async fn monitor(args: MonitorArgs) -> anyhow::Result<WardExit> {
     let store = Store::open(&args.db).await?;
     let scan_here = args.scan || store.backend() == "sqlite";
     let prober = prober(&args.net, &args.work)?;
-    let alert_targets = if args.net.allow_private {
-        TargetPolicy::AllowPrivate
-    } else if args.net.lab_ports.is_some() || args.net.lab_ca.is_some() {
-        TargetPolicy::LabLoopback
-    } else {
-        TargetPolicy::PublicOnly
-    };
+    let alert_targets = alert_targets(&args.net);
     // Checked now: a wrong --ca or a half-given SMTP setting is a usage error at start.
     args.delivery.config(alert_targets, None, false)?;
     let stop = stop_on_signal();
@@ -109,11 +114,11 @@ pub async fn monitor(args: MonitorArgs) -> anyhow::Result<WardExit> {
     );
     let scheduler = scheduler(
         &store,
+        &prober,
         &inventory,
         &schedule,
         round_every,
         &args,
-        alert_targets,
         stop.clone(),
     );
     let outcome = if scan_here {
@@ -136,13 +141,14 @@ pub async fn monitor(args: MonitorArgs) -> anyhow::Result<WardExit> {
 /// each round, and with --once the end after the first round it began.
 async fn scheduler(
     store: &Store,
+    prober: &ward_probe::Prober,
     inventory: &Path,
     schedule: &Schedule,
     mut round_every: Duration,
     args: &MonitorRunArgs,
-    alert_targets: TargetPolicy,
     stop: CancellationToken,
 ) -> anyhow::Result<WardExit> {
+    let alert_targets = alert_targets(&args.net);
     let mut once_round = None;
     let mut exit = WardExit::Clean;
     let mut backoff = Duration::from_millis(200);
@@ -155,7 +161,21 @@ async fn scheduler(
         } else {
             round_every
         };
-        let t = ward_monitor::tick(store, || read_inventory(inventory), schedule, round).await;
+        let lost = std::sync::Mutex::new(Vec::new());
+        let watched = async || {
+            let w = read_inventory(inventory)?;
+            if !args.consent {
+                return Ok(w);
+            }
+            consent(store, prober, w, &lost).await
+        };
+        let t = ward_monitor::tick(store, watched, schedule, round).await;
+        let lost = lost.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Ok(ward_monitor::Tick { began: Some(b), .. }) = &t
+            && !lost.is_empty()
+        {
+            proofs_lost(store, b.scan, lost).await?;
+        }
         match t {
             Ok(t) => {
                 backoff = Duration::from_millis(200);
@@ -281,6 +301,70 @@ async fn alert(
         );
     }
     Ok(failed)
+}
+
+/// Narrows the inventory to the domains proved now (service mode), and keeps the
+/// ones whose proof just went in `lost`.
+async fn consent(
+    store: &Store,
+    prober: &ward_probe::Prober,
+    watched: ward_monitor::Watched,
+    lost: &std::sync::Mutex<Vec<(String, String, String)>>,
+) -> Result<ward_monitor::Watched, String> {
+    let now = store.clock_ms().await.map_err(|e| e.to_string())?;
+    let c = ward_monitor::consent::gate(store, prober, watched, now)
+        .await
+        .map_err(|e| format!("looking for proofs of ownership: {e}"))?;
+    eprintln!(
+        "ward monitor: consent: {} domain(s) proved, {} waiting for proof (not scanned), {} whose proof went{}",
+        c.verified.len(),
+        c.waiting.len(),
+        c.lost.len(),
+        if c.taken.is_empty() {
+            String::new()
+        } else {
+            format!(", {} claimed by another organisation", c.taken.len())
+        }
+    );
+    for (org, domain, seen) in &c.lost {
+        eprintln!(
+            "ward monitor: {} ({}): its proof of ownership is gone, so it is no longer scanned: {}",
+            terminal_safe(domain),
+            terminal_safe(org),
+            terminal_safe(seen)
+        );
+    }
+    *lost.lock().unwrap_or_else(|p| p.into_inner()) = c.lost;
+    Ok(c.watched)
+}
+
+/// Records an alert for each domain whose proof went, so the round's digest tells its
+/// organisation's contacts.
+async fn proofs_lost(
+    store: &Store,
+    scan: ward_store::ScanId,
+    lost: Vec<(String, String, String)>,
+) -> anyhow::Result<()> {
+    let events: Vec<ward_store::NewAlertEvent> = lost
+        .into_iter()
+        .map(|(organisation_id, domain, seen)| ward_store::NewAlertEvent {
+            summary: format!(
+                "ward has stopped scanning {domain}: the proof that it is yours is no longer there \
+                 ({seen}). Put the TXT record or the file back to resume."
+            ),
+            organisation_id,
+            domain,
+            check: String::new(),
+            scan,
+            kind: ward_alert::PROOF_LOST.into(),
+            status: "error".into(),
+            severity: "high".into(),
+        })
+        .collect();
+    store
+        .record_alert_events(&events, time::OffsetDateTime::now_utc())
+        .await?;
+    Ok(())
 }
 
 fn read_inventory(path: &Path) -> Result<ward_monitor::schedule::Watched, String> {

@@ -12,8 +12,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<WardExit> {
         Some(ServeCommand::AddToken(a)) => return add_token(a).await,
         None => {}
     }
+    let cfg = crate::net_config(&args.net)?;
+    let net = ward_net::Net::new(cfg).map_err(|e| usage(e.to_string()))?;
+    let prober = ward_probe::Prober::new(net).with_trust_anchor(crate::trust_anchor(&args.net)?);
     let store = Store::open(&args.db).await?;
-    serve_store(store, args.listen, args.secure_cookies).await
+    serve_store(store, args.listen, args.secure_cookies, Some(prober)).await
 }
 
 /// The demo's login.
@@ -43,6 +46,7 @@ pub async fn serve_store(
     store: Store,
     listen: std::net::SocketAddr,
     secure_cookies: bool,
+    prober: Option<ward_probe::Prober>,
 ) -> anyhow::Result<WardExit> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -57,6 +61,7 @@ pub async fn serve_store(
         store.clone(),
         ward_serve::Config {
             secure_cookies,
+            prober,
             ..ward_serve::Config::default()
         },
     );

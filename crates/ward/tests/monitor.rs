@@ -220,6 +220,8 @@ fn a_round_on_sqlite_scans_every_domain_and_the_next_carries_the_servers() {
     );
 }
 
+/// An inventory edited while the monitor runs is picked up at the next round, without
+/// a restart, and every round asks DNS afresh.
 #[test]
 fn an_inventory_edit_is_picked_up_at_the_next_round() {
     let lab = ScaleLab::start(21);
@@ -230,6 +232,8 @@ fn an_inventory_edit_is_picked_up_at_the_next_round() {
     until(&lab, "ward.db", Duration::from_secs(60), |st| {
         rounds(st).iter().any(|r| r["finished_ms"].is_i64())
     });
+    let resolver = lab.lab.resolver().ip();
+    let asked_in_first = lab.lab.queries_at(resolver);
     std::fs::write(lab.path().join("inventory.toml"), &lab.inventory).unwrap();
     // A round that began before the edit still has 20; one after it, 21.
     until(&lab, "ward.db", Duration::from_secs(60), |st| {
@@ -241,6 +245,14 @@ fn an_inventory_edit_is_picked_up_at_the_next_round() {
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_file(log);
+    // Each round asks afresh: nothing the process learnt in the first round (a DNS
+    // answer, a silent host) stands in for what the servers say in a later one.
+    let asked_later = lab.lab.queries_at(resolver) - asked_in_first;
+    assert!(
+        asked_later >= asked_in_first / 2,
+        "later rounds asked the resolver {asked_later} question(s), the first {asked_in_first}: \
+         answers were remembered across rounds"
+    );
     let st = lab.status("ward.db");
     let r = rounds(&st);
     assert_eq!(

@@ -509,3 +509,319 @@ fn each_user_sees_their_subtree_and_nothing_else() {
     assert_eq!(count("logout-everywhere"), 1);
     assert_eq!(count("api-token"), 1);
 }
+
+/// Zones for the consent test: three branch domains with healthy mail records, and the
+/// `_ward-challenge` TXT record for those given a token.
+fn consent_lab(tokens: &[(&str, &str)]) -> ward_lab::Fixture {
+    use common::{fixture, zone};
+    let mut zones = vec![zone("test", &[("ns.test", "127.0.91.1")], "")];
+    for (i, name) in ["leeds.test", "unproved.test", "extra.test"]
+        .iter()
+        .enumerate()
+    {
+        let mut extra = format!(
+            "@ IN TXT \"v=spf1 -all\"\n_dmarc IN TXT \"v=DMARC1; p=reject; rua=mailto:d@{name}\"\n"
+        );
+        if let Some((_, t)) = tokens.iter().find(|(d, _)| d == name) {
+            extra.push_str(&format!("_ward-challenge IN TXT \"{t}\"\n"));
+        }
+        let ns = format!("ns.{name}");
+        let ip = format!("127.0.91.{}", i + 2);
+        zones.push(zone(name, &[(&ns, &ip)], &extra));
+    }
+    fixture(zones, ward_lab::DnsBehaviour::default())
+}
+
+/// The claim token shown for `domain` on an organisation page.
+fn token_on(page: &str, domain: &str) -> String {
+    let at = page
+        .find(&format!("id=\"claim-{domain}\""))
+        .unwrap_or_else(|| panic!("no claim of {domain} in {page}"));
+    let rest = &page[at..];
+    let t = rest.find("class=\"token\">").unwrap() + 14;
+    rest[t..].split('<').next().unwrap().to_owned()
+}
+
+/// The state shown for `domain` on an organisation page.
+fn state_on(page: &str, domain: &str) -> String {
+    let at = page.find(&format!("id=\"claim-{domain}\"")).unwrap();
+    let rest = &page[at..];
+    let s = rest.find("class=\"state\">").unwrap() + 14;
+    rest[s..].split('<').next().unwrap().to_owned()
+}
+
+/// Service mode end to end: the monitor claims the inventory's domains and scans none
+/// until proved; an editor registers another on the dashboard (a viewer cannot, another
+/// branch's user gets 404) and proves it with "Check now" against the lab's DNS; the
+/// next round scans exactly the proved domains, one registered only on the dashboard
+/// among them; when a proof disappears the domain stops being scanned and its contact
+/// is mailed.
+#[test]
+fn a_domain_is_scanned_only_while_its_organisation_proves_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mailbox = rt.block_on(ward_lab::mailbox::Mailbox::start()).unwrap();
+    std::fs::write(dir.join("ca.pem"), mailbox.ca_pem()).unwrap();
+    std::fs::write(
+        dir.join("inv.toml"),
+        "[[organisation]]\nid = \"hq\"\nname = \"Party\"\nkind = \"party\"\nsize = \"medium\"\n\n\
+         [[organisation]]\nid = \"leeds\"\nname = \"Leeds\"\nkind = \"branch\"\nsize = \"small\"\nparent = \"hq\"\n\n\
+         [[organisation.domain]]\nname = \"leeds.test\"\nroles = [\"mail\"]\n\n\
+         [[organisation.domain]]\nname = \"unproved.test\"\nroles = [\"mail\"]\n\n\
+         [[organisation.contact]]\nemail = \"sec@leeds.test\"\nmin_severity = \"low\"\n\n\
+         [[organisation]]\nid = \"dover\"\nname = \"Dover\"\nkind = \"branch\"\nsize = \"small\"\nparent = \"hq\"\n",
+    )
+    .unwrap();
+    let round = |lab: &ward_lab::Lab| {
+        let out = ward(dir)
+            .args([
+                "monitor",
+                "-i",
+                "inv.toml",
+                "--db",
+                "ward.db",
+                "--once",
+                "--consent",
+            ])
+            .args([
+                "--jitter",
+                "0",
+                "--dns-timeout",
+                "0.3",
+                "--dns-attempts",
+                "1",
+            ])
+            .args(common::lab_args(lab))
+            .args(["--smtp-server", "localhost", "--smtp-port"])
+            .arg(mailbox.addr().port().to_string())
+            .args(["--smtp-from", "ward@hq.test", "--ca", "ca.pem"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        err
+    };
+    let scanned = || {
+        rt.block_on(async {
+            let s = Store::open(dir.join("ward.db").to_str().unwrap())
+                .await
+                .unwrap();
+            let r = s.latest_report().await.unwrap().unwrap();
+            s.close().await;
+            let mut d: Vec<String> = r.assets.into_iter().map(|a| a.domain).collect();
+            d.sort();
+            d
+        })
+    };
+
+    // Round 1: nothing proved yet, nothing scanned; both domains wait with a token.
+    let lab = rt
+        .block_on(ward_lab::Lab::start(&consent_lab(&[])))
+        .unwrap();
+    let err = round(&lab);
+    lab.stop();
+    assert!(
+        err.contains("0 domain(s) proved, 2 waiting for proof"),
+        "{err}"
+    );
+    assert!(err.contains("round 1 began: 0 domain(s)"), "{err}");
+    assert!(scanned().is_empty());
+
+    add_user(dir, "viewer@leeds.test", "leeds", 0);
+    run(
+        ward(dir)
+            .args([
+                "serve",
+                "add-user",
+                "--db",
+                "ward.db",
+                "--email",
+                "editor@leeds.test",
+            ])
+            .args(["--org", "leeds", "--role", "editor"])
+            .env("WARD_PASSWORD", PASSWORD),
+        0,
+    );
+    add_user(dir, "dover@dover.test", "dover", 0);
+    let srv = start(dir);
+    let a = srv.addr;
+    let editor = login(a, "editor@leeds.test", PASSWORD).unwrap();
+    let page = http(a, "GET", "/org/leeds", &[("Cookie", &editor)], "");
+    assert_eq!(page.status, 200);
+    assert_eq!(state_on(&page.body, "leeds.test"), "waiting for proof");
+    let leeds_token = token_on(&page.body, "leeds.test");
+    assert!(leeds_token.starts_with("ward-") && leeds_token.len() == 37);
+    assert!(page.body.contains("_ward-challenge.leeds.test"));
+    let csrf = form_token(&page.body);
+    let register = format!("csrf={csrf}&domain=Extra.Test.&mail=1");
+    // A viewer may look but not register; another branch's user sees nothing at all;
+    // a form without its token is refused.
+    let viewer = login(a, "viewer@leeds.test", PASSWORD).unwrap();
+    let vpage = http(a, "GET", "/org/leeds", &[("Cookie", &viewer)], "");
+    assert!(!vpage.body.contains("Register a domain"));
+    let vcsrf = form_token(&vpage.body);
+    let r = http(
+        a,
+        "POST",
+        "/org/leeds/domains",
+        &[("Cookie", &viewer)],
+        &format!("csrf={vcsrf}&domain=viewer.test"),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let dover = login(a, "dover@dover.test", PASSWORD).unwrap();
+    let dpage = http(a, "GET", "/", &[("Cookie", &dover)], "");
+    let r = http(
+        a,
+        "POST",
+        "/org/leeds/domains",
+        &[("Cookie", &dover)],
+        &format!("csrf={}&domain=dover-grab.test", form_token(&dpage.body)),
+    );
+    assert_eq!(r.status, 404);
+    let r = http(
+        a,
+        "POST",
+        "/org/leeds/domains/remove",
+        &[("Cookie", &dover)],
+        &format!("csrf={}&domain=leeds.test", form_token(&dpage.body)),
+    );
+    assert_eq!(r.status, 404);
+    let r = http(
+        a,
+        "POST",
+        "/org/leeds/domains",
+        &[("Cookie", &editor)],
+        "csrf=wrong&domain=x.test",
+    );
+    assert_eq!(r.status, 403);
+    let r = http(
+        a,
+        "POST",
+        "/org/leeds/domains",
+        &[("Cookie", &editor)],
+        &register,
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    // A form too large is refused, saying so.
+    let huge = format!("csrf={csrf}&domain={}", "a".repeat(64 * 1024));
+    let r = http(
+        a,
+        "POST",
+        "/org/leeds/domains",
+        &[("Cookie", &editor)],
+        &huge,
+    );
+    assert_eq!(r.status, 413);
+    assert!(r.body.contains("larger than ward accepts"), "{}", r.body);
+    let bad = http(
+        a,
+        "POST",
+        "/org/leeds/domains",
+        &[("Cookie", &editor)],
+        &format!("csrf={csrf}&domain=not+a+domain"),
+    );
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("not a domain"), "{}", bad.body);
+    let page = http(a, "GET", "/org/leeds", &[("Cookie", &editor)], "");
+    assert_eq!(state_on(&page.body, "extra.test"), "waiting for proof");
+    let extra_token = token_on(&page.body, "extra.test");
+    assert_ne!(extra_token, leeds_token);
+    let api = http(
+        a,
+        "GET",
+        "/api/v1/organisations/leeds/domains",
+        &[("Cookie", &editor)],
+        "",
+    );
+    let doc: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(doc["domains"].as_array().unwrap().len(), 3, "{doc}");
+    let api = http(
+        a,
+        "GET",
+        "/api/v1/organisations/leeds/domains",
+        &[("Cookie", &dover)],
+        "",
+    );
+    assert_eq!(api.status, 404);
+    drop(srv);
+
+    // Both proofs published; "Check now" on the dashboard sees the new one at once.
+    let proved = [
+        ("leeds.test", leeds_token.as_str()),
+        ("extra.test", extra_token.as_str()),
+    ];
+    let lab = rt
+        .block_on(ward_lab::Lab::start(&consent_lab(&proved)))
+        .unwrap();
+    let mut args = vec!["serve", "--db", "ward.db", "--listen", "127.0.0.1:0"];
+    let lab_args = common::lab_args(&lab);
+    args.extend(lab_args.iter().map(String::as_str));
+    let (srv, _) = start_with(dir, &args);
+    let editor = login(srv.addr, "editor@leeds.test", PASSWORD).unwrap();
+    let page = http(srv.addr, "GET", "/org/leeds", &[("Cookie", &editor)], "");
+    let r = http(
+        srv.addr,
+        "POST",
+        "/org/leeds/domains/check",
+        &[("Cookie", &editor)],
+        &format!("csrf={}&domain=extra.test", form_token(&page.body)),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = http(srv.addr, "GET", "/org/leeds", &[("Cookie", &editor)], "");
+    assert_eq!(state_on(&page.body, "extra.test"), "verified");
+    assert_eq!(state_on(&page.body, "leeds.test"), "waiting for proof");
+    drop(srv);
+
+    // Round 2 scans the two proved domains, the dashboard's one among them, and not
+    // the one still waiting.
+    let err = round(&lab);
+    lab.stop();
+    assert!(
+        err.contains("2 domain(s) proved, 1 waiting for proof"),
+        "{err}"
+    );
+    assert_eq!(scanned(), ["extra.test", "leeds.test"]);
+
+    // Round 3: leeds.test's record is gone. It is not scanned, and its contact is told.
+    let lab = rt
+        .block_on(ward_lab::Lab::start(&consent_lab(&proved[1..])))
+        .unwrap();
+    let err = round(&lab);
+    lab.stop();
+    assert!(
+        err.contains("1 domain(s) proved, 1 waiting for proof (not scanned), 1 whose proof went"),
+        "{err}"
+    );
+    assert!(
+        err.contains("leeds.test (leeds): its proof of ownership is gone"),
+        "{err}"
+    );
+    assert_eq!(scanned(), ["extra.test"]);
+    let mails = rt.block_on(mailbox.wait_for(1, std::time::Duration::from_secs(10)));
+    assert_eq!(mails.len(), 1, "{mails:#?}\n{err}");
+    assert_eq!(mails[0].to, ["sec@leeds.test"]);
+    assert!(
+        mails[0].data.contains("stopped scanning leeds.test"),
+        "{}",
+        mails[0].data
+    );
+
+    let log = rt.block_on(async {
+        let s = Store::open(dir.join("ward.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let l = s.audit_log(100).await.unwrap();
+        s.close().await;
+        l
+    });
+    let count = |action: &str| log.iter().filter(|e| e.action == action).count();
+    assert_eq!(count("domain-registered"), 1);
+    assert_eq!(count("proof-checked"), 1);
+    assert_eq!(count("proof-verified"), 1, "leeds.test, by the monitor");
+    assert_eq!(count("proof-lost"), 1);
+}
