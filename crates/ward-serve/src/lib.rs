@@ -9,6 +9,9 @@
 //! else, whether it exists or not, is the same 404.
 
 pub mod access;
+mod assessment;
+mod domains;
+mod org;
 mod pages;
 pub mod secrets;
 
@@ -71,16 +74,24 @@ pub fn router(store: Store, cfg: Config) -> Router {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/logout/everywhere", post(pages::logout_everywhere))
-        .route("/org/{id}", get(pages::organisation))
-        .route("/org/{id}/domains", post(pages::register_domain))
-        .route("/org/{id}/domains/check", post(pages::check_domain))
-        .route("/org/{id}/domains/remove", post(pages::remove_domain))
+        .route("/org/{id}", get(org::organisation))
+        .route(
+            "/org/{id}/assessment",
+            get(assessment::page).post(assessment::answer),
+        )
+        .route(
+            "/api/v1/organisations/{id}/assessment",
+            get(assessment::api),
+        )
+        .route("/org/{id}/domains", post(domains::register_domain))
+        .route("/org/{id}/domains/check", post(domains::check_domain))
+        .route("/org/{id}/domains/remove", post(domains::remove_domain))
         .route(
             "/api/v1/organisations/{id}/domains",
-            get(pages::api_domains),
+            get(domains::api_domains),
         )
         .route("/api/v1/organisations", get(pages::api_organisations))
-        .route("/api/v1/organisations/{id}", get(pages::api_organisation))
+        .route("/api/v1/organisations/{id}", get(org::api_organisation))
         .route("/static/ward.css", get(stylesheet))
         .fallback(pages::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))

@@ -4,13 +4,12 @@ use crate::access::Access;
 use crate::{App, now_ms, secrets};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use ward_model::{Organisation, ScanReport, SizeClass};
-use ward_probe::consent;
-use ward_store::{AccessRole, ClaimState, StoreError, User};
+use ward_model::{Organisation, ScanReport};
+use ward_store::{AccessRole, StoreError, User};
 
 const SESSION_COOKIE: &str = "ward_session";
 const LOGIN_COOKIE: &str = "ward_login";
@@ -69,9 +68,9 @@ impl IntoResponse for Fail {
 }
 
 /// Who is asking: a user, through a session (with its form token) or an API token.
-struct Asker {
-    user: User,
-    csrf: Option<String>,
+pub(crate) struct Asker {
+    pub(crate) user: User,
+    pub(crate) csrf: Option<String>,
     session: Option<String>,
 }
 
@@ -86,7 +85,7 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-async fn asker(app: &App, headers: &HeaderMap, api: bool) -> Result<Asker, Fail> {
+pub(crate) async fn asker(app: &App, headers: &HeaderMap, api: bool) -> Result<Asker, Fail> {
     if api
         && let Some(token) = headers
             .get(header::AUTHORIZATION)
@@ -131,7 +130,7 @@ async fn view(
     Ok((orgs, latest, access))
 }
 
-fn score_text(report: Option<&ScanReport>, org: &str) -> String {
+pub(crate) fn score_text(report: Option<&ScanReport>, org: &str) -> String {
     report
         .and_then(|r| ward_advice::score::org_score(r, org))
         .map_or_else(|| "not scanned".to_owned(), |s| format!("{s}/100"))
@@ -142,7 +141,7 @@ fn not_found_page() -> Response {
     (StatusCode::NOT_FOUND, Html(body)).into_response()
 }
 
-fn html(t: &impl Template) -> Response {
+pub(crate) fn html(t: &impl Template) -> Response {
     match t.render() {
         Ok(body) => Html(body).into_response(),
         Err(e) => {
@@ -167,7 +166,7 @@ struct MessagePage {
     text: String,
 }
 
-fn message(status: StatusCode, title: &'static str, text: String) -> Response {
+pub(crate) fn message(status: StatusCode, title: &'static str, text: String) -> Response {
     let mut res = html(&MessagePage { title, text });
     *res.status_mut() = status;
     res
@@ -313,7 +312,11 @@ pub(crate) struct TokenForm {
     csrf: String,
 }
 
-async fn checked(app: &App, headers: &HeaderMap, form: &TokenForm) -> Result<Asker, Fail> {
+pub(crate) async fn checked(
+    app: &App,
+    headers: &HeaderMap,
+    form: &TokenForm,
+) -> Result<Asker, Fail> {
     let who = asker(app, headers, false).await?;
     if !who
         .csrf
@@ -445,85 +448,7 @@ pub(crate) async fn api_organisations(
     .into_response())
 }
 
-/// One finding on an organisation's page.
-#[derive(Serialize)]
-pub(crate) struct FindingRow {
-    check: &'static str,
-    status: &'static str,
-    severity: &'static str,
-    summary: String,
-    todo: String,
-}
-
-/// One domain on an organisation's page.
-#[derive(Serialize)]
-pub(crate) struct AssetRows {
-    domain: String,
-    findings: Vec<FindingRow>,
-}
-
-fn assets(latest: Option<&ScanReport>, org: &Organisation) -> Vec<AssetRows> {
-    let Some(r) = latest else { return Vec::new() };
-    r.assets
-        .iter()
-        .filter(|a| a.organisation_id == org.id)
-        .map(|a| AssetRows {
-            domain: a.domain.clone(),
-            findings: a
-                .findings
-                .iter()
-                .map(|f| FindingRow {
-                    check: f.check.as_str(),
-                    status: f.status.as_str(),
-                    severity: f.severity.as_str(),
-                    summary: f.summary.clone(),
-                    todo: todo(f, org.size),
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-/// The first step of the advice for a finding that asks for one, in the words for
-/// the organisation's audience.
-fn todo(f: &ward_model::Finding, size: SizeClass) -> String {
-    use ward_model::Status;
-    if !matches!(f.status, Status::Fail | Status::Warn) {
-        return String::new();
-    }
-    ward_advice::advice::advice_for(f.check, size)
-        .and_then(|a| {
-            a.todo
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default()
-}
-
-fn audience(size: SizeClass) -> &'static str {
-    match size {
-        SizeClass::Small => "volunteers running a small organisation",
-        SizeClass::Medium => "an IT team",
-    }
-}
-
-#[derive(Template)]
-#[template(path = "org.html")]
-struct OrgPage {
-    email: String,
-    csrf: String,
-    id: String,
-    name: String,
-    claims: Vec<ClaimRow>,
-    can_edit: bool,
-    can_check: bool,
-    score: String,
-    audience: &'static str,
-    assets: Vec<AssetRows>,
-}
-
-async fn seen_org(
+pub(crate) async fn seen_org(
     app: &App,
     who: &Asker,
     id: &str,
@@ -539,128 +464,9 @@ async fn seen_org(
     Ok((org, latest, role))
 }
 
-/// One claimed domain on an organisation's page.
-#[derive(Serialize)]
-pub(crate) struct ClaimRow {
-    domain: String,
-    state: &'static str,
-    /// What the owner should do, or what ward does, in a sentence.
-    explain: String,
-    token: String,
-    record: String,
-    file: String,
-    detail: String,
-    checked: String,
-}
-
-fn when(ms: Option<i64>) -> String {
-    ms.and_then(|ms| {
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
-    })
-    .map_or_else(
-        || "never".to_owned(),
-        |t| {
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        },
-    )
-}
-
-async fn claim_rows(app: &App, org: &str) -> Result<Vec<ClaimRow>, Fail> {
-    Ok(app
-        .store
-        .claims()
-        .await?
-        .into_iter()
-        .filter(|c| c.organisation_id == org)
-        .map(|c| ClaimRow {
-            state: match c.state {
-                ClaimState::Waiting => "waiting for proof",
-                ClaimState::Verified => "verified",
-                ClaimState::Lost => "proof lost",
-            },
-            explain: match c.state {
-                ClaimState::Waiting => "Not scanned until the proof is seen.".into(),
-                ClaimState::Verified => {
-                    "Scanned in every monitoring round while the proof stays.".into()
-                }
-                ClaimState::Lost => {
-                    "No longer scanned: the proof was there and has gone. Put it back to resume."
-                        .into()
-                }
-            },
-            record: format!("{}.{}", consent::CHALLENGE_LABEL, c.domain),
-            file: format!("https://{}{}", c.domain, consent::WELL_KNOWN_PATH),
-            detail: c.detail,
-            checked: when(c.checked_ms),
-            token: c.token,
-            domain: c.domain,
-        })
-        .collect())
-}
-
-pub(crate) async fn organisation(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, Fail> {
-    let who = asker(&app, &headers, false).await?;
-    let (org, latest, role) = seen_org(&app, &who, &id).await?;
-    Ok(html(&OrgPage {
-        score: score_text(latest.as_ref(), &org.id),
-        assets: assets(latest.as_ref(), &org),
-        audience: audience(org.size),
-        claims: claim_rows(&app, &org.id).await?,
-        can_edit: role >= AccessRole::Editor,
-        can_check: app.cfg.prober.is_some(),
-        id: org.id,
-        name: org.name,
-        email: who.user.email,
-        csrf: who.csrf.unwrap_or_default(),
-    }))
-}
-
-pub(crate) async fn api_organisation(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, Fail> {
-    let who = asker(&app, &headers, true).await?;
-    let (org, latest, _) = seen_org(&app, &who, &id).await?;
-    Ok(axum::Json(serde_json::json!({
-        "id": org.id,
-        "name": org.name,
-        "kind": org.kind.as_str(),
-        "parent": org.parent,
-        "score": latest.as_ref().and_then(|r| ward_advice::score::org_score(r, &org.id)),
-        "assets": assets(latest.as_ref(), &org),
-    }))
-    .into_response())
-}
-
-pub(crate) async fn api_domains(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, Fail> {
-    let who = asker(&app, &headers, true).await?;
-    let (org, _, _) = seen_org(&app, &who, &id).await?;
-    Ok(axum::Json(serde_json::json!({
-        "organisation": org.id,
-        "domains": claim_rows(&app, &org.id).await?,
-    }))
-    .into_response())
-}
-
 /// The organisation `id` for a form posted by someone who may change it: the token
 /// checked, a 404 for an organisation they cannot see, a 403 for one they only view.
-async fn editable(
+pub(crate) async fn editable(
     app: &App,
     headers: &HeaderMap,
     csrf: &str,
@@ -683,143 +489,4 @@ async fn editable(
         )));
     }
     Ok((who, org))
-}
-
-fn back_to(id: &str) -> Response {
-    Redirect::to(&format!("/org/{id}#domains")).into_response()
-}
-
-#[derive(Deserialize)]
-pub(crate) struct RegisterForm {
-    csrf: String,
-    domain: String,
-    #[serde(default)]
-    mail: Option<String>,
-    #[serde(default)]
-    web: Option<String>,
-    #[serde(default)]
-    parked: Option<String>,
-}
-
-pub(crate) async fn register_domain(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<RegisterForm>,
-) -> Result<Response, Fail> {
-    let (who, org) = editable(&app, &headers, &form.csrf, &id).await?;
-    let domain = ward_model::inventory::normalise_domain(form.domain.trim())
-        .map_err(|m| Fail::Invalid(format!("That is not a domain ward can check: {m}.")))?;
-    let roles = match (
-        form.parked.is_some(),
-        form.mail.is_some(),
-        form.web.is_some(),
-    ) {
-        (true, false, false) => "parked",
-        (true, _, _) => {
-            return Err(Fail::Invalid(
-                "A parked domain sends no mail and serves no site: tick parked alone.".into(),
-            ));
-        }
-        (false, true, true) | (false, false, false) => "mail,web",
-        (false, true, false) => "mail",
-        (false, false, true) => "web",
-    };
-    let now = now_ms();
-    match app
-        .store
-        .claim_domain(&org.id, &domain, roles, &consent::new_token(), now)
-        .await?
-    {
-        Some(_) => {
-            app.store
-                .audit(
-                    now,
-                    &who.user.email,
-                    "domain-registered",
-                    &format!("{domain} for {}", org.id),
-                )
-                .await?;
-            Ok(back_to(&org.id))
-        }
-        // Which organisation holds it is not this user's to know.
-        None => Err(Fail::Invalid(format!(
-            "{domain} is already registered by another organisation. If it is yours, ask the ward administrator."
-        ))),
-    }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct DomainForm {
-    csrf: String,
-    domain: String,
-}
-
-/// The claim `form` names, if it is `org`'s.
-async fn own_claim(
-    app: &App,
-    org: &Organisation,
-    domain: &str,
-) -> Result<ward_store::DomainClaim, Fail> {
-    app.store
-        .claim(domain.trim())
-        .await?
-        .filter(|c| c.organisation_id == org.id)
-        .ok_or(Fail::NotFound)
-}
-
-pub(crate) async fn check_domain(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<DomainForm>,
-) -> Result<Response, Fail> {
-    let (who, org) = editable(&app, &headers, &form.csrf, &id).await?;
-    let claim = own_claim(&app, &org, &form.domain).await?;
-    let Some(prober) = &app.cfg.prober else {
-        return Err(Fail::Invalid(
-            "This server does not look for proofs itself; the monitor looks at the start of every round.".into(),
-        ));
-    };
-    // A fresh look: nothing remembered from an earlier one stands in for the proof now.
-    let fresh = prober.fresh();
-    let looked = consent::look(fresh.net(), fresh.http(), &claim.domain, &claim.token).await;
-    let now = now_ms();
-    app.store
-        .record_proof(
-            &claim.domain,
-            looked.proof.map(|p| p.as_str()),
-            &looked.detail,
-            now,
-        )
-        .await?;
-    app.store
-        .audit(
-            now,
-            &who.user.email,
-            "proof-checked",
-            &format!("{}: {}", claim.domain, looked.detail),
-        )
-        .await?;
-    Ok(back_to(&org.id))
-}
-
-pub(crate) async fn remove_domain(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<DomainForm>,
-) -> Result<Response, Fail> {
-    let (who, org) = editable(&app, &headers, &form.csrf, &id).await?;
-    let claim = own_claim(&app, &org, &form.domain).await?;
-    app.store.drop_claim(&org.id, &claim.domain).await?;
-    app.store
-        .audit(
-            now_ms(),
-            &who.user.email,
-            "domain-removed",
-            &format!("{} from {}", claim.domain, org.id),
-        )
-        .await?;
-    Ok(back_to(&org.id))
 }

@@ -382,19 +382,45 @@ fn each_user_sees_their_subtree_and_nothing_else() {
         (&north, "south"),
         (&leeds, "no-such-org"),
     ] {
-        for path in [format!("/org/{id}"), format!("/api/v1/organisations/{id}")] {
-            let r = http(a, "GET", &path, &[("Cookie", cookie)], "");
+        let apis = [
+            format!("/api/v1/organisations/{id}"),
+            format!("/api/v1/organisations/{id}/domains"),
+            format!("/api/v1/organisations/{id}/assessment"),
+        ];
+        let pages = [format!("/org/{id}"), format!("/org/{id}/assessment")];
+        for path in pages.iter().chain(&apis) {
+            let r = http(a, "GET", path, &[("Cookie", cookie)], "");
             assert_eq!(r.status, 404, "{path}");
             assert!(!r.body.contains("DOVER-SECRET"));
         }
-        let r = http(
-            a,
-            "GET",
-            &format!("/api/v1/organisations/{id}"),
-            &[("Authorization", &bearer)],
-            "",
-        );
-        assert_eq!(r.status, 404);
+        for path in &apis {
+            let r = http(a, "GET", path, &[("Authorization", &bearer)], "");
+            assert_eq!(r.status, 404, "{path}");
+        }
+        // Forms posted with the asker's own valid token: still 404, nothing changed.
+        let own = http(a, "GET", "/", &[("Cookie", cookie)], "");
+        let csrf = form_token(&own.body);
+        for (path, body) in [
+            (
+                format!("/org/{id}/assessment"),
+                format!("csrf={csrf}&backups=yes"),
+            ),
+            (
+                format!("/org/{id}/domains"),
+                format!("csrf={csrf}&domain=grab.test"),
+            ),
+            (
+                format!("/org/{id}/domains/check"),
+                format!("csrf={csrf}&domain=dover.test"),
+            ),
+            (
+                format!("/org/{id}/domains/remove"),
+                format!("csrf={csrf}&domain=dover.test"),
+            ),
+        ] {
+            let r = http(a, "POST", &path, &[("Cookie", cookie)], &body);
+            assert_eq!(r.status, 404, "{path}");
+        }
     }
     let api = http(
         a,

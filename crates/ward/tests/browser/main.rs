@@ -247,6 +247,29 @@ fn a_volunteer_registers_proves_and_sees_their_domain_scanned_in_a_real_browser(
     accessible(&b, "organisation, scanned");
     shot(&b, "organisation-scanned");
 
+    // The self-assessment: answered in the page, scored, the gaps listed first.
+    b.click("a[href='/org/leeds/assessment']");
+    assert!(b.source().contains("Not answered yet"));
+    b.choose("#backups-yes");
+    b.choose("#updates-no");
+    b.choose("#antivirus-unsure");
+    b.click("form.assessment button");
+    let score = b.text(".score");
+    assert!(
+        score.ends_with("/100") && score != "0/100" && score != "100/100",
+        "{score}"
+    );
+    let gaps = b.text(".gaps");
+    assert!(gaps.contains("Updates (No)"), "{gaps}");
+    assert!(gaps.contains("Malware (Not sure)"), "{gaps}");
+    assert!(!gaps.contains("Backups"), "answered yes: {gaps}");
+    assert!(
+        b.source()
+            .contains("id=\"backups-yes\" name=\"backups\" value=\"yes\" checked")
+    );
+    accessible(&b, "self-assessment");
+    shot(&b, "self-assessment");
+
     // Another branch, by page and by API: not found, nothing of it shown.
     b.goto(&format!("{base}/org/dover"));
     assert_eq!(b.title(), "Not found · ward");

@@ -204,6 +204,16 @@ impl Browser {
         }
     }
 
+    /// Clicks what `css` finds when the click leads nowhere (a radio button, a box).
+    pub fn choose(&self, css: &str) {
+        let e = self.element(css);
+        self.session_call(
+            "POST",
+            &format!("/element/{e}/click"),
+            Some(serde_json::json!({})),
+        );
+    }
+
     /// The visible text of what `css` finds.
     pub fn text(&self, css: &str) -> String {
         let e = self.element(css);

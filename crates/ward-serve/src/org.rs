@@ -1,0 +1,129 @@
+//! An organisation's page and its JSON twin: its domains' findings with advice for its
+//! own audience, and its claimed domains.
+
+use crate::App;
+use crate::pages::{Fail, asker, html, score_text, seen_org};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use ward_model::{Organisation, ScanReport, SizeClass};
+use ward_store::AccessRole;
+
+/// One finding on an organisation's page.
+#[derive(Serialize)]
+pub(crate) struct FindingRow {
+    check: &'static str,
+    status: &'static str,
+    severity: &'static str,
+    summary: String,
+    todo: String,
+}
+
+/// One domain on an organisation's page.
+#[derive(Serialize)]
+pub(crate) struct AssetRows {
+    domain: String,
+    findings: Vec<FindingRow>,
+}
+
+fn assets(latest: Option<&ScanReport>, org: &Organisation) -> Vec<AssetRows> {
+    let Some(r) = latest else { return Vec::new() };
+    r.assets
+        .iter()
+        .filter(|a| a.organisation_id == org.id)
+        .map(|a| AssetRows {
+            domain: a.domain.clone(),
+            findings: a
+                .findings
+                .iter()
+                .map(|f| FindingRow {
+                    check: f.check.as_str(),
+                    status: f.status.as_str(),
+                    severity: f.severity.as_str(),
+                    summary: f.summary.clone(),
+                    todo: todo(f, org.size),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The first step of the advice for a finding that asks for one, in the words for
+/// the organisation's audience.
+fn todo(f: &ward_model::Finding, size: SizeClass) -> String {
+    use ward_model::Status;
+    if !matches!(f.status, Status::Fail | Status::Warn) {
+        return String::new();
+    }
+    ward_advice::advice::advice_for(f.check, size)
+        .and_then(|a| {
+            a.todo
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) fn audience(size: SizeClass) -> &'static str {
+    match size {
+        SizeClass::Small => "volunteers running a small organisation",
+        SizeClass::Medium => "an IT team",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "org.html")]
+struct OrgPage {
+    email: String,
+    csrf: String,
+    id: String,
+    name: String,
+    claims: Vec<crate::domains::ClaimRow>,
+    can_edit: bool,
+    can_check: bool,
+    score: String,
+    audience: &'static str,
+    assets: Vec<AssetRows>,
+}
+
+pub(crate) async fn organisation(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Fail> {
+    let who = asker(&app, &headers, false).await?;
+    let (org, latest, role) = seen_org(&app, &who, &id).await?;
+    Ok(html(&OrgPage {
+        score: score_text(latest.as_ref(), &org.id),
+        assets: assets(latest.as_ref(), &org),
+        audience: audience(org.size),
+        claims: crate::domains::claim_rows(&app, &org.id).await?,
+        can_edit: role >= AccessRole::Editor,
+        can_check: app.cfg.prober.is_some(),
+        id: org.id,
+        name: org.name,
+        email: who.user.email,
+        csrf: who.csrf.unwrap_or_default(),
+    }))
+}
+
+pub(crate) async fn api_organisation(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Fail> {
+    let who = asker(&app, &headers, true).await?;
+    let (org, latest, _) = seen_org(&app, &who, &id).await?;
+    Ok(axum::Json(serde_json::json!({
+        "id": org.id,
+        "name": org.name,
+        "kind": org.kind.as_str(),
+        "parent": org.parent,
+        "score": latest.as_ref().and_then(|r| ward_advice::score::org_score(r, &org.id)),
+        "assets": assets(latest.as_ref(), &org),
+    }))
+    .into_response())
+}
