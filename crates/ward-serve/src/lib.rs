@@ -11,6 +11,8 @@
 pub mod access;
 mod assessment;
 mod domains;
+mod download;
+mod mail;
 mod org;
 mod pages;
 pub mod secrets;
@@ -83,6 +85,9 @@ pub fn router(store: Store, cfg: Config) -> Router {
             "/api/v1/organisations/{id}/assessment",
             get(assessment::api),
         )
+        .route("/org/{id}/mail", get(mail::page))
+        .route("/api/v1/organisations/{id}/mail", get(mail::api))
+        .route("/org/{id}/{file}", get(download::report))
         .route("/org/{id}/domains", post(domains::register_domain))
         .route("/org/{id}/domains/check", post(domains::check_domain))
         .route("/org/{id}/domains/remove", post(domains::remove_domain))

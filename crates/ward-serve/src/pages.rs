@@ -404,7 +404,13 @@ fn rows(orgs: &[Organisation], latest: Option<&ScanReport>, access: &Access) -> 
                 parent: o.parent.clone(),
                 depth: depth.min(3),
                 score: score_text(latest, &o.id),
-                domains: o.assets.len(),
+                // The stored tree keeps no domains; the latest scan says which it has.
+                domains: latest.map_or(0, |r| {
+                    r.assets
+                        .iter()
+                        .filter(|a| a.organisation_id == o.id)
+                        .count()
+                }),
             });
         }
         for c in orgs

@@ -9,12 +9,10 @@
 use crate::usage;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use ward_advice::assess::{Assessment, parse_answers};
-use ward_advice::html::ReportInput;
-use ward_model::report_rows::ReportData;
+use ward_advice::assess::parse_answers;
+use ward_export::{Sources, assessments_from_store, history_and_mail};
 use ward_model::{OrgKind, Organisation, ScanReport};
 
 /// Output formats of `ward report`.
@@ -94,99 +92,6 @@ pub enum BrochureFormat {
     Pdf,
 }
 
-/// Turns stored answers into assessments, skipping answers to questions this ward does
-/// not know (a newer ward may have stored them).
-pub fn assessments_from_store(
-    stored: Vec<ward_store::StoredAssessment>,
-) -> BTreeMap<String, Assessment> {
-    stored
-        .into_iter()
-        .map(|s| {
-            let answers = s
-                .answers
-                .into_iter()
-                .filter_map(|(k, v)| Some((k, serde_json::from_value(v).ok()?)))
-                .filter(|(k, _)| ward_advice::assess::QUESTIONS.iter().any(|q| q.id == k))
-                .collect();
-            (
-                s.organisation_id,
-                Assessment {
-                    answered_at: s.answered_at,
-                    answers,
-                },
-            )
-        })
-        .collect()
-}
-
-fn title_for(org: &Organisation) -> String {
-    format!("{}: security posture", org.name)
-}
-
-/// What a report is drawn from besides the latest scan.
-pub struct Sources<'a> {
-    /// The organisation tree.
-    pub orgs: &'a [Organisation],
-    /// The latest self-assessment of each organisation.
-    pub assessments: &'a BTreeMap<String, Assessment>,
-    /// The stored DMARC report data.
-    pub mail: Option<&'a ReportData>,
-    /// Earlier complete scans, oldest first.
-    pub history: &'a [ScanReport],
-    /// The DMARC report data of reports ending at or after the previous scan started.
-    pub mail_since_last: Option<&'a ReportData>,
-}
-
-/// How many earlier scans the score trend draws.
-const TREND_SCANS: usize = 11;
-
-/// What a report reads from the store besides the latest scan.
-pub struct History {
-    /// The complete scans before the latest, oldest first (at most [`TREND_SCANS`]).
-    pub scans: Vec<ScanReport>,
-    /// Every stored DMARC report's sums.
-    pub mail: ReportData,
-    /// The sums of the reports ending at or after the previous scan started (for new
-    /// failing senders); `None` with no previous scan.
-    pub mail_since_last: Option<ReportData>,
-}
-
-/// The complete scans before the latest, oldest first (at most [`TREND_SCANS`]), and
-/// the stored DMARC reports' sums.
-pub async fn history_and_mail(store: &ward_store::Store) -> anyhow::Result<History> {
-    let mut history = Vec::new();
-    for scan in store
-        .scans()
-        .await?
-        .into_iter()
-        .filter(|s| s.complete)
-        .skip(1)
-        .take(TREND_SCANS)
-    {
-        history.push(store.report(scan.id).await?);
-    }
-    history.reverse();
-    let mail = store
-        .report_data(&ward_store::ReportFilter::default())
-        .await?;
-    let mail_since_last = match history.last() {
-        Some(previous) => Some(
-            store
-                .report_data(&ward_store::ReportFilter {
-                    domain: None,
-                    since: Some(previous.scanned_at.unix_timestamp()),
-                })
-                .await?,
-        ),
-        None => None,
-    };
-    Ok(History {
-        scans: history,
-        mail,
-        mail_since_last,
-    })
-}
-
 /// Renders one report into bytes.
 pub fn render(
     format: ReportFormat,
@@ -195,30 +100,16 @@ pub fn render(
     root: &Organisation,
     detail: ReportDetail,
 ) -> anyhow::Result<Vec<u8>> {
-    let title = title_for(root);
-    let input = ReportInput {
-        title: &title,
-        report,
-        orgs: sources.orgs,
-        root: Some(&root.id),
-        assessments: sources.assessments,
-        mail: sources.mail,
-        history: sources.history,
-        mail_since_last: sources.mail_since_last,
-        detail: match detail {
-            ReportDetail::Summary => ward_advice::html::Detail::Summary,
-            ReportDetail::Full => ward_advice::html::Detail::Full,
-        },
+    let format = match format {
+        ReportFormat::Html | ReportFormat::Pdf => ward_export::Format::Html,
+        ReportFormat::Json => ward_export::Format::Json,
+        ReportFormat::Csv => ward_export::Format::Csv,
     };
-    let mut out = Vec::new();
-    match format {
-        ReportFormat::Html | ReportFormat::Pdf => {
-            ward_advice::html::write_report(&mut out, &input)?
-        }
-        ReportFormat::Json => ward_advice::export::write_report_json(&mut out, &input)?,
-        ReportFormat::Csv => ward_advice::export::write_report_csv(&mut out, &input)?,
-    }
-    Ok(out)
+    let detail = match detail {
+        ReportDetail::Summary => ward_advice::html::Detail::Summary,
+        ReportDetail::Full => ward_advice::html::Detail::Full,
+    };
+    Ok(ward_export::render(format, report, sources, root, detail)?)
 }
 
 pub async fn report_cmd(args: ReportArgs) -> anyhow::Result<crate::WardExit> {

@@ -191,6 +191,62 @@ fn the_demo_serves_its_party_with_a_demo_login() {
             o.id
         );
     }
+    // The demo's mail reports, per branch: who sends as it and whether that passes.
+    // Barnsley's reports have two sources failing DMARC (836 messages in all).
+    let barnsley = orgs
+        .iter()
+        .find(|o| {
+            o.assets
+                .iter()
+                .any(|a| a.domain == "barnsley-exampleparty.example")
+        })
+        .unwrap();
+    let mail = http(
+        srv.addr,
+        "GET",
+        &format!("/org/{}/mail", barnsley.id),
+        &[("Cookie", &session)],
+        "",
+    );
+    assert_eq!(mail.status, 200);
+    assert!(
+        mail.body.contains("<h2>barnsley-exampleparty.example</h2>"),
+        "{}",
+        mail.body
+    );
+    assert!(mail.body.contains("<svg role=\"img\""), "the chart");
+    let api = http(
+        srv.addr,
+        "GET",
+        &format!("/api/v1/organisations/{}/mail", barnsley.id),
+        &[("Cookie", &session)],
+        "",
+    );
+    let doc: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    let d = &doc["domains"][0];
+    assert_eq!(d["domain"], "barnsley-exampleparty.example");
+    let failing: u64 = d["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["failing"].as_u64().unwrap())
+        .sum();
+    assert_eq!(failing, 836, "{doc:#}");
+    let listing = http(
+        srv.addr,
+        "GET",
+        "/api/v1/organisations",
+        &[("Cookie", &session)],
+        "",
+    );
+    let listing: serde_json::Value = serde_json::from_str(&listing.body).unwrap();
+    let row = listing["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == barnsley.id.as_str())
+        .unwrap();
+    assert_eq!(row["domains"], barnsley.assets.len(), "{row}");
     let branch = orgs.iter().find(|o| o.kind == OrgKind::Branch).unwrap();
     let page = http(
         srv.addr,
@@ -386,8 +442,15 @@ fn each_user_sees_their_subtree_and_nothing_else() {
             format!("/api/v1/organisations/{id}"),
             format!("/api/v1/organisations/{id}/domains"),
             format!("/api/v1/organisations/{id}/assessment"),
+            format!("/api/v1/organisations/{id}/mail"),
         ];
-        let pages = [format!("/org/{id}"), format!("/org/{id}/assessment")];
+        let pages = [
+            format!("/org/{id}"),
+            format!("/org/{id}/assessment"),
+            format!("/org/{id}/mail"),
+            format!("/org/{id}/report.html"),
+            format!("/org/{id}/report.pdf"),
+        ];
         for path in pages.iter().chain(&apis) {
             let r = http(a, "GET", path, &[("Cookie", cookie)], "");
             assert_eq!(r.status, 404, "{path}");

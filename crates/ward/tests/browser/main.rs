@@ -103,6 +103,23 @@ fn serve(dir: &Path, addr: SocketAddr, extra: &[String]) -> Server {
     s
 }
 
+/// A GET with `cookie`: status, head, body.
+fn get(addr: SocketAddr, path: &str, cookie: &str) -> (u16, String, Vec<u8>) {
+    use std::io::{Read as _, Write as _};
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let at = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..at]).to_ascii_lowercase();
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap();
+    (status, head, raw[at + 4..].to_vec())
+}
+
 fn lab_with(token: Option<&str>) -> ward_lab::Fixture {
     let mut leeds =
         "@ IN TXT \"v=spf1 -all\"\n_dmarc IN TXT \"v=DMARC1; p=reject; rua=mailto:d@leeds.test\"\n"
@@ -270,6 +287,46 @@ fn a_volunteer_registers_proves_and_sees_their_domain_scanned_in_a_real_browser(
     accessible(&b, "self-assessment");
     shot(&b, "self-assessment");
 
+    // The mail reports page: none have arrived for this new domain, and it says so.
+    b.goto(&format!("{base}/org/leeds/mail"));
+    assert!(b.source().contains("No reports about these domains"));
+    accessible(&b, "mail reports");
+
+    // The committee's report, downloaded as the browser would with its session: a PDF
+    // of the branch, with its scan and its self-assessment.
+    let session = format!(
+        "ward_session={}",
+        b.cookie("ward_session").expect("a session")
+    );
+    let (status, head, pdf) = get(addr, "/org/leeds/report.pdf", &session);
+    assert_eq!(status, 200, "{head}");
+    assert!(
+        head.contains("application/pdf") && head.contains("ward-leeds.pdf"),
+        "{head}"
+    );
+    assert!(pdf.starts_with(b"%PDF-"));
+    std::fs::write(dir.join("leeds.pdf"), &pdf).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args(["leeds.pdf", "-"])
+        .current_dir(dir)
+        .output()
+        .expect("pdftotext (poppler-utils, installed by .ci/run)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("Leeds Branch") && text.contains("leeds.test"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("dover.test"),
+        "another branch in the report: {text}"
+    );
+    let (status, _, html) = get(addr, "/org/leeds/report.html", &session);
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&html).contains("leeds.test"));
+    let (status, _, body) = get(addr, "/org/dover/report.pdf", &session);
+    assert_eq!(status, 404);
+    assert!(!String::from_utf8_lossy(&body).contains("dover.test"));
+
     // Another branch, by page and by API: not found, nothing of it shown.
     b.goto(&format!("{base}/org/dover"));
     assert_eq!(b.title(), "Not found · ward");
@@ -283,4 +340,19 @@ fn a_volunteer_registers_proves_and_sees_their_domain_scanned_in_a_real_browser(
         "{api}"
     );
     drop(srv);
+
+    // The audit log has the registration, the look, the answers and both downloads.
+    let log = rt.block_on(async {
+        let s = ward_store::Store::open(dir.join("ward.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let l = s.audit_log(100).await.unwrap();
+        s.close().await;
+        l
+    });
+    let count = |action: &str| log.iter().filter(|e| e.action == action).count();
+    assert_eq!(count("domain-registered"), 1);
+    assert_eq!(count("proof-checked"), 1);
+    assert_eq!(count("assessment"), 1);
+    assert_eq!(count("export"), 2, "the refused download is not an export");
 }

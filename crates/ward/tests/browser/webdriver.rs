@@ -214,6 +214,17 @@ impl Browser {
         );
     }
 
+    /// The value of the browser's cookie `name` for the page shown.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.raw(
+            "GET",
+            &format!("/session/{}/cookie/{name}", self.session),
+            None,
+        )
+        .ok()
+        .and_then(|v| v["value"].as_str().map(str::to_owned))
+    }
+
     /// The visible text of what `css` finds.
     pub fn text(&self, css: &str) -> String {
         let e = self.element(css);
