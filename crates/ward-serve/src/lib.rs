@@ -55,6 +55,9 @@ impl Default for Config {
     }
 }
 
+/// The latest complete scan's id and what was worked out from it.
+pub(crate) type KeptScan = (i64, Arc<pages::Latest>);
+
 /// What every handler shares.
 #[derive(Clone)]
 pub(crate) struct App {
@@ -62,6 +65,8 @@ pub(crate) struct App {
     pub(crate) cfg: Arc<Config>,
     /// Failed logins per email: (count, start of the window in ms).
     pub(crate) failures: Arc<Mutex<HashMap<String, (u32, i64)>>>,
+    /// The latest complete scan, by its id, as the last request read it.
+    pub(crate) latest: Arc<Mutex<Option<KeptScan>>>,
 }
 
 /// The application's routes over `store`.
@@ -70,6 +75,7 @@ pub fn router(store: Store, cfg: Config) -> Router {
         store,
         cfg: Arc::new(cfg),
         failures: Arc::new(Mutex::new(HashMap::new())),
+        latest: Arc::new(Mutex::new(None)),
     };
     Router::new()
         .route("/", get(pages::tree))

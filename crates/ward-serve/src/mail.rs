@@ -150,7 +150,7 @@ pub(crate) async fn page(
 ) -> Result<Response, Fail> {
     let who = asker(&app, &headers, false).await?;
     let (org, latest, _) = seen_org(&app, &who, &id).await?;
-    let names = names(&app, &org.id, latest.as_ref()).await?;
+    let names = names(&app, &org.id, latest.as_deref().map(|l| &l.report)).await?;
     Ok(html(&MailPage {
         rows: domains(&app, &names).await?,
         email: who.user.email,
@@ -168,7 +168,7 @@ pub(crate) async fn api(
 ) -> Result<Response, Fail> {
     let who = asker(&app, &headers, true).await?;
     let (org, latest, _) = seen_org(&app, &who, &id).await?;
-    let names = names(&app, &org.id, latest.as_ref()).await?;
+    let names = names(&app, &org.id, latest.as_deref().map(|l| &l.report)).await?;
     Ok(axum::Json(serde_json::json!({
         "organisation": org.id,
         "days": DAYS,

@@ -97,8 +97,8 @@ pub(crate) async fn organisation(
     let who = asker(&app, &headers, false).await?;
     let (org, latest, role) = seen_org(&app, &who, &id).await?;
     Ok(html(&OrgPage {
-        score: score_text(latest.as_ref(), &org.id),
-        assets: assets(latest.as_ref(), &org),
+        score: score_text(latest.as_deref(), &org.id),
+        assets: assets(latest.as_deref().map(|l| &l.report), &org),
         audience: audience(org.size),
         claims: crate::domains::claim_rows(&app, &org.id).await?,
         can_edit: role >= AccessRole::Editor,
@@ -122,8 +122,8 @@ pub(crate) async fn api_organisation(
         "name": org.name,
         "kind": org.kind.as_str(),
         "parent": org.parent,
-        "score": latest.as_ref().and_then(|r| ward_advice::score::org_score(r, &org.id)),
-        "assets": assets(latest.as_ref(), &org),
+        "score": latest.as_deref().and_then(|l| l.score(&org.id)),
+        "assets": assets(latest.as_deref().map(|l| &l.report), &org),
     }))
     .into_response())
 }

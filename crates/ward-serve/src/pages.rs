@@ -8,6 +8,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
 use ward_model::{Organisation, ScanReport};
 use ward_store::{AccessRole, StoreError, User};
 
@@ -119,20 +121,80 @@ pub(crate) async fn asker(app: &App, headers: &HeaderMap, api: bool) -> Result<A
     }
 }
 
+/// The latest complete scan, with every organisation's score and domain count worked
+/// out once: the overview of a party of a thousand branches asks for all of them on
+/// every view, and reading and scoring the whole scan each time cost seconds.
+pub(crate) struct Latest {
+    pub(crate) report: ScanReport,
+    scores: HashMap<String, u8>,
+    domains: HashMap<String, usize>,
+}
+
+impl Latest {
+    fn new(report: ScanReport) -> Latest {
+        let mut per_org: HashMap<&str, Vec<u8>> = HashMap::new();
+        let mut domains: HashMap<String, usize> = HashMap::new();
+        for a in &report.assets {
+            *domains.entry(a.organisation_id.clone()).or_default() += 1;
+            if ward_advice::score::judged(a) {
+                per_org
+                    .entry(a.organisation_id.as_str())
+                    .or_default()
+                    .push(ward_advice::score::asset_score(a).score);
+            }
+        }
+        let scores = per_org
+            .into_iter()
+            .filter_map(|(o, s)| Some((o.to_owned(), ward_advice::score::mean_score(s)?)))
+            .collect();
+        Latest {
+            report,
+            scores,
+            domains,
+        }
+    }
+
+    /// The organisation's score, as [`ward_advice::score::org_score`] gives it.
+    pub(crate) fn score(&self, org: &str) -> Option<u8> {
+        self.scores.get(org).copied()
+    }
+
+    /// How many domains of the organisation the scan holds.
+    pub(crate) fn domains(&self, org: &str) -> usize {
+        self.domains.get(org).copied().unwrap_or(0)
+    }
+}
+
+/// The latest complete scan: the one kept from an earlier request while no newer scan
+/// has completed (one indexed query to know), read and scored afresh when one has.
+async fn latest(app: &App) -> Result<Option<Arc<Latest>>, Fail> {
+    let Some(id) = app.store.latest_complete_scan().await? else {
+        return Ok(None);
+    };
+    if let Some((kept, l)) = &*app.latest.lock().unwrap_or_else(|p| p.into_inner())
+        && *kept == id.0
+    {
+        return Ok(Some(l.clone()));
+    }
+    let l = Arc::new(Latest::new(app.store.report(id).await?));
+    *app.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some((id.0, l.clone()));
+    Ok(Some(l))
+}
+
 /// The tree, the latest complete scan, and what the asker may see of them.
 async fn view(
     app: &App,
     who: &Asker,
-) -> Result<(Vec<Organisation>, Option<ScanReport>, Access), Fail> {
+) -> Result<(Vec<Organisation>, Option<Arc<Latest>>, Access), Fail> {
     let orgs = app.store.organisations().await?;
     let access = Access::new(&app.store.memberships(who.user.id).await?, &orgs);
-    let latest = app.store.latest_report().await?;
+    let latest = latest(app).await?;
     Ok((orgs, latest, access))
 }
 
-pub(crate) fn score_text(report: Option<&ScanReport>, org: &str) -> String {
-    report
-        .and_then(|r| ward_advice::score::org_score(r, org))
+pub(crate) fn score_text(latest: Option<&Latest>, org: &str) -> String {
+    latest
+        .and_then(|l| l.score(org))
         .map_or_else(|| "not scanned".to_owned(), |s| format!("{s}/100"))
 }
 
@@ -380,7 +442,7 @@ pub(crate) struct OrgRow {
 }
 
 /// The organisations `access` covers, depth first in inventory order.
-fn rows(orgs: &[Organisation], latest: Option<&ScanReport>, access: &Access) -> Vec<OrgRow> {
+fn rows(orgs: &[Organisation], latest: Option<&Latest>, access: &Access) -> Vec<OrgRow> {
     let mut out = Vec::new();
     let mut stack: Vec<(&Organisation, usize)> = orgs
         .iter()
@@ -405,12 +467,7 @@ fn rows(orgs: &[Organisation], latest: Option<&ScanReport>, access: &Access) -> 
                 depth: depth.min(3),
                 score: score_text(latest, &o.id),
                 // The stored tree keeps no domains; the latest scan says which it has.
-                domains: latest.map_or(0, |r| {
-                    r.assets
-                        .iter()
-                        .filter(|a| a.organisation_id == o.id)
-                        .count()
-                }),
+                domains: latest.map_or(0, |l| l.domains(&o.id)),
             });
         }
         for c in orgs
@@ -436,7 +493,7 @@ pub(crate) async fn tree(State(app): State<App>, headers: HeaderMap) -> Result<R
     let who = asker(&app, &headers, false).await?;
     let (orgs, latest, access) = view(&app, &who).await?;
     Ok(html(&TreePage {
-        rows: rows(&orgs, latest.as_ref(), &access),
+        rows: rows(&orgs, latest.as_deref(), &access),
         email: who.user.email,
         csrf: who.csrf.unwrap_or_default(),
     }))
@@ -449,7 +506,7 @@ pub(crate) async fn api_organisations(
     let who = asker(&app, &headers, true).await?;
     let (orgs, latest, access) = view(&app, &who).await?;
     Ok(axum::Json(serde_json::json!({
-        "organisations": rows(&orgs, latest.as_ref(), &access),
+        "organisations": rows(&orgs, latest.as_deref(), &access),
     }))
     .into_response())
 }
@@ -458,7 +515,7 @@ pub(crate) async fn seen_org(
     app: &App,
     who: &Asker,
     id: &str,
-) -> Result<(Organisation, Option<ScanReport>, AccessRole), Fail> {
+) -> Result<(Organisation, Option<Arc<Latest>>, AccessRole), Fail> {
     let (orgs, latest, access) = view(app, who).await?;
     let Some(role) = access.role(id) else {
         return Err(Fail::NotFound);
@@ -495,4 +552,67 @@ pub(crate) async fn editable(
         )));
     }
     Ok((who, org))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ward_model::{AssetReport, CheckId, Finding, Role, Severity, Status};
+
+    fn asset(domain: &str, org: &str, statuses: &[Status]) -> AssetReport {
+        AssetReport {
+            domain: domain.into(),
+            organisation: org.into(),
+            organisation_id: org.into(),
+            roles: vec![Role::Mail],
+            findings: statuses
+                .iter()
+                .zip(CheckId::ALL)
+                .map(|(s, c)| Finding {
+                    check: *c,
+                    status: *s,
+                    severity: Severity::High,
+                    summary: String::new(),
+                    evidence: serde_json::json!({}).into(),
+                })
+                .collect(),
+            dmarc_phase: None,
+        }
+    }
+
+    /// The scores kept for the overview are the advice's own, organisation by
+    /// organisation, unjudged domains left out, and the domain counts include them.
+    #[test]
+    fn kept_scores_are_the_advice_scores() {
+        use Status::{Error, Fail, Pass, Warn};
+        let report = ScanReport {
+            scanned_at: time::OffsetDateTime::UNIX_EPOCH,
+            ward_version: "t".into(),
+            assets: vec![
+                asset("a.test", "leeds", &[Pass, Fail, Warn]),
+                asset("b.test", "leeds", &[Pass, Pass, Pass]),
+                asset("c.test", "york", &[Warn, Warn, Fail, Fail]),
+                asset("d.test", "york", &[Error, Error]),
+                asset("e.test", "dover", &[Error]),
+            ],
+            warnings: Vec::new(),
+        };
+        let kept = Latest::new(report.clone());
+        for org in ["leeds", "york", "dover", "nobody"] {
+            assert_eq!(
+                kept.score(org),
+                ward_advice::score::org_score(&report, org),
+                "{org}"
+            );
+        }
+        assert_eq!(kept.score("dover"), None, "nothing judged");
+        assert_eq!(
+            (
+                kept.domains("leeds"),
+                kept.domains("york"),
+                kept.domains("nobody")
+            ),
+            (2, 2, 0)
+        );
+    }
 }

@@ -632,16 +632,22 @@ impl Store {
 
     /// The newest complete scan, as the document `ward scan --format json` prints.
     pub async fn latest_report(&self) -> Result<Option<ScanReport>, StoreError> {
+        match self.latest_complete_scan().await? {
+            Some(id) => self.report(id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The newest complete scan's id: one indexed row, for readers that keep the report
+    /// and only need to know whether a newer one has arrived.
+    pub async fn latest_complete_scan(&self) -> Result<Option<ScanId>, StoreError> {
         let id: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
             "SELECT id FROM scans WHERE state = 'complete' ORDER BY id DESC LIMIT 1",
         )
         .fetch_optional(pool)
         .await
         .map_err(self.db())?);
-        match id {
-            Some(id) => self.report(ScanId(id)).await.map(Some),
-            None => Ok(None),
-        }
+        Ok(id.map(ScanId))
     }
 
     /// One stored scan as a document.
