@@ -12,10 +12,12 @@ pub mod access;
 mod assessment;
 mod domains;
 mod download;
+mod invite;
 mod mail;
 mod org;
 mod pages;
 pub mod secrets;
+pub mod tls;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -38,6 +40,11 @@ pub struct Config {
     pub login_attempts: u32,
     /// The window the attempts are counted over.
     pub login_window: Duration,
+    /// Served over TLS: every response carries HSTS (and cookies should be Secure).
+    pub tls: bool,
+    /// The contact of `/.well-known/security.txt` (a `mailto:` or `https:` URI); without
+    /// one, no security.txt is served.
+    pub security_contact: Option<String>,
     /// How the server looks for a domain's proof of ownership when a user asks it to
     /// ("Check now"); without one, only the monitor looks, at the start of each round.
     pub prober: Option<ward_probe::Prober>,
@@ -51,6 +58,8 @@ impl Default for Config {
             login_attempts: 5,
             login_window: Duration::from_secs(15 * 60),
             prober: None,
+            tls: false,
+            security_contact: None,
         }
     }
 }
@@ -77,8 +86,10 @@ pub fn router(store: Store, cfg: Config) -> Router {
         failures: Arc::new(Mutex::new(HashMap::new())),
         latest: Arc::new(Mutex::new(None)),
     };
-    Router::new()
+    let tls = app.cfg.tls;
+    let router = Router::new()
         .route("/", get(pages::tree))
+        .route("/.well-known/security.txt", get(security_txt))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/logout/everywhere", post(pages::logout_everywhere))
@@ -91,6 +102,8 @@ pub fn router(store: Store, cfg: Config) -> Router {
             "/api/v1/organisations/{id}/assessment",
             get(assessment::api),
         )
+        .route("/org/{id}/invitations", post(invite::create))
+        .route("/invite/{token}", get(invite::show).post(invite::accept))
         .route("/org/{id}/mail", get(mail::page))
         .route("/api/v1/organisations/{id}/mail", get(mail::api))
         .route("/org/{id}/{file}", get(download::report))
@@ -107,11 +120,66 @@ pub fn router(store: Store, cfg: Config) -> Router {
         .fallback(pages::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
         .layer(axum::middleware::from_fn(security_headers))
-        .with_state(app)
+        .with_state(app);
+    if tls {
+        router.layer(axum::middleware::from_fn(strict_transport))
+    } else {
+        router
+    }
+}
+
+/// RFC 9116: who to tell about a vulnerability in this ward, valid for the next 360 days
+/// from each request (so it never goes stale while the server runs).
+async fn security_txt(
+    axum::extract::State(app): axum::extract::State<App>,
+) -> axum::response::Response {
+    let Some(contact) = &app.cfg.security_contact else {
+        return pages::not_found().await;
+    };
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::days(360);
+    let expires = expires
+        .replace_nanosecond(0)
+        .unwrap_or(expires)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("Contact: {contact}\nExpires: {expires}\nPreferred-Languages: en\n"),
+    )
+        .into_response()
+}
+
+/// Over TLS, browsers are told to come back only over TLS, for two years, subdomains
+/// included.
+async fn strict_transport(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    res.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+    );
+    res
 }
 
 /// The largest form body accepted: every form of ward is a few fields.
 pub const MAX_FORM: usize = 16 * 1024;
+
+/// Serves `router` on any axum listener (the TLS one, say) until `stop` resolves.
+pub async fn run_on<L>(
+    listener: L,
+    router: Router,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    axum::serve(listener, router)
+        .with_graceful_shutdown(stop)
+        .await
+}
 
 /// Serves `router` on `listener` until `stop` resolves.
 pub async fn run(
@@ -133,7 +201,7 @@ async fn stylesheet() -> impl axum::response::IntoResponse {
 
 /// The headers that make ward's own site pass ward's web checks: a strict CSP with no
 /// inline script or style, no framing, no sniffing, no referrer, nothing cached.
-async fn security_headers(
+pub(crate) async fn security_headers(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -161,6 +229,11 @@ async fn security_headers(
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::REFERRER_POLICY, "no-referrer");
+    set(
+        h,
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=()",
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, header::CACHE_CONTROL, "no-store");
     }

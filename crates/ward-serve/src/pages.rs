@@ -28,6 +28,8 @@ pub(crate) enum Fail {
     Forbidden(String),
     /// The form's content cannot be used; says why.
     Invalid(String),
+    /// A one-time link that has been used or has expired; says what to do.
+    Gone(String),
     /// The store failed.
     Store(StoreError),
 }
@@ -57,6 +59,7 @@ impl IntoResponse for Fail {
                 .into_response(),
             Fail::Forbidden(why) => message(StatusCode::FORBIDDEN, "Not allowed", why),
             Fail::Invalid(why) => message(StatusCode::BAD_REQUEST, "That did not work", why),
+            Fail::Gone(why) => message(StatusCode::GONE, "This link no longer works", why),
             Fail::Store(e) => {
                 tracing::error!("store: {e}");
                 (
@@ -338,29 +341,35 @@ pub(crate) async fn login(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .remove(&email);
+    app.store.audit(now, &user.email, "login", "").await?;
+    let mut res = start_session(&app, user.id, now).await?;
+    set_cookie(&mut res, &app, LOGIN_COOKIE, "", "/login", 0);
+    Ok(res)
+}
+
+/// Opens a session for `user` and sends them to the overview with its cookie.
+pub(crate) async fn start_session(app: &App, user: i64, now: i64) -> Result<Response, Fail> {
     let token = secrets::token();
     let lifetime = app.cfg.session_lifetime;
     let expires = now.saturating_add(i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX));
     app.store
         .create_session(
             &secrets::digest(&token),
-            user.id,
+            user,
             &secrets::token(),
             now,
             expires,
         )
         .await?;
-    app.store.audit(now, &user.email, "login", "").await?;
     let mut res = Redirect::to("/").into_response();
     set_cookie(
         &mut res,
-        &app,
+        app,
         SESSION_COOKIE,
         &token,
         "/",
         lifetime.as_secs(),
     );
-    set_cookie(&mut res, &app, LOGIN_COOKIE, "", "/login", 0);
     Ok(res)
 }
 
@@ -535,6 +544,19 @@ pub(crate) async fn editable(
     csrf: &str,
     id: &str,
 ) -> Result<(Asker, Organisation), Fail> {
+    let (who, org, _) = editable_as(app, headers, csrf, id, AccessRole::Editor).await?;
+    Ok((who, org))
+}
+
+/// As [`editable`], for what needs at least `min` (inviting people needs admin), with
+/// the asker's role there.
+pub(crate) async fn editable_as(
+    app: &App,
+    headers: &HeaderMap,
+    csrf: &str,
+    id: &str,
+    min: AccessRole,
+) -> Result<(Asker, Organisation, AccessRole), Fail> {
     let who = checked(
         app,
         headers,
@@ -544,14 +566,15 @@ pub(crate) async fn editable(
     )
     .await?;
     let (org, _, role) = seen_org(app, &who, id).await?;
-    if role < AccessRole::Editor {
+    if role < min {
         return Err(Fail::Forbidden(format!(
-            "Your role at {} is {}; changing its domains needs editor or admin. Ask its administrator.",
+            "Your role at {} is {}; this needs {} or above. Ask its administrator.",
             org.name,
-            role.as_str()
+            role.as_str(),
+            min.as_str()
         )));
     }
-    Ok((who, org))
+    Ok((who, org, role))
 }
 
 #[cfg(test)]

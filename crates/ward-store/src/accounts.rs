@@ -59,6 +59,21 @@ pub struct Session {
     pub csrf: String,
 }
 
+/// An invitation, as its link finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    /// Who is invited.
+    pub email: String,
+    /// Where.
+    pub organisation_id: String,
+    /// As what.
+    pub role: AccessRole,
+    /// By whom (an email).
+    pub invited_by: String,
+    /// Until when it works (ms since the epoch).
+    pub expires_ms: i64,
+}
+
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
@@ -302,5 +317,73 @@ impl Store {
                 detail,
             })
             .collect())
+    }
+
+    /// Stores an invitation under the digest of its link's token.
+    pub async fn create_invitation(
+        &self,
+        token_hash: &str,
+        inv: &Invitation,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO invitations (token_hash, email, organisation_id, role, invited_by, created_ms, expires_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token_hash)
+        .bind(&inv.email)
+        .bind(&inv.organisation_id)
+        .bind(inv.role.as_str())
+        .bind(&inv.invited_by)
+        .bind(now_ms)
+        .bind(inv.expires_ms)
+        .execute(pool)
+        .await
+        .map_err(self.db())?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// The invitation of a link that still works: not used, not expired.
+    pub async fn open_invitation(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<Invitation>, StoreError> {
+        let row: Option<(String, String, String, String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT email, organisation_id, role, invited_by, expires_ms FROM invitations \
+             WHERE token_hash = $1 AND used_ms IS NULL AND expires_ms > $2",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(pool)
+        .await
+        .map_err(self.db())?);
+        row.map(|(email, organisation_id, role, invited_by, expires_ms)| {
+            Ok(Invitation {
+                role: AccessRole::parse(&role)
+                    .ok_or_else(|| self.corrupt("invitation role")(role))?,
+                email,
+                organisation_id,
+                invited_by,
+                expires_ms,
+            })
+        })
+        .transpose()
+    }
+
+    /// Marks a link used; true only for the one caller that used it while it still
+    /// worked, so two people racing with the same link cannot both get in.
+    pub async fn use_invitation(&self, token_hash: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let n = on_pool!(self, pool => sqlx::query(
+            "UPDATE invitations SET used_ms = $2 WHERE token_hash = $1 AND used_ms IS NULL AND expires_ms > $2",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .execute(pool)
+        .await
+        .map_err(self.db())?
+        .rows_affected());
+        Ok(n == 1)
     }
 }

@@ -121,7 +121,7 @@ mod alerts;
 mod assessments;
 mod consent;
 mod monitor;
-pub use accounts::{AccessRole, AuditEntry, Session, User};
+pub use accounts::{AccessRole, AuditEntry, Invitation, Session, User};
 pub use alerts::{AlertEvent, DeadLetter, Delivery, NewAlertEvent, Outcome};
 pub use assessments::StoredAssessment;
 pub use consent::{ClaimState, DomainClaim};
@@ -801,6 +801,6 @@ mod tests {
                 .collect()
         };
         assert_eq!(list(&SQLITE_MIGRATOR), list(&PG_MIGRATOR));
-        assert_eq!(Store::schema_version(), 12);
+        assert_eq!(Store::schema_version(), 13);
     }
 }

@@ -355,8 +355,23 @@ pub(crate) const DOMAIN_CLAIMS: Table = Table {
     order: "domain",
 };
 
+pub(crate) const INVITATIONS: Table = Table {
+    name: "invitations",
+    cols: &[
+        ("token_hash", Text),
+        ("email", Text),
+        ("organisation_id", Text),
+        ("role", Text),
+        ("invited_by", Text),
+        ("created_ms", Int),
+        ("expires_ms", Int),
+        ("used_ms", Int),
+    ],
+    order: "token_hash",
+};
+
 /// Every table, parents before the tables whose rows refer to them.
-pub(crate) const TABLES: [&Table; 22] = [
+pub(crate) const TABLES: [&Table; 23] = [
     &ORGANISATIONS,
     &SCANS,
     &SCAN_ASSETS,
@@ -379,6 +394,7 @@ pub(crate) const TABLES: [&Table; 22] = [
     &API_TOKENS,
     &AUDIT_LOG,
     &DOMAIN_CLAIMS,
+    &INVITATIONS,
 ];
 
 /// Tables whose `id` is handed out by the database, and whose counter a copy must move

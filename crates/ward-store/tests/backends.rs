@@ -66,6 +66,7 @@ on_both!(
     each_part_of_an_observation_keeps_when_it_was_seen,
     accounts_sessions_and_tokens_hold_on_both,
     a_claim_waits_is_verified_and_is_lost_when_its_proof_goes,
+    an_invitation_works_once_and_not_after_it_expires,
     reopening_applies_no_migration,
     organisations_keep_their_order_and_are_replaced,
     a_scan_round_trips,
@@ -895,6 +896,18 @@ async fn fill(s: &Store) {
     s.record_proof("a.example", Some("dns"), "seen", 2)
         .await
         .unwrap();
+    // An invitation waiting to be used.
+    s.create_invitation("inv", &invitation(), 1).await.unwrap();
+}
+
+fn invitation() -> ward_store::Invitation {
+    ward_store::Invitation {
+        email: "new@x.test".into(),
+        organisation_id: "b".into(),
+        role: ward_store::AccessRole::Editor,
+        invited_by: "u@x.test".into(),
+        expires_ms: i64::MAX,
+    }
 }
 
 const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
@@ -1080,6 +1093,25 @@ async fn accounts_sessions_and_tokens_hold_on_both(db: Db) {
         log.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>(),
         ["second", "first"]
     );
+}
+
+/// An invitation link works once, before it expires, and only for the first of two
+/// racing to use it.
+async fn an_invitation_works_once_and_not_after_it_expires(db: Db) {
+    let s = &db.store;
+    let mut inv = invitation();
+    inv.expires_ms = 100;
+    s.create_invitation("t1", &inv, 10).await.unwrap();
+    assert_eq!(
+        s.open_invitation("t1", 50).await.unwrap(),
+        Some(inv.clone())
+    );
+    assert_eq!(s.open_invitation("t1", 100).await.unwrap(), None, "expired");
+    assert!(!s.use_invitation("t1", 100).await.unwrap(), "expired");
+    assert!(s.use_invitation("t1", 60).await.unwrap());
+    assert!(!s.use_invitation("t1", 61).await.unwrap(), "used");
+    assert_eq!(s.open_invitation("t1", 61).await.unwrap(), None);
+    assert_eq!(s.open_invitation("nope", 1).await.unwrap(), None);
 }
 
 /// A claim waits for proof, is verified when the proof is seen, is lost when it goes
@@ -1313,6 +1345,7 @@ async fn seen(s: &Store) -> serde_json::Value {
             s.audit_log(10).await.unwrap()
         ),
         "claims": format!("{:?}", s.claims().await.unwrap()),
+        "invitation": format!("{:?}", s.open_invitation("inv", 2).await.unwrap()),
     })
 }
 
@@ -1348,6 +1381,7 @@ async fn copies_keep_everything_between_backends_both_ways() {
             ("api_tokens", 1),
             ("audit_log", 1),
             ("domain_claims", 1),
+            ("invitations", 1),
         ]
     );
     assert_eq!(seen(&pg.store).await, seen(&from.store).await);

@@ -186,6 +186,24 @@ pub struct ServeArgs {
     /// front of it).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.
+    /// Cookies are then Secure and every response carries HSTS.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Also listen for plain HTTP here, only to send every request to HTTPS (port 80 in
+    /// production).
+    #[arg(long, value_name = "ADDR", requires = "tls_cert")]
+    pub http_redirect: Option<SocketAddr>,
+    /// The port users reach HTTPS on, for the redirect (behind a port forward, say).
+    #[arg(long, value_name = "PORT", default_value_t = 443)]
+    pub https_port: u16,
+    /// Serve /.well-known/security.txt naming this contact (`mailto:…` or `https://…`),
+    /// so that whoever finds a flaw in this ward knows whom to tell.
+    #[arg(long, value_name = "URI")]
+    pub security_contact: Option<String>,
     /// How "Check now" on a domain looks for its proof of ownership (the resolver, lab
     /// mode); the monitor, run with --consent, looks at the start of every round.
     #[command(flatten)]

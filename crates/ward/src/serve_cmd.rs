@@ -15,8 +15,56 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<WardExit> {
     let cfg = crate::net_config(&args.net)?;
     let net = ward_net::Net::new(cfg).map_err(|e| usage(e.to_string()))?;
     let prober = ward_probe::Prober::new(net).with_trust_anchor(crate::trust_anchor(&args.net)?);
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(ward_serve::tls::server_config(c, k).map_err(usage)?),
+        _ => None,
+    };
     let store = Store::open(&args.db).await?;
-    serve_store(store, args.listen, args.secure_cookies, Some(prober)).await
+    let cfg = ward_serve::Config {
+        secure_cookies: args.secure_cookies || tls.is_some(),
+        tls: tls.is_some(),
+        prober: Some(prober),
+        security_contact: args.security_contact.clone(),
+        ..ward_serve::Config::default()
+    };
+    let Some(tls) = tls else {
+        return serve_with(store, args.listen, cfg).await;
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener.local_addr()?;
+    let redirect = match args.http_redirect {
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| usage(format!("cannot listen on {at}: {e}")))?,
+        ),
+        None => None,
+    };
+    if let Some(r) = redirect {
+        eprintln!(
+            "ward serve: sending plain HTTP at {} to HTTPS",
+            r.local_addr()?
+        );
+        let router = ward_serve::tls::redirect_router(args.https_port);
+        tokio::spawn(async move { ward_serve::run(r, router, stopped()).await });
+    }
+    // Printed last: whoever waits for the address then knows both are listening.
+    eprintln!(
+        "ward serve: {} ({}) at https://{addr}/ (Ctrl-C stops)",
+        store.location(),
+        store.backend()
+    );
+    let router = ward_serve::router(store.clone(), cfg);
+    ward_serve::run_on(
+        ward_serve::tls::TlsListener::new(listener, tls)?,
+        router,
+        stopped(),
+    )
+    .await?;
+    store.close().await;
+    Ok(WardExit::Clean)
 }
 
 /// The demo's login.
@@ -48,6 +96,35 @@ pub async fn serve_store(
     secure_cookies: bool,
     prober: Option<ward_probe::Prober>,
 ) -> anyhow::Result<WardExit> {
+    let cfg = ward_serve::Config {
+        secure_cookies,
+        prober,
+        ..ward_serve::Config::default()
+    };
+    serve_with(store, listen, cfg).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Serves plain HTTP on `listen`.
+async fn serve_with(
+    store: Store,
+    listen: std::net::SocketAddr,
+    cfg: ward_serve::Config,
+) -> anyhow::Result<WardExit> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| usage(format!("cannot listen on {listen}: {e}")))?;
@@ -57,27 +134,8 @@ pub async fn serve_store(
         store.location(),
         store.backend()
     );
-    let router = ward_serve::router(
-        store.clone(),
-        ward_serve::Config {
-            secure_cookies,
-            prober,
-            ..ward_serve::Config::default()
-        },
-    );
-    let stop = async {
-        #[cfg(unix)]
-        {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    let router = ward_serve::router(store.clone(), cfg);
+    let stop = stopped();
     ward_serve::run(listener, router, stop).await?;
     store.close().await;
     Ok(WardExit::Clean)

@@ -132,6 +132,7 @@ fn start_with(dir: &std::path::Path, args: &[&str]) -> (Server, String) {
         if let Some(a) = line
             .split("http://")
             .nth(1)
+            .or_else(|| line.split("https://").nth(1))
             .and_then(|r| r.split('/').next())
             .and_then(|a| a.parse().ok())
         {
@@ -479,6 +480,10 @@ fn each_user_sees_their_subtree_and_nothing_else() {
             (
                 format!("/org/{id}/domains/remove"),
                 format!("csrf={csrf}&domain=dover.test"),
+            ),
+            (
+                format!("/org/{id}/invitations"),
+                format!("csrf={csrf}&email=x%40y.test&role=viewer"),
             ),
         ] {
             let r = http(a, "POST", &path, &[("Cookie", cookie)], &body);
@@ -913,4 +918,291 @@ fn a_domain_is_scanned_only_while_its_organisation_proves_it() {
     assert_eq!(count("proof-checked"), 1);
     assert_eq!(count("proof-verified"), 1, "leeds.test, by the monitor");
     assert_eq!(count("proof-lost"), 1);
+}
+
+/// The one-time link of an invitation path from the `Invitation made` page.
+fn invite_path(page: &str) -> String {
+    let at = page
+        .find("/invite/")
+        .unwrap_or_else(|| panic!("no invitation link in {page}"));
+    page[at..].split('<').next().unwrap().to_owned()
+}
+
+/// An admin invites by one-time link: a newcomer chooses a password and is in, seeing
+/// only what the invitation gave; the link then no longer works; an editor cannot
+/// invite and nobody can invite outside their subtree; an invitation to an existing
+/// account adds the role and sets no password.
+#[test]
+fn an_admin_invites_by_a_link_that_works_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    store(dir);
+    let as_role = |email: &str, org: &str, role: &str| {
+        run(
+            ward(dir)
+                .args(["serve", "add-user", "--db", "ward.db", "--email", email])
+                .args(["--org", org, "--role", role])
+                .env("WARD_PASSWORD", PASSWORD),
+            0,
+        );
+    };
+    as_role("admin@north.test", "north", "admin");
+    as_role("editor@leeds.test", "leeds", "editor");
+    let srv = start(dir);
+    let a = srv.addr;
+    let admin = login(a, "admin@north.test", PASSWORD).unwrap();
+    let page = http(a, "GET", "/org/leeds", &[("Cookie", &admin)], "");
+    assert!(page.body.contains("Make an invitation link"));
+    let csrf = form_token(&page.body);
+    let editor = login(a, "editor@leeds.test", PASSWORD).unwrap();
+    let epage = http(a, "GET", "/org/leeds", &[("Cookie", &editor)], "");
+    assert!(!epage.body.contains("Make an invitation link"));
+    let r = http(
+        a,
+        "POST",
+        "/org/leeds/invitations",
+        &[("Cookie", &editor)],
+        &format!(
+            "csrf={}&email=x%40y.test&role=viewer",
+            form_token(&epage.body)
+        ),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let invite = |org: &str, email: &str, role: &str| {
+        http(
+            a,
+            "POST",
+            &format!("/org/{org}/invitations"),
+            &[("Cookie", &admin)],
+            &format!(
+                "csrf={csrf}&email={}&role={role}",
+                email.replace('@', "%40")
+            ),
+        )
+    };
+    assert_eq!(invite("dover", "new@dover.test", "viewer").status, 404);
+    let made = invite("leeds", "New@Leeds.test", "editor");
+    assert_eq!(made.status, 200, "{}", made.body);
+    let link = invite_path(&made.body);
+
+    // The newcomer, not logged in: the page, a mistyped pair, then in.
+    let join = http(a, "GET", &link, &[], "");
+    assert_eq!(join.status, 200);
+    assert!(join.body.contains("new@leeds.test") && join.body.contains("editor"));
+    let r = http(
+        a,
+        "POST",
+        &link,
+        &[],
+        "password=one+long+password&again=another+long+one",
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("differ"));
+    let r = http(a, "POST", &link, &[], "password=short&again=short");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("at least 12"), "{}", r.body);
+    let r = http(
+        a,
+        "POST",
+        &link,
+        &[],
+        "password=a+new+volunteer+joins&again=a+new+volunteer+joins",
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let session = format!("ward_session={}", r.cookie("ward_session").unwrap());
+    let home = http(a, "GET", "/", &[("Cookie", &session)], "");
+    assert!(home.body.contains("/org/leeds") && !home.body.contains("/org/dover"));
+    assert!(login(a, "new@leeds.test", "a new volunteer joins").is_ok());
+    // Spent.
+    assert_eq!(http(a, "GET", &link, &[], "").status, 410);
+    let r = http(
+        a,
+        "POST",
+        &link,
+        &[],
+        "password=someone+else+tries&again=someone+else+tries",
+    );
+    assert_eq!(r.status, 410);
+
+    // An existing account: the role is added, the password is not touched, and whoever
+    // holds the link is not logged in as that account.
+    let made = invite("north", "editor@leeds.test", "viewer");
+    let link = invite_path(&made.body);
+    let join = http(a, "GET", &link, &[], "");
+    assert!(join.body.contains("already have an account"));
+    let r = http(
+        a,
+        "POST",
+        &link,
+        &[],
+        "password=taken+over+maybe&again=taken+over+maybe",
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/login"));
+    assert!(r.cookie("ward_session").is_none());
+    assert!(login(a, "editor@leeds.test", "taken over maybe").is_err());
+    let editor = login(a, "editor@leeds.test", PASSWORD).unwrap();
+    let home = http(a, "GET", "/", &[("Cookie", &editor)], "");
+    assert!(home.body.contains("/org/north"), "the new role");
+    drop(srv);
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let log = rt.block_on(async {
+        let s = Store::open(dir.join("ward.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let l = s.audit_log(100).await.unwrap();
+        s.close().await;
+        l
+    });
+    let count = |action: &str| log.iter().filter(|e| e.action == action).count();
+    assert_eq!(count("invitation"), 2);
+    assert_eq!(count("invitation-used"), 2);
+}
+
+/// Standard base64 with padding, for the PEM files below.
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let b = base64(der);
+    let lines: Vec<&str> = b
+        .as_bytes()
+        .chunks(64)
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// ward's own site passes ward: `ward serve` over TLS (a certificate from a lab CA, a
+/// plain-HTTP port that only redirects, security.txt), found through the lab's DNS and
+/// scanned by `ward scan` in lab mode, has nothing to fix in any web check.
+#[test]
+fn wards_own_site_passes_wards_web_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    store(dir);
+    let now = time::OffsetDateTime::now_utc();
+    let ca = ward_lab::certs::LabCa::new(now).unwrap();
+    let cert = ca
+        .issue(
+            &["ward-site.test".to_owned()],
+            &ward_lab::hosts::CertSpec::default(),
+            now,
+        )
+        .unwrap();
+    let chain: String = cert.chain.iter().map(|c| pem("CERTIFICATE", c)).collect();
+    std::fs::write(dir.join("cert.pem"), chain).unwrap();
+    std::fs::write(
+        dir.join("key.pem"),
+        pem("PRIVATE KEY", cert.key.secret_der()),
+    )
+    .unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.ca_cert_pem()).unwrap();
+    let (srv, err) = start_with(
+        dir,
+        &[
+            "serve",
+            "--db",
+            "ward.db",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            "cert.pem",
+            "--tls-key",
+            "key.pem",
+            "--http-redirect",
+            "127.0.0.1:0",
+            "--security-contact",
+            "mailto:security@ward-site.test",
+        ],
+    );
+    let https_port = srv.addr.port();
+    let http_port: u16 = err
+        .split("sending plain HTTP at ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|a| a.parse::<SocketAddr>().ok())
+        .unwrap_or_else(|| panic!("no redirect address in {err}"))
+        .port();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let lab = rt
+        .block_on(ward_lab::Lab::start(&common::fixture(
+            vec![
+                common::zone("test", &[("ns.test", "127.0.93.1")], ""),
+                common::zone(
+                    "ward-site.test",
+                    &[("ns.ward-site.test", "127.0.93.2")],
+                    "@ IN A 127.0.0.1\n",
+                ),
+            ],
+            ward_lab::DnsBehaviour::default(),
+        )))
+        .unwrap();
+    let ports = format!("{},443={https_port},80={http_port}", lab.ports_arg());
+    let out = ward(dir)
+        .args([
+            "scan",
+            "ward-site.test",
+            "--format",
+            "json",
+            "--resolver",
+            &lab.resolver().to_string(),
+            "--lab-ports",
+            &ports,
+            "--lab-ca",
+            "ca.pem",
+            "--fail-on-unknown",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    lab.stop();
+    // The domain has no mail set up, so the scan has findings (exit 1); its web ones
+    // are what this is about.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = common::json(&out);
+    let web: Vec<(String, String)> = common::statuses(&doc, "ward-site.test")
+        .into_iter()
+        .filter(|(c, _)| c.starts_with("web."))
+        .collect();
+    assert!(web.len() >= 14, "{web:?}");
+    let to_fix: Vec<String> = web
+        .iter()
+        .filter(|(_, s)| s != "pass" && s != "info")
+        .map(|(c, s)| {
+            format!(
+                "{c} {s}: {}",
+                common::finding(&doc, "ward-site.test", c)["summary"]
+            )
+        })
+        .collect();
+    assert!(
+        to_fix.is_empty(),
+        "ward's own site has things to fix:\n{}",
+        to_fix.join("\n")
+    );
+    drop(srv);
 }
