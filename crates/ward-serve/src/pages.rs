@@ -4,13 +4,13 @@ use crate::access::Access;
 use crate::{App, now_ms, secrets};
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Arc;
-use ward_model::{Organisation, ScanReport};
+use std::sync::{Arc, Mutex};
+use ward_model::{CheckId, OrgKind, Organisation, ScanReport, Severity, Status};
 use ward_store::{AccessRole, StoreError, User};
 
 const SESSION_COOKIE: &str = "ward_session";
@@ -131,14 +131,24 @@ pub(crate) struct Latest {
     pub(crate) report: ScanReport,
     scores: HashMap<String, u8>,
     domains: HashMap<String, usize>,
+    /// Each organisation's assets, as positions in `report.assets`.
+    by_org: HashMap<String, Vec<usize>>,
+    /// The three changes for each set of visible branches asked about so far (users of
+    /// one organisation share one), by a hash of the set.
+    changes: Mutex<HashMap<u64, (Vec<ChangeRow>, String)>>,
 }
+
+/// Sets of visible branches whose three changes are kept per scan, at most.
+const KEPT_CHANGES: usize = 1024;
 
 impl Latest {
     fn new(report: ScanReport) -> Latest {
         let mut per_org: HashMap<&str, Vec<u8>> = HashMap::new();
         let mut domains: HashMap<String, usize> = HashMap::new();
-        for a in &report.assets {
+        let mut by_org: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, a) in report.assets.iter().enumerate() {
             *domains.entry(a.organisation_id.clone()).or_default() += 1;
+            by_org.entry(a.organisation_id.clone()).or_default().push(i);
             if ward_advice::score::judged(a) {
                 per_org
                     .entry(a.organisation_id.as_str())
@@ -154,7 +164,19 @@ impl Latest {
             report,
             scores,
             domains,
+            by_org,
+            changes: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Every finding of the organisation's own domains.
+    pub(crate) fn findings_of(&self, org: &str) -> Vec<&ward_model::Finding> {
+        self.by_org
+            .get(org)
+            .into_iter()
+            .flatten()
+            .flat_map(|&i| self.report.assets[i].findings.iter())
+            .collect()
     }
 
     /// The organisation's score, as [`ward_advice::score::org_score`] gives it.
@@ -448,10 +470,18 @@ pub(crate) struct OrgRow {
     depth: usize,
     score: String,
     domains: usize,
+    /// Findings matching the filter, when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matching: Option<usize>,
 }
 
 /// The organisations `access` covers, depth first in inventory order.
-fn rows(orgs: &[Organisation], latest: Option<&Latest>, access: &Access) -> Vec<OrgRow> {
+fn rows(
+    orgs: &[Organisation],
+    latest: Option<&Latest>,
+    access: &Access,
+    filter: &TreeFilter,
+) -> Vec<OrgRow> {
     let mut out = Vec::new();
     let mut stack: Vec<(&Organisation, usize)> = orgs
         .iter()
@@ -467,8 +497,17 @@ fn rows(orgs: &[Organisation], latest: Option<&Latest>, access: &Access) -> Vec<
         if out.len() > orgs.len() {
             break;
         }
-        if access.sees(&o.id) {
+        let matching = filter.active().then(|| {
+            latest.map_or(0, |l| {
+                l.findings_of(&o.id)
+                    .into_iter()
+                    .filter(|f| filter.matches(f))
+                    .count()
+            })
+        });
+        if access.sees(&o.id) && matching != Some(0) {
             out.push(OrgRow {
+                matching,
                 id: o.id.clone(),
                 name: o.name.clone(),
                 kind: o.kind.as_str(),
@@ -490,19 +529,160 @@ fn rows(orgs: &[Organisation], latest: Option<&Latest>, access: &Access) -> Vec<
     out
 }
 
+/// What the overview is narrowed to: findings at or above a severity, of one check
+/// family, or those ward could not tell.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct TreeFilter {
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    family: Option<String>,
+    #[serde(default)]
+    unknown: Option<String>,
+}
+
+impl TreeFilter {
+    fn severity(&self) -> Option<Severity> {
+        self.severity.as_deref().and_then(|s| s.parse().ok())
+    }
+
+    fn family(&self) -> Option<&str> {
+        self.family.as_deref().filter(|f| !f.is_empty())
+    }
+
+    fn unknown(&self) -> bool {
+        self.unknown.is_some()
+    }
+
+    fn active(&self) -> bool {
+        self.severity().is_some() || self.family().is_some() || self.unknown()
+    }
+
+    fn matches(&self, f: &ward_model::Finding) -> bool {
+        let family = self
+            .family()
+            .is_none_or(|fam| f.check.as_str().split('.').next() == Some(fam));
+        let status = if self.unknown() {
+            f.status == Status::Error
+        } else {
+            matches!(f.status, Status::Fail | Status::Warn)
+                && self.severity().is_none_or(|s| f.severity >= s)
+        };
+        family && status
+    }
+}
+
+/// Every check family, as the check ids begin.
+fn families() -> Vec<&'static str> {
+    let mut f: Vec<&'static str> = CheckId::ALL
+        .iter()
+        .filter_map(|c| c.as_str().split('.').next())
+        .collect();
+    f.sort_unstable();
+    f.dedup();
+    f
+}
+
+/// A change that protects branches, for the overview.
+#[derive(Clone, Serialize)]
+pub(crate) struct ChangeRow {
+    action: String,
+    check: &'static str,
+    severity: &'static str,
+    branches: usize,
+}
+
+/// The three changes that would protect the most of the branches the asker sees, and
+/// the sentence saying how many.
+fn three_changes(
+    orgs: &[Organisation],
+    latest: Option<&Latest>,
+    access: &Access,
+) -> (Vec<ChangeRow>, String) {
+    let Some(l) = latest else {
+        return (Vec::new(), String::new());
+    };
+    let branches: Vec<&Organisation> = orgs
+        .iter()
+        .filter(|o| o.kind == OrgKind::Branch && access.sees(&o.id))
+        .collect();
+    if branches.len() < 2 {
+        return (Vec::new(), String::new());
+    }
+    let key = {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for b in &branches {
+            b.id.hash(&mut h);
+        }
+        h.finish()
+    };
+    if let Some(kept) = l
+        .changes
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+    {
+        return kept.clone();
+    }
+    let ranking = ward_advice::score::rank_actions(
+        branches
+            .iter()
+            .map(|b| (b.id.as_str(), l.findings_of(&b.id))),
+    );
+    let rows = ranking
+        .actions
+        .iter()
+        .take(3)
+        .map(|a| ChangeRow {
+            action: a.action.clone(),
+            check: a.check.as_str(),
+            severity: a.severity.as_str(),
+            branches: a.branches.len(),
+        })
+        .collect::<Vec<_>>();
+    let made = (rows, ranking.headline(3));
+    let mut kept = l.changes.lock().unwrap_or_else(|p| p.into_inner());
+    if kept.len() < KEPT_CHANGES {
+        kept.insert(key, made.clone());
+    }
+    made
+}
+
 #[derive(Template)]
 #[template(path = "tree.html")]
 struct TreePage {
     email: String,
     csrf: String,
     rows: Vec<OrgRow>,
+    changes: Vec<ChangeRow>,
+    headline: String,
+    families: Vec<&'static str>,
+    family: String,
+    severity: String,
+    unknown: bool,
+    filtered: bool,
 }
 
-pub(crate) async fn tree(State(app): State<App>, headers: HeaderMap) -> Result<Response, Fail> {
+pub(crate) async fn tree(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(filter): Query<TreeFilter>,
+) -> Result<Response, Fail> {
     let who = asker(&app, &headers, false).await?;
     let (orgs, latest, access) = view(&app, &who).await?;
+    let (changes, headline) = three_changes(&orgs, latest.as_deref(), &access);
     Ok(html(&TreePage {
-        rows: rows(&orgs, latest.as_deref(), &access),
+        rows: rows(&orgs, latest.as_deref(), &access, &filter),
+        changes,
+        headline,
+        families: families(),
+        family: filter.family().unwrap_or_default().to_owned(),
+        severity: filter
+            .severity()
+            .map_or(String::new(), |s| s.as_str().to_owned()),
+        unknown: filter.unknown(),
+        filtered: filter.active(),
         email: who.user.email,
         csrf: who.csrf.unwrap_or_default(),
     }))
@@ -511,11 +691,15 @@ pub(crate) async fn tree(State(app): State<App>, headers: HeaderMap) -> Result<R
 pub(crate) async fn api_organisations(
     State(app): State<App>,
     headers: HeaderMap,
+    Query(filter): Query<TreeFilter>,
 ) -> Result<Response, Fail> {
     let who = asker(&app, &headers, true).await?;
     let (orgs, latest, access) = view(&app, &who).await?;
+    let (changes, headline) = three_changes(&orgs, latest.as_deref(), &access);
     Ok(axum::Json(serde_json::json!({
-        "organisations": rows(&orgs, latest.as_deref(), &access),
+        "organisations": rows(&orgs, latest.as_deref(), &access, &filter),
+        "three_changes": changes,
+        "headline": headline,
     }))
     .into_response())
 }

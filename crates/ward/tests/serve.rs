@@ -233,6 +233,57 @@ fn the_demo_serves_its_party_with_a_demo_login() {
         .map(|s| s["failing"].as_u64().unwrap())
         .sum();
     assert_eq!(failing, 836, "{doc:#}");
+    // The party's three changes, and the overview narrowed to one check family: the
+    // mail-report findings fail at Barnsley and pass at Durham.
+    assert!(
+        home.body
+            .contains("Three changes that protect the most branches")
+            && home.body.contains("would protect"),
+        "{}",
+        home.body
+    );
+    let narrowed = http(
+        srv.addr,
+        "GET",
+        "/api/v1/organisations?family=reports&severity=medium",
+        &[("Cookie", &session)],
+        "",
+    );
+    let narrowed: serde_json::Value = serde_json::from_str(&narrowed.body).unwrap();
+    let ids: Vec<&str> = narrowed["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&barnsley.id.as_str()), "{ids:?}");
+    let durham = orgs
+        .iter()
+        .find(|o| {
+            o.assets
+                .iter()
+                .any(|a| a.domain == "durham-exampleparty.example")
+        })
+        .unwrap();
+    assert!(!ids.contains(&durham.id.as_str()), "{ids:?}");
+    assert!(
+        narrowed["organisations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["matching"].as_u64() > Some(0)),
+        "{narrowed}"
+    );
+    assert_eq!(narrowed["three_changes"].as_array().unwrap().len(), 3);
+    let page = http(
+        srv.addr,
+        "GET",
+        "/?family=reports&severity=medium",
+        &[("Cookie", &session)],
+        "",
+    );
+    assert!(page.body.contains("<th scope=\"col\">Matching</th>"));
+    assert!(!page.body.contains(&format!("/org/{}\"", durham.id)));
     let listing = http(
         srv.addr,
         "GET",
