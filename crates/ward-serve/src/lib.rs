@@ -10,6 +10,7 @@
 
 pub mod access;
 mod assessment;
+mod domain;
 mod domains;
 mod download;
 mod invite;
@@ -104,6 +105,11 @@ pub fn router(store: Store, cfg: Config) -> Router {
         )
         .route("/org/{id}/invitations", post(invite::create))
         .route("/invite/{token}", get(invite::show).post(invite::accept))
+        .route("/org/{id}/domain/{domain}", get(domain::page))
+        .route(
+            "/api/v1/organisations/{id}/domains/{domain}",
+            get(domain::api),
+        )
         .route("/org/{id}/mail", get(mail::page))
         .route("/api/v1/organisations/{id}/mail", get(mail::api))
         .route("/org/{id}/{file}", get(download::report))

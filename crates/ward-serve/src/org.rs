@@ -52,7 +52,7 @@ fn assets(latest: Option<&ScanReport>, org: &Organisation) -> Vec<AssetRows> {
 
 /// The first step of the advice for a finding that asks for one, in the words for
 /// the organisation's audience.
-fn todo(f: &ward_model::Finding, size: SizeClass) -> String {
+pub(crate) fn todo(f: &ward_model::Finding, size: SizeClass) -> String {
     use ward_model::Status;
     if !matches!(f.status, Status::Fail | Status::Warn) {
         return String::new();

@@ -133,6 +133,8 @@ pub(crate) struct Latest {
     domains: HashMap<String, usize>,
     /// Each organisation's assets, as positions in `report.assets`.
     by_org: HashMap<String, Vec<usize>>,
+    /// Each organisation's score in the earlier scans kept and this one, oldest first.
+    trend: HashMap<String, Vec<u8>>,
     /// The three changes for each set of visible branches asked about so far (users of
     /// one organisation share one), by a hash of the set.
     changes: Mutex<HashMap<u64, (Vec<ChangeRow>, String)>>,
@@ -142,31 +144,35 @@ pub(crate) struct Latest {
 const KEPT_CHANGES: usize = 1024;
 
 impl Latest {
-    fn new(report: ScanReport) -> Latest {
-        let mut per_org: HashMap<&str, Vec<u8>> = HashMap::new();
+    fn new(report: ScanReport, earlier: &[HashMap<String, u8>]) -> Latest {
         let mut domains: HashMap<String, usize> = HashMap::new();
         let mut by_org: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, a) in report.assets.iter().enumerate() {
             *domains.entry(a.organisation_id.clone()).or_default() += 1;
             by_org.entry(a.organisation_id.clone()).or_default().push(i);
-            if ward_advice::score::judged(a) {
-                per_org
-                    .entry(a.organisation_id.as_str())
-                    .or_default()
-                    .push(ward_advice::score::asset_score(a).score);
+        }
+        let scores = scores_of(&report);
+        // Oldest first, the latest last; an organisation unscored in a scan has no
+        // point for it.
+        let mut trend: HashMap<String, Vec<u8>> = HashMap::new();
+        for s in earlier.iter().rev().chain(std::iter::once(&scores)) {
+            for (org, score) in s {
+                trend.entry(org.clone()).or_default().push(*score);
             }
         }
-        let scores = per_org
-            .into_iter()
-            .filter_map(|(o, s)| Some((o.to_owned(), ward_advice::score::mean_score(s)?)))
-            .collect();
         Latest {
             report,
             scores,
             domains,
             by_org,
+            trend,
             changes: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The organisation's score over the scans kept, oldest first, the latest last.
+    pub(crate) fn trend(&self, org: &str) -> &[u8] {
+        self.trend.get(org).map_or(&[], Vec::as_slice)
     }
 
     /// Every finding of the organisation's own domains.
@@ -190,6 +196,26 @@ impl Latest {
     }
 }
 
+/// Every organisation's score in `report`, as [`ward_advice::score::org_score`] gives it.
+fn scores_of(report: &ScanReport) -> HashMap<String, u8> {
+    let mut per_org: HashMap<&str, Vec<u8>> = HashMap::new();
+    for a in &report.assets {
+        if ward_advice::score::judged(a) {
+            per_org
+                .entry(a.organisation_id.as_str())
+                .or_default()
+                .push(ward_advice::score::asset_score(a).score);
+        }
+    }
+    per_org
+        .into_iter()
+        .filter_map(|(o, s)| Some((o.to_owned(), ward_advice::score::mean_score(s)?)))
+        .collect()
+}
+
+/// Complete scans before the latest whose scores make the overview's trend.
+const TREND_SCANS: usize = 5;
+
 /// The latest complete scan: the one kept from an earlier request while no newer scan
 /// has completed (one indexed query to know), read and scored afresh when one has.
 async fn latest(app: &App) -> Result<Option<Arc<Latest>>, Fail> {
@@ -201,7 +227,20 @@ async fn latest(app: &App) -> Result<Option<Arc<Latest>>, Fail> {
     {
         return Ok(Some(l.clone()));
     }
-    let l = Arc::new(Latest::new(app.store.report(id).await?));
+    // A new scan: read it, and score the few before it for the trend (once per scan;
+    // only their scores are kept).
+    let mut earlier = Vec::new();
+    for s in app
+        .store
+        .scans()
+        .await?
+        .into_iter()
+        .filter(|s| s.complete && s.id.0 < id.0)
+        .take(TREND_SCANS)
+    {
+        earlier.push(scores_of(&app.store.report(s.id).await?));
+    }
+    let l = Arc::new(Latest::new(app.store.report(id).await?, &earlier));
     *app.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some((id.0, l.clone()));
     Ok(Some(l))
 }
@@ -473,6 +512,32 @@ pub(crate) struct OrgRow {
     /// Findings matching the filter, when one is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     matching: Option<usize>,
+    /// The score in the scans kept, oldest first, the latest last.
+    trend: Vec<u8>,
+    /// The trend's line, as SVG polyline points (empty under two scores).
+    #[serde(skip)]
+    trend_points: String,
+}
+
+/// Width and height of a trend line on the overview.
+const SPARK_W: usize = 80;
+const SPARK_H: usize = 20;
+
+/// `scores` as the points of an 80 by 20 line (100 at the top).
+fn spark(scores: &[u8]) -> String {
+    if scores.len() < 2 {
+        return String::new();
+    }
+    let step = SPARK_W as f64 / (scores.len() - 1) as f64;
+    scores
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let y = (SPARK_H - 2) as f64 * (1.0 - f64::from(*s) / 100.0) + 1.0;
+            format!("{:.1},{:.1}", i as f64 * step, y)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The organisations `access` covers, depth first in inventory order.
@@ -506,8 +571,11 @@ fn rows(
             })
         });
         if access.sees(&o.id) && matching != Some(0) {
+            let trend = latest.map_or_else(Vec::new, |l| l.trend(&o.id).to_vec());
             out.push(OrgRow {
                 matching,
+                trend_points: spark(&trend),
+                trend,
                 id: o.id.clone(),
                 name: o.name.clone(),
                 kind: o.kind.as_str(),
@@ -804,7 +872,11 @@ mod tests {
             ],
             warnings: Vec::new(),
         };
-        let kept = Latest::new(report.clone());
+        let earlier = vec![
+            HashMap::from([("leeds".to_owned(), 40u8)]),
+            HashMap::from([("leeds".to_owned(), 30u8), ("york".to_owned(), 10u8)]),
+        ];
+        let kept = Latest::new(report.clone(), &earlier);
         for org in ["leeds", "york", "dover", "nobody"] {
             assert_eq!(
                 kept.score(org),

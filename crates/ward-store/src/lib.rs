@@ -97,6 +97,17 @@ pub mod testing;
 
 pub use copy::{Copied, TableRows};
 pub use location::Location;
+
+/// One domain's verdicts in one scan ([`Store::domain_history`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainVerdicts {
+    /// The scan.
+    pub scan: ScanId,
+    /// When it started.
+    pub started_at: OffsetDateTime,
+    /// (check id, status, severity, one line), in the check order of the scan.
+    pub verdicts: Vec<(String, String, String, String)>,
+}
 pub use reports::{ReportFilter, StoredReport};
 pub use stream::ReportStream;
 
@@ -636,6 +647,44 @@ impl Store {
             Some(id) => self.report(id).await.map(Some),
             None => Ok(None),
         }
+    }
+
+    /// One domain's verdicts in its newest `limit` complete scans, newest first: (scan,
+    /// when it started, and per check its status, severity and one line). For a
+    /// domain's history page, without reading whole scans.
+    pub async fn domain_history(
+        &self,
+        domain: &str,
+        limit: u32,
+    ) -> Result<Vec<DomainVerdicts>, StoreError> {
+        let rows: Vec<(i64, String, String, String, String, String)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT s.id, s.started_at, f.check_id, f.status, f.severity, f.summary \
+             FROM findings f JOIN scans s ON s.id = f.scan_id \
+             WHERE f.domain = $1 AND s.id IN ( \
+               SELECT a.scan_id FROM scan_assets a JOIN scans t ON t.id = a.scan_id \
+               WHERE a.domain = $1 AND t.state = 'complete' ORDER BY a.scan_id DESC LIMIT $2) \
+             ORDER BY s.id DESC, f.position",
+        )
+        .bind(domain)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(self.db())?);
+        let mut out: Vec<DomainVerdicts> = Vec::new();
+        for (scan, started, check, status, severity, summary) in rows {
+            if out.last().is_none_or(|v| v.scan.0 != scan) {
+                out.push(DomainVerdicts {
+                    scan: ScanId(scan),
+                    started_at: OffsetDateTime::parse(&started, &Rfc3339)
+                        .map_err(|e| self.corrupt("scan time")(e.to_string()))?,
+                    verdicts: Vec::new(),
+                });
+            }
+            if let Some(v) = out.last_mut() {
+                v.verdicts.push((check, status, severity, summary));
+            }
+        }
+        Ok(out)
     }
 
     /// The newest complete scan's id: one indexed row, for readers that keep the report

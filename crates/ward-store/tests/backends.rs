@@ -67,6 +67,7 @@ on_both!(
     accounts_sessions_and_tokens_hold_on_both,
     a_claim_waits_is_verified_and_is_lost_when_its_proof_goes,
     an_invitation_works_once_and_not_after_it_expires,
+    a_domain_history_is_its_complete_scans_newest_first,
     reopening_applies_no_migration,
     organisations_keep_their_order_and_are_replaced,
     a_scan_round_trips,
@@ -1092,6 +1093,45 @@ async fn accounts_sessions_and_tokens_hold_on_both(db: Db) {
     assert_eq!(
         log.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>(),
         ["second", "first"]
+    );
+}
+
+/// A domain's history: its verdicts in its newest complete scans, newest first; an
+/// unfinished scan and other domains are not in it.
+async fn a_domain_history_is_its_complete_scans_newest_first(db: Db) {
+    let s = &db.store;
+    let mut ids = Vec::new();
+    for (i, status) in [Status::Fail, Status::Warn, Status::Pass]
+        .into_iter()
+        .enumerate()
+    {
+        let t = T0 + time::Duration::hours(i as i64);
+        let scan = s.begin_scan(t, "v").await.unwrap();
+        for (pos, d) in ["a.example", "other.example"].iter().enumerate() {
+            let a = asset(d, "b", vec![finding(CheckId::ALL[1], status, "now")]);
+            s.save_asset(scan, pos, &a, &AssetObservation::new(*d, t))
+                .await
+                .unwrap();
+        }
+        if i < 2 {
+            s.finish_scan(scan, t).await.unwrap();
+        }
+        ids.push(scan);
+    }
+    let h = s.domain_history("a.example", 10).await.unwrap();
+    assert_eq!(
+        h.iter().map(|v| v.scan).collect::<Vec<_>>(),
+        [ids[1], ids[0]]
+    );
+    assert_eq!(h[0].verdicts[0].1, "warn");
+    assert_eq!(h[1].verdicts[0].1, "fail");
+    assert_eq!(h[0].verdicts.len(), 1, "only its own findings");
+    assert_eq!(s.domain_history("a.example", 1).await.unwrap().len(), 1);
+    assert!(
+        s.domain_history("nowhere.example", 5)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

@@ -491,12 +491,14 @@ fn each_user_sees_their_subtree_and_nothing_else() {
         (&leeds, "no-such-org"),
     ] {
         let apis = [
+            format!("/api/v1/organisations/{id}/domains/dover.test"),
             format!("/api/v1/organisations/{id}"),
             format!("/api/v1/organisations/{id}/domains"),
             format!("/api/v1/organisations/{id}/assessment"),
             format!("/api/v1/organisations/{id}/mail"),
         ];
         let pages = [
+            format!("/org/{id}/domain/dover.test"),
             format!("/org/{id}"),
             format!("/org/{id}/assessment"),
             format!("/org/{id}/mail"),
@@ -947,6 +949,54 @@ fn a_domain_is_scanned_only_while_its_organisation_proves_it() {
         "{err}"
     );
     assert_eq!(scanned(), ["extra.test"]);
+    // The domain's page: each check with its evidence, and how it stood in round 2.
+    let srv = start(dir);
+    let editor = login(srv.addr, "editor@leeds.test", PASSWORD).unwrap();
+    // Leeds was scored in rounds 2 and 3: the overview draws its trend from both.
+    let home = http(srv.addr, "GET", "/", &[("Cookie", &editor)], "");
+    assert!(
+        home.body
+            .contains("aria-label=\"score over the last 2 scans: "),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("<polyline points=\"0.0,"));
+    let page = http(
+        srv.addr,
+        "GET",
+        "/org/leeds/domain/extra.test",
+        &[("Cookie", &editor)],
+        "",
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"dmarc.policy\""), "{}", page.body);
+    assert!(page.body.contains("Before: "), "{}", page.body);
+    assert!(page.body.contains("<summary>Evidence</summary>"));
+    // Its own organisation's id does not open another's domain, nor a dropped one.
+    for path in [
+        "/org/leeds/domain/dover.test",
+        "/org/leeds/domain/leeds.test",
+        "/org/dover/domain/extra.test",
+    ] {
+        let r = http(srv.addr, "GET", path, &[("Cookie", &editor)], "");
+        assert_eq!(r.status, 404, "{path}");
+    }
+    let api = http(
+        srv.addr,
+        "GET",
+        "/api/v1/organisations/leeds/domains/extra.test",
+        &[("Cookie", &editor)],
+        "",
+    );
+    let doc: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    let checks = doc["checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["history"].as_array().is_some_and(|h| !h.is_empty())),
+        "{doc}"
+    );
+    drop(srv);
     let mails = rt.block_on(mailbox.wait_for(1, std::time::Duration::from_secs(10)));
     assert_eq!(mails.len(), 1, "{mails:#?}\n{err}");
     assert_eq!(mails[0].to, ["sec@leeds.test"]);

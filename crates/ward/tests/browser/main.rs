@@ -263,6 +263,13 @@ fn a_volunteer_registers_proves_and_sees_their_domain_scanned_in_a_real_browser(
     assert!(!page.contains("No scan of this organisation"), "{page}");
     accessible(&b, "organisation, scanned");
     shot(&b, "organisation-scanned");
+    // The domain's own page: every check with its evidence.
+    b.click("a[href='/org/leeds/domain/leeds.test']");
+    assert_eq!(b.title(), "leeds.test · ward");
+    assert!(b.source().contains("id=\"dmarc.policy\""));
+    accessible(&b, "domain");
+    shot(&b, "domain");
+    b.goto(&format!("{base}/org/leeds"));
 
     // The self-assessment: answered in the page, scored, the gaps listed first.
     b.click("a[href='/org/leeds/assessment']");
