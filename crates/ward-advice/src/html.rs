@@ -208,7 +208,7 @@ const SUMMARY_CHANGES: usize = 15;
 
 /// Days of reports before a scan that make its point on a DMARC pass-rate trend: the
 /// window a scan reads reports from.
-const RATE_WINDOW_DAYS: i64 = 30;
+pub const RATE_WINDOW_DAYS: i64 = 30;
 
 /// Days drawn in the pass-rate chart, and sources in the sources chart.
 const MAX_DAYS: usize = 31;
@@ -428,7 +428,7 @@ fn since_last(input: &ReportInput<'_>, orgs: &[&Organisation]) -> Option<SinceVi
 
 /// The share of `domains`' reported mail passing DMARC in the [`RATE_WINDOW_DAYS`] up
 /// to `day` (days since the epoch), or `None` with no mail reported.
-fn pass_rate(data: &ReportData, domains: &BTreeSet<String>, day: i64) -> Option<u8> {
+pub fn pass_rate(data: &ReportData, domains: &BTreeSet<String>, day: i64) -> Option<u8> {
     let (messages, passing) = data
         .days
         .iter()

@@ -74,6 +74,72 @@ pub(crate) fn audience(size: SizeClass) -> &'static str {
     }
 }
 
+/// The organisation's score and the DMARC pass rate of its domains' mail (the 30 days
+/// before each scan) over the scans kept; `None` under two scans.
+async fn trend_chart(
+    app: &App,
+    org: &Organisation,
+    latest: Option<&crate::pages::Latest>,
+) -> Result<Option<(ward_advice::charts::OrgTrendChart, String)>, Fail> {
+    let Some(l) = latest else { return Ok(None) };
+    let points = l.trend(&org.id);
+    if points.len() < 2 {
+        return Ok(None);
+    }
+    let domains: std::collections::BTreeSet<String> = l
+        .report
+        .assets
+        .iter()
+        .filter(|a| a.organisation_id == org.id)
+        .map(|a| a.domain.to_ascii_lowercase())
+        .collect();
+    let since = (points[0].0 - ward_advice::html::RATE_WINDOW_DAYS) * 86_400;
+    let mut mail = ward_model::report_rows::ReportData::default();
+    for d in &domains {
+        let data = app
+            .store
+            .report_data(&ward_store::ReportFilter {
+                domain: Some(d.clone()),
+                since: Some(since),
+            })
+            .await?;
+        mail.days.extend(data.days);
+    }
+    let date = |day: i64| {
+        time::OffsetDateTime::from_unix_timestamp(day * 86_400)
+            .map(|t| t.date().to_string())
+            .unwrap_or_default()
+    };
+    let values: Vec<(String, Option<u8>, Option<u8>)> = points
+        .iter()
+        .map(|(day, score)| {
+            (
+                date(*day),
+                Some(*score),
+                ward_advice::html::pass_rate(&mail, &domains, *day),
+            )
+        })
+        .collect();
+    let say = |v: Option<u8>, unit: &str| v.map_or("–".to_owned(), |v| format!("{v}{unit}"));
+    let text = format!(
+        "score: {}; DMARC pass: {}",
+        values
+            .iter()
+            .map(|v| say(v.1, ""))
+            .collect::<Vec<_>>()
+            .join(", "),
+        values
+            .iter()
+            .map(|v| say(v.2, "%"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(Some((
+        ward_advice::charts::OrgTrendChart::new(values),
+        text,
+    )))
+}
+
 #[derive(Template)]
 #[template(path = "org.html")]
 struct OrgPage {
@@ -84,6 +150,7 @@ struct OrgPage {
     claims: Vec<crate::domains::ClaimRow>,
     can_edit: bool,
     can_invite: bool,
+    trend: Option<(ward_advice::charts::OrgTrendChart, String)>,
     can_check: bool,
     score: String,
     audience: &'static str,
@@ -104,6 +171,7 @@ pub(crate) async fn organisation(
         claims: crate::domains::claim_rows(&app, &org.id).await?,
         can_edit: role >= AccessRole::Editor,
         can_invite: role >= AccessRole::Admin,
+        trend: trend_chart(&app, &org, latest.as_deref()).await?,
         can_check: app.cfg.prober.is_some(),
         id: org.id,
         name: org.name,

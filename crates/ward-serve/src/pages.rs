@@ -133,8 +133,9 @@ pub(crate) struct Latest {
     domains: HashMap<String, usize>,
     /// Each organisation's assets, as positions in `report.assets`.
     by_org: HashMap<String, Vec<usize>>,
-    /// Each organisation's score in the earlier scans kept and this one, oldest first.
-    trend: HashMap<String, Vec<u8>>,
+    /// Each organisation's (scan day, score) in the earlier scans kept and this one,
+    /// oldest first.
+    trend: HashMap<String, Vec<(i64, u8)>>,
     /// The three changes for each set of visible branches asked about so far (users of
     /// one organisation share one), by a hash of the set.
     changes: Mutex<HashMap<u64, (Vec<ChangeRow>, String)>>,
@@ -144,7 +145,7 @@ pub(crate) struct Latest {
 const KEPT_CHANGES: usize = 1024;
 
 impl Latest {
-    fn new(report: ScanReport, earlier: &[HashMap<String, u8>]) -> Latest {
+    fn new(report: ScanReport, earlier: &[(i64, HashMap<String, u8>)]) -> Latest {
         let mut domains: HashMap<String, usize> = HashMap::new();
         let mut by_org: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, a) in report.assets.iter().enumerate() {
@@ -154,10 +155,16 @@ impl Latest {
         let scores = scores_of(&report);
         // Oldest first, the latest last; an organisation unscored in a scan has no
         // point for it.
-        let mut trend: HashMap<String, Vec<u8>> = HashMap::new();
-        for s in earlier.iter().rev().chain(std::iter::once(&scores)) {
+        let mut trend: HashMap<String, Vec<(i64, u8)>> = HashMap::new();
+        let today = report.scanned_at.unix_timestamp().div_euclid(86_400);
+        for (day, s) in earlier
+            .iter()
+            .rev()
+            .map(|(d, s)| (*d, s))
+            .chain(std::iter::once((today, &scores)))
+        {
             for (org, score) in s {
-                trend.entry(org.clone()).or_default().push(*score);
+                trend.entry(org.clone()).or_default().push((day, *score));
             }
         }
         Latest {
@@ -170,8 +177,9 @@ impl Latest {
         }
     }
 
-    /// The organisation's score over the scans kept, oldest first, the latest last.
-    pub(crate) fn trend(&self, org: &str) -> &[u8] {
+    /// The organisation's (scan day, score) over the scans kept, oldest first, the
+    /// latest last.
+    pub(crate) fn trend(&self, org: &str) -> &[(i64, u8)] {
         self.trend.get(org).map_or(&[], Vec::as_slice)
     }
 
@@ -238,7 +246,11 @@ async fn latest(app: &App) -> Result<Option<Arc<Latest>>, Fail> {
         .filter(|s| s.complete && s.id.0 < id.0)
         .take(TREND_SCANS)
     {
-        earlier.push(scores_of(&app.store.report(s.id).await?));
+        let r = app.store.report(s.id).await?;
+        earlier.push((
+            r.scanned_at.unix_timestamp().div_euclid(86_400),
+            scores_of(&r),
+        ));
     }
     let l = Arc::new(Latest::new(app.store.report(id).await?, &earlier));
     *app.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some((id.0, l.clone()));
@@ -571,7 +583,8 @@ fn rows(
             })
         });
         if access.sees(&o.id) && matching != Some(0) {
-            let trend = latest.map_or_else(Vec::new, |l| l.trend(&o.id).to_vec());
+            let trend: Vec<u8> =
+                latest.map_or_else(Vec::new, |l| l.trend(&o.id).iter().map(|t| t.1).collect());
             out.push(OrgRow {
                 matching,
                 trend_points: spark(&trend),
@@ -873,8 +886,11 @@ mod tests {
             warnings: Vec::new(),
         };
         let earlier = vec![
-            HashMap::from([("leeds".to_owned(), 40u8)]),
-            HashMap::from([("leeds".to_owned(), 30u8), ("york".to_owned(), 10u8)]),
+            (-1, HashMap::from([("leeds".to_owned(), 40u8)])),
+            (
+                -2,
+                HashMap::from([("leeds".to_owned(), 30u8), ("york".to_owned(), 10u8)]),
+            ),
         ];
         let kept = Latest::new(report.clone(), &earlier);
         for org in ["leeds", "york", "dover", "nobody"] {

@@ -961,6 +961,13 @@ fn a_domain_is_scanned_only_while_its_organisation_proves_it() {
         home.body
     );
     assert!(home.body.contains("<polyline points=\"0.0,"));
+    let page = http(srv.addr, "GET", "/org/leeds", &[("Cookie", &editor)], "");
+    assert!(
+        page.body
+            .contains("score and DMARC pass rate over the scans: score: "),
+        "{}",
+        page.body
+    );
     let page = http(
         srv.addr,
         "GET",

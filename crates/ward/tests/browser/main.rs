@@ -254,13 +254,19 @@ fn a_volunteer_registers_proves_and_sees_their_domain_scanned_in_a_real_browser(
 
     // The monitor's next round scans it, and the findings appear on the page.
     let err = monitor(dir, &lab);
-    lab.stop();
     assert!(err.contains("1 domain(s) proved"), "{err}");
+    // A second round, so that the page has a trend to draw.
+    monitor(dir, &lab);
+    lab.stop();
     b.goto(&format!("{base}/org/leeds"));
     let page = b.source();
     assert!(page.contains("<h2>leeds.test</h2>"), "{page}");
     assert!(page.contains("dmarc.policy"), "{page}");
     assert!(!page.contains("No scan of this organisation"), "{page}");
+    assert!(
+        page.contains("score and DMARC pass rate over the scans"),
+        "{page}"
+    );
     accessible(&b, "organisation, scanned");
     shot(&b, "organisation-scanned");
     // The domain's own page: every check with its evidence.
