@@ -157,10 +157,16 @@ pub enum Command {
     /// binary. Add the first user with `ward serve add-user` (the password is read from
     /// WARD_PASSWORD, or from the first line of standard input).
     ///
+    /// In service mode run `ward monitor --consent` beside it: domains are then scanned
+    /// only once their organisation has proved them (the organisation's page shows how).
+    /// Admins invite people from an organisation's page with a one-time link.
+    ///
     /// Examples:
     ///   ward serve --db ward.db --listen 127.0.0.1:8080
     ///   WARD_PASSWORD=... ward serve add-user --db ward.db --email it@party.example --org hq --role admin
     ///   ward serve add-token --db ward.db --email it@party.example --label "nightly export"
+    ///   ward serve --db ward.db --listen 0.0.0.0:443 --tls-cert fullchain.pem --tls-key key.pem \
+    ///     --http-redirect 0.0.0.0:80 --security-contact mailto:security@party.example
     #[command(verbatim_doc_comment)]
     Serve(ServeArgs),
 }
