@@ -382,7 +382,12 @@ impl Net {
     /// Builds the network; fails only when the extra CA certificates cannot be used.
     pub fn new(cfg: NetConfig) -> Result<Net, ConfigError> {
         let roots = Arc::new(tcp::root_store(&cfg.extra_ca_pem).map_err(ConfigError::BadCa)?);
-        Ok(Net {
+        Ok(Net::with_roots(cfg, roots))
+    }
+
+    /// A network that has seen nothing yet, trusting `roots`.
+    fn with_roots(cfg: NetConfig, roots: Arc<rustls::RootCertStore>) -> Net {
+        Net {
             inner: Arc::new(Inner {
                 roots,
                 udp_pool: dns::UdpPool::new(cfg.concurrency),
@@ -396,7 +401,7 @@ impl Net {
                 next_start: Mutex::new(HashMap::new()),
                 cfg,
             }),
-        })
+        }
     }
 
     /// A network with the same configuration that remembers nothing of this one: no
@@ -404,22 +409,7 @@ impl Net {
     /// round, so that what a round sees is what the servers say now; one `Net` is one
     /// scan.
     pub fn fresh(&self) -> Net {
-        let cfg = self.inner.cfg.clone();
-        Net {
-            inner: Arc::new(Inner {
-                roots: self.inner.roots.clone(),
-                udp_pool: dns::UdpPool::new(cfg.concurrency),
-                answers: dns::AnswerCache::default(),
-                signed: dns::SignedCache::default(),
-                rtt: rtt::RttTable::default(),
-                silent: silence::Silent::default(),
-                resolver_refers: Default::default(),
-                global: Arc::new(Semaphore::new(cfg.concurrency)),
-                hosts: Mutex::new(HashMap::new()),
-                next_start: Mutex::new(HashMap::new()),
-                cfg,
-            }),
-        }
+        Net::with_roots(self.inner.cfg.clone(), self.inner.roots.clone())
     }
 
     /// The configuration in force.

@@ -48,10 +48,9 @@ fn when(ms: Option<i64>) -> String {
 pub(crate) async fn claim_rows(app: &App, org: &str) -> Result<Vec<ClaimRow>, Fail> {
     Ok(app
         .store
-        .claims()
+        .claims_of(org)
         .await?
         .into_iter()
-        .filter(|c| c.organisation_id == org)
         .map(|c| ClaimRow {
             state: match c.state {
                 ClaimState::Waiting => "waiting for proof",

@@ -193,9 +193,7 @@ pub async fn run(
     router: Router,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(stop)
-        .await
+    run_on(listener, router, stop).await
 }
 
 async fn stylesheet() -> impl axum::response::IntoResponse {

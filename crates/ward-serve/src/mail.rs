@@ -124,11 +124,13 @@ async fn names(
                 .collect()
         })
         .unwrap_or_default();
-    for c in app.store.claims().await? {
-        if c.organisation_id == org {
-            names.insert(c.domain);
-        }
-    }
+    names.extend(
+        app.store
+            .claims_of(org)
+            .await?
+            .into_iter()
+            .map(|c| c.domain),
+    );
     Ok(names.into_iter().collect())
 }
 

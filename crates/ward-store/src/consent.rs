@@ -192,6 +192,16 @@ impl Store {
         Ok(Some((before.state, after)))
     }
 
+    /// The claims of one organisation, by domain.
+    pub async fn claims_of(&self, organisation_id: &str) -> Result<Vec<DomainClaim>, StoreError> {
+        let rows: Vec<ClaimRow> = on_pool!(self, pool => sqlx::query_as(claim_select!("WHERE organisation_id = $1 ORDER BY domain"))
+            .bind(organisation_id)
+            .fetch_all(pool)
+            .await
+            .map_err(self.db())?);
+        rows.into_iter().map(|r| self.claim_from(r)).collect()
+    }
+
     /// Drops `organisation_id`'s claim to `domain`; false when it held none.
     pub async fn drop_claim(
         &self,

@@ -1181,6 +1181,8 @@ async fn a_claim_waits_is_verified_and_is_lost_when_its_proof_goes(db: Db) {
             .unwrap(),
         None
     );
+    assert_eq!(s.claims_of("leeds").await.unwrap().len(), 1);
+    assert!(s.claims_of("york").await.unwrap().is_empty());
     assert_eq!(
         s.record_proof("leeds.test", None, "no TXT", 20)
             .await

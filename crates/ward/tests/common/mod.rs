@@ -114,3 +114,20 @@ pub fn finding<'a>(doc: &'a serde_json::Value, domain: &str, check: &str) -> &'a
         .and_then(|f| f.iter().find(|f| f["check"] == check))
         .unwrap_or_else(|| panic!("no {check} finding for {domain}"))
 }
+
+/// How many lines of each action the audit log of `dir/ward.db` holds.
+pub fn audit_counts(dir: &Path) -> std::collections::HashMap<String, usize> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s = ward_store::Store::open(dir.join("ward.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let log = s.audit_log(1000).await.unwrap();
+        s.close().await;
+        let mut counts = std::collections::HashMap::new();
+        for e in log {
+            *counts.entry(e.action).or_default() += 1;
+        }
+        counts
+    })
+}
